@@ -1,0 +1,149 @@
+//! The stages of SDK-HMAC-SHA256: canonical URI, query, headers, payload hash, canonical
+//! request and string to sign. Each is public so that tests and users can compare a
+//! stage with the official signer's and see exactly where two signatures part.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+use crate::{ALGORITHM, EMPTY_PAYLOAD_HASH};
+
+/// What Python's `urllib.parse.quote(s, safe='~')` leaves alone: letters, digits and `_.-~`.
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~');
+
+/// Percent-encodes like the official signer: everything but `A-Za-z0-9_.-~`, as UTF-8 bytes,
+/// upper-case hex, space as `%20`.
+pub fn percent_encode(text: &str) -> String {
+    utf8_percent_encode(text, ENCODE).to_string()
+}
+
+/// The canonical URI: the wire path decoded, split on `/`, each segment encoded again, and a
+/// trailing `/` added. A decoded `%2F` therefore splits a segment, as in the official signer.
+pub fn canonical_uri(path: &str) -> String {
+    let decoded = percent_decode_str(path).decode_utf8_lossy();
+    let mut uri = String::with_capacity(decoded.len() + 8);
+    for (index, segment) in decoded.split('/').enumerate() {
+        if index > 0 {
+            uri.push('/');
+        }
+        uri.push_str(&percent_encode(segment));
+    }
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// The canonical query string from decoded pairs: sorted by key, then value, both encoded,
+/// joined with `&`. The official SDK also sends this string as the request's query.
+pub fn canonical_query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut sorted: Vec<(&str, &str)> =
+        pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+    sorted.sort_unstable();
+    let mut query = String::new();
+    for (index, (key, value)) in sorted.into_iter().enumerate() {
+        if index > 0 {
+            query.push('&');
+        }
+        query.push_str(&percent_encode(key));
+        query.push('=');
+        query.push_str(&percent_encode(value));
+    }
+    query
+}
+
+/// The header names that are signed: every name without `_`, lower-cased and sorted.
+pub fn signed_header_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut signed: Vec<String> =
+        names.into_iter().filter(|n| !n.contains('_')).map(str::to_ascii_lowercase).collect();
+    signed.sort_unstable();
+    signed
+}
+
+/// Hex SHA-256 of the body; the empty body's hash is a constant; a body declared unsigned
+/// through `X-Sdk-Content-Sha256` uses that header's value instead.
+pub fn payload_hash(body: &[u8], content_sha256_header: Option<&str>) -> String {
+    if body.is_empty() {
+        return EMPTY_PAYLOAD_HASH.to_owned();
+    }
+    match content_sha256_header {
+        Some(value) if !value.is_empty() => value.to_owned(),
+        _ => hex::encode(Sha256::digest(body)),
+    }
+}
+
+/// The canonical request: method, URI, query, `name:value` lines of the signed headers,
+/// the signed names joined with `;`, and the payload hash, each on its own line.
+///
+/// `header_value` answers the trimmed value of a lower-cased signed name.
+pub fn canonical_request<'a>(
+    method: &str,
+    canonical_uri: &str,
+    canonical_query: &str,
+    signed_headers: &[String],
+    mut header_value: impl FnMut(&str) -> Option<&'a str>,
+    payload_hash: &str,
+) -> String {
+    let mut out = String::with_capacity(256 + canonical_uri.len() + canonical_query.len());
+    out.push_str(&method.to_ascii_uppercase());
+    out.push('\n');
+    out.push_str(canonical_uri);
+    out.push('\n');
+    out.push_str(canonical_query);
+    out.push('\n');
+    for name in signed_headers {
+        let _ = writeln!(out, "{name}:{}", header_value(name).unwrap_or(""));
+    }
+    out.push('\n');
+    out.push_str(&signed_headers.join(";"));
+    out.push('\n');
+    out.push_str(payload_hash);
+    out
+}
+
+/// `SDK-HMAC-SHA256\n<X-Sdk-Date>\n<hex sha256 of the canonical request>`.
+pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
+    format!("{ALGORITHM}\n{sdk_date}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())))
+}
+
+/// Python's `str.strip()`: Unicode white space plus the four ASCII separators it also strips.
+pub(crate) fn strip(value: &str) -> &str {
+    value.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_like_python_quote_with_tilde_safe() {
+        assert_eq!(percent_encode("a b+c&d=e/f?g#h"), "a%20b%2Bc%26d%3De%2Ff%3Fg%23h");
+        assert_eq!(percent_encode("~-._*!'()"), "~-._%2A%21%27%28%29");
+        assert_eq!(percent_encode("中"), "%E4%B8%AD");
+    }
+
+    #[test]
+    fn canonical_uri_always_ends_with_slash() {
+        assert_eq!(canonical_uri("/v2/p/desktops"), "/v2/p/desktops/");
+        assert_eq!(canonical_uri("/v2/p/"), "/v2/p/");
+        assert_eq!(canonical_uri(""), "/");
+        assert_eq!(canonical_uri("/a%2Fb/c@d"), "/a/b/c%40d/");
+    }
+
+    #[test]
+    fn query_sorted_by_key_then_value() {
+        let pairs = [("b", "2"), ("a", "z"), ("a", "y")];
+        assert_eq!(canonical_query_string(&pairs), "a=y&a=z&b=2");
+        assert_eq!(canonical_query_string::<&str, &str>(&[]), "");
+    }
+
+    #[test]
+    fn underscore_headers_are_not_signed() {
+        assert_eq!(signed_header_names(["X-B", "x_c", "Host", "a"]), ["a", "host", "x-b"]);
+    }
+
+    #[test]
+    fn strip_matches_python() {
+        assert_eq!(strip("\x1c \t v a \u{3000}\x1f"), "v a");
+    }
+}
