@@ -1,0 +1,13 @@
+//! Generates the client from the spec at build time, into OUT_DIR only.
+
+use std::path::PathBuf;
+
+fn main() {
+    let spec_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/workspace.yaml");
+    println!("cargo::rerun-if-changed={}", spec_path.display());
+    let spec = std::fs::read_to_string(&spec_path)
+        .unwrap_or_else(|e| panic!("cannot read the spec {}: {e}", spec_path.display()));
+    let code = hwc_workspace_codegen::generate(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("client.rs");
+    std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+}

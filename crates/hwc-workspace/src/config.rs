@@ -1,0 +1,269 @@
+//! Building a [`Client`]: credentials, project, endpoint, timeouts, retries and TLS.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hwc_sign::Credentials;
+use time::OffsetDateTime;
+
+use crate::client::Client;
+use crate::credentials::{self, Environment, ProcessEnvironment};
+use crate::error::{ConfigError, ConfigErrorKind, Error, InvalidInput};
+use crate::hooks::Inner;
+use crate::regions;
+use crate::retry::RetryPolicy;
+
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default timeout of one attempt, from sending to the last byte of the answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The User-Agent product token of this SDK.
+pub const USER_AGENT: &str = concat!("hwc-workspace-rust/", env!("CARGO_PKG_VERSION"));
+
+/// Configures a [`Client`]. Everything not given falls back to the chain official SDK users
+/// already have: credentials and project id from `HUAWEICLOUD_SDK_*` or
+/// `~/.huaweicloud/credentials`, the endpoint from the region.
+#[must_use]
+#[derive(Clone)]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    project_id: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    ca_certificates: Vec<Vec<u8>>,
+    user_agent: String,
+    environment: Arc<dyn Environment>,
+    clock: fn() -> OffsetDateTime,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("project_id", &self.project_id)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            credentials: None,
+            project_id: None,
+            region: None,
+            endpoint: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            ca_certificates: Vec::new(),
+            user_agent: USER_AGENT.to_owned(),
+            environment: Arc::new(ProcessEnvironment),
+            clock: OffsetDateTime::now_utc,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Explicit credentials; the chain is then not consulted for them.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// A Workspace region such as `cn-north-4`; see [`regions::REGIONS`].
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint, e.g. `https://workspace.cn-north-4.myhuaweicloud.com` or a
+    /// loopback simulator's `http://127.0.0.1:PORT`. Wins over the region.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The timeout of one attempt, from sending to the last byte of the answer.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Opt in to `retries` further attempts on 429, 502, 503 and 504.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Trusts one more CA certificate (PEM), besides the system's.
+    pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certificates.push(pem.into());
+        self
+    }
+
+    /// Reads a PEM CA certificate from a file; see [`ClientBuilder::ca_certificate_pem`].
+    pub fn ca_certificate_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path).map_err(|e| {
+            ConfigError::new(ConfigErrorKind::CaCertificate, format!("cannot read the CA certificate {}: {e}", path.display()))
+        })?;
+        Ok(self.ca_certificate_pem(pem))
+    }
+
+    /// Appends a product token to the User-Agent, e.g. `hwc-workspace-cli/0.1.0`.
+    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
+        self.user_agent = format!("{USER_AGENT} {suffix}");
+        self
+    }
+
+    /// Where the chain reads variables (and `HOME`) from; the process environment by default.
+    pub fn environment(mut self, environment: impl Environment + 'static) -> Self {
+        self.environment = Arc::new(environment);
+        self
+    }
+
+    /// The clock that dates each signature; the system clock by default.
+    pub fn clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Resolves credentials, project id and endpoint, and builds the HTTP client.
+    pub fn build(self) -> Result<Client, Error> {
+        let env = self.environment.as_ref();
+        let (credentials, chain_project) = match self.credentials {
+            Some(credentials) => (credentials, credentials::non_empty(env, credentials::ENV_PROJECT_ID)),
+            None => {
+                let found = credentials::from_chain(env)?;
+                tracing::debug!(source = %found.source, access_key = found.credentials.access_key(), "credentials found");
+                (found.credentials, found.project_id)
+            }
+        };
+        if credentials.access_key().trim().is_empty() || credentials.expose_secret_key().is_empty() {
+            return Err(ConfigError::new(ConfigErrorKind::InvalidCredentials, "the access key or secret key is empty").into());
+        }
+        let project_id = self.project_id.or(chain_project).ok_or_else(|| {
+            ConfigError::new(ConfigErrorKind::MissingProjectId, "no project id given or found")
+                .hint(format!("pass a project id, or set {}", credentials::ENV_PROJECT_ID))
+                .hint("or add `project_id = …` to the credentials file")
+        })?;
+        let project_id = check_project_id(&project_id)?;
+        let endpoint = match (self.endpoint, self.region) {
+            (Some(endpoint), _) => endpoint,
+            (None, Some(region)) => regions::resolve(&region, env)?,
+            (None, None) => {
+                return Err(ConfigError::new(ConfigErrorKind::MissingEndpoint, "no region or endpoint given")
+                    .hint(format!("pass a region, one of: {}", regions::REGIONS.join(", ")))
+                    .hint("or an endpoint URL, e.g. the local simulator's http://127.0.0.1:PORT")
+                    .into());
+            }
+        };
+        let endpoint = check_endpoint(&endpoint)?;
+
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent)
+            // A signed request must never be replayed to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true);
+        for pem in &self.ca_certificates {
+            let certificate = reqwest::Certificate::from_pem(pem).map_err(|e| {
+                ConfigError::new(ConfigErrorKind::CaCertificate, format!("the CA certificate is not valid PEM: {e}"))
+            })?;
+            http = http.add_root_certificate(certificate);
+        }
+        let http = http
+            .build()
+            .map_err(|e| ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the HTTP client: {e}")))?;
+        let inner = Inner {
+            credentials: Arc::new(credentials),
+            project_id: Arc::from(project_id.as_str()),
+            retry: self.retry,
+            clock: self.clock,
+        };
+        Ok(Client::from_parts(crate::generated::Client::new_with_client(&endpoint, http, inner), project_id))
+    }
+}
+
+fn check_project_id(project_id: &str) -> Result<String, Error> {
+    let trimmed = project_id.trim();
+    let ok = !trimmed.is_empty()
+        && trimmed.len() <= 64
+        && trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(InvalidInput::new("project_id", "1 to 64 letters, digits, '-' or '_'", format!("{project_id:?}")).into())
+    }
+}
+
+fn check_endpoint(endpoint: &str) -> Result<String, Error> {
+    let invalid = |why: &str| {
+        Error::from(
+            ConfigError::new(ConfigErrorKind::InvalidEndpoint, format!("the endpoint {endpoint:?} {why}"))
+                .hint("expected e.g. https://workspace.cn-north-4.myhuaweicloud.com or http://127.0.0.1:PORT"),
+        )
+    };
+    let url = url::Url::parse(endpoint.trim()).map_err(|e| invalid(&format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("is not an http or https URL"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not carry a user name or password"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_checked() {
+        assert_eq!(check_endpoint("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(check_endpoint("https://workspace.cn-north-4.myhuaweicloud.com").unwrap(), "https://workspace.cn-north-4.myhuaweicloud.com");
+        for bad in ["ftp://x", "not a url", "http://u:p@host", "https://h/?a=1"] {
+            assert!(matches!(check_endpoint(bad), Err(Error::Configuration(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn project_ids_are_checked() {
+        assert!(check_project_id("0123456789abcdef0123456789abcdef").is_ok());
+        for bad in ["", " ", "a/b", "a\nb", &"x".repeat(65)] {
+            assert!(matches!(check_project_id(bad), Err(Error::InvalidInput(e)) if e.field() == "project_id"), "{bad:?}");
+        }
+    }
+}

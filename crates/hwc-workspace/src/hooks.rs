@@ -1,0 +1,239 @@
+//! What every generated call does around the wire, in progenitor's `ClientHooks`: sign
+//! (again on each attempt, with a fresh date), retry by the policy, bound and normalise
+//! error bodies, and record the request id for the caller.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use hwc_sign::Credentials;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::{HeaderName, HeaderValue};
+use time::OffsetDateTime;
+
+use crate::error::{TransportErrorKind, classify};
+use crate::generated::Client;
+use crate::retry::{RetryPolicy, parse_retry_after};
+
+/// The largest error body read; the rest is dropped, so a huge answer cannot grow memory.
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// The request id header of every response.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// What the generated client carries for the hooks.
+#[derive(Clone)]
+pub struct Inner {
+    pub(crate) credentials: Arc<Credentials>,
+    pub(crate) project_id: Arc<str>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) clock: fn() -> OffsetDateTime,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner")
+            .field("credentials", &self.credentials)
+            .field("project_id", &self.project_id)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the last attempt of a call saw, for the caller's result and error.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CallRecord {
+    pub(crate) attempts: u32,
+    pub(crate) status: Option<u16>,
+    pub(crate) request_id: Option<String>,
+    /// Set for a dry run: the request is captured here instead of being sent.
+    pub(crate) dry_run: Option<Option<crate::client::SignedRequest>>,
+}
+
+tokio::task_local! {
+    pub(crate) static CALL: RefCell<CallRecord>;
+}
+
+fn with_call(update: impl FnOnce(&mut CallRecord)) {
+    let _ = CALL.try_with(|call| update(&mut call.borrow_mut()));
+}
+
+/// Signs the request in place: `X-Project-Id`, `X-Security-Token`, `X-Sdk-Date`, `Host`,
+/// `Authorization`. Headers of an earlier attempt are replaced.
+pub(crate) fn sign_in_place(inner: &Inner, request: &mut reqwest::Request) -> Result<(), hwc_sign::SignError> {
+    const ADDED: [&str; 5] = ["x-project-id", "x-security-token", "x-sdk-date", "host", "authorization"];
+    for name in ADDED {
+        request.headers_mut().remove(name);
+    }
+    if let Ok(value) = HeaderValue::from_str(&inner.project_id) {
+        request.headers_mut().insert("x-project-id", value);
+    }
+    let url = request.url();
+    let host = match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => String::new(),
+    };
+    let query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query_refs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let headers: Vec<(&str, &str)> = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), std::str::from_utf8(value.as_bytes()).ok()?)))
+        .collect();
+    let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
+    let signed = hwc_sign::sign(
+        &inner.credentials,
+        &hwc_sign::Request { method: request.method().as_str(), host: &host, path: url.path(), query: &query_refs, headers: &headers, body },
+        (inner.clock)(),
+    )?;
+    let query = (!query.is_empty()).then(|| signed.query.clone());
+    for name in ["X-Security-Token", "X-Sdk-Date", "Host", "Authorization"] {
+        if let Some(value) = signed.header(name) {
+            if let Ok(mut value) = HeaderValue::from_str(value) {
+                value.set_sensitive(matches!(name, "X-Security-Token" | "Authorization"));
+                request.headers_mut().insert(HeaderName::from_static(static_lower(name)), value);
+            }
+        }
+    }
+    if query.is_some() {
+        request.url_mut().set_query(query.as_deref());
+    }
+    Ok(())
+}
+
+fn static_lower(name: &str) -> &'static str {
+    match name {
+        "X-Security-Token" => "x-security-token",
+        "X-Sdk-Date" => "x-sdk-date",
+        "Host" => "host",
+        _ => "authorization",
+    }
+}
+
+impl ClientHooks<Inner> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        // progenitor adds `api-version` to every request; the service knows no such header.
+        request.headers_mut().remove("api-version");
+        sign_in_place(self.inner(), request).map_err(|e| progenitor_client::Error::Custom(e.to_string()))
+    }
+
+    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        if let Some(captured) = capture_dry_run(&request) {
+            return Ok(captured);
+        }
+        let inner = self.inner();
+        let policy = &inner.retry;
+        let mut request = request;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let retries_left = policy.max_retries.max(policy.connect_retries) >= attempt;
+            let spare = if retries_left { request.try_clone() } else { None };
+            let result = self.client().execute(request).await;
+            let delay = match &result {
+                Err(e) if attempt <= policy.connect_retries && classify(e) == TransportErrorKind::Connect => {
+                    Some(policy.delay(attempt, None))
+                }
+                Ok(response)
+                    if attempt <= policy.max_retries
+                        && crate::retry::RETRYABLE_STATUSES.contains(&response.status().as_u16()) =>
+                {
+                    let asked = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+                    Some(policy.delay(attempt, asked))
+                }
+                _ => None,
+            };
+            match (delay, spare) {
+                (Some(delay), Some(mut next)) => {
+                    tracing::debug!(operation = info.operation_id, attempt, delay_ms = delay.as_millis() as u64, outcome = %describe(&result), "retrying");
+                    tokio::time::sleep(delay).await;
+                    // Signed after the wait, so the date is fresh when the attempt leaves.
+                    if sign_in_place(inner, &mut next).is_ok() {
+                        request = next;
+                        continue;
+                    }
+                    return conclude(result, attempt).await;
+                }
+                _ => return conclude(result, attempt).await,
+            }
+        }
+    }
+}
+
+async fn conclude(result: reqwest::Result<reqwest::Response>, attempts: u32) -> reqwest::Result<reqwest::Response> {
+    with_call(|call| call.attempts = attempts);
+    Ok(finish(result?).await)
+}
+
+fn describe(result: &reqwest::Result<reqwest::Response>) -> String {
+    match result {
+        Ok(response) => response.status().to_string(),
+        Err(e) => format!("{:?}", classify(e)),
+    }
+}
+
+/// In a dry run, keeps the signed request and answers a stand-in success without sending.
+fn capture_dry_run(request: &reqwest::Request) -> Option<reqwest::Response> {
+    let wanted = CALL.try_with(|call| call.borrow().dry_run.is_some()).unwrap_or(false);
+    if !wanted {
+        return None;
+    }
+    with_call(|call| call.dry_run = Some(Some(crate::client::SignedRequest::from_request(request))));
+    let body = Bytes::from_static(br#"{"job_id":"dry-run"}"#);
+    http::Response::builder().status(200).header("content-type", "application/json").body(body).ok().map(Into::into)
+}
+
+/// Records the status and request id; an error body is read (bounded) and rewritten into
+/// the documented schema, so that the status and headers survive into the typed error.
+async fn finish(response: reqwest::Response) -> reqwest::Response {
+    let status = response.status();
+    let request_id = response
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    with_call(|call| {
+        call.status = Some(status.as_u16());
+        call.request_id = request_id;
+    });
+    if !status.is_client_error() && !status.is_server_error() {
+        return response;
+    }
+    let version = response.version();
+    let mut headers = response.headers().clone();
+    let body = read_bounded(response, MAX_ERROR_BODY_BYTES).await;
+    let normalized = serde_json::to_vec(&crate::error_body::normalize(&body)).unwrap_or_else(|_| b"{}".to_vec());
+    for stale in [reqwest::header::CONTENT_LENGTH, reqwest::header::CONTENT_ENCODING, reqwest::header::TRANSFER_ENCODING] {
+        headers.remove(stale);
+    }
+    headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut rebuilt = http::Response::new(Bytes::from(normalized));
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    rebuilt.into()
+}
+
+/// Reads at most `limit` bytes of a body; a body that breaks off keeps what arrived.
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Bytes {
+    let mut body = BytesMut::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limit - body.len();
+        if chunk.len() >= room {
+            body.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    body.freeze()
+}

@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod config;
+pub mod credentials;
+mod error;
+mod error_body;
+mod hooks;
+mod model;
+pub mod regions;
+mod retry;
+
+/// The client generated from `openapi/workspace.yaml` at build time. Never edited by hand:
+/// change the spec and run `cargo xtask regenerate`.
+#[allow(clippy::all, missing_docs, unused_imports, missing_debug_implementations)]
+pub mod generated {
+    include!(concat!(env!("OUT_DIR"), "/client.rs"));
+}
+
+pub use client::{Client, SignedRequest};
+pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT};
+pub use error::{
+    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, TransportError, TransportErrorKind,
+    UndecodableResponse,
+};
+pub use generated::types;
+pub use hooks::{MAX_ERROR_BODY_BYTES, REQUEST_ID_HEADER};
+pub use hwc_sign::Credentials;
+pub use model::{DeleteSubResources, Deleted, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType};
+pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
