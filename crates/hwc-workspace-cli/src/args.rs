@@ -1,0 +1,120 @@
+//! The command line, as clap types: every option, its help and its checks, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  anything else (an internal error)
+  2  invalid input or configuration (including usage errors)
+  3  the API rejected the request (4xx)
+  4  the API failed (5xx)
+  5  the API could not be reached (connect, TLS, timeout)
+
+Credentials come from HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID and
+HUAWEICLOUD_SDK_SECURITY_TOKEN, else from ~/.huaweicloud/credentials ([basic]).
+Try it without a cloud account: hwc-workspace --simulate delete-sub-resources ...";
+
+/// Delete the auxiliary resources of Huawei Cloud Workspace desktops.
+#[derive(Debug, Parser)]
+#[command(name = "hwc-workspace", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Workspace region, e.g. cn-north-4
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Endpoint URL; wins over --region (http allowed, e.g. a local simulator)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Run against a simulator started in this process, with its demo credentials
+    #[arg(long, global = true, conflicts_with = "endpoint")]
+    pub simulate: bool,
+    /// Output format of stdout
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Json)]
+    pub output: OutputFormat,
+    /// Print the signed request(s) with secrets masked, and send nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Timeout of one attempt, in seconds
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+    /// Further attempts on 429, 502, 503 and 504 (a POST is never resent otherwise)
+    #[arg(long, global = true, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+    /// Also trust this PEM CA certificate
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// More diagnostics on stderr (-v info, -vv debug, -vvv trace); never secrets
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line (per batch)
+    Json,
+    /// Aligned columns for people
+    Table,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Delete depended resources (e.g. DESKTOP_SHARER) of desktops; more than 100 ids are sent in batches
+    DeleteSubResources(DeleteArgs),
+    /// Run the local simulator in the foreground until Ctrl-C
+    Simulator(SimulatorArgs),
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// A desktop id; repeatable, and each also takes a comma-separated list
+    #[arg(long = "desktop-id", value_name = "ID", value_delimiter = ',')]
+    pub desktop_ids: Vec<String>,
+    /// Read desktop ids from a file, one per line ('-' for stdin; blank lines and # comments skipped)
+    #[arg(long, value_name = "FILE")]
+    pub desktop_ids_from: Option<PathBuf>,
+    /// Type of the resource to delete: DESKTOP_SHARER is documented; other values pass through
+    #[arg(long, value_name = "TYPE")]
+    pub sub_resource_type: String,
+    /// Order ID
+    #[arg(long, value_name = "ID")]
+    pub order_id: Option<String>,
+    /// Project ID; else from the credentials chain
+    #[arg(long, value_name = "ID")]
+    pub project_id: Option<String>,
+    /// Batches sent at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulatorArgs {
+    /// Address to listen on; only loopback unless you name another address
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Load desktops and keys from this JSON state file instead of the demo state
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(secs),
+        _ => Err(format!("expected a number of seconds above 0 and at most 3600, got {text:?}")),
+    }
+}

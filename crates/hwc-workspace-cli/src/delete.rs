@@ -1,0 +1,162 @@
+//! `delete-sub-resources`: ids in (flags, a file or stdin), batches of 100 out with bounded
+//! concurrency, one stdout record per batch.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Read};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use hwc_workspace::{Client, DeleteSubResources, Error, MAX_DESKTOP_IDS};
+use hwc_workspace_sim::Simulator;
+use serde_json::json;
+
+use crate::args::{DeleteArgs, Global};
+use crate::failure::{ExitCode, Failure, describe};
+use crate::output;
+
+pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
+    let ids = collect_ids(&args)?;
+    let batches: Vec<DeleteSubResources> = ids
+        .chunks(MAX_DESKTOP_IDS)
+        .map(|chunk| DeleteSubResources {
+            desktop_ids: chunk.to_vec(),
+            sub_resource_type: args.sub_resource_type.as_str().into(),
+            order_id: args.order_id.clone(),
+        })
+        .collect();
+    // Every batch is checked before the first is sent: bad input never leaves half the
+    // desktops processed.
+    for batch in &batches {
+        batch.validate()?;
+    }
+    let (client, _simulator) = connect(global, args.project_id.as_deref()).await?;
+
+    if global.dry_run {
+        for batch in &batches {
+            let signed = client.dry_run_delete_desktop_sub_resources(batch).await?;
+            output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body);
+        }
+        output::note(&format!("dry run: {} request(s) signed, none sent", batches.len()));
+        return Ok(ExitCode::Success);
+    }
+
+    let total = batches.len();
+    let progress = progress_bar(ids.len(), total);
+    let mut outcomes = futures_util::stream::iter(batches.into_iter().enumerate())
+        .map(|(index, batch)| {
+            let client = &client;
+            async move {
+                let result = client.delete_desktop_sub_resources(&batch).await;
+                (index, batch, result)
+            }
+        })
+        .buffered(usize::from(args.concurrency));
+    let mut worst: Option<ExitCode> = None;
+    while let Some((index, batch, result)) = outcomes.next().await {
+        if let Some(bar) = &progress {
+            bar.inc(batch.desktop_ids.len() as u64);
+        }
+        let record = match result {
+            Ok(deleted) => json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids}),
+            Err(error) => {
+                let detail = json!({
+                    "message": describe(&error),
+                    "status": error.status(),
+                    "error_code": match &error { Error::Api(api) => api.error_code(), _ => None },
+                    "request_id": error.request_id(),
+                });
+                let failure = Failure::from(error);
+                let label = if total > 1 { format!("batch {} of {total} ({} desktop ids) failed: ", index + 1, batch.desktop_ids.len()) } else { String::new() };
+                output::error(&format!("{label}{}", failure.message), &failure.hints);
+                worst.get_or_insert(failure.code);
+                json!({"job_id": null, "request_id": detail["request_id"], "desktop_ids": batch.desktop_ids, "error": detail})
+            }
+        };
+        match &progress {
+            Some(bar) => bar.suspend(|| output::batch(global.output, &record, index == 0)),
+            None => output::batch(global.output, &record, index == 0),
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok(worst.unwrap_or(ExitCode::Success))
+}
+
+/// Ids from `--desktop-id` and `--desktop-ids-from`, trimmed, in order, each once.
+fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
+    let mut raw: Vec<String> = args.desktop_ids.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
+    if let Some(path) = &args.desktop_ids_from {
+        let (name, text) = if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::input(format!("cannot read desktop ids from stdin: {e}")))?;
+            ("stdin".to_owned(), text)
+        } else {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::input(format!("cannot read desktop ids from {}: {e}", path.display())))?;
+            (path.display().to_string(), text)
+        };
+        let before = raw.len();
+        raw.extend(
+            text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).map(str::to_owned),
+        );
+        tracing::debug!(source = %name, ids = raw.len() - before, "read desktop ids");
+    }
+    let mut seen = HashSet::new();
+    let unique: Vec<String> = raw.into_iter().filter(|id| seen.insert(id.clone())).collect();
+    if unique.is_empty() {
+        return Err(Failure::input("no desktop ids given")
+            .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
+    }
+    Ok(unique)
+}
+
+/// Builds the client: against a simulator started here, or the configured endpoint.
+async fn connect(global: &Global, project_id: Option<&str>) -> Result<(Client, Option<Simulator>), Failure> {
+    let (mut builder, simulator) = if global.simulate {
+        let simulator = Simulator::start()
+            .await
+            .map_err(|e| Failure { code: ExitCode::Internal, message: format!("cannot start the simulator: {e}"), hints: Vec::new() })?;
+        output::note(&format!(
+            "--simulate: using a local simulator at {} with its demo credentials (project {})",
+            simulator.endpoint(),
+            simulator.project_id()
+        ));
+        (simulator.client_builder(), Some(simulator))
+    } else {
+        (Client::builder(), None)
+    };
+    builder = builder
+        .timeout(Duration::from_secs_f64(global.timeout))
+        .retries(global.retries)
+        .user_agent_suffix(concat!("hwc-workspace-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(project_id) = project_id {
+        builder = builder.project_id(project_id);
+    }
+    if !global.simulate {
+        if let Some(region) = &global.region {
+            builder = builder.region(region);
+        }
+        if let Some(endpoint) = &global.endpoint {
+            builder = builder.endpoint(endpoint);
+        }
+    }
+    if let Some(path) = &global.ca_cert {
+        builder = builder.ca_certificate_file(path)?;
+    }
+    let client = builder.build()?;
+    Ok((client, simulator))
+}
+
+fn progress_bar(ids: usize, batches: usize) -> Option<indicatif::ProgressBar> {
+    if batches < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(ids as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} desktops ({elapsed})") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}

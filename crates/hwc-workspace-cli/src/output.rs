@@ -1,0 +1,73 @@
+//! Everything written to stdout and stderr goes through here: stdout is data, stderr is
+//! diagnostics (`error:` then `hint:` lines).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::args::OutputFormat;
+
+/// Writes one data record to stdout. A closed pipe (`| head`) is not an error worth a panic.
+pub fn data(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+pub fn json_record(value: &Value) {
+    data(&value.to_string());
+}
+
+pub fn note(message: &str) {
+    eprintln!("note: {message}");
+}
+
+pub fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+pub fn error(message: &str, hints: &[String]) {
+    eprintln!("error: {message}");
+    for hint in hints {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// A batch's outcome as stdout data.
+pub fn batch(format: OutputFormat, record: &Value, first: bool) {
+    match format {
+        OutputFormat::Json => json_record(record),
+        OutputFormat::Table => {
+            if first {
+                data(&format!("{:<38} {:<38} {:>5}  {}", "JOB ID", "REQUEST ID", "IDS", "RESULT"));
+            }
+            let count = record["desktop_ids"].as_array().map_or(0, Vec::len);
+            let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+            let result = match record.get("error") {
+                Some(error) => format!("failed: {}", text(&error["message"])),
+                None => "ok".to_owned(),
+            };
+            data(&format!("{:<38} {:<38} {:>5}  {}", text(&record["job_id"]), text(&record["request_id"]), count, result));
+        }
+    }
+}
+
+/// A dry run's signed request, secrets already masked by the caller.
+pub fn signed_request(format: OutputFormat, method: &str, url: &str, headers: &[(String, String)], body: &[u8]) {
+    match format {
+        OutputFormat::Json => {
+            let headers: serde_json::Map<String, Value> = headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let body = serde_json::from_slice::<Value>(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body)));
+            json_record(&json!({"method": method, "url": url, "headers": headers, "body": body}));
+        }
+        OutputFormat::Table => {
+            data(&format!("{method} {url}"));
+            for (name, value) in headers {
+                data(&format!("{name}: {value}"));
+            }
+            data("");
+            data(&String::from_utf8_lossy(body));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `simulator`: the local simulator in the foreground, announced as one JSON line on stdout
+//! so that scripts can use it, until Ctrl-C or SIGTERM.
+
+use hwc_workspace_sim::{DESKTOP_SHARER, Simulator, State};
+use serde_json::json;
+
+use crate::args::SimulatorArgs;
+use crate::failure::{ExitCode, Failure};
+use crate::output;
+
+pub async fn run(args: SimulatorArgs) -> Result<ExitCode, Failure> {
+    let state = match &args.state {
+        Some(path) => State::from_file(path)
+            .map_err(|e| Failure::input(format!("cannot load the simulator state {}: {e}", path.display())))?,
+        None => State::demo(),
+    };
+    if !args.listen.ip().is_loopback() {
+        output::warn(&format!(
+            "listening on {}, which other machines may reach; the demo keys are public",
+            args.listen
+        ));
+    }
+    let simulator = Simulator::builder().bind(args.listen).state(state).start().await.map_err(|e| Failure {
+        code: ExitCode::InvalidInput,
+        message: format!("cannot start the simulator on {}: {e}", args.listen),
+        hints: vec!["pick another --listen address, e.g. 127.0.0.1:0 for any free port".to_owned()],
+    })?;
+    let sharer_ids: Vec<String> =
+        simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
+    output::json_record(&json!({
+        "endpoint": simulator.endpoint(),
+        "ak": simulator.access_key(),
+        "sk": simulator.secret_key(),
+        "project_id": simulator.project_id(),
+        "desktop_ids": sharer_ids,
+    }));
+    output::note(&format!("simulator listening on {}", simulator.endpoint()));
+    output::note(&format!("project {}, access key {}", simulator.project_id(), simulator.access_key()));
+    output::note(&format!("desktops holding {DESKTOP_SHARER}: {}", sharer_ids.join(", ")));
+    output::note(&format!(
+        "try: hwc-workspace --endpoint {} delete-sub-resources --project-id {} --desktop-id {} --sub-resource-type {DESKTOP_SHARER}",
+        simulator.endpoint(),
+        simulator.project_id(),
+        sharer_ids.first().map_or("ID", String::as_str)
+    ));
+    output::note("press Ctrl-C to stop");
+    wait_for_stop().await;
+    simulator.shutdown().await;
+    Ok(ExitCode::Success)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,329 @@
+//! The real `hwc-workspace` binary against a simulator over loopback: every response and
+//! its exit code, bulk batches, partial failure, dry run, configuration errors, and
+//! snapshots of `--help` and error output.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use hwc_workspace_sim::{
+    DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, Desktop, FaultKind, Faults,
+    Simulator, State,
+};
+use serde_json::Value;
+
+/// A simulator on its own runtime, serving while the binary runs in the test thread.
+struct Sim {
+    simulator: Simulator,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    fn start(state: State) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let simulator = runtime.block_on(Simulator::builder().state(state).start()).unwrap();
+        Self { simulator, _runtime: runtime }
+    }
+
+    fn demo() -> Self {
+        Self::start(State::demo())
+    }
+
+    /// The binary with a clean environment: an empty home and the demo credentials.
+    fn cli(&self, home: &tempfile::TempDir) -> Command {
+        let mut cmd = bare(home);
+        cmd.env("HUAWEICLOUD_SDK_AK", DEMO_AK)
+            .env("HUAWEICLOUD_SDK_SK", DEMO_SK)
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
+            .args(["--endpoint", self.simulator.endpoint()]);
+        cmd
+    }
+}
+
+fn bare(home: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("hwc-workspace").unwrap();
+    cmd.env_clear().env("HOME", home.path()).env("NO_COLOR", "1");
+    cmd
+}
+
+fn home() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn lines(output: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(output).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Snapshots with what changes from run to run (request ids, ports, home) hidden.
+fn assert_filtered(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"request id [0-9a-f-]+", "request id [ID]");
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    settings.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[HOME]");
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+const DELETE: &str = "delete-sub-resources";
+const SHARER: [&str; 2] = ["--sub-resource-type", "DESKTOP_SHARER"];
+
+#[test]
+fn success_prints_one_json_record_and_the_simulator_records_the_job() {
+    let sim = Sim::demo();
+    let home = home();
+    let output = sim.cli(&home).args([DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0]]).args(SHARER).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records = lines(&output.stdout);
+    assert_eq!(records.len(), 1);
+    let record = &records[0];
+    assert!(record["job_id"].as_str().is_some_and(|j| !j.is_empty()));
+    assert!(record["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+    assert_eq!(record["desktop_ids"], serde_json::json!([DEMO_SHARER_DESKTOP_IDS[0]]));
+    let jobs = sim.simulator.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].job_id, record["job_id"].as_str().unwrap());
+}
+
+#[test]
+fn simulate_does_the_main_job_with_no_account() {
+    let home = home();
+    let output = bare(&home).args(["--simulate", DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[1]]).args(SHARER).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("simulator"), "{}", stderr(&output));
+    assert!(lines(&output.stdout)[0]["job_id"].is_string());
+}
+
+/// Each documented error answer, with its exit code and what stderr must name.
+#[test]
+fn every_error_response_has_its_exit_code() {
+    let home = home();
+    let cases: [(&str, Vec<&str>, Option<(&str, &str)>, Option<FaultKind>, i32, &str); 5] = [
+        ("400", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "FUTURE_TYPE_X"], None, None, 3, "FUTURE_TYPE_X"),
+        ("401", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"], Some((DEMO_AK, "wrong-secret")), None, 3, "401"),
+        ("403", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"], Some((DEMO_DENIED_AK, DEMO_DENIED_SK)), None, 3, "deleteSubResources"),
+        ("404", vec!["--desktop-id", "d-does-not-exist", "--sub-resource-type", "DESKTOP_SHARER"], None, None, 3, "d-does-not-exist"),
+        ("500", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"], None, Some(FaultKind::InternalError), 4, "500"),
+    ];
+    for (name, args, keys, fault, code, named) in cases {
+        let sim = Sim::demo();
+        if let Some(fault) = fault {
+            sim.simulator.set_faults(Faults::fail_next([fault]));
+        }
+        let mut cmd = sim.cli(&home);
+        if let Some((ak, sk)) = keys {
+            cmd.env("HUAWEICLOUD_SDK_AK", ak).env("HUAWEICLOUD_SDK_SK", sk);
+        }
+        let output = cmd.arg(DELETE).args(&args).output().unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(code), "{name}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(named), "{name}: {err}");
+        assert!(err.contains("hint: ") || name == "400" || name == "500", "{name}: {err}");
+        assert!(!err.contains("wrong-secret") && !err.contains(DEMO_DENIED_SK), "{name}: secret in {err}");
+        assert!(sim.simulator.jobs().is_empty(), "{name}: nothing may be deleted");
+        assert_filtered(&format!("error_{name}"), &err);
+    }
+}
+
+fn many_desktops(count: usize) -> (State, Vec<String>) {
+    let ids: Vec<String> = (0..count).map(|i| format!("bulk-{i:04}")).collect();
+    let state = ids.iter().fold(State::demo(), |state, id| state.with_desktop(Desktop::new(id.clone(), ["DESKTOP_SHARER"])));
+    (state, ids)
+}
+
+#[test]
+fn bulk_ids_from_stdin_go_in_batches_of_100_each_sent_once() {
+    let (state, ids) = many_desktops(250);
+    let sim = Sim::start(state);
+    let home = home();
+    // Comments, blank lines and duplicates are skipped.
+    let input = format!("# bulk\n\n{}\n{}\n", ids.join("\n"), ids[..10].join("\n"));
+    let output = sim.cli(&home).args([DELETE, "--desktop-ids-from", "-"]).args(SHARER).write_stdin(input).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records = lines(&output.stdout);
+    let sizes: Vec<usize> = records.iter().map(|r| r["desktop_ids"].as_array().unwrap().len()).collect();
+    assert_eq!(sizes, [100, 100, 50]);
+    let mut jobs = sim.simulator.jobs();
+    jobs.sort_by_key(|j| j.desktop_ids[0].clone());
+    assert_eq!(jobs.len(), 3);
+    assert_eq!(sim.simulator.request_count(), 3);
+    let sent: Vec<String> = jobs.iter().flat_map(|j| j.desktop_ids.clone()).collect();
+    assert_eq!(sent, ids, "every id once, in order");
+}
+
+#[test]
+fn a_failed_batch_is_reported_and_the_others_are_not_resent() {
+    let (state, ids) = many_desktops(250);
+    let sim = Sim::start(state);
+    sim.simulator.set_faults(Faults::fail_next([FaultKind::InternalError]));
+    let home = home();
+    let list = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(list.path(), ids.join("\n")).unwrap();
+    let output = sim
+        .cli(&home)
+        .args([DELETE, "--concurrency", "1", "--desktop-ids-from", list.path().to_str().unwrap()])
+        .args(SHARER)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let records = lines(&output.stdout);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["error"]["status"], 500);
+    assert_eq!(records[0]["desktop_ids"].as_array().unwrap().len(), 100);
+    assert!(records[1]["job_id"].is_string() && records[2]["job_id"].is_string());
+    assert!(stderr(&output).contains("batch 1 of 3 (100 desktop ids) failed"), "{}", stderr(&output));
+    assert_eq!(sim.simulator.jobs().len(), 2);
+    assert_eq!(sim.simulator.request_count(), 3, "no batch is sent twice");
+}
+
+#[test]
+fn dry_run_sends_nothing_and_masks_secrets() {
+    let sim = Sim::demo();
+    let home = home();
+    for format in ["json", "table"] {
+        let output = sim
+            .cli(&home)
+            .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", "TOKEN-must-not-show")
+            .args(["--dry-run", "--output", format, DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0]])
+            .args(SHARER)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
+        assert!(all.contains("POST") && all.contains("/desktop/delete-sub-resources") && all.contains("x-sdk-date"), "{all}");
+        assert!(all.contains("Signature=****"), "{all}");
+        for secret in [DEMO_SK, "TOKEN-must-not-show"] {
+            assert!(!all.contains(secret), "{secret} leaked: {all}");
+        }
+    }
+    assert_eq!(sim.simulator.request_count(), 0);
+}
+
+#[test]
+fn configuration_problems_exit_2_with_hints() {
+    let home = home();
+    let output = bare(&home).args(["--region", "cn-north-4", DELETE, "--desktop-id", "d-1"]).args(SHARER).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("no credentials found") && err.contains("HUAWEICLOUD_SDK_AK"), "{err}");
+    assert_filtered("missing_credentials", &err.replace(&home.path().display().to_string(), "[HOME]"));
+
+    let output = bare(&home)
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK-config-secret")
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "p1")
+        .args(["--region", "xx-mars-1", DELETE, "--desktop-id", "d-1"])
+        .args(SHARER)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("xx-mars-1") && err.contains("cn-north-4") && err.contains("--endpoint"), "{err}");
+    assert!(!err.contains("SK-config-secret"));
+    assert_filtered("unknown_region", &err);
+}
+
+#[test]
+fn invalid_input_exits_2_and_sends_nothing() {
+    let sim = Sim::demo();
+    let home = home();
+    let long = "x".repeat(256);
+    for (args, named) in [
+        (vec![DELETE, "--desktop-id", &long, "--sub-resource-type", "DESKTOP_SHARER"], "desktop_ids[0]"),
+        (vec![DELETE, "--desktop-id", "d-1", "--sub-resource-type", " "], "sub_resource_type"),
+        (vec![DELETE, "--sub-resource-type", "DESKTOP_SHARER"], "no desktop ids"),
+        (vec![DELETE, "--desktop-id", "d-1"], "--sub-resource-type"),
+        (vec![DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X", "--concurrency", "0"], "--concurrency"),
+        (vec!["--timeout", "0", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"], "--timeout"),
+        (vec!["no-such-command"], "no-such-command"),
+    ] {
+        let output = sim.cli(&home).args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(named), "{args:?}: {}", stderr(&output));
+        assert!(output.stdout.is_empty(), "{args:?}: stdout is data only");
+    }
+    assert_eq!(sim.simulator.request_count(), 0);
+}
+
+#[test]
+fn an_unreachable_endpoint_exits_5_within_the_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let home = home();
+    let started = Instant::now();
+    let output = bare(&home)
+        .env("HUAWEICLOUD_SDK_AK", "AK")
+        .env("HUAWEICLOUD_SDK_SK", "SK")
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "p1")
+        .args(["--endpoint", &endpoint, "--timeout", "2", DELETE, "--desktop-id", "d-1"])
+        .args(SHARER)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(stderr(&output).contains("could not connect"), "{}", stderr(&output));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn help_and_version() {
+    let home = home();
+    let output = bare(&home).arg("--help").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(help.contains("Exit codes:"));
+    assert_filtered("help", &help);
+    let output = bare(&home).args([DELETE, "--help"]).output().unwrap();
+    assert_filtered("help_delete", &String::from_utf8_lossy(&output.stdout));
+    let output = bare(&home).arg("--version").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("hwc-workspace "));
+}
+
+#[test]
+fn completions_are_printed() {
+    let home = home();
+    for shell in ["bash", "zsh", "fish"] {
+        let output = bare(&home).args(["completions", shell]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("delete-sub-resources"), "{shell}");
+    }
+}
+
+#[test]
+fn the_simulator_command_announces_itself_as_one_json_line() {
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("hwc-workspace"))
+        .args(["simulator"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let announced: Value = serde_json::from_str(&first).unwrap();
+    let endpoint = announced["endpoint"].as_str().unwrap().to_owned();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    assert_eq!(announced["ak"], DEMO_AK);
+    assert_eq!(announced["sk"], DEMO_SK);
+    assert_eq!(announced["project_id"], DEMO_PROJECT_ID);
+    assert!(announced["desktop_ids"].as_array().unwrap().len() >= 3);
+
+    // It serves: the announced values are all a client needs.
+    let home = home();
+    let output = bare(&home)
+        .env("HUAWEICLOUD_SDK_AK", announced["ak"].as_str().unwrap())
+        .env("HUAWEICLOUD_SDK_SK", announced["sk"].as_str().unwrap())
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", announced["project_id"].as_str().unwrap())
+        .args(["--endpoint", &endpoint, DELETE, "--desktop-id", announced["desktop_ids"][0].as_str().unwrap()])
+        .args(SHARER)
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
