@@ -97,31 +97,44 @@ fn simulate_does_the_main_job_with_no_account() {
     assert!(lines(&output.stdout)[0]["job_id"].is_string());
 }
 
-/// Each documented error answer, with its exit code and what stderr must name.
+/// One documented error answer: how to provoke it, its exit code, what stderr must name.
+struct ErrorCase {
+    name: &'static str,
+    desktop_id: &'static str,
+    sub_resource_type: &'static str,
+    keys: Option<(&'static str, &'static str)>,
+    fault: Option<FaultKind>,
+    exit_code: i32,
+    named: &'static str,
+}
+
 #[test]
 fn every_error_response_has_its_exit_code() {
     let home = home();
-    let cases: [(&str, Vec<&str>, Option<(&str, &str)>, Option<FaultKind>, i32, &str); 5] = [
-        ("400", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "FUTURE_TYPE_X"], None, None, 3, "FUTURE_TYPE_X"),
-        ("401", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"], Some((DEMO_AK, "wrong-secret")), None, 3, "401"),
-        ("403", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"], Some((DEMO_DENIED_AK, DEMO_DENIED_SK)), None, 3, "deleteSubResources"),
-        ("404", vec!["--desktop-id", "d-does-not-exist", "--sub-resource-type", "DESKTOP_SHARER"], None, None, 3, "d-does-not-exist"),
-        ("500", vec!["--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"], None, Some(FaultKind::InternalError), 4, "500"),
+    let sharer = DEMO_SHARER_DESKTOP_IDS[0];
+    let cases = [
+        ErrorCase { name: "400", desktop_id: sharer, sub_resource_type: "FUTURE_TYPE_X", keys: None, fault: None, exit_code: 3, named: "FUTURE_TYPE_X" },
+        ErrorCase { name: "401", desktop_id: sharer, sub_resource_type: "DESKTOP_SHARER", keys: Some((DEMO_AK, "wrong-secret")), fault: None, exit_code: 3, named: "401" },
+        ErrorCase { name: "403", desktop_id: sharer, sub_resource_type: "DESKTOP_SHARER", keys: Some((DEMO_DENIED_AK, DEMO_DENIED_SK)), fault: None, exit_code: 3, named: "deleteSubResources" },
+        ErrorCase { name: "404", desktop_id: "d-does-not-exist", sub_resource_type: "DESKTOP_SHARER", keys: None, fault: None, exit_code: 3, named: "d-does-not-exist" },
+        ErrorCase { name: "500", desktop_id: sharer, sub_resource_type: "DESKTOP_SHARER", keys: None, fault: Some(FaultKind::InternalError), exit_code: 4, named: "500" },
     ];
-    for (name, args, keys, fault, code, named) in cases {
+    for case in cases {
         let sim = Sim::demo();
-        if let Some(fault) = fault {
+        if let Some(fault) = case.fault {
             sim.simulator.set_faults(Faults::fail_next([fault]));
         }
         let mut cmd = sim.cli(&home);
-        if let Some((ak, sk)) = keys {
+        if let Some((ak, sk)) = case.keys {
             cmd.env("HUAWEICLOUD_SDK_AK", ak).env("HUAWEICLOUD_SDK_SK", sk);
         }
-        let output = cmd.arg(DELETE).args(&args).output().unwrap();
-        let err = stderr(&output);
-        assert_eq!(output.status.code(), Some(code), "{name}: {err}");
-        assert!(err.starts_with("error: ") && err.contains(named), "{name}: {err}");
-        assert!(err.contains("hint: ") || name == "400" || name == "500", "{name}: {err}");
+        let output = cmd
+            .args([DELETE, "--desktop-id", case.desktop_id, "--sub-resource-type", case.sub_resource_type])
+            .output()
+            .unwrap();
+        let (name, err) = (case.name, stderr(&output));
+        assert_eq!(output.status.code(), Some(case.exit_code), "{name}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(case.named), "{name}: {err}");
         assert!(!err.contains("wrong-secret") && !err.contains(DEMO_DENIED_SK), "{name}: secret in {err}");
         assert!(sim.simulator.jobs().is_empty(), "{name}: nothing may be deleted");
         assert_filtered(&format!("error_{name}"), &err);
