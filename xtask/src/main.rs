@@ -3,9 +3,11 @@
 //! - `regenerate`: rewrite every artifact derived from the spec.
 //! - `check`: fail, with a diff and the fixing command, when any of them is stale; and the
 //!   tidy checks (generated headers, `//!` file docs).
-//! - `test`: `check`, then every test of the repository.
+//! - `test`: `check`, then every test of the repository: the Rust tests, the conformance
+//!   check with Huawei's official SDK, and the Python tests.
 
 mod artifacts;
+mod conformance;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +50,7 @@ fn check(root: &Path) -> Result<(), String> {
 fn test(root: &Path) -> Result<(), String> {
     run(root, "cargo", &["test", "--workspace", "--locked", "--all-targets"])?;
     run(root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
+    conformance::test(root)?;
     Ok(())
 }
 

@@ -1,0 +1,60 @@
+//! The error codes the simulator answers, in the service's style: `APIGW.*` from the gateway
+//! layer (routing, body size, authentication, authorization, throttling), `WKS.*` from the
+//! Workspace service behind it. The crate README lists them with their statuses.
+
+/// 404: no API at this path; 405: the path exists but not with this method.
+pub const API_NOT_FOUND: &str = "APIGW.0101";
+/// 413: the request body is larger than the limit; 408: it did not arrive in time.
+pub const REQUEST_REJECTED: &str = "APIGW.0201";
+/// 401: AK/SK authentication failed (signature, access key, date, security token or
+/// `X-Project-Id`); the message says which check.
+pub const AUTHENTICATION_FAILED: &str = "APIGW.0301";
+/// 403: the key lacks the `workspace:desktops:deleteSubResources` permission.
+pub const NOT_AUTHORIZED: &str = "APIGW.0302";
+/// 429: throttled (an injected fault), with `Retry-After`.
+pub const THROTTLED: &str = "APIGW.0308";
+
+/// 400: the `Content-Type` is not `application/json`.
+pub const UNSUPPORTED_CONTENT_TYPE: &str = "WKS.0001";
+/// 400: the body is not valid JSON, or not a JSON object.
+pub const MALFORMED_BODY: &str = "WKS.0002";
+/// 400: a required field is missing (or null).
+pub const MISSING_FIELD: &str = "WKS.0003";
+/// 400: a field has the wrong JSON type.
+pub const WRONG_TYPE: &str = "WKS.0004";
+/// 400: `desktop_ids` holds 0 or more than 100 ids.
+pub const DESKTOP_COUNT: &str = "WKS.0005";
+/// 400: a value is blank where it must not be, or longer than 255 characters.
+pub const INVALID_VALUE: &str = "WKS.0006";
+/// 400: the `sub_resource_type` is not one the simulator supports; the message names it.
+pub const UNSUPPORTED_SUB_RESOURCE_TYPE: &str = "WKS.0007";
+/// 404: the project in the path is not the simulator's.
+pub const PROJECT_NOT_FOUND: &str = "WKS.0101";
+/// 404: some desktop ids do not exist; the message names them.
+pub const DESKTOP_NOT_FOUND: &str = "WKS.0102";
+/// 500: an internal error (an injected fault).
+pub const INTERNAL_ERROR: &str = "WKS.0500";
+/// 503: the service is unavailable (an injected fault).
+pub const SERVICE_UNAVAILABLE: &str = "WKS.0503";
+
+/// Every code with its status, for documentation and tests.
+pub const ALL: [(&str, u16); 18] = [
+    (API_NOT_FOUND, 404),
+    (API_NOT_FOUND, 405),
+    (REQUEST_REJECTED, 413),
+    (REQUEST_REJECTED, 408),
+    (AUTHENTICATION_FAILED, 401),
+    (NOT_AUTHORIZED, 403),
+    (THROTTLED, 429),
+    (UNSUPPORTED_CONTENT_TYPE, 400),
+    (MALFORMED_BODY, 400),
+    (MISSING_FIELD, 400),
+    (WRONG_TYPE, 400),
+    (DESKTOP_COUNT, 400),
+    (INVALID_VALUE, 400),
+    (UNSUPPORTED_SUB_RESOURCE_TYPE, 400),
+    (PROJECT_NOT_FOUND, 404),
+    (DESKTOP_NOT_FOUND, 404),
+    (INTERNAL_ERROR, 500),
+    (SERVICE_UNAVAILABLE, 503),
+];

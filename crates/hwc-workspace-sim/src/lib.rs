@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+
+pub mod codes;
+mod faults;
+mod handler;
+mod response;
+mod server;
+mod simulator;
+mod state;
+
+pub use faults::{FaultKind, Faults, UnknownFault};
+pub use handler::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
+pub use simulator::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_JOBS, Simulator, SimulatorBuilder,
+    StartError,
+};
+pub use state::{
+    DELETE_SUB_RESOURCES_PERMISSION, DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS,
+    DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, DESKTOP_SHARER, Desktop, Job, Key, State,
+    StateError, demo_desktop_ids,
+};

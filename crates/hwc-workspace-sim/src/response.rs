@@ -1,0 +1,183 @@
+//! The answers: a response body that can also break off on purpose, and builders for the
+//! documented JSON bodies, each carrying `X-Request-Id`.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Response, StatusCode};
+use http_body::{Frame, SizeHint};
+use serde::Serialize;
+
+pub(crate) const REQUEST_ID: &str = "x-request-id";
+
+/// A whole body, or one that sends its bytes and then fails (the truncated-body fault).
+#[derive(Debug)]
+pub(crate) enum Body {
+    Full(Option<Bytes>),
+    Truncated {
+        data: Option<Bytes>,
+        pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    },
+}
+
+impl Body {
+    pub(crate) fn full(bytes: impl Into<Bytes>) -> Self {
+        Self::Full(Some(bytes.into()))
+    }
+
+    pub(crate) fn truncated(bytes: impl Into<Bytes>) -> Self {
+        Self::Truncated {
+            data: Some(bytes.into()),
+            pause: None,
+        }
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            Self::Full(data) => Poll::Ready(data.take().map(|bytes| Ok(Frame::data(bytes)))),
+            Self::Truncated { data, pause } => {
+                if let Some(bytes) = data.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
+                // Failing at once could close the socket before hyper flushed the head and
+                // the first bytes; a short pause lets them out, so the client really sees a
+                // body cut short rather than no answer.
+                let pause = pause
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+                match pause.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "body truncated on purpose (fault injection)",
+                    )))),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Self::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
+            Self::Full(None) => SizeHint::with_exact(0),
+            Self::Truncated { .. } => SizeHint::default(),
+        }
+    }
+}
+
+/// The documented error body; absent fields are left out.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ErrorBody {
+    pub(crate) error_code: &'static str,
+    pub(crate) error_msg: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) error_detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) encoded_authorization_message: Option<String>,
+}
+
+/// A failure to answer with the error body.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub(crate) status: StatusCode,
+    pub(crate) body: ErrorBody,
+    /// Extra headers, e.g. `Allow` or `Retry-After`.
+    pub(crate) headers: Vec<(&'static str, String)>,
+    /// Close the connection after answering (the request body was not read to its end).
+    pub(crate) close: bool,
+}
+
+impl Failure {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error_code: code,
+                error_msg: message.into(),
+                error_detail: None,
+                encoded_authorization_message: None,
+            },
+            headers: Vec::new(),
+            close: false,
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.body.error_detail = Some(detail.into());
+        self
+    }
+
+    #[must_use]
+    pub(crate) fn encoded_authorization_message(mut self, message: String) -> Self {
+        self.body.encoded_authorization_message = Some(message);
+        self
+    }
+
+    #[must_use]
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    #[must_use]
+    pub(crate) fn close(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    pub(crate) fn into_response(self, request_id: &str) -> Response<Body> {
+        let json = serde_json::to_vec(&self.body)
+            .unwrap_or_else(|_| br#"{"error_code":"WKS.0500","error_msg":"error"}"#.to_vec());
+        let mut response = json_response(self.status, json, request_id);
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        if self.close {
+            response
+                .headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
+}
+
+pub(crate) fn json_response(status: StatusCode, json: Vec<u8>, request_id: &str) -> Response<Body> {
+    with_head(
+        Response::new(Body::full(json)),
+        status,
+        "application/json",
+        request_id,
+    )
+}
+
+pub(crate) fn with_head(
+    mut response: Response<Body>,
+    status: StatusCode,
+    content_type: &'static str,
+    request_id: &str,
+) -> Response<Body> {
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    response
+}

@@ -1,0 +1,435 @@
+//! What the simulator knows: its project, desktops and keys (seeded from the demo or a JSON
+//! file), and the jobs that successful calls recorded.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use hwc_sign::Credentials;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+/// The access key of the demo account; it may delete sub-resources.
+pub const DEMO_AK: &str = "HPUASIMDEMO000000001";
+/// The secret key of [`DEMO_AK`]. Public on purpose: the simulator only runs on loopback.
+pub const DEMO_SK: &str = "SimDemoSecretKey00000000000000000000001";
+/// The demo project id.
+pub const DEMO_PROJECT_ID: &str = "5e1a0000000000000000000000000001";
+/// A second demo key that authenticates but lacks the permission, so every call answers 403.
+pub const DEMO_DENIED_AK: &str = "HPUASIMDENIED0000001";
+/// The secret key of [`DEMO_DENIED_AK`].
+pub const DEMO_DENIED_SK: &str = "SimDeniedSecretKey000000000000000000001";
+
+/// The one sub-resource type the simulator supports (the documented one).
+pub const DESKTOP_SHARER: &str = "DESKTOP_SHARER";
+/// The IAM action the operation needs.
+pub const DELETE_SUB_RESOURCES_PERMISSION: &str = "workspace:desktops:deleteSubResources";
+
+/// Every demo desktop, in seeding order: the first five hold a `DESKTOP_SHARER`
+/// sub-resource ([`DEMO_SHARER_DESKTOP_IDS`]), the last two hold none.
+pub const DEMO_DESKTOP_IDS: [&str; 7] = [
+    "d0000001-5e1a-4d00-8000-000000000001",
+    "d0000002-5e1a-4d00-8000-000000000002",
+    "d0000003-5e1a-4d00-8000-000000000003",
+    "d0000004-5e1a-4d00-8000-000000000004",
+    "d0000005-5e1a-4d00-8000-000000000005",
+    "d0000006-5e1a-4d00-8000-000000000006",
+    "d0000007-5e1a-4d00-8000-000000000007",
+];
+
+/// The demo desktops that start with a `DESKTOP_SHARER` sub-resource.
+pub const DEMO_SHARER_DESKTOP_IDS: [&str; 5] = [
+    DEMO_DESKTOP_IDS[0],
+    DEMO_DESKTOP_IDS[1],
+    DEMO_DESKTOP_IDS[2],
+    DEMO_DESKTOP_IDS[3],
+    DEMO_DESKTOP_IDS[4],
+];
+
+/// The demo desktop ids as owned strings.
+pub fn demo_desktop_ids() -> Vec<String> {
+    DEMO_DESKTOP_IDS.iter().map(|id| (*id).to_owned()).collect()
+}
+
+/// Longest desktop id, in characters (the API's own limit).
+const MAX_ID_CHARS: usize = 255;
+
+/// A desktop and the sub-resources it holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Desktop {
+    pub id: String,
+    /// Sub-resource types, e.g. `["DESKTOP_SHARER"]`.
+    #[serde(default)]
+    pub sub_resources: Vec<String>,
+}
+
+impl Desktop {
+    pub fn new<I, S>(id: impl Into<String>, sub_resources: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            id: id.into(),
+            sub_resources: sub_resources.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    pub fn has(&self, sub_resource_type: &str) -> bool {
+        self.sub_resources.iter().any(|s| s == sub_resource_type)
+    }
+}
+
+/// An access key the simulator accepts, and the IAM actions it is allowed.
+///
+/// `Debug` shows the access key only (through [`Credentials`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub credentials: Credentials,
+    /// IAM actions, e.g. `workspace:desktops:deleteSubResources`; a segment `*` matches any
+    /// value (`workspace:*:*`, `*`).
+    pub permissions: Vec<String>,
+}
+
+impl Key {
+    /// A key allowed to delete sub-resources.
+    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self {
+            credentials: Credentials::new(access_key, secret_key),
+            permissions: vec![DELETE_SUB_RESOURCES_PERMISSION.to_owned()],
+        }
+    }
+
+    /// Temporary credentials: requests must carry this `X-Security-Token`.
+    #[must_use]
+    pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials = self.credentials.with_security_token(token);
+        self
+    }
+
+    #[must_use]
+    pub fn with_permissions<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = permissions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn access_key(&self) -> &str {
+        self.credentials.access_key()
+    }
+
+    /// Whether one of the key's permissions grants `action`.
+    pub fn allows(&self, action: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|granted| action_matches(granted, action))
+    }
+}
+
+/// `granted` matches `action` segment by segment (split at `:`), `*` matching any segment;
+/// a lone `*` matches everything.
+fn action_matches(granted: &str, action: &str) -> bool {
+    if granted == "*" {
+        return true;
+    }
+    let granted: Vec<&str> = granted.split(':').collect();
+    let wanted: Vec<&str> = action.split(':').collect();
+    granted.len() == wanted.len()
+        && granted
+            .iter()
+            .zip(&wanted)
+            .all(|(g, w)| *g == "*" || g.eq_ignore_ascii_case(w))
+}
+
+/// The seed of a simulator: its project, desktops and keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub project_id: String,
+    pub desktops: Vec<Desktop>,
+    /// The first key is the one the handle hands out ([`crate::Simulator::credentials`]).
+    pub keys: Vec<Key>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::demo()
+    }
+}
+
+impl State {
+    /// The demo: [`DEMO_PROJECT_ID`], the [`DEMO_DESKTOP_IDS`] (five with `DESKTOP_SHARER`,
+    /// two without), the key [`DEMO_AK`] and the permission-less key [`DEMO_DENIED_AK`].
+    pub fn demo() -> Self {
+        Self {
+            project_id: DEMO_PROJECT_ID.to_owned(),
+            desktops: demo_desktops(),
+            keys: demo_keys(),
+        }
+    }
+
+    /// Adds a key (builder style).
+    #[must_use]
+    pub fn with_key(mut self, key: Key) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds a desktop (builder style).
+    #[must_use]
+    pub fn with_desktop(mut self, desktop: Desktop) -> Self {
+        self.desktops.push(desktop);
+        self
+    }
+
+    /// Reads the JSON state format (see the crate README); absent parts fall back to the
+    /// demo's.
+    pub fn from_json(text: &str) -> Result<Self, StateError> {
+        let file: StateFile = serde_json::from_str(text)
+            .map_err(|e| StateError(format!("not a valid state file: {e}")))?;
+        let state = Self {
+            project_id: file
+                .project_id
+                .unwrap_or_else(|| DEMO_PROJECT_ID.to_owned()),
+            desktops: file.desktops.unwrap_or_else(demo_desktops),
+            keys: match file.keys {
+                Some(keys) => keys.into_iter().map(KeyFile::into_key).collect(),
+                None => demo_keys(),
+            },
+        };
+        state.validate()?;
+        Ok(state)
+    }
+
+    /// Reads a JSON state file; see [`State::from_json`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, StateError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            StateError(format!(
+                "cannot read the state file {}: {e}",
+                path.display()
+            ))
+        })?;
+        Self::from_json(&text).map_err(|e| StateError(format!("{}: {}", path.display(), e.0)))
+    }
+
+    /// Checks what the server relies on: a usable project id, unique non-empty desktop ids
+    /// and access keys, and at least one key.
+    pub fn validate(&self) -> Result<(), StateError> {
+        let project_ok = !self.project_id.is_empty()
+            && self.project_id.len() <= 64
+            && self
+                .project_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !project_ok {
+            return Err(StateError(format!(
+                "project_id {:?} must be 1 to 64 letters, digits, '-' or '_'",
+                self.project_id
+            )));
+        }
+        let mut seen = HashSet::new();
+        for desktop in &self.desktops {
+            if desktop.id.trim().is_empty() || desktop.id.chars().count() > MAX_ID_CHARS {
+                return Err(StateError(format!(
+                    "desktop id {:?} must be 1 to {MAX_ID_CHARS} characters, not blank",
+                    desktop.id
+                )));
+            }
+            if !seen.insert(desktop.id.as_str()) {
+                return Err(StateError(format!(
+                    "desktop id {:?} appears twice",
+                    desktop.id
+                )));
+            }
+        }
+        if self.keys.is_empty() {
+            return Err(StateError("at least one key is needed".to_owned()));
+        }
+        let mut seen = HashSet::new();
+        for key in &self.keys {
+            if key.access_key().is_empty() || key.credentials.expose_secret_key().is_empty() {
+                return Err(StateError(
+                    "every key needs a non-empty ak and sk".to_owned(),
+                ));
+            }
+            if !seen.insert(key.access_key()) {
+                return Err(StateError(format!(
+                    "access key {:?} appears twice",
+                    key.access_key()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The state file could not be read or is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StateError(pub(crate) String);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    project_id: Option<String>,
+    desktops: Option<Vec<Desktop>>,
+    keys: Option<Vec<KeyFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    ak: String,
+    sk: String,
+    security_token: Option<String>,
+    permissions: Option<Vec<String>>,
+}
+
+impl KeyFile {
+    fn into_key(self) -> Key {
+        let mut key = Key::new(self.ak, self.sk);
+        if let Some(token) = self.security_token {
+            key = key.with_security_token(token);
+        }
+        if let Some(permissions) = self.permissions {
+            key = key.with_permissions(permissions);
+        }
+        key
+    }
+}
+
+fn demo_desktops() -> Vec<Desktop> {
+    DEMO_DESKTOP_IDS
+        .iter()
+        .map(|id| {
+            let sub_resources: &[&str] = if DEMO_SHARER_DESKTOP_IDS.contains(id) {
+                &[DESKTOP_SHARER]
+            } else {
+                &[]
+            };
+            Desktop::new(*id, sub_resources.iter().copied())
+        })
+        .collect()
+}
+
+fn demo_keys() -> Vec<Key> {
+    vec![
+        Key::new(DEMO_AK, DEMO_SK),
+        Key::new(DEMO_DENIED_AK, DEMO_DENIED_SK).with_permissions(Vec::<String>::new()),
+    ]
+}
+
+/// A deletion the simulator accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub job_id: String,
+    /// The desktop ids as the request listed them.
+    pub desktop_ids: Vec<String>,
+    pub sub_resource_type: String,
+    pub order_id: Option<String>,
+    /// When the simulator accepted the call, by its clock.
+    pub created_at: OffsetDateTime,
+    /// The `X-Request-Id` of the call.
+    pub request_id: String,
+    /// The access key that signed the call.
+    pub access_key: String,
+    /// The desktops that held the sub-resource and lost it; empty when the call repeated a
+    /// deletion that had already happened.
+    pub removed_from: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_is_valid_and_consistent() {
+        let demo = State::demo();
+        assert_eq!(demo.validate(), Ok(()));
+        let with_sharer: Vec<&str> = demo
+            .desktops
+            .iter()
+            .filter(|d| d.has(DESKTOP_SHARER))
+            .map(|d| d.id.as_str())
+            .collect();
+        assert_eq!(with_sharer, DEMO_SHARER_DESKTOP_IDS);
+        assert_eq!(demo.desktops.len(), DEMO_DESKTOP_IDS.len());
+        assert!(demo.keys[0].allows(DELETE_SUB_RESOURCES_PERMISSION));
+        assert!(!demo.keys[1].allows(DELETE_SUB_RESOURCES_PERMISSION));
+    }
+
+    #[test]
+    fn permissions_match_by_segment() {
+        let action = DELETE_SUB_RESOURCES_PERMISSION;
+        for granted in [
+            "*",
+            "workspace:*:*",
+            "workspace:desktops:*",
+            action,
+            "Workspace:Desktops:DeleteSubResources",
+        ] {
+            assert!(action_matches(granted, action), "{granted}");
+        }
+        for granted in [
+            "",
+            "workspace:*",
+            "workspace:desktops:list",
+            "ecs:*:*",
+            "workspace:desktops:deleteSubResources:x",
+        ] {
+            assert!(!action_matches(granted, action), "{granted}");
+        }
+    }
+
+    #[test]
+    fn state_file_falls_back_to_the_demo_and_rejects_mistakes() {
+        let state = State::from_json(r#"{"project_id":"p1","desktops":[{"id":"a","sub_resources":["DESKTOP_SHARER"]},{"id":"b"}]}"#).unwrap();
+        assert_eq!(state.project_id, "p1");
+        assert_eq!(
+            state.desktops,
+            vec![
+                Desktop::new("a", [DESKTOP_SHARER]),
+                Desktop::new("b", Vec::<String>::new())
+            ]
+        );
+        assert_eq!(state.keys, State::demo().keys);
+
+        let state = State::from_json(
+            r#"{"keys":[{"ak":"A","sk":"S","security_token":"T","permissions":[]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(state.keys[0].credentials.expose_security_token(), Some("T"));
+        assert!(state.keys[0].permissions.is_empty());
+        assert_eq!(
+            State::from_json(r#"{"keys":[{"ak":"A","sk":"S"}]}"#)
+                .unwrap()
+                .keys[0]
+                .permissions,
+            [DELETE_SUB_RESOURCES_PERMISSION]
+        );
+
+        for (bad, why) in [
+            ("{", "not a valid state file"),
+            (r#"{"desktop":[]}"#, "unknown field"),
+            (r#"{"project_id":"a/b"}"#, "project_id"),
+            (r#"{"desktops":[{"id":"a"},{"id":"a"}]}"#, "appears twice"),
+            (r#"{"desktops":[{"id":" "}]}"#, "not blank"),
+            (r#"{"keys":[]}"#, "at least one key"),
+            (r#"{"keys":[{"ak":"A","sk":""}]}"#, "non-empty"),
+        ] {
+            let error = State::from_json(bad).unwrap_err().to_string();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_names_its_path() {
+        let error = State::from_file("/nonexistent/state.json")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("/nonexistent/state.json"), "{error}");
+    }
+}
