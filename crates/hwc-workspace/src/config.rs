@@ -185,6 +185,10 @@ impl ClientBuilder {
         };
         let endpoint = check_endpoint(&endpoint)?;
 
+        // reqwest is built without a default crypto provider (we chose ring); without one
+        // installed, building the HTTP client would panic. Another library may have installed
+        // its own already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -193,10 +197,9 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true);
         for pem in &self.ca_certificates {
-            let certificate = reqwest::Certificate::from_pem(pem).map_err(|e| {
-                ConfigError::new(ConfigErrorKind::CaCertificate, format!("the CA certificate is not valid PEM: {e}"))
-            })?;
-            http = http.add_root_certificate(certificate);
+            for certificate in parse_ca_certificates(pem)? {
+                http = http.add_root_certificate(certificate);
+            }
         }
         let http = http
             .build()
@@ -209,6 +212,21 @@ impl ClientBuilder {
         };
         Ok(Client::from_parts(crate::generated::Client::new_with_client(&endpoint, http, inner), project_id))
     }
+}
+
+/// Every certificate of a PEM text; none at all is an error, not a silent no-op.
+fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |why: String| {
+        Error::from(ConfigError::new(ConfigErrorKind::CaCertificate, format!("the CA certificate is not valid: {why}"))
+            .hint("expected a PEM file with at least one `-----BEGIN CERTIFICATE-----` block"))
+    };
+    let ders = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().map_err(|e| invalid(e.to_string()))?;
+    if ders.is_empty() {
+        return Err(invalid("it holds no PEM certificate".to_owned()));
+    }
+    ders.iter().map(|der| reqwest::Certificate::from_der(der).map_err(|e| invalid(e.to_string()))).collect()
 }
 
 fn check_project_id(project_id: &str) -> Result<String, Error> {

@@ -234,20 +234,27 @@ pub(crate) fn classify(error: &reqwest::Error) -> TransportErrorKind {
     }
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(cause) = source {
-        if cause.downcast_ref::<rustls::Error>().is_some() {
-            return TransportErrorKind::Tls;
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) {
-                return TransportErrorKind::Tls;
-            }
-            if io.kind() == std::io::ErrorKind::TimedOut {
-                return TransportErrorKind::Timeout;
-            }
+        if let Some(kind) = classify_cause(cause) {
+            return kind;
         }
         source = cause.source();
     }
     if error.is_connect() { TransportErrorKind::Connect } else { TransportErrorKind::Broken }
+}
+
+/// Looks through nested `io::Error`s too: their `source()` skips the error they wrap, and
+/// hyper wraps rustls's error two `io::Error`s deep.
+fn classify_cause(cause: &(dyn std::error::Error + 'static)) -> Option<TransportErrorKind> {
+    if cause.downcast_ref::<rustls::Error>().is_some() {
+        return Some(TransportErrorKind::Tls);
+    }
+    let io = cause.downcast_ref::<std::io::Error>()?;
+    if let Some(inner) = io.get_ref() {
+        if let Some(kind) = classify_cause(inner) {
+            return Some(kind);
+        }
+    }
+    (io.kind() == std::io::ErrorKind::TimedOut).then_some(TransportErrorKind::Timeout)
 }
 
 impl fmt::Display for TransportError {

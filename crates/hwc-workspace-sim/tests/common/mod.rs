@@ -117,6 +117,9 @@ impl RawRequest {
             }
             None => self.headers.clone(),
         };
+        // The workspace builds reqwest without a default crypto provider (ring is chosen in the
+        // core); a raw client needs one installed even for plain http.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
