@@ -8,6 +8,7 @@
 
 mod artifacts;
 mod conformance;
+mod python;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,7 @@ fn test(root: &Path) -> Result<(), String> {
     run(root, "cargo", &["test", "--workspace", "--locked", "--all-targets"])?;
     run(root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
     conformance::test(root)?;
+    python::test(root)?;
     Ok(())
 }
 

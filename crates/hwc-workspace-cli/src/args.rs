@@ -9,9 +9,9 @@ Exit codes:
   0  success
   1  anything else (an internal error)
   2  invalid input or configuration (including usage errors)
-  3  the API rejected the request (4xx)
+  3  the API rejected the request (4xx), or a waited-for job FAILED
   4  the API failed (5xx)
-  5  the API could not be reached (connect, TLS, timeout)
+  5  the API could not be reached (connect, TLS, timeout), or --wait timed out
 
 Credentials come from HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID and
 HUAWEICLOUD_SDK_SECURITY_TOKEN, else from ~/.huaweicloud/credentials ([basic]).
@@ -70,6 +70,9 @@ pub enum OutputFormat {
 pub enum Command {
     /// Delete depended resources (e.g. DESKTOP_SHARER) of desktops; more than 100 ids are sent in batches
     DeleteSubResources(DeleteArgs),
+    /// Follow jobs (the asynchronous tasks a deletion answers with)
+    #[command(subcommand)]
+    Job(JobCommand),
     /// Run the local simulator in the foreground until Ctrl-C
     Simulator(SimulatorArgs),
     /// Print a shell completion script
@@ -100,6 +103,24 @@ pub struct DeleteArgs {
     /// Batches sent at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Wait for each batch's job to end, and print the final jobs
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: how long to wait for each job, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 600.0, value_parser = parse_seconds, requires = "wait")]
+    pub wait_timeout: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Print a job and its sub-jobs
+    Show {
+        /// The job id a deletion answered with
+        job_id: String,
+        /// Project ID; else from the credentials chain
+        #[arg(long, value_name = "ID")]
+        project_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

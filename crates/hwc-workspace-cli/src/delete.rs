@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hwc_workspace::{Client, DeleteSubResources, Error, MAX_DESKTOP_IDS};
+use hwc_workspace::{Client, DeleteSubResources, Error, MAX_DESKTOP_IDS, WaitOptions};
 use hwc_workspace_sim::Simulator;
 use serde_json::json;
 
@@ -40,24 +40,42 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
         return Ok(ExitCode::Success);
     }
 
+    let wait = args.wait.then(|| WaitOptions::with_timeout(Duration::from_secs_f64(args.wait_timeout)));
     let total = batches.len();
     let progress = progress_bar(ids.len(), total);
     let mut outcomes = futures_util::stream::iter(batches.into_iter().enumerate())
         .map(|(index, batch)| {
-            let client = &client;
+            let (client, wait) = (&client, &wait);
             async move {
                 let result = client.delete_desktop_sub_resources(&batch).await;
-                (index, batch, result)
+                let waited = match (&result, wait) {
+                    (Ok(deleted), Some(options)) => Some(client.wait_job(&deleted.job_id, options).await),
+                    _ => None,
+                };
+                (index, batch, result, waited)
             }
         })
         .buffered(usize::from(args.concurrency));
     let mut worst: Option<ExitCode> = None;
-    while let Some((index, batch, result)) = outcomes.next().await {
+    while let Some((index, batch, result, waited)) = outcomes.next().await {
         if let Some(bar) = &progress {
             bar.inc(batch.desktop_ids.len() as u64);
         }
+        let result = result.map(|deleted| (deleted, waited));
         let record = match result {
-            Ok(deleted) => json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids}),
+            Ok((deleted, None)) => json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids}),
+            Ok((deleted, Some(Ok(job)))) => json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids, "job": job}),
+            Ok((deleted, Some(Err(error)))) => {
+                let mut record = json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids});
+                if let Error::JobFailed(failed) = &error {
+                    record["job"] = json!(failed.job());
+                }
+                let failure = Failure::from(error);
+                output::error(&format!("{}{}", batch_label(index, total, &batch), failure.message), &failure.hints);
+                worst.get_or_insert(failure.code);
+                record["error"] = json!({"message": failure.message});
+                record
+            }
             Err(error) => {
                 let detail = json!({
                     "message": describe(&error),
@@ -66,8 +84,7 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
                     "request_id": error.request_id(),
                 });
                 let failure = Failure::from(error);
-                let label = if total > 1 { format!("batch {} of {total} ({} desktop ids) failed: ", index + 1, batch.desktop_ids.len()) } else { String::new() };
-                output::error(&format!("{label}{}", failure.message), &failure.hints);
+                output::error(&format!("{}{}", batch_label(index, total, &batch), failure.message), &failure.hints);
                 worst.get_or_insert(failure.code);
                 json!({"job_id": null, "request_id": detail["request_id"], "desktop_ids": batch.desktop_ids, "error": detail})
             }
@@ -81,6 +98,25 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
         bar.finish_and_clear();
     }
     Ok(worst.unwrap_or(ExitCode::Success))
+}
+
+fn batch_label(index: usize, total: usize, batch: &DeleteSubResources) -> String {
+    if total > 1 {
+        format!("batch {} of {total} ({} desktop ids) failed: ", index + 1, batch.desktop_ids.len())
+    } else {
+        String::new()
+    }
+}
+
+/// `job show`: one job, as JSON.
+pub async fn show_job(global: &Global, job_id: &str, project_id: Option<&str>) -> Result<ExitCode, Failure> {
+    let (client, _simulator) = connect(global, project_id).await?;
+    let job = client.show_job(job_id).await?;
+    match global.output {
+        crate::args::OutputFormat::Json => output::json_record(&json!(job)),
+        crate::args::OutputFormat::Table => output::job_table(&job),
+    }
+    Ok(ExitCode::Success)
 }
 
 /// Ids from `--desktop-id` and `--desktop-ids-from`, trimmed, in order, each once.

@@ -19,7 +19,8 @@ impl ExitCode {
             Error::InvalidInput(_) | Error::Configuration(_) => Self::InvalidInput,
             Error::Api(api) if api.is_client_error() => Self::Rejected,
             Error::Api(_) | Error::UndecodableResponse(_) => Self::ServiceFailed,
-            Error::Transport(_) => Self::Unreachable,
+            Error::JobFailed(_) => Self::Rejected,
+            Error::Transport(_) | Error::JobTimeout(_) => Self::Unreachable,
             _ => Self::Internal,
         }
     }
@@ -94,6 +95,10 @@ fn hints(error: &Error) -> Vec<String> {
             429 | 502 | 503 | 504 => vec!["the service is busy; --retries N resends such answers with backoff".to_owned()],
             _ => Vec::new(),
         },
+        Error::JobTimeout(timeout) => vec![format!(
+            "the job may still finish: raise --wait-timeout, or check later with `hwc-workspace job show {}`",
+            timeout.job_id()
+        )],
         Error::Transport(transport) => match transport.kind() {
             TransportErrorKind::Timeout => vec!["raise --timeout, or check the network path to the endpoint".to_owned()],
             TransportErrorKind::Tls => vec!["to trust a private CA, pass --ca-cert FILE".to_owned()],

@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 
 use clap::{CommandFactory, Parser};
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, JobCommand};
 use crate::failure::{ExitCode, Failure};
 
 fn main() -> std::process::ExitCode {
@@ -51,6 +51,7 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::DeleteSubResources(args) => delete::run(&cli.global, args).await,
+        Command::Job(JobCommand::Show { job_id, project_id }) => delete::show_job(&cli.global, &job_id, project_id.as_deref()).await,
         Command::Simulator(args) => serve::run(args).await,
         Command::Completions { shell } => {
             let mut out = Vec::new();

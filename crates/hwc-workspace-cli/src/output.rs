@@ -71,3 +71,17 @@ pub fn signed_request(format: OutputFormat, method: &str, url: &str, headers: &[
         }
     }
 }
+
+/// A job and its sub-jobs for people.
+pub fn job_table(job: &hwc_workspace::Job) {
+    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    data(&format!("job {} {} ({} sub-jobs)", job.id, job.status, job.sub_jobs.len()));
+    if let Some(reason) = &job.fail_reason {
+        data(&format!("  {}: {reason}", text(&job.job_error_code)));
+    }
+    for sub in &job.sub_jobs {
+        let desktop = sub.entities.as_ref().and_then(|e| e.desktop_id.clone());
+        let status = sub.status.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+        data(&format!("  {:<40} {:<8} {}", text(&desktop), status, text(&sub.fail_reason)));
+    }
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use hwc_workspace_sim::{
     DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, Desktop, FaultKind, Faults,
-    Simulator, State,
+    JobTiming, Simulator, State,
 };
 use serde_json::Value;
 
@@ -21,8 +21,12 @@ struct Sim {
 
 impl Sim {
     fn start(state: State) -> Self {
+        Self::with_timing(state, JobTiming::instant())
+    }
+
+    fn with_timing(state: State, timing: JobTiming) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let simulator = runtime.block_on(Simulator::builder().state(state).start()).unwrap();
+        let simulator = runtime.block_on(Simulator::builder().state(state).job_timing(timing).start()).unwrap();
         Self { simulator, _runtime: runtime }
     }
 
@@ -339,4 +343,64 @@ fn the_simulator_command_announces_itself_as_one_json_line() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn wait_prints_the_final_job_and_job_show_reads_it_again() {
+    let sim = Sim::demo();
+    let home = home();
+    let ids = format!("{},{}", DEMO_SHARER_DESKTOP_IDS[0], DEMO_SHARER_DESKTOP_IDS[1]);
+    let output = sim.cli(&home).args([DELETE, "--wait", "--desktop-id", &ids]).args(SHARER).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let record = &lines(&output.stdout)[0];
+    assert_eq!(record["job"]["status"], "SUCCESS");
+    assert_eq!(record["job"]["sub_jobs"].as_array().unwrap().len(), 2);
+    let job_id = record["job_id"].as_str().unwrap();
+
+    let output = sim.cli(&home).args(["job", "show", job_id]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(lines(&output.stdout)[0]["id"], job_id);
+    let output = sim.cli(&home).args(["--output", "table", "job", "show", job_id]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("SUCCESS"));
+}
+
+#[test]
+fn a_failed_job_exits_3_and_names_the_failed_desktops() {
+    let sim = Sim::demo();
+    let failing = DEMO_SHARER_DESKTOP_IDS[2];
+    sim.simulator.set_faults(Faults::none().with_failing_desktops([failing]));
+    let home = home();
+    let ids = format!("{},{failing}", DEMO_SHARER_DESKTOP_IDS[3]);
+    let output = sim.cli(&home).args([DELETE, "--wait", "--desktop-id", &ids]).args(SHARER).output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("failed desktops") && err.contains(failing) && !err.contains(DEMO_SHARER_DESKTOP_IDS[3]), "{err}");
+    let record = &lines(&output.stdout)[0];
+    assert_eq!(record["job"]["status"], "FAILED");
+    assert!(record["error"]["message"].as_str().unwrap().contains(failing));
+}
+
+#[test]
+fn a_wait_that_runs_out_exits_5_with_a_hint() {
+    let sim = Sim::with_timing(State::demo(), JobTiming { waiting: Duration::from_secs(60), running: Duration::from_secs(60) });
+    let home = home();
+    let output = sim
+        .cli(&home)
+        .args([DELETE, "--wait", "--wait-timeout", "0.3", "--desktop-id", DEMO_SHARER_DESKTOP_IDS[4]])
+        .args(SHARER)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("did not finish") && err.contains("WAITING") && err.contains("job show"), "{err}");
+}
+
+#[test]
+fn an_unknown_job_exits_3() {
+    let sim = Sim::demo();
+    let home = home();
+    let output = sim.cli(&home).args(["job", "show", "no-such-job"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no-such-job"));
+    assert!(output.stdout.is_empty());
 }

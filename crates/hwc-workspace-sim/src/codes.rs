@@ -36,9 +36,13 @@ pub const DESKTOP_NOT_FOUND: &str = "WKS.0102";
 pub const INTERNAL_ERROR: &str = "WKS.0500";
 /// 503: the service is unavailable (an injected fault).
 pub const SERVICE_UNAVAILABLE: &str = "WKS.0503";
+/// 404: ShowJob for a job id that does not exist in the project.
+pub const JOB_NOT_FOUND: &str = "WKS.0103";
+/// In a job, not an answer: a sub-job failed (injected with `Faults::failing_desktops`).
+pub const SUB_JOB_FAILED: &str = "WKS.0601";
 
 /// Every code with its status, for documentation and tests.
-pub const ALL: [(&str, u16); 18] = [
+pub const ALL: [(&str, u16); 19] = [
     (API_NOT_FOUND, 404),
     (API_NOT_FOUND, 405),
     (REQUEST_REJECTED, 413),
@@ -55,6 +59,7 @@ pub const ALL: [(&str, u16); 18] = [
     (UNSUPPORTED_SUB_RESOURCE_TYPE, 400),
     (PROJECT_NOT_FOUND, 404),
     (DESKTOP_NOT_FOUND, 404),
+    (JOB_NOT_FOUND, 404),
     (INTERNAL_ERROR, 500),
     (SERVICE_UNAVAILABLE, 503),
 ];

@@ -100,6 +100,9 @@ pub struct Faults {
     /// Seeds the generator behind [`Faults::random`]; the same seed and the same sequence of
     /// requests give the same faults.
     pub seed: u64,
+    /// Desktops whose sub-job fails in jobs created while this is set: the deletion is
+    /// accepted (200), the desktop keeps its resource, and the job ends `FAILED`.
+    pub failing_desktops: Vec<String>,
 }
 
 impl Faults {
@@ -141,6 +144,17 @@ impl Faults {
         self
     }
 
+    /// Sub-jobs for these desktops fail; see [`Faults::failing_desktops`].
+    #[must_use]
+    pub fn with_failing_desktops<I, S>(mut self, desktop_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.failing_desktops = desktop_ids.into_iter().map(Into::into).collect();
+        self
+    }
+
     #[must_use]
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -160,6 +174,7 @@ pub(crate) struct FaultState {
     random: Vec<(FaultKind, f64)>,
     seed: u64,
     rng: SplitMix64,
+    failing_desktops: Vec<String>,
 }
 
 impl FaultState {
@@ -176,6 +191,7 @@ impl FaultState {
             random,
             seed: faults.seed,
             rng: SplitMix64(faults.seed),
+            failing_desktops: faults.failing_desktops,
         }
     }
 
@@ -186,7 +202,13 @@ impl FaultState {
             fail_next: self.queue.iter().copied().collect(),
             random: self.random.clone(),
             seed: self.seed,
+            failing_desktops: self.failing_desktops.clone(),
         }
+    }
+
+    /// Whether a new job's sub-job for this desktop is to fail.
+    pub(crate) fn fails_desktop(&self, desktop_id: &str) -> bool {
+        self.failing_desktops.iter().any(|id| id == desktop_id)
     }
 
     /// The fault for the next request, if any, and the latency to add.

@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::codes;
 use crate::faults::{FaultKind, FaultState, Faults, mix};
+use crate::jobs::JobTiming;
 use crate::response::{Body, Failure, json_response, with_head};
 use crate::state::{DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_SHARER, Desktop, Job, Key, State};
 
@@ -43,6 +44,7 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicU64,
     pub(crate) clock: fn() -> OffsetDateTime,
     pub(crate) max_body_bytes: usize,
+    pub(crate) job_timing: JobTiming,
     pub(crate) stop: watch::Receiver<bool>,
 }
 
@@ -62,6 +64,7 @@ impl Shared {
         clock: fn() -> OffsetDateTime,
         max_body_bytes: usize,
         max_jobs: usize,
+        job_timing: JobTiming,
         stop: watch::Receiver<bool>,
     ) -> Self {
         let index = state
@@ -88,6 +91,7 @@ impl Shared {
             requests: AtomicU64::new(0),
             clock,
             max_body_bytes,
+            job_timing,
             stop,
         }
     }
@@ -336,28 +340,24 @@ fn process(
     body: &[u8],
     request_id: &str,
 ) -> Result<Response<Body>, Failure> {
-    let path = parts.uri.path();
-    let project_id = path
-        .strip_prefix("/v2/")
-        .and_then(|rest| rest.strip_suffix(SUFFIX))
-        .filter(|project| !project.is_empty() && !project.contains('/'))
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::NOT_FOUND,
-                codes::API_NOT_FOUND,
-                "The API does not exist or has not been published in the environment",
-            )
-        })?;
-    if parts.method != Method::POST {
+    let (project_id, job_id) = route(parts.uri.path()).ok_or_else(|| {
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            codes::API_NOT_FOUND,
+            "The API does not exist or has not been published in the environment",
+        )
+    })?;
+    let allowed = if job_id.is_some() { Method::GET } else { Method::POST };
+    if parts.method != allowed {
         return Err(Failure::new(
             StatusCode::METHOD_NOT_ALLOWED,
             codes::API_NOT_FOUND,
-            format!(
-                "The API request method {} does not exist; use POST",
-                parts.method
-            ),
+            format!("The API request method {} does not exist; use {allowed}", parts.method),
         )
-        .header("allow", "POST"));
+        .header("allow", allowed.as_str()));
+    }
+    if let Some(job_id) = job_id {
+        return show_job(shared, parts, body, project_id, job_id, request_id);
     }
     let key = authenticate(shared, parts, body, project_id)?;
     if !key.allows(DELETE_SUB_RESOURCES_PERMISSION) {
@@ -388,6 +388,49 @@ fn process(
         format!(r#"{{"job_id":"{job_id}"}}"#).into_bytes(),
         request_id,
     ))
+}
+
+/// The project id, and for ShowJob the job id, of a known path.
+fn route(path: &str) -> Option<(&str, Option<&str>)> {
+    let rest = path.strip_prefix("/v2/")?;
+    let (project_id, operation) = rest.split_once('/')?;
+    if project_id.is_empty() {
+        return None;
+    }
+    if operation == SUFFIX.trim_start_matches('/') {
+        return Some((project_id, None));
+    }
+    let job_id = operation.strip_prefix("workspace-jobs/")?;
+    (!job_id.is_empty() && !job_id.contains('/')).then_some((project_id, Some(job_id)))
+}
+
+/// ShowJob: authentication and project as for deletions, then the job as it is now.
+fn show_job(
+    shared: &Shared,
+    parts: &Parts,
+    body: &[u8],
+    project_id: &str,
+    job_id: &str,
+    request_id: &str,
+) -> Result<Response<Body>, Failure> {
+    authenticate(shared, parts, body, project_id)?;
+    if project_id != shared.project_id {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            codes::PROJECT_NOT_FOUND,
+            format!("The project {project_id} does not exist"),
+        ));
+    }
+    let world = shared.world();
+    let job = world.jobs.iter().find(|job| job.job_id == job_id).ok_or_else(|| {
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            codes::JOB_NOT_FOUND,
+            format!("The job {job_id} does not exist"),
+        )
+    })?;
+    let rendered = crate::jobs::render(job, shared.job_timing, (shared.clock)());
+    Ok(json_response(StatusCode::OK, rendered.to_string().into_bytes(), request_id))
 }
 
 fn unauthorized(reason: impl std::fmt::Display) -> Failure {
@@ -641,12 +684,25 @@ fn apply(
             format!("The {noun} not exist: {}", missing.join(", ")),
         ));
     }
+    let failed_desktops: Vec<String> = {
+        let faults = shared.fault_state();
+        let mut failing: Vec<String> = Vec::new();
+        for id in &deletion.desktop_ids {
+            if faults.fails_desktop(id) && !failing.contains(id) {
+                failing.push(id.clone());
+            }
+        }
+        failing
+    };
     let mut removed_from = Vec::new();
     let world = &mut *world;
     for id in &deletion.desktop_ids {
         let Some(&index) = world.index.get(id) else {
             continue;
         };
+        if failed_desktops.contains(id) {
+            continue;
+        }
         let desktop = &mut world.desktops[index];
         if desktop.has(&deletion.sub_resource_type) {
             desktop
@@ -669,6 +725,7 @@ fn apply(
         request_id: request_id.to_owned(),
         access_key: key.access_key().to_owned(),
         removed_from,
+        failed_desktops,
     });
     Ok(job_id)
 }

@@ -3,6 +3,7 @@
 pub mod codes;
 mod faults;
 mod handler;
+mod jobs;
 mod response;
 mod server;
 mod simulator;
@@ -10,6 +11,7 @@ mod state;
 
 pub use faults::{FaultKind, Faults, UnknownFault};
 pub use handler::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
+pub use jobs::{JOB_TYPE, JobTiming};
 pub use simulator::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_JOBS, Simulator, SimulatorBuilder,
     StartError,

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::faults::{FaultState, Faults};
+use crate::jobs::JobTiming;
 use crate::handler::Shared;
 use crate::state::{Desktop, Job, State, StateError};
 
@@ -33,6 +34,7 @@ pub struct SimulatorBuilder {
     max_body_bytes: usize,
     max_jobs: usize,
     clock: fn() -> OffsetDateTime,
+    job_timing: JobTiming,
 }
 
 impl Default for SimulatorBuilder {
@@ -45,6 +47,7 @@ impl Default for SimulatorBuilder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_jobs: DEFAULT_MAX_JOBS,
             clock: OffsetDateTime::now_utc,
+            job_timing: JobTiming::default(),
         }
     }
 }
@@ -83,6 +86,12 @@ impl SimulatorBuilder {
         self
     }
 
+    /// How long jobs wait and run before they end (ShowJob); short by default.
+    pub fn job_timing(mut self, timing: JobTiming) -> Self {
+        self.job_timing = timing;
+        self
+    }
+
     /// The clock that `X-Sdk-Date` is checked against and jobs are dated by.
     pub fn clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
         self.clock = clock;
@@ -115,6 +124,7 @@ impl SimulatorBuilder {
             self.clock,
             self.max_body_bytes,
             self.max_jobs,
+            self.job_timing,
             stop_rx.clone(),
         ));
         let task = tokio::spawn(crate::server::run(

@@ -339,6 +339,8 @@ pub struct Job {
     /// The desktops that held the sub-resource and lost it; empty when the call repeated a
     /// deletion that had already happened.
     pub removed_from: Vec<String>,
+    /// The desktops whose sub-job fails (fault injection); they keep their resource.
+    pub failed_desktops: Vec<String>,
 }
 
 #[cfg(test)]

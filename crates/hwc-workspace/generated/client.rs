@@ -210,6 +210,187 @@ decode-authorization-message of STS to decrypt the reason.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error_msg: ::std::option::Option<::std::string::String>,
     }
+    ///A task (job) and its sub-tasks.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Job {
+        ///When the task started (UTC, ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub begin_time: ::std::option::Option<::std::string::String>,
+        ///When the task ended (UTC, ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_time: ::std::option::Option<::std::string::String>,
+        ///Why the task failed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fail_reason: ::std::option::Option<::std::string::String>,
+        ///Task ID.
+        pub id: ::std::string::String,
+        ///Error code of a failed task.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_error_code: ::std::option::Option<::std::string::String>,
+        ///Task type.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_type: ::std::option::Option<::std::string::String>,
+        pub status: crate::JobStatus,
+        ///The sub-tasks, one per desktop.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub sub_jobs: ::std::vec::Vec<SubJob>,
+        ///Number of sub-tasks.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sub_jobs_total: ::std::option::Option<i32>,
+    }
+    ///`ShowJobJobId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ShowJobJobId(::std::string::String);
+    impl ::std::ops::Deref for ShowJobJobId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ShowJobJobId> for ::std::string::String {
+        fn from(value: ShowJobJobId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ShowJobJobId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ShowJobJobId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ShowJobJobId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShowJobJobId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ShowJobProjectId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ShowJobProjectId(::std::string::String);
+    impl ::std::ops::Deref for ShowJobProjectId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ShowJobProjectId> for ::std::string::String {
+        fn from(value: ShowJobProjectId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ShowJobProjectId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ShowJobProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ShowJobProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ShowJobProjectId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A sub-task, the part of a task for one desktop.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SubJob {
+        ///When the sub-task started (UTC, ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub begin_time: ::std::option::Option<::std::string::String>,
+        ///When the sub-task ended (UTC, ISO 8601).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_time: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub entities: ::std::option::Option<SubJobEntities>,
+        ///Error code of a failed sub-task.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error_code: ::std::option::Option<::std::string::String>,
+        ///Why the sub-task failed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fail_reason: ::std::option::Option<::std::string::String>,
+        ///Sub-task ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///Sub-task type.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::JobStatus>,
+    }
+    ///What a sub-task works on.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SubJobEntities {
+        ///Desktop ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub desktop_id: ::std::option::Option<::std::string::String>,
+        ///Desktop name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub desktop_name: ::std::option::Option<::std::string::String>,
+        ///IP address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ip_address: ::std::option::Option<::std::string::String>,
+        ///Product ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub product_id: ::std::option::Option<::std::string::String>,
+        ///User name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_name: ::std::option::Option<::std::string::String>,
+    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -244,7 +425,7 @@ decode-authorization-message of STS to decrypt the reason.
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Huawei Cloud Workspace API (delete-sub-resources)
+/**Client for Huawei Cloud Workspace API (delete-sub-resources, ShowJob)
 
 The Workspace operation that deletes the auxiliary (depended) resources of cloud desktops,
 such as their desktop collaboration (`DESKTOP_SHARER`) resources.
@@ -362,6 +543,71 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "delete_desktop_sub_resources",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Querying Task Details
+
+Returns a task (job) and its sub-tasks, e.g. the job that
+`DeleteDesktopSubResources` answers with: one sub-job per desktop. Poll it until its
+status is `SUCCESS` or `FAILED`.
+
+
+Sends a `GET` request to `/v2/{project_id}/workspace-jobs/{job_id}`
+
+Arguments:
+- `project_id`: Project ID.
+- `job_id`: Task ID.
+*/
+    pub async fn show_job<'a>(
+        &'a self,
+        project_id: &'a types::ShowJobProjectId,
+        job_id: &'a types::ShowJobJobId,
+    ) -> Result<ResponseValue<types::Job>, Error<types::ErrorResponse>> {
+        let url = format!(
+            "{}/v2/{}/workspace-jobs/{}", self.baseurl, encode_path(& project_id
+            .to_string()), encode_path(& job_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "show_job",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;

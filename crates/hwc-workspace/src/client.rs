@@ -2,15 +2,17 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
 use crate::config::ClientBuilder;
-use crate::error::{ApiError, ConfigError, ConfigErrorKind, Error, TransportError, UndecodableResponse};
+use crate::error::{
+    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobTimeout, TransportError, UndecodableResponse,
+};
 use crate::hooks::{CALL, CallRecord};
-use crate::model::{DeleteSubResources, Deleted};
-use crate::types::{DeleteDesktopSubResourcesProjectId, ErrorResponse};
+use crate::model::{DeleteSubResources, Deleted, JobStatus};
+use crate::types::{DeleteDesktopSubResourcesProjectId, ErrorResponse, Job, ShowJobJobId, ShowJobProjectId};
 
 /// A Workspace client. Cheap to clone; clones share one connection pool.
 #[derive(Clone)]
@@ -63,10 +65,62 @@ impl Client {
     /// The input is checked first; nothing is sent when it breaks a documented limit.
     pub async fn delete_desktop_sub_resources(&self, request: &DeleteSubResources) -> Result<Deleted, Error> {
         let body = request.to_body()?;
+        let (value, call) = self
+            .execute("DeleteDesktopSubResources", self.raw.delete_desktop_sub_resources(&self.project_id, &body))
+            .await?;
+        Ok(Deleted { job_id: value.job_id, request_id: call.request_id })
+    }
+
+    /// Reads a job (task) and its sub-jobs, e.g. the job a deletion answered with.
+    pub async fn show_job(&self, job_id: &str) -> Result<Job, Error> {
+        let job_id_typed = ShowJobJobId::try_from(job_id)
+            .map_err(|_| InvalidInput::new("job_id", "a non-empty job id", format!("{job_id:?}")))?;
+        let project_id = ShowJobProjectId::try_from(self.project_id.as_str())
+            .unwrap_or_else(|_| unreachable!("the builder checks the project id"));
+        let (job, _) = self.execute("ShowJob", self.raw.show_job(&project_id, &job_id_typed)).await?;
+        Ok(job)
+    }
+
+    /// Polls a job until it ends: `SUCCESS` returns the final job, `FAILED` is
+    /// [`Error::JobFailed`] with the failed sub-jobs, and running out of `options.timeout` is
+    /// [`Error::JobTimeout`]. The polling interval grows from `options.poll_interval` by half
+    /// each time, up to `options.max_poll_interval`.
+    pub async fn wait_job(&self, job_id: &str, options: &WaitOptions) -> Result<Job, Error> {
+        let started = Instant::now();
+        let mut interval = options.poll_interval;
+        let mut last_status = None;
+        loop {
+            let remaining = options.timeout.saturating_sub(started.elapsed());
+            let job = match tokio::time::timeout(remaining, self.show_job(job_id)).await {
+                Ok(job) => job?,
+                Err(_) => break,
+            };
+            match job.status {
+                JobStatus::Success => return Ok(job),
+                JobStatus::Failed => return Err(JobFailed { job: Box::new(job) }.into()),
+                ref status => last_status = Some(status.clone()),
+            }
+            let remaining = options.timeout.saturating_sub(started.elapsed());
+            if remaining.is_zero() {
+                break;
+            }
+            tokio::time::sleep(interval.min(remaining)).await;
+            interval = interval.mul_f64(1.5).min(options.max_poll_interval);
+        }
+        Err(JobTimeout { job_id: job_id.to_owned(), last_status, waited: started.elapsed() }.into())
+    }
+
+    /// Sends one generated call inside a call record (for the request id and attempts) and a
+    /// tracing span, and maps its error.
+    async fn execute<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
+    ) -> Result<(T, CallRecord), Error> {
         let started = Instant::now();
         let span = tracing::info_span!(
-            "DeleteDesktopSubResources",
-            desktops = request.desktop_ids.len(),
+            "call",
+            operation,
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
             attempts = tracing::field::Empty,
@@ -74,7 +128,7 @@ impl Client {
         );
         let (result, call) = CALL
             .scope(RefCell::new(CallRecord::default()), async {
-                let result = self.raw.delete_desktop_sub_resources(&self.project_id, &body).await;
+                let result = call.await;
                 (result, CALL.with(|call| call.take()))
             })
             .instrument(span.clone())
@@ -88,14 +142,14 @@ impl Client {
         span.record("attempts", call.attempts);
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         let outcome = match result {
-            Ok(value) => Ok(Deleted { job_id: value.into_inner().job_id, request_id: call.request_id.clone() }),
+            Ok(value) => Ok(value.into_inner()),
             Err(e) => Err(self.map_error(e, &call).await),
         };
         span.in_scope(|| match &outcome {
-            Ok(_) => tracing::info!(status = call.status, request_id = call.request_id.as_deref(), "DeleteDesktopSubResources succeeded"),
-            Err(e) => tracing::info!(status = e.status(), request_id = e.request_id(), error = %e, "DeleteDesktopSubResources failed"),
+            Ok(_) => tracing::info!(status = call.status, request_id = call.request_id.as_deref(), "{operation} succeeded"),
+            Err(e) => tracing::info!(status = e.status(), request_id = e.request_id(), error = %e, "{operation} failed"),
         });
-        outcome
+        outcome.map(|value| (value, call))
     }
 
     /// Signs the request exactly as [`Client::delete_desktop_sub_resources`] would send it,
@@ -216,5 +270,29 @@ impl fmt::Debug for SignedRequest {
             .field("headers", &self.masked_headers())
             .field("body", &String::from_utf8_lossy(&self.body))
             .finish()
+    }
+}
+
+/// How [`Client::wait_job`] polls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// How long to wait for the job to end, in all.
+    pub timeout: Duration,
+    /// The first pause between two reads of the job.
+    pub poll_interval: Duration,
+    /// The longest pause between two reads.
+    pub max_poll_interval: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(600), poll_interval: Duration::from_millis(500), max_poll_interval: Duration::from_secs(10) }
+    }
+}
+
+impl WaitOptions {
+    /// The default intervals with this overall timeout.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self { timeout, ..Self::default() }
     }
 }

@@ -22,6 +22,12 @@ pub enum Error {
     /// The service answered success, but not with the documented body.
     #[error(transparent)]
     UndecodableResponse(#[from] UndecodableResponse),
+    /// The job that was waited for ended `FAILED`.
+    #[error(transparent)]
+    JobFailed(#[from] JobFailed),
+    /// The job did not end within the time allowed for waiting.
+    #[error(transparent)]
+    JobTimeout(#[from] JobTimeout),
 }
 
 impl Error {
@@ -307,3 +313,86 @@ impl fmt::Display for UndecodableResponse {
 }
 
 impl std::error::Error for UndecodableResponse {}
+
+/// A job ended `FAILED`; carries the job with its failed sub-jobs and their reasons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobFailed {
+    pub(crate) job: Box<crate::types::Job>,
+}
+
+impl JobFailed {
+    /// The final job, as the service reported it.
+    pub fn job(&self) -> &crate::types::Job {
+        &self.job
+    }
+
+    /// The sub-jobs that failed.
+    pub fn failed_sub_jobs(&self) -> impl Iterator<Item = &crate::types::SubJob> {
+        self.job.sub_jobs.iter().filter(|sub| sub.status == Some(crate::JobStatus::Failed))
+    }
+
+    /// The desktops whose sub-job failed.
+    pub fn failed_desktop_ids(&self) -> Vec<&str> {
+        self.failed_sub_jobs().filter_map(|sub| sub.entities.as_ref()?.desktop_id.as_deref()).collect()
+    }
+}
+
+impl fmt::Display for JobFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {} failed", self.job.id)?;
+        match (&self.job.job_error_code, &self.job.fail_reason) {
+            (Some(code), Some(reason)) => write!(f, ": {code}: {reason}")?,
+            (Some(text), None) | (None, Some(text)) => write!(f, ": {text}")?,
+            (None, None) => {}
+        }
+        let failed: Vec<String> = self
+            .failed_sub_jobs()
+            .map(|sub| {
+                let desktop = sub.entities.as_ref().and_then(|e| e.desktop_id.as_deref()).unwrap_or("?");
+                match sub.fail_reason.as_deref().or(sub.error_code.as_deref()) {
+                    Some(reason) => format!("{desktop} ({reason})"),
+                    None => desktop.to_owned(),
+                }
+            })
+            .collect();
+        if !failed.is_empty() {
+            write!(f, "; failed desktops: {}", failed.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for JobFailed {}
+
+/// Waiting for a job ran out of time; the job may still finish later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobTimeout {
+    pub(crate) job_id: String,
+    pub(crate) last_status: Option<crate::JobStatus>,
+    pub(crate) waited: std::time::Duration,
+}
+
+impl JobTimeout {
+    pub fn job_id(&self) -> &str {
+        &self.job_id
+    }
+    /// The status seen last, if the job was read at all.
+    pub fn last_status(&self) -> Option<&crate::JobStatus> {
+        self.last_status.as_ref()
+    }
+    pub fn waited(&self) -> std::time::Duration {
+        self.waited
+    }
+}
+
+impl fmt::Display for JobTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {} did not finish within {:.1} s", self.job_id, self.waited.as_secs_f64())?;
+        if let Some(status) = &self.last_status {
+            write!(f, " (last status {status})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for JobTimeout {}

@@ -20,14 +20,15 @@ pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
 
-pub use client::{Client, SignedRequest};
+pub use client::{Client, SignedRequest, WaitOptions};
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT};
 pub use error::{
-    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, TransportError, TransportErrorKind,
-    UndecodableResponse,
+    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobTimeout, TransportError,
+    TransportErrorKind, UndecodableResponse,
 };
 pub use generated::types;
 pub use hooks::{MAX_ERROR_BODY_BYTES, REQUEST_ID_HEADER};
 pub use hwc_sign::Credentials;
-pub use model::{DeleteSubResources, Deleted, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType};
+pub use model::{DeleteSubResources, Deleted, JobStatus, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType};
+pub use types::{Job, SubJob, SubJobEntities};
 pub use retry::{RETRYABLE_STATUSES, RetryPolicy};

@@ -1,0 +1,149 @@
+//! Argument checks: a wrong type is a `TypeError` that names the argument and the type
+//! given; a wrong value of the right type is an `InvalidRequestError` (a `ValueError`).
+
+use std::time::Duration;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyList, PyString, PyTuple};
+
+use crate::errors::invalid_request;
+
+/// The type name of a value, for messages: `int`, `NoneType`, `list`.
+pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value.get_type().name().map_or_else(|_| "object".to_owned(), |name| name.to_string())
+}
+
+pub(crate) fn string(value: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    match value.cast::<PyString>() {
+        Ok(text) => Ok(text.to_cow()?.into_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!("{name} must be str, got {}", type_name(value)))),
+    }
+}
+
+pub(crate) fn optional_string(value: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(value) if value.is_none() => Ok(None),
+        Some(value) => match value.cast::<PyString>() {
+            Ok(text) => Ok(Some(text.to_cow()?.into_owned())),
+            Err(_) => Err(PyTypeError::new_err(format!("{name} must be str or None, got {}", type_name(value)))),
+        },
+    }
+}
+
+/// A list (or tuple) of str. A single str is refused rather than iterated character by
+/// character: `desktop_ids="d-1"` is a common slip for `["d-1"]`.
+pub(crate) fn string_list(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<String>> {
+    if value.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be a list of str, got a single str; wrap it in a list: {name}=[...]"
+        )));
+    }
+    let items = if let Ok(list) = value.cast::<PyList>() {
+        list.iter().collect::<Vec<_>>()
+    } else if let Ok(tuple) = value.cast::<PyTuple>() {
+        tuple.iter().collect::<Vec<_>>()
+    } else {
+        return Err(PyTypeError::new_err(format!("{name} must be a list of str, got {}", type_name(value))));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| match item.cast::<PyString>() {
+            Ok(text) => Ok(text.to_cow()?.into_owned()),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "{name} must be a list of str, got {} at {name}[{index}]",
+                type_name(item)
+            ))),
+        })
+        .collect()
+}
+
+/// A number of seconds (int or float, not bool), finite and above zero; `None` or absent
+/// for `default`.
+pub(crate) fn seconds(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str, default: f64) -> PyResult<Duration> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(Duration::from_secs_f64(default)) };
+    if value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!("{name} must be a number of seconds, got bool")));
+    }
+    let seconds: f64 = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be a number of seconds, got {}", type_name(value))))?;
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(invalid_request(py, name, "a positive, finite number of seconds", &seconds.to_string())),
+    }
+}
+
+/// A number of seconds that may be zero (a latency); `None` or absent for zero.
+pub(crate) fn non_negative_seconds(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Duration> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(Duration::ZERO) };
+    if value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!("{name} must be a number of seconds, got bool")));
+    }
+    let seconds: f64 = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be a number of seconds, got {}", type_name(value))))?;
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| invalid_request(py, name, "a finite number of seconds, zero or more", &seconds.to_string()))
+}
+
+/// An int (not bool) from 0 to `max`; `None` or absent for 0.
+pub(crate) fn count(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str, max: u32) -> PyResult<u32> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(0) };
+    if value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!("{name} must be int, got bool")));
+    }
+    let number: i64 = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be int, got {}", type_name(value))))?;
+    u32::try_from(number)
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| invalid_request(py, name, &format!("an int from 0 to {max}"), &number.to_string()))
+}
+
+/// Body bytes from `bytes`, `bytearray`, `str` (encoded as UTF-8) or `None` (empty).
+pub(crate) fn body(value: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<u8>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(Vec::new()) };
+    if let Ok(bytes) = value.cast::<PyBytes>() {
+        Ok(bytes.as_bytes().to_vec())
+    } else if let Ok(array) = value.cast::<PyByteArray>() {
+        Ok(array.to_vec())
+    } else if let Ok(text) = value.cast::<PyString>() {
+        Ok(text.to_cow()?.as_bytes().to_vec())
+    } else {
+        Err(PyTypeError::new_err(format!("{name} must be bytes, str or None, got {}", type_name(value))))
+    }
+}
+
+/// A str as Python's `repr()` shows it, for the `__repr__`s of this module.
+pub(crate) fn repr_str(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// An optional str as Python's `repr()` shows it.
+pub(crate) fn repr_opt(text: Option<&str>) -> String {
+    text.map_or_else(|| "None".to_owned(), repr_str)
+}
+
+/// A list of str as Python's `repr()` shows it.
+pub(crate) fn repr_list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|item| repr_str(item)).collect();
+    format!("[{}]", inner.join(", "))
+}

@@ -1,0 +1,474 @@
+//! `Client` and `AsyncClient`: one core client each, shared by every thread (and every
+//! coroutine) that uses it, and rebuilt lazily in a child process after `os.fork()`.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use hwc_workspace::{ClientBuilder, Credentials, DeleteSubResources};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::args;
+use crate::errors::{closed, configuration_error, to_py_err};
+use crate::log;
+use crate::runtime::{runtime, wait};
+
+/// The User-Agent product token of this binding, after the core's.
+const USER_AGENT_SUFFIX: &str = concat!("hwc-workspace-python/", env!("CARGO_PKG_VERSION"));
+/// The defaults the signatures show (`None` also means the default).
+const DEFAULT_TIMEOUT: f64 = 30.0;
+const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
+/// What every PEM certificate starts with.
+const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
+/// The most retries one call may be configured with.
+const MAX_RETRIES: u32 = 10;
+
+/// What a `Client` and an `AsyncClient` share: the configuration, and the core client built
+/// from it in this process.
+pub(crate) struct Core {
+    /// Kept to build the core client again in a forked child, whose copy of the parent's
+    /// connection pool belongs to a runtime that has no threads there.
+    builder: ClientBuilder,
+    endpoint: String,
+    project_id: String,
+    access_key: String,
+    /// Taken only with the GIL held and released before any Python code runs, so a fork
+    /// (which needs the GIL) never copies it locked.
+    state: Mutex<State>,
+}
+
+struct State {
+    /// The process the client was built in.
+    pid: u32,
+    /// `None` once closed.
+    client: Option<Arc<hwc_workspace::Client>>,
+}
+
+impl Core {
+    /// Builds the core client now, so that configuration errors surface at construction.
+    pub(crate) fn new(py: Python<'_>, builder: ClientBuilder) -> PyResult<Arc<Self>> {
+        let builder = builder.user_agent_suffix(USER_AGENT_SUFFIX);
+        log::refresh_level(py);
+        // Building reads the system's CA certificates (milliseconds): without the GIL.
+        let runtime = runtime()?;
+        let built = py.detach(|| build(runtime, &builder));
+        log::flush(py);
+        let client = built.map_err(|e| to_py_err(py, &e))?;
+        Ok(Arc::new(Self {
+            builder,
+            endpoint: client.endpoint().to_owned(),
+            project_id: client.project_id().to_owned(),
+            access_key: client.access_key().to_owned(),
+            state: Mutex::new(State { pid: std::process::id(), client: Some(Arc::new(client)) }),
+        }))
+    }
+
+    /// The core client of this process.
+    fn client(&self, py: Python<'_>) -> PyResult<Arc<hwc_workspace::Client>> {
+        let pid = std::process::id();
+        let rebuilt = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(current) = &state.client else { return Err(closed("client")) };
+            if state.pid == pid {
+                return Ok(Arc::clone(current));
+            }
+            match build(runtime()?, &self.builder) {
+                Ok(client) => {
+                    let fresh = Arc::new(client);
+                    // The parent's client is never dropped here: its pool's connections are
+                    // tasks of the parent's runtime, which must not be touched in the child.
+                    if let Some(inherited) = state.client.replace(Arc::clone(&fresh)) {
+                        std::mem::forget(inherited);
+                    }
+                    state.pid = pid;
+                    Ok(fresh)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        rebuilt.map_err(|e| to_py_err(py, &e))
+    }
+
+    fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let client = state.client.take();
+        if state.pid != std::process::id() {
+            std::mem::forget(client);
+        }
+    }
+
+    fn repr(&self, class: &str) -> String {
+        // The access key identifies the account and is not secret; the secret key and the
+        // token are never shown.
+        format!(
+            "<hwc_workspace.{class} endpoint={} project_id={} ak={}>",
+            args::repr_str(&self.endpoint),
+            args::repr_str(&self.project_id),
+            args::repr_str(&self.access_key)
+        )
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // A client inherited through `os.fork()` and never rebuilt here belongs to the
+        // parent's runtime: never drop it in the child (see `Core::client`).
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if state.pid != std::process::id() {
+            std::mem::forget(state.client.take());
+        }
+    }
+}
+
+/// Builds the HTTP client inside the runtime, which the connector may need.
+fn build(runtime: &tokio::runtime::Runtime, builder: &ClientBuilder) -> Result<hwc_workspace::Client, hwc_workspace::Error> {
+    let _context = runtime.enter();
+    builder.clone().build()
+}
+
+/// The builder for the constructor's arguments. Explicit credentials need both keys; without
+/// them the chain official SDK users already have is used (`HUAWEICLOUD_SDK_AK`, …,
+/// `~/.huaweicloud/credentials`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn builder_from_args(
+    py: Python<'_>,
+    ak: Option<&Bound<'_, PyAny>>,
+    sk: Option<&Bound<'_, PyAny>>,
+    project_id: Option<&Bound<'_, PyAny>>,
+    security_token: Option<&Bound<'_, PyAny>>,
+    endpoint: Option<&Bound<'_, PyAny>>,
+    region: Option<&Bound<'_, PyAny>>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    connect_timeout: Option<&Bound<'_, PyAny>>,
+    retries: Option<&Bound<'_, PyAny>>,
+    ca_cert: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ClientBuilder> {
+    let ak = args::optional_string(ak, "ak")?;
+    let sk = args::optional_string(sk, "sk")?;
+    let security_token = args::optional_string(security_token, "security_token")?;
+    let project_id = args::optional_string(project_id, "project_id")?;
+    let endpoint = args::optional_string(endpoint, "endpoint")?;
+    let region = args::optional_string(region, "region")?;
+    let mut builder = hwc_workspace::Client::builder()
+        .timeout(args::seconds(py, timeout, "timeout", DEFAULT_TIMEOUT)?)
+        .connect_timeout(args::seconds(py, connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)?)
+        .retries(args::count(py, retries, "retries", MAX_RETRIES)?);
+    match (ak, sk) {
+        (Some(ak), Some(sk)) => {
+            let mut credentials = Credentials::new(ak, sk);
+            if let Some(token) = security_token {
+                credentials = credentials.with_security_token(token);
+            }
+            builder = builder.credentials(credentials);
+        }
+        (None, None) if security_token.is_none() => {}
+        (None, None) => {
+            return Err(configuration_error(
+                py,
+                "invalid_credentials",
+                "security_token was given without ak and sk",
+                &["pass ak, sk and security_token together (temporary credentials)"],
+            ));
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(configuration_error(
+                py,
+                "invalid_credentials",
+                "ak and sk must be given together",
+                &["pass both, or neither to use HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK or ~/.huaweicloud/credentials"],
+            ));
+        }
+    }
+    if let Some(project_id) = project_id {
+        builder = builder.project_id(project_id);
+    }
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint(endpoint);
+    }
+    if let Some(region) = region {
+        builder = builder.region(region);
+    }
+    if let Some(ca_cert) = ca_cert.filter(|c| !c.is_none()) {
+        builder = if let Ok(pem) = ca_cert.cast::<PyBytes>() {
+            // reqwest accepts bytes without any certificate in them, silently trusting
+            // nothing more: refuse them here instead.
+            if !pem.as_bytes().windows(PEM_CERTIFICATE.len()).any(|w| w == PEM_CERTIFICATE) {
+                return Err(configuration_error(
+                    py,
+                    "ca_certificate",
+                    "ca_cert holds no PEM certificate",
+                    &["pass the bytes of a PEM file (-----BEGIN CERTIFICATE----- ...), or its path as a str"],
+                ));
+            }
+            builder.ca_certificate_pem(pem.as_bytes())
+        } else {
+            let path = py
+                .import("os")?
+                .call_method1("fspath", (ca_cert,))
+                .and_then(|path| path.extract::<std::path::PathBuf>())
+                .map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "ca_cert must be a path (str or os.PathLike) or PEM bytes, got {}",
+                        args::type_name(ca_cert)
+                    ))
+                })?;
+            builder.ca_certificate_file(path).map_err(|e| to_py_err(py, &e))?
+        };
+    }
+    Ok(builder)
+}
+
+/// The operation's input from Python arguments; the core checks the values.
+fn request(
+    desktop_ids: &Bound<'_, PyAny>,
+    sub_resource_type: Option<&Bound<'_, PyAny>>,
+    order_id: Option<&Bound<'_, PyAny>>,
+) -> PyResult<DeleteSubResources> {
+    let desktop_ids = args::string_list(desktop_ids, "desktop_ids")?;
+    let sub_resource_type = match sub_resource_type.filter(|t| !t.is_none()) {
+        Some(value) => args::string(value, "sub_resource_type")?,
+        None => hwc_workspace::SubResourceType::DESKTOP_SHARER.to_owned(),
+    };
+    let mut request = DeleteSubResources::new(desktop_ids, sub_resource_type);
+    if let Some(order_id) = args::optional_string(order_id, "order_id")? {
+        request = request.order_id(order_id);
+    }
+    Ok(request)
+}
+
+/// The outcome of a successful `delete_desktop_sub_resources`.
+#[pyclass(module = "hwc_workspace", name = "Deleted", frozen, eq, hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Deleted {
+    /// The id of the asynchronous job that deletes the resources.
+    #[pyo3(get)]
+    job_id: String,
+    /// The service's request id (`X-Request-Id`), for support cases.
+    #[pyo3(get)]
+    request_id: Option<String>,
+}
+
+impl From<hwc_workspace::Deleted> for Deleted {
+    fn from(deleted: hwc_workspace::Deleted) -> Self {
+        Self { job_id: deleted.job_id, request_id: deleted.request_id }
+    }
+}
+
+#[pymethods]
+impl Deleted {
+    #[new]
+    #[pyo3(signature = (job_id, request_id=None))]
+    fn new(job_id: String, request_id: Option<String>) -> Self {
+        Self { job_id, request_id }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Deleted(job_id={}, request_id={})", args::repr_str(&self.job_id), args::repr_opt(self.request_id.as_deref()))
+    }
+}
+
+/// A blocking client. Thread-safe: share one between threads; each call releases the GIL
+/// while it waits for the service.
+#[pyclass(module = "hwc_workspace", name = "Client", frozen)]
+pub(crate) struct Client {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.core.repr("Client"))
+    }
+}
+
+impl Client {
+    pub(crate) fn from_core(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(
+        signature = (*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=None, connect_timeout=None, retries=None, ca_cert=None),
+        text_signature = "(*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=30.0, connect_timeout=10.0, retries=0, ca_cert=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        ak: Option<&Bound<'_, PyAny>>,
+        sk: Option<&Bound<'_, PyAny>>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        security_token: Option<&Bound<'_, PyAny>>,
+        endpoint: Option<&Bound<'_, PyAny>>,
+        region: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        connect_timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+        ca_cert: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let builder = builder_from_args(py, ak, sk, project_id, security_token, endpoint, region, timeout, connect_timeout, retries, ca_cert)?;
+        Ok(Self { core: Core::new(py, builder)? })
+    }
+
+    /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
+    #[pyo3(
+        signature = (desktop_ids, *, sub_resource_type=None, order_id=None),
+        text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None)"
+    )]
+    fn delete_desktop_sub_resources(
+        &self,
+        py: Python<'_>,
+        desktop_ids: &Bound<'_, PyAny>,
+        sub_resource_type: Option<&Bound<'_, PyAny>>,
+        order_id: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Deleted> {
+        let request = request(desktop_ids, sub_resource_type, order_id)?;
+        let client = self.core.client(py)?;
+        log::refresh_level(py);
+        let outcome = wait(py, async move { client.delete_desktop_sub_resources(&request).await });
+        log::flush(py);
+        outcome?.map(Deleted::from).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// The endpoint calls go to.
+    #[getter]
+    fn endpoint(&self) -> &str {
+        &self.core.endpoint
+    }
+
+    #[getter]
+    fn project_id(&self) -> &str {
+        &self.core.project_id
+    }
+
+    /// The access key (never the secret key).
+    #[getter]
+    fn ak(&self) -> &str {
+        &self.core.access_key
+    }
+
+    /// Closes the connection pool; later calls raise `RuntimeError`.
+    fn close(&self) {
+        self.core.close();
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(&self, exc_type: &Bound<'_, PyAny>, exc_value: &Bound<'_, PyAny>, traceback: &Bound<'_, PyAny>) {
+        // Named as in the protocol (they show in the signature); an exception is not
+        // suppressed, so they are not needed.
+        let _ = (exc_type, exc_value, traceback);
+        self.core.close();
+    }
+
+    fn __repr__(&self) -> String {
+        self.core.repr("Client")
+    }
+}
+
+/// An asyncio client. Its methods return awaitables; any number may be in flight at once.
+#[pyclass(module = "hwc_workspace", name = "AsyncClient", frozen)]
+pub(crate) struct AsyncClient {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for AsyncClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.core.repr("AsyncClient"))
+    }
+}
+
+impl AsyncClient {
+    pub(crate) fn from_core(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+}
+
+#[pymethods]
+impl AsyncClient {
+    #[new]
+    #[pyo3(
+        signature = (*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=None, connect_timeout=None, retries=None, ca_cert=None),
+        text_signature = "(*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=30.0, connect_timeout=10.0, retries=0, ca_cert=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        ak: Option<&Bound<'_, PyAny>>,
+        sk: Option<&Bound<'_, PyAny>>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        security_token: Option<&Bound<'_, PyAny>>,
+        endpoint: Option<&Bound<'_, PyAny>>,
+        region: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        connect_timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+        ca_cert: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let builder = builder_from_args(py, ak, sk, project_id, security_token, endpoint, region, timeout, connect_timeout, retries, ca_cert)?;
+        Ok(Self { core: Core::new(py, builder)? })
+    }
+
+    /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
+    #[pyo3(
+        signature = (desktop_ids, *, sub_resource_type=None, order_id=None),
+        text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None)"
+    )]
+    fn delete_desktop_sub_resources<'py>(
+        &self,
+        py: Python<'py>,
+        desktop_ids: &Bound<'py, PyAny>,
+        sub_resource_type: Option<&Bound<'py, PyAny>>,
+        order_id: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = request(desktop_ids, sub_resource_type, order_id)?;
+        let client = self.core.client(py)?;
+        log::refresh_level(py);
+        crate::aio::coroutine(py, async move { client.delete_desktop_sub_resources(&request).await }, |py, outcome| match outcome {
+            Ok(deleted) => Ok(Py::new(py, Deleted::from(deleted))?.into_any()),
+            Err(e) => Err(to_py_err(py, &e)),
+        })
+    }
+
+    #[getter]
+    fn endpoint(&self) -> &str {
+        &self.core.endpoint
+    }
+
+    #[getter]
+    fn project_id(&self) -> &str {
+        &self.core.project_id
+    }
+
+    #[getter]
+    fn ak(&self) -> &str {
+        &self.core.access_key
+    }
+
+    /// Closes the connection pool; calls in flight finish, later calls raise `RuntimeError`.
+    fn close(&self) {
+        self.core.close();
+    }
+
+    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::aio::ready(slf.py(), slf.clone().into_any())
+    }
+
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        exc_type: &Bound<'py, PyAny>,
+        exc_value: &Bound<'py, PyAny>,
+        traceback: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = (exc_type, exc_value, traceback);
+        self.core.close();
+        crate::aio::ready(py, py.None().into_bound(py))
+    }
+
+    fn __repr__(&self) -> String {
+        self.core.repr("AsyncClient")
+    }
+}

@@ -1,0 +1,37 @@
+//! The compiled module `hwc_workspace._native`; Python users import `hwc_workspace`, which
+//! re-exports it (see `python/src/hwc_workspace/__init__.py`).
+//!
+//! Every blocking call releases the GIL and runs on one tokio runtime per process
+//! ([`runtime`]); async calls run on the same runtime and settle asyncio futures ([`aio`]).
+//! Errors from the core map to the exception classes of `hwc_workspace._errors` in one
+//! function ([`errors::to_py_err`]), and the core's `tracing` events reach Python's
+//! `logging` ([`log`]).
+
+// The core's `Error` is large and travels unboxed, as in the core: errors are the cold path,
+// and a few bytes more per `Result` cost nothing next to a network round trip.
+#![allow(clippy::result_large_err)]
+
+mod aio;
+mod args;
+mod client;
+mod errors;
+mod log;
+mod runtime;
+mod sign;
+mod simulator;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    log::install();
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<client::Client>()?;
+    module.add_class::<client::AsyncClient>()?;
+    module.add_class::<client::Deleted>()?;
+    module.add_class::<simulator::Simulator>()?;
+    module.add_class::<simulator::Job>()?;
+    module.add_function(wrap_pyfunction!(sign::sign_request, module)?)?;
+    Ok(())
+}

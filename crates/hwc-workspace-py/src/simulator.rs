@@ -1,0 +1,330 @@
+//! `Simulator`: the Rust simulator of the Workspace API, in-process on loopback, for users'
+//! own tests; and `Job`, what it recorded for each successful call.
+
+use std::sync::{Mutex, PoisonError};
+
+use hwc_workspace_sim::{DEMO_DENIED_AK, DEMO_DENIED_SK, DESKTOP_SHARER, FaultKind, Faults};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::args;
+use crate::client::{AsyncClient, Client, Core, builder_from_args};
+use crate::errors::{closed, simulator_error};
+use crate::log;
+use crate::runtime::wait;
+
+/// The fault names `fail_next` takes, and what each makes the simulator do.
+const FAULTS: [(&str, FaultKind); 6] = [
+    ("internal_error", FaultKind::InternalError),
+    ("unavailable", FaultKind::Unavailable),
+    ("too_many_requests", FaultKind::TooManyRequests { retry_after_secs: 1 }),
+    ("drop_connection", FaultKind::DropConnection),
+    ("html_bad_gateway", FaultKind::HtmlBadGateway),
+    ("truncated_body", FaultKind::TruncatedBody),
+];
+
+/// A deletion the simulator accepted.
+#[pyclass(module = "hwc_workspace", name = "Job", frozen)]
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    #[pyo3(get)]
+    job_id: String,
+    /// The desktop ids as the request listed them.
+    #[pyo3(get)]
+    desktop_ids: Vec<String>,
+    #[pyo3(get)]
+    sub_resource_type: String,
+    #[pyo3(get)]
+    order_id: Option<String>,
+    /// The `X-Request-Id` the simulator answered with.
+    #[pyo3(get)]
+    request_id: String,
+    /// The access key that signed the call.
+    #[pyo3(get)]
+    access_key: String,
+    /// The desktops that held the sub-resource and lost it (empty for a repeated deletion).
+    #[pyo3(get)]
+    removed_from: Vec<String>,
+    created_at_unix: f64,
+}
+
+#[pymethods]
+impl Job {
+    /// When the simulator accepted the call, as an aware UTC `datetime`.
+    #[getter]
+    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let datetime = py.import("datetime")?;
+        let utc = datetime.getattr("timezone")?.getattr("utc")?;
+        datetime.getattr("datetime")?.call_method1("fromtimestamp", (self.created_at_unix, utc))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Job(job_id={}, desktop_ids={}, sub_resource_type={}, order_id={}, removed_from={})",
+            args::repr_str(&self.job_id),
+            args::repr_list(&self.desktop_ids),
+            args::repr_str(&self.sub_resource_type),
+            args::repr_opt(self.order_id.as_deref()),
+            args::repr_list(&self.removed_from)
+        )
+    }
+}
+
+impl From<hwc_workspace_sim::Job> for Job {
+    fn from(job: hwc_workspace_sim::Job) -> Self {
+        Self {
+            created_at_unix: job.created_at.unix_timestamp_nanos() as f64 / 1e9,
+            job_id: job.job_id,
+            desktop_ids: job.desktop_ids,
+            sub_resource_type: job.sub_resource_type,
+            order_id: job.order_id,
+            request_id: job.request_id,
+            access_key: job.access_key,
+            removed_from: job.removed_from,
+        }
+    }
+}
+
+/// The simulator of the Workspace API, serving on `127.0.0.1` and an ephemeral port from
+/// this process's I/O threads. It checks signatures like the service, and records what was
+/// deleted. After `os.fork()` it keeps serving from the parent only: a child's clients can
+/// call it, but only the parent can inspect or steer it.
+#[pyclass(module = "hwc_workspace", name = "Simulator", frozen)]
+pub(crate) struct Simulator {
+    /// `None` once closed.
+    inner: Mutex<Option<hwc_workspace_sim::Simulator>>,
+    /// The process that serves: after `os.fork()` the child has a copy of the handle but
+    /// not the server, whose threads stayed in the parent.
+    pid: u32,
+    endpoint: String,
+    access_key: String,
+    secret_key: String,
+    project_id: String,
+    sharer_desktop_ids: Vec<String>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.repr())
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        // In a forked child the handle's channels and tasks belong to the parent's runtime:
+        // dropping them could wait on locks copied mid-use. Abandon them instead.
+        if std::process::id() != self.pid {
+            let inherited = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+            std::mem::forget(inherited);
+        }
+    }
+}
+
+impl Simulator {
+    /// Runs `f` on the running simulator (the lock is never held while Python code runs).
+    fn with<T>(&self, f: impl FnOnce(&hwc_workspace_sim::Simulator) -> T) -> PyResult<T> {
+        self.in_serving_process()?;
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.as_ref().map(f).ok_or_else(|| closed("simulator"))
+    }
+
+    /// In a forked child the copied state is stale and its locks may have been copied
+    /// mid-use: only the parent can inspect or steer the simulator (clients in the child can
+    /// still call it).
+    fn in_serving_process(&self) -> PyResult<()> {
+        if std::process::id() == self.pid {
+            Ok(())
+        } else {
+            Err(PyRuntimeError::new_err(format!(
+                "the simulator serves from process {}; inspect or steer it from there (clients in this process can still call it)",
+                self.pid
+            )))
+        }
+    }
+
+    fn repr(&self) -> String {
+        format!(
+            "<hwc_workspace.Simulator endpoint={} project_id={} ak={}>",
+            args::repr_str(&self.endpoint),
+            args::repr_str(&self.project_id),
+            args::repr_str(&self.access_key)
+        )
+    }
+
+    /// The configuration of a client of this simulator, from `client()`'s arguments.
+    fn builder(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>, retries: Option<&Bound<'_, PyAny>>) -> PyResult<hwc_workspace::ClientBuilder> {
+        let ak = self.access_key.clone().into_pyobject(py)?.into_any();
+        let sk = self.secret_key.clone().into_pyobject(py)?.into_any();
+        let project_id = self.project_id.clone().into_pyobject(py)?.into_any();
+        let endpoint = self.endpoint.clone().into_pyobject(py)?.into_any();
+        builder_from_args(py, Some(&ak), Some(&sk), Some(&project_id), None, Some(&endpoint), None, timeout, None, retries, None)
+    }
+}
+
+#[pymethods]
+impl Simulator {
+    /// Starts the demo simulator; `latency` (seconds) delays every answer.
+    #[new]
+    #[pyo3(signature = (*, latency=None), text_signature = "(*, latency=0.0)")]
+    fn new(py: Python<'_>, latency: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let latency = args::non_negative_seconds(py, latency, "latency")?;
+        log::refresh_level(py);
+        let started = wait(py, hwc_workspace_sim::Simulator::builder().faults(Faults::none().with_latency(latency)).start());
+        log::flush(py);
+        let simulator = started?.map_err(|e| simulator_error(py, &e))?;
+        let sharer_desktop_ids = simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
+        Ok(Self {
+            endpoint: simulator.endpoint().to_owned(),
+            access_key: simulator.access_key().to_owned(),
+            secret_key: simulator.secret_key().to_owned(),
+            project_id: simulator.project_id().to_owned(),
+            sharer_desktop_ids,
+            inner: Mutex::new(Some(simulator)),
+            pid: std::process::id(),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    #[getter]
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The demo access key, allowed to delete sub-resources.
+    #[getter]
+    fn ak(&self) -> &str {
+        &self.access_key
+    }
+
+    /// The demo secret key. Public on purpose: the simulator serves on loopback only.
+    #[getter]
+    fn sk(&self) -> &str {
+        &self.secret_key
+    }
+
+    /// A second key that authenticates but lacks the permission: every call answers 403.
+    #[getter]
+    fn denied_ak(&self) -> &'static str {
+        DEMO_DENIED_AK
+    }
+
+    #[getter]
+    fn denied_sk(&self) -> &'static str {
+        DEMO_DENIED_SK
+    }
+
+    #[getter]
+    fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// The demo desktops that hold a `DESKTOP_SHARER` sub-resource at the start.
+    #[getter]
+    fn desktop_ids(&self) -> Vec<String> {
+        self.sharer_desktop_ids.clone()
+    }
+
+    /// Every desktop and the sub-resources it holds now.
+    fn desktops<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let desktops = self.with(hwc_workspace_sim::Simulator::desktops)?;
+        let out = PyDict::new(py);
+        for desktop in desktops {
+            out.set_item(desktop.id, desktop.sub_resources)?;
+        }
+        Ok(out)
+    }
+
+    /// The jobs of the successful calls, oldest first.
+    fn jobs(&self, py: Python<'_>) -> PyResult<Vec<Job>> {
+        let jobs = self.with(hwc_workspace_sim::Simulator::jobs)?;
+        log::flush(py);
+        Ok(jobs.into_iter().map(Job::from).collect())
+    }
+
+    /// How many requests reached the simulator, whatever it answered.
+    #[getter]
+    fn request_count(&self) -> PyResult<u64> {
+        self.with(hwc_workspace_sim::Simulator::request_count)
+    }
+
+    /// Makes the next requests fail, one fault each, in order: `"internal_error"` (500),
+    /// `"unavailable"` (503), `"too_many_requests"` (429), `"html_bad_gateway"` (502 with an
+    /// HTML body), `"drop_connection"`, `"truncated_body"`. A faulted request changes nothing.
+    #[pyo3(signature = (*faults))]
+    fn fail_next(&self, faults: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let mut kinds = Vec::with_capacity(faults.len());
+        for fault in faults.iter() {
+            let name = args::string(&fault, "fault")?;
+            let kind = FAULTS.iter().find(|(known, _)| *known == name).map(|(_, kind)| *kind).ok_or_else(|| {
+                let known: Vec<&str> = FAULTS.iter().map(|(known, _)| *known).collect();
+                PyValueError::new_err(format!("unknown fault {}; expected one of: {}", args::repr_str(&name), known.join(", ")))
+            })?;
+            kinds.push(kind);
+        }
+        self.with(|simulator| {
+            let mut current = simulator.faults();
+            current.fail_next.extend(kinds);
+            simulator.set_faults(current);
+        })
+    }
+
+    /// Delays every answer by `seconds` from now on (0 for none).
+    fn set_latency(&self, py: Python<'_>, seconds: &Bound<'_, PyAny>) -> PyResult<()> {
+        let latency = args::non_negative_seconds(py, Some(seconds), "seconds")?;
+        self.with(|simulator| {
+            let mut current = simulator.faults();
+            current.latency = latency;
+            simulator.set_faults(current);
+        })
+    }
+
+    /// Removes every fault and the latency.
+    fn clear_faults(&self) -> PyResult<()> {
+        self.with(|simulator| simulator.set_faults(Faults::none()))
+    }
+
+    /// A `Client` with this simulator's endpoint, demo key and project.
+    #[pyo3(signature = (*, timeout=None, retries=None), text_signature = "($self, *, timeout=30.0, retries=0)")]
+    fn client(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>, retries: Option<&Bound<'_, PyAny>>) -> PyResult<Client> {
+        self.with(|_| ())?;
+        let builder = self.builder(py, timeout, retries)?;
+        Ok(Client::from_core(Core::new(py, builder)?))
+    }
+
+    /// An `AsyncClient` with this simulator's endpoint, demo key and project.
+    #[pyo3(signature = (*, timeout=None, retries=None), text_signature = "($self, *, timeout=30.0, retries=0)")]
+    fn async_client(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>, retries: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncClient> {
+        self.with(|_| ())?;
+        let builder = self.builder(py, timeout, retries)?;
+        Ok(AsyncClient::from_core(Core::new(py, builder)?))
+    }
+
+    /// Stops the server and waits until it has stopped. Closing twice does nothing.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.in_serving_process().is_err() {
+            // A forked child leaves the parent's server alone (the `with` block of a forked
+            // child ends here too): its copy of the handle is simply abandoned.
+            return Ok(());
+        }
+        let simulator = self.inner.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(simulator) = simulator {
+            wait(py, simulator.shutdown())?;
+        }
+        log::flush(py);
+        Ok(())
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(&self, py: Python<'_>, exc_type: &Bound<'_, PyAny>, exc_value: &Bound<'_, PyAny>, traceback: &Bound<'_, PyAny>) -> PyResult<()> {
+        let _ = (exc_type, exc_value, traceback);
+        self.close(py)
+    }
+
+    fn __repr__(&self) -> String {
+        self.repr()
+    }
+}

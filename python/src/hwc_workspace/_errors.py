@@ -1,0 +1,156 @@
+"""The exceptions of ``hwc_workspace``: one base class, and subclasses that really inherit
+from it (and from the matching built-in where one exists, such as ``ValueError``).
+
+The compiled module raises them; the mapping from the Rust core's errors is one function,
+``to_py_err`` in ``crates/hwc-workspace-py/src/errors.rs``. Messages never contain a secret
+key or a security token.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Tuple
+
+__all__ = [
+    "WorkspaceError",
+    "InvalidRequestError",
+    "ConfigurationError",
+    "ApiError",
+    "ClientRequestError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ServerResponseError",
+    "UndecodableResponseError",
+    "TransportError",
+    "RequestTimeoutError",
+]
+
+
+class WorkspaceError(Exception):
+    """Base class of every error this package raises (argument ``TypeError``\\ s aside)."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Attributes are keyword arguments, which the default reduction drops: rebuild from
+        # the message, then restore them from the instance dict (so pickling works, e.g.
+        # across multiprocessing).
+        return (type(self), (self.message,), dict(self.__dict__))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidRequestError(WorkspaceError, ValueError):
+    """The input was rejected before anything was sent. ``field`` names it, as in the API
+    (list items as ``desktop_ids[3]``)."""
+
+    field: str
+    expected: str
+    got: str
+
+    def __init__(self, message: str, *, field: str = "", expected: str = "", got: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.expected = expected
+        self.got = got
+
+
+class ConfigurationError(WorkspaceError):
+    """Credentials, project, region, endpoint or CA certificate are missing or wrong; nothing
+    was sent. ``hints`` says what to do, one sentence each; ``kind`` names the problem
+    (``missing_credentials``, ``invalid_credentials``, ``missing_project_id``,
+    ``unknown_region``, ``missing_endpoint``, ``invalid_endpoint``, ``ca_certificate``, ...)."""
+
+    kind: str
+    hints: list[str]
+
+    def __init__(self, message: str, *, kind: str = "", hints: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.hints = list(hints)
+
+
+class ApiError(WorkspaceError):
+    """The service answered with an error. Every field of the service's error body is kept,
+    ``error_detail`` included, with the HTTP status and the request id for support."""
+
+    status_code: int
+    error_code: Optional[str]
+    error_msg: Optional[str]
+    error_detail: Optional[str]
+    encoded_authorization_message: Optional[str]
+    request_id: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 0,
+        error_code: Optional[str] = None,
+        error_msg: Optional[str] = None,
+        error_detail: Optional[str] = None,
+        encoded_authorization_message: Optional[str] = None,
+        request_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_code = error_code
+        self.error_msg = error_msg
+        self.error_detail = error_detail
+        self.encoded_authorization_message = encoded_authorization_message
+        self.request_id = request_id
+
+
+class ClientRequestError(ApiError):
+    """A 4xx answer: the request was rejected; sending it again unchanged will not help
+    (except after a 429)."""
+
+
+class BadRequestError(ClientRequestError):
+    """400: the service rejected the body, e.g. an unsupported ``sub_resource_type``."""
+
+
+class AuthenticationError(ClientRequestError):
+    """401: the signature, access key, date or security token was not accepted."""
+
+
+class PermissionDeniedError(ClientRequestError):
+    """403: the credentials lack the permission; ``encoded_authorization_message`` may say
+    why."""
+
+
+class NotFoundError(ClientRequestError):
+    """404: the project or some desktops do not exist."""
+
+
+class ServerResponseError(ApiError):
+    """A 5xx answer: the service or a gateway in front of it failed."""
+
+
+class UndecodableResponseError(ApiError):
+    """The service answered with a success status but not with the documented body:
+    ``status_code`` is that status, ``error_code`` is None and ``error_msg`` says what was
+    wrong. The operation may have taken effect."""
+
+
+class TransportError(WorkspaceError):
+    """The service could not be reached, or the exchange broke off: ``kind`` is
+    ``connect``, ``timeout``, ``tls`` or ``broken``; ``endpoint`` is where the call went."""
+
+    kind: str
+    endpoint: str
+
+    def __init__(self, message: str, *, kind: str = "", endpoint: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.endpoint = endpoint
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """The connect timeout or the call's timeout ran out."""

@@ -1,0 +1,191 @@
+# Type stubs of the compiled module; `python -m mypy.stubtest hwc_workspace` checks them
+# against the module as built.
+import asyncio
+import datetime
+import os
+from types import TracebackType
+from typing import Mapping, Optional, Sequence, Type, Union, final
+
+from typing_extensions import Self
+
+__all__ = ["AsyncClient", "Client", "Deleted", "Job", "Simulator", "__version__", "sign_request"]
+
+__version__: str
+
+_Path = Union[str, "os.PathLike[str]"]
+
+@final
+class Deleted:
+    """The outcome of a successful ``delete_desktop_sub_resources``."""
+
+    def __new__(cls, job_id: str, request_id: Optional[str] = None) -> Self: ...
+    @property
+    def job_id(self) -> str:
+        """The id of the asynchronous job that deletes the resources."""
+    @property
+    def request_id(self) -> Optional[str]:
+        """The service's request id (``X-Request-Id``), for support cases."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Client:
+    """A blocking client; thread-safe, and each call releases the GIL while it waits.
+
+    Without ``ak`` and ``sk``, credentials come from ``HUAWEICLOUD_SDK_AK`` /
+    ``HUAWEICLOUD_SDK_SK`` (``HUAWEICLOUD_SDK_SECURITY_TOKEN``, ``HUAWEICLOUD_SDK_PROJECT_ID``)
+    or ``~/.huaweicloud/credentials``, as in the official SDK. ``endpoint`` wins over
+    ``region``. ``ca_cert`` is a PEM file path or PEM bytes, trusted besides the system's.
+    ``timeout`` bounds each attempt; ``retries`` opts in to retrying 429/502/503/504.
+    """
+
+    def __new__(
+        cls,
+        *,
+        ak: Optional[str] = None,
+        sk: Optional[str] = None,
+        project_id: Optional[str] = None,
+        security_token: Optional[str] = None,
+        endpoint: Optional[str] = None,
+        region: Optional[str] = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        retries: int = 0,
+        ca_cert: Union[_Path, bytes, None] = None,
+    ) -> Self: ...
+    def delete_desktop_sub_resources(
+        self,
+        desktop_ids: Sequence[str],
+        *,
+        sub_resource_type: str = "DESKTOP_SHARER",
+        order_id: Optional[str] = None,
+    ) -> Deleted:
+        """Deletes the sub-resources (e.g. ``DESKTOP_SHARER``) of 1 to 100 desktops."""
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def project_id(self) -> str: ...
+    @property
+    def ak(self) -> str: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None: ...
+
+@final
+class AsyncClient:
+    """An asyncio client with the arguments of ``Client``; calls return awaitables, and any
+    number of them may be in flight at once."""
+
+    def __new__(
+        cls,
+        *,
+        ak: Optional[str] = None,
+        sk: Optional[str] = None,
+        project_id: Optional[str] = None,
+        security_token: Optional[str] = None,
+        endpoint: Optional[str] = None,
+        region: Optional[str] = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        retries: int = 0,
+        ca_cert: Union[_Path, bytes, None] = None,
+    ) -> Self: ...
+    async def delete_desktop_sub_resources(
+        self,
+        desktop_ids: Sequence[str],
+        *,
+        sub_resource_type: str = "DESKTOP_SHARER",
+        order_id: Optional[str] = None,
+    ) -> Deleted:
+        """Deletes the sub-resources (e.g. ``DESKTOP_SHARER``) of 1 to 100 desktops."""
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def project_id(self) -> str: ...
+    @property
+    def ak(self) -> str: ...
+    def close(self) -> None: ...
+    def __aenter__(self) -> asyncio.Future[Self]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> asyncio.Future[None]: ...
+
+@final
+class Job:
+    """A deletion the simulator accepted."""
+
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def desktop_ids(self) -> list[str]: ...
+    @property
+    def sub_resource_type(self) -> str: ...
+    @property
+    def order_id(self) -> Optional[str]: ...
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def access_key(self) -> str: ...
+    @property
+    def removed_from(self) -> list[str]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+
+@final
+class Simulator:
+    """The Workspace API simulator, in this process on ``127.0.0.1``; use it as a context
+    manager. It verifies signatures like the service and records what was deleted."""
+
+    def __new__(cls, *, latency: float = 0.0) -> Self: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def ak(self) -> str: ...
+    @property
+    def sk(self) -> str: ...
+    @property
+    def denied_ak(self) -> str: ...
+    @property
+    def denied_sk(self) -> str: ...
+    @property
+    def project_id(self) -> str: ...
+    @property
+    def desktop_ids(self) -> list[str]: ...
+    @property
+    def request_count(self) -> int: ...
+    def desktops(self) -> dict[str, list[str]]: ...
+    def jobs(self) -> list[Job]: ...
+    def fail_next(self, *faults: str) -> None: ...
+    def set_latency(self, seconds: float) -> None: ...
+    def clear_faults(self) -> None: ...
+    def client(self, *, timeout: float = 30.0, retries: int = 0) -> Client: ...
+    def async_client(self, *, timeout: float = 30.0, retries: int = 0) -> AsyncClient: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None: ...
+
+def sign_request(
+    method: str,
+    url: str,
+    headers: Optional[Mapping[str, str]] = None,
+    body: Union[bytes, bytearray, str, None] = None,
+    *,
+    ak: str,
+    sk: str,
+    security_token: Optional[str] = None,
+) -> dict[str, str]:
+    """Signs a Huawei Cloud API request with SDK-HMAC-SHA256 and returns every header to
+    send, in order, exactly as the official signer does."""

@@ -1,0 +1,96 @@
+"""The asyncio client: many calls in flight, errors, cancellation, context manager."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import hwc_workspace as hw
+
+
+def test_gather_200_calls(sim: hw.Simulator) -> None:
+    async def main() -> list[hw.Deleted]:
+        async with sim.async_client() as client:
+            return await asyncio.gather(
+                *(client.delete_desktop_sub_resources([sim.desktop_ids[i % 5]]) for i in range(200))
+            )
+
+    results = asyncio.run(main())
+    assert len(results) == 200
+    assert len({r.job_id for r in results}) == 200
+    assert len(sim.jobs()) == 200
+
+
+def test_async_client_from_arguments_and_errors(sim: hw.Simulator) -> None:
+    async def main() -> None:
+        client = hw.AsyncClient(ak=sim.ak, sk=sim.sk, project_id=sim.project_id, endpoint=sim.endpoint)
+        assert repr(client).startswith("<hwc_workspace.AsyncClient endpoint=")
+        with pytest.raises(hw.NotFoundError) as info:
+            await client.delete_desktop_sub_resources(["no-such-desktop"])
+        assert info.value.error_code == "WKS.0102"
+        with pytest.raises(hw.InvalidRequestError):
+            await client.delete_desktop_sub_resources([])
+        with pytest.raises(TypeError):
+            client.delete_desktop_sub_resources("d-1")  # type: ignore[unused-coroutine]
+        sim.fail_next("internal_error")
+        results = await asyncio.gather(
+            client.delete_desktop_sub_resources(sim.desktop_ids[:1]),
+            client.delete_desktop_sub_resources(sim.desktop_ids[:1]),
+            return_exceptions=True,
+        )
+        assert sorted(type(r).__name__ for r in results) == ["Deleted", "ServerResponseError"]
+        client.close()
+        with pytest.raises(RuntimeError, match="closed"):
+            client.delete_desktop_sub_resources(sim.desktop_ids[:1])  # type: ignore[unused-coroutine]
+
+    asyncio.run(main())
+
+
+def test_timeout_and_cancellation(sim: hw.Simulator) -> None:
+    async def main() -> None:
+        sim.set_latency(1.0)
+        client = sim.async_client(timeout=0.2)
+        with pytest.raises(hw.RequestTimeoutError):
+            await client.delete_desktop_sub_resources(sim.desktop_ids[:1])
+        slow = sim.async_client()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(slow.delete_desktop_sub_resources(sim.desktop_ids[:1]), 0.1)
+        sim.set_latency(0)
+        # The loop keeps working after a cancellation, and the runtime too.
+        assert (await slow.delete_desktop_sub_resources(sim.desktop_ids[:1])).job_id
+
+    asyncio.run(main())
+
+
+def test_calls_are_coroutines(sim: hw.Simulator) -> None:
+    import inspect
+
+    client = sim.async_client()
+    coroutine = client.delete_desktop_sub_resources(sim.desktop_ids[:1])
+    assert inspect.iscoroutine(coroutine)
+    assert sim.request_count == 0  # nothing starts until it runs
+    assert asyncio.run(coroutine).job_id
+    with pytest.raises(RuntimeError, match="running in an asyncio event loop"):
+        client.delete_desktop_sub_resources(sim.desktop_ids[:1]).send(None)
+
+    async def tasks() -> int:
+        task = asyncio.create_task(client.delete_desktop_sub_resources(sim.desktop_ids[:1]))
+        return len((await task).job_id)
+
+    assert asyncio.run(tasks())
+
+
+def test_sync_and_async_in_one_program(sim: hw.Simulator) -> None:
+    sync = sim.client()
+    sync.delete_desktop_sub_resources(sim.desktop_ids[:1])
+
+    async def main() -> None:
+        async with sim.async_client() as client:
+            await client.delete_desktop_sub_resources(sim.desktop_ids[:1])
+        # A blocking call from a coroutine works too (it blocks the loop, as any blocking call).
+        sync.delete_desktop_sub_resources(sim.desktop_ids[:1])
+
+    asyncio.run(main())
+    asyncio.run(main())
+    assert len(sim.jobs()) == 5
