@@ -9,6 +9,7 @@ use pyo3::types::PyBytes;
 
 use crate::args;
 use crate::errors::{closed, configuration_error, to_py_err};
+use crate::jobs::{Job, wait_options};
 use crate::log;
 use crate::runtime::{runtime, wait};
 
@@ -330,6 +331,38 @@ impl Client {
         outcome?.map(Deleted::from).map_err(|e| to_py_err(py, &e))
     }
 
+    /// Reads a job and its sub-jobs, e.g. the job a deletion answered with.
+    fn show_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> PyResult<Job> {
+        let job_id = args::string(job_id, "job_id")?;
+        let client = self.core.client(py)?;
+        log::refresh_level(py);
+        let outcome = wait(py, async move { client.show_job(&job_id).await });
+        log::flush(py);
+        outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Polls a job until it ends: returns the final job on `SUCCESS`; raises
+    /// `JobFailedError` on `FAILED` and `JobTimeoutError` when `timeout` runs out.
+    #[pyo3(
+        signature = (job_id, *, timeout=None, poll_interval=None),
+        text_signature = "($self, job_id, *, timeout=600.0, poll_interval=0.5)"
+    )]
+    fn wait_job(
+        &self,
+        py: Python<'_>,
+        job_id: &Bound<'_, PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        poll_interval: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Job> {
+        let job_id = args::string(job_id, "job_id")?;
+        let options = wait_options(py, timeout, poll_interval)?;
+        let client = self.core.client(py)?;
+        log::refresh_level(py);
+        let outcome = wait(py, async move { client.wait_job(&job_id, &options).await });
+        log::flush(py);
+        outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
+    }
+
     /// The endpoint calls go to.
     #[getter]
     fn endpoint(&self) -> &str {
@@ -432,6 +465,33 @@ impl AsyncClient {
         })
     }
 
+    /// Reads a job and its sub-jobs (a coroutine).
+    fn show_job<'py>(&self, py: Python<'py>, job_id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let job_id = args::string(job_id, "job_id")?;
+        let client = self.core.client(py)?;
+        log::refresh_level(py);
+        crate::aio::coroutine(py, async move { client.show_job(&job_id).await }, job_or_error)
+    }
+
+    /// Polls a job until it ends (a coroutine); see `Client.wait_job`.
+    #[pyo3(
+        signature = (job_id, *, timeout=None, poll_interval=None),
+        text_signature = "($self, job_id, *, timeout=600.0, poll_interval=0.5)"
+    )]
+    fn wait_job<'py>(
+        &self,
+        py: Python<'py>,
+        job_id: &Bound<'py, PyAny>,
+        timeout: Option<&Bound<'py, PyAny>>,
+        poll_interval: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let job_id = args::string(job_id, "job_id")?;
+        let options = wait_options(py, timeout, poll_interval)?;
+        let client = self.core.client(py)?;
+        log::refresh_level(py);
+        crate::aio::coroutine(py, async move { client.wait_job(&job_id, &options).await }, job_or_error)
+    }
+
     #[getter]
     fn endpoint(&self) -> &str {
         &self.core.endpoint
@@ -470,5 +530,12 @@ impl AsyncClient {
 
     fn __repr__(&self) -> String {
         self.core.repr("AsyncClient")
+    }
+}
+
+fn job_or_error(py: Python<'_>, outcome: Result<hwc_workspace::Job, hwc_workspace::Error>) -> PyResult<Py<PyAny>> {
+    match outcome {
+        Ok(job) => Ok(Py::new(py, Job::from(job))?.into_any()),
+        Err(e) => Err(to_py_err(py, &e)),
     }
 }

@@ -35,6 +35,8 @@ fn instantiate(py: Python<'_>, class: &str, message: String, attributes: &Bound<
 ///   `ServerResponseError` 5xx, `ApiError` otherwise
 /// - `Transport` → `RequestTimeoutError` for timeouts, `TransportError` otherwise (`.kind`,
 ///   `.endpoint`)
+/// - `JobFailed` → `JobFailedError`, an `ApiError` with `.job` and `.failed_desktop_ids`
+/// - `JobTimeout` → `JobTimeoutError` (also `TimeoutError`; `.job_id`, `.last_status`)
 /// - `UndecodableResponse` (a success status whose body is not the documented one) →
 ///   `UndecodableResponseError`, an `ApiError` with that status, `error_code` None and the
 ///   reason as `error_msg`: the service did answer, so it is an API-level failure, and the
@@ -89,6 +91,21 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
                 set("error_msg", Some(e.reason()))?;
                 set("request_id", e.request_id())?;
                 ("UndecodableResponseError", e.to_string())
+            }
+            Error::JobFailed(e) => {
+                let job = e.job();
+                // The service answered ShowJob with 200 and reported the job's failure.
+                attributes.set_item("status_code", 200)?;
+                set("error_code", job.job_error_code.as_deref())?;
+                set("error_msg", job.fail_reason.as_deref())?;
+                attributes.set_item("job", Py::new(py, crate::jobs::Job::from(job.clone()))?)?;
+                attributes.set_item("failed_desktop_ids", PyList::new(py, e.failed_desktop_ids())?)?;
+                ("JobFailedError", e.to_string())
+            }
+            Error::JobTimeout(e) => {
+                set("job_id", Some(e.job_id()))?;
+                set("last_status", e.last_status().map(|s| s.as_str()))?;
+                ("JobTimeoutError", e.to_string())
             }
             // A kind added to the core later still raises something catchable.
             other => ("WorkspaceError", other.to_string()),

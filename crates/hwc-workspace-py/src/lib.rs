@@ -15,6 +15,7 @@ mod aio;
 mod args;
 mod client;
 mod errors;
+mod jobs;
 mod log;
 mod runtime;
 mod sign;
@@ -31,7 +32,9 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::AsyncClient>()?;
     module.add_class::<client::Deleted>()?;
     module.add_class::<simulator::Simulator>()?;
-    module.add_class::<simulator::Job>()?;
+    module.add_class::<simulator::SimulatedJob>()?;
+    module.add_class::<jobs::Job>()?;
+    module.add_class::<jobs::SubJob>()?;
     module.add_function(wrap_pyfunction!(sign::sign_request, module)?)?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use hwc_workspace_sim::{DEMO_DENIED_AK, DEMO_DENIED_SK, DESKTOP_SHARER, FaultKind, Faults};
+use hwc_workspace_sim::{DEMO_DENIED_AK, DEMO_DENIED_SK, DESKTOP_SHARER, FaultKind, Faults, JobTiming};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -24,10 +24,11 @@ const FAULTS: [(&str, FaultKind); 6] = [
     ("truncated_body", FaultKind::TruncatedBody),
 ];
 
-/// A deletion the simulator accepted.
-#[pyclass(module = "hwc_workspace", name = "Job", frozen)]
+/// A deletion the simulator accepted (its own record; `Client.show_job` reads the job as the
+/// service reports it).
+#[pyclass(module = "hwc_workspace", name = "SimulatedJob", frozen)]
 #[derive(Debug, Clone)]
-pub(crate) struct Job {
+pub(crate) struct SimulatedJob {
     #[pyo3(get)]
     job_id: String,
     /// The desktop ids as the request listed them.
@@ -46,11 +47,14 @@ pub(crate) struct Job {
     /// The desktops that held the sub-resource and lost it (empty for a repeated deletion).
     #[pyo3(get)]
     removed_from: Vec<String>,
+    /// The desktops whose sub-job was made to fail (`Simulator.fail_sub_jobs`).
+    #[pyo3(get)]
+    failed_desktops: Vec<String>,
     created_at_unix: f64,
 }
 
 #[pymethods]
-impl Job {
+impl SimulatedJob {
     /// When the simulator accepted the call, as an aware UTC `datetime`.
     #[getter]
     fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -61,7 +65,7 @@ impl Job {
 
     fn __repr__(&self) -> String {
         format!(
-            "Job(job_id={}, desktop_ids={}, sub_resource_type={}, order_id={}, removed_from={})",
+            "SimulatedJob(job_id={}, desktop_ids={}, sub_resource_type={}, order_id={}, removed_from={})",
             args::repr_str(&self.job_id),
             args::repr_list(&self.desktop_ids),
             args::repr_str(&self.sub_resource_type),
@@ -71,7 +75,7 @@ impl Job {
     }
 }
 
-impl From<hwc_workspace_sim::Job> for Job {
+impl From<hwc_workspace_sim::Job> for SimulatedJob {
     fn from(job: hwc_workspace_sim::Job) -> Self {
         Self {
             created_at_unix: job.created_at.unix_timestamp_nanos() as f64 / 1e9,
@@ -82,6 +86,7 @@ impl From<hwc_workspace_sim::Job> for Job {
             request_id: job.request_id,
             access_key: job.access_key,
             removed_from: job.removed_from,
+            failed_desktops: job.failed_desktops,
         }
     }
 }
@@ -164,13 +169,25 @@ impl Simulator {
 
 #[pymethods]
 impl Simulator {
-    /// Starts the demo simulator; `latency` (seconds) delays every answer.
+    /// Starts the demo simulator; `latency` (seconds) delays every answer, and a job takes
+    /// `job_duration` seconds to end (a fifth waiting, the rest running).
     #[new]
-    #[pyo3(signature = (*, latency=None), text_signature = "(*, latency=0.0)")]
-    fn new(py: Python<'_>, latency: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    #[pyo3(signature = (*, latency=None, job_duration=None), text_signature = "(*, latency=0.0, job_duration=1.0)")]
+    fn new(py: Python<'_>, latency: Option<&Bound<'_, PyAny>>, job_duration: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let latency = args::non_negative_seconds(py, latency, "latency")?;
+        let job_duration = match job_duration.filter(|d| !d.is_none()) {
+            Some(value) => args::non_negative_seconds(py, Some(value), "job_duration")?,
+            None => {
+                let timing = JobTiming::default();
+                timing.waiting + timing.running
+            }
+        };
+        let timing = JobTiming { waiting: job_duration / 5, running: job_duration - job_duration / 5 };
         log::refresh_level(py);
-        let started = wait(py, hwc_workspace_sim::Simulator::builder().faults(Faults::none().with_latency(latency)).start());
+        let started = wait(
+            py,
+            hwc_workspace_sim::Simulator::builder().faults(Faults::none().with_latency(latency)).job_timing(timing).start(),
+        );
         log::flush(py);
         let simulator = started?.map_err(|e| simulator_error(py, &e))?;
         let sharer_desktop_ids = simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
@@ -236,10 +253,17 @@ impl Simulator {
     }
 
     /// The jobs of the successful calls, oldest first.
-    fn jobs(&self, py: Python<'_>) -> PyResult<Vec<Job>> {
+    fn jobs(&self, py: Python<'_>) -> PyResult<Vec<SimulatedJob>> {
         let jobs = self.with(hwc_workspace_sim::Simulator::jobs)?;
         log::flush(py);
-        Ok(jobs.into_iter().map(Job::from).collect())
+        Ok(jobs.into_iter().map(SimulatedJob::from).collect())
+    }
+
+    /// In jobs created from now on, the sub-jobs of these desktops fail: the deletion is
+    /// accepted, the desktops keep their resource, and the job ends `FAILED`.
+    fn fail_sub_jobs(&self, desktop_ids: &Bound<'_, PyAny>) -> PyResult<()> {
+        let desktop_ids = args::string_list(desktop_ids, "desktop_ids")?;
+        self.with(|simulator| simulator.set_faults(simulator.faults().with_failing_desktops(desktop_ids)))
     }
 
     /// How many requests reached the simulator, whatever it answered.

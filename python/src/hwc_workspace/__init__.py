@@ -21,6 +21,8 @@ from ._errors import (
     ClientRequestError,
     ConfigurationError,
     InvalidRequestError,
+    JobFailedError,
+    JobTimeoutError,
     NotFoundError,
     PermissionDeniedError,
     RequestTimeoutError,
@@ -29,7 +31,7 @@ from ._errors import (
     UndecodableResponseError,
     WorkspaceError,
 )
-from ._native import AsyncClient, Client, Deleted, Job, Simulator, __version__, sign_request
+from ._native import AsyncClient, Client, Deleted, Job, SimulatedJob, Simulator, SubJob, __version__, sign_request
 
 __all__ = [
     "Client",
@@ -37,6 +39,8 @@ __all__ = [
     "Deleted",
     "Simulator",
     "Job",
+    "SubJob",
+    "SimulatedJob",
     "sign_request",
     "WorkspaceError",
     "InvalidRequestError",
@@ -51,5 +55,7 @@ __all__ = [
     "UndecodableResponseError",
     "TransportError",
     "RequestTimeoutError",
+    "JobFailedError",
+    "JobTimeoutError",
     "__version__",
 ]

@@ -24,6 +24,8 @@ __all__ = [
     "UndecodableResponseError",
     "TransportError",
     "RequestTimeoutError",
+    "JobFailedError",
+    "JobTimeoutError",
 ]
 
 
@@ -137,6 +139,34 @@ class UndecodableResponseError(ApiError):
     """The service answered with a success status but not with the documented body:
     ``status_code`` is that status, ``error_code`` is None and ``error_msg`` says what was
     wrong. The operation may have taken effect."""
+
+
+class JobFailedError(ApiError):
+    """A waited-for job ended ``FAILED``: ``job`` is the final job, ``failed_desktop_ids`` the
+    desktops whose sub-job failed; ``error_code`` and ``error_msg`` are the job's
+    ``job_error_code`` and ``fail_reason``, and ``status_code`` is the 200 of the ShowJob
+    answer that reported the failure."""
+
+    job: Any
+    failed_desktop_ids: Sequence[str]
+
+    def __init__(self, message: str, *, job: Any = None, failed_desktop_ids: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.job = job
+        self.failed_desktop_ids = list(failed_desktop_ids)
+
+
+class JobTimeoutError(WorkspaceError, TimeoutError):
+    """A job did not end within ``wait_job``'s timeout; it may still finish.
+    ``last_status`` is the status seen last."""
+
+    job_id: str
+    last_status: Optional[str]
+
+    def __init__(self, message: str, *, job_id: str = "", last_status: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.last_status = last_status
 
 
 class TransportError(WorkspaceError):
