@@ -267,50 +267,91 @@ impl Deleted {
     }
 }
 
-/// A blocking client. Thread-safe: share one between threads; each call releases the GIL
-/// while it waits for the service.
-#[pyclass(module = "hwc_workspace", name = "Client", frozen)]
-pub(crate) struct Client {
-    core: Arc<Core>,
+/// The two clients share everything but their call style: the constructor (the same
+/// arguments, one `Core`), the properties, `close`, `repr`. This writes that once.
+macro_rules! client_class {
+    ($(#[$doc:meta])* $name:ident, $python_name:tt, $close_doc:literal, { $($methods:tt)* }) => {
+        $(#[$doc])*
+        #[pyclass(module = "hwc_workspace", name = $python_name, frozen)]
+        pub(crate) struct $name {
+            core: Arc<Core>,
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.core.repr($python_name))
+            }
+        }
+
+        impl $name {
+            pub(crate) fn from_core(core: Arc<Core>) -> Self {
+                Self { core }
+            }
+        }
+
+        #[pymethods]
+        impl $name {
+            #[new]
+            #[pyo3(
+                signature = (*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=None, connect_timeout=None, retries=None, ca_cert=None),
+                text_signature = "(*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=30.0, connect_timeout=10.0, retries=0, ca_cert=None)"
+            )]
+            #[allow(clippy::too_many_arguments)]
+            fn new(
+                py: Python<'_>,
+                ak: Option<&Bound<'_, PyAny>>,
+                sk: Option<&Bound<'_, PyAny>>,
+                project_id: Option<&Bound<'_, PyAny>>,
+                security_token: Option<&Bound<'_, PyAny>>,
+                endpoint: Option<&Bound<'_, PyAny>>,
+                region: Option<&Bound<'_, PyAny>>,
+                timeout: Option<&Bound<'_, PyAny>>,
+                connect_timeout: Option<&Bound<'_, PyAny>>,
+                retries: Option<&Bound<'_, PyAny>>,
+                ca_cert: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<Self> {
+                let builder = builder_from_args(py, ak, sk, project_id, security_token, endpoint, region, timeout, connect_timeout, retries, ca_cert)?;
+                Ok(Self { core: Core::new(py, builder)? })
+            }
+
+            /// The endpoint calls go to.
+            #[getter]
+            fn endpoint(&self) -> &str {
+                &self.core.endpoint
+            }
+
+            #[getter]
+            fn project_id(&self) -> &str {
+                &self.core.project_id
+            }
+
+            /// The access key (never the secret key).
+            #[getter]
+            fn ak(&self) -> &str {
+                &self.core.access_key
+            }
+
+            #[doc = $close_doc]
+            fn close(&self) {
+                self.core.close();
+            }
+
+            fn __repr__(&self) -> String {
+                self.core.repr($python_name)
+            }
+
+            $($methods)*
+        }
+    };
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.core.repr("Client"))
-    }
-}
-
-impl Client {
-    pub(crate) fn from_core(core: Arc<Core>) -> Self {
-        Self { core }
-    }
-}
-
-#[pymethods]
-impl Client {
-    #[new]
-    #[pyo3(
-        signature = (*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=None, connect_timeout=None, retries=None, ca_cert=None),
-        text_signature = "(*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=30.0, connect_timeout=10.0, retries=0, ca_cert=None)"
-    )]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        ak: Option<&Bound<'_, PyAny>>,
-        sk: Option<&Bound<'_, PyAny>>,
-        project_id: Option<&Bound<'_, PyAny>>,
-        security_token: Option<&Bound<'_, PyAny>>,
-        endpoint: Option<&Bound<'_, PyAny>>,
-        region: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        connect_timeout: Option<&Bound<'_, PyAny>>,
-        retries: Option<&Bound<'_, PyAny>>,
-        ca_cert: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let builder = builder_from_args(py, ak, sk, project_id, security_token, endpoint, region, timeout, connect_timeout, retries, ca_cert)?;
-        Ok(Self { core: Core::new(py, builder)? })
-    }
-
+client_class! {
+    /// A blocking client. Thread-safe: share one between threads; each call releases the GIL
+    /// while it waits for the service.
+    Client,
+    "Client",
+    "Closes the connection pool; later calls raise `RuntimeError`.",
+    {
     /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
     #[pyo3(
         signature = (desktop_ids, *, sub_resource_type=None, order_id=None),
@@ -363,28 +404,6 @@ impl Client {
         outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
     }
 
-    /// The endpoint calls go to.
-    #[getter]
-    fn endpoint(&self) -> &str {
-        &self.core.endpoint
-    }
-
-    #[getter]
-    fn project_id(&self) -> &str {
-        &self.core.project_id
-    }
-
-    /// The access key (never the secret key).
-    #[getter]
-    fn ak(&self) -> &str {
-        &self.core.access_key
-    }
-
-    /// Closes the connection pool; later calls raise `RuntimeError`.
-    fn close(&self) {
-        self.core.close();
-    }
-
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
@@ -395,55 +414,15 @@ impl Client {
         let _ = (exc_type, exc_value, traceback);
         self.core.close();
     }
-
-    fn __repr__(&self) -> String {
-        self.core.repr("Client")
     }
 }
 
-/// An asyncio client. Its methods return awaitables; any number may be in flight at once.
-#[pyclass(module = "hwc_workspace", name = "AsyncClient", frozen)]
-pub(crate) struct AsyncClient {
-    core: Arc<Core>,
-}
-
-impl std::fmt::Debug for AsyncClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.core.repr("AsyncClient"))
-    }
-}
-
-impl AsyncClient {
-    pub(crate) fn from_core(core: Arc<Core>) -> Self {
-        Self { core }
-    }
-}
-
-#[pymethods]
-impl AsyncClient {
-    #[new]
-    #[pyo3(
-        signature = (*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=None, connect_timeout=None, retries=None, ca_cert=None),
-        text_signature = "(*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=30.0, connect_timeout=10.0, retries=0, ca_cert=None)"
-    )]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        ak: Option<&Bound<'_, PyAny>>,
-        sk: Option<&Bound<'_, PyAny>>,
-        project_id: Option<&Bound<'_, PyAny>>,
-        security_token: Option<&Bound<'_, PyAny>>,
-        endpoint: Option<&Bound<'_, PyAny>>,
-        region: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        connect_timeout: Option<&Bound<'_, PyAny>>,
-        retries: Option<&Bound<'_, PyAny>>,
-        ca_cert: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let builder = builder_from_args(py, ak, sk, project_id, security_token, endpoint, region, timeout, connect_timeout, retries, ca_cert)?;
-        Ok(Self { core: Core::new(py, builder)? })
-    }
-
+client_class! {
+    /// An asyncio client. Its methods return awaitables; any number may be in flight at once.
+    AsyncClient,
+    "AsyncClient",
+    "Closes the connection pool; calls in flight finish, later calls raise `RuntimeError`.",
+    {
     /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
     #[pyo3(
         signature = (desktop_ids, *, sub_resource_type=None, order_id=None),
@@ -492,26 +471,6 @@ impl AsyncClient {
         crate::aio::coroutine(py, async move { client.wait_job(&job_id, &options).await }, job_or_error)
     }
 
-    #[getter]
-    fn endpoint(&self) -> &str {
-        &self.core.endpoint
-    }
-
-    #[getter]
-    fn project_id(&self) -> &str {
-        &self.core.project_id
-    }
-
-    #[getter]
-    fn ak(&self) -> &str {
-        &self.core.access_key
-    }
-
-    /// Closes the connection pool; calls in flight finish, later calls raise `RuntimeError`.
-    fn close(&self) {
-        self.core.close();
-    }
-
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         crate::aio::ready(slf.py(), slf.clone().into_any())
     }
@@ -527,9 +486,6 @@ impl AsyncClient {
         self.core.close();
         crate::aio::ready(py, py.None().into_bound(py))
     }
-
-    fn __repr__(&self) -> String {
-        self.core.repr("AsyncClient")
     }
 }
 

@@ -111,3 +111,19 @@ async fn show_job_is_authenticated_and_takes_only_get() {
     post.expect_error(405, codes::API_NOT_FOUND);
     assert_eq!(post.header("allow"), Some("GET"));
 }
+
+#[tokio::test]
+async fn a_fault_on_show_job_is_a_500_and_waiting_stops_there() {
+    let sim = simulator(JobTiming::instant()).await;
+    let client = sim.client_builder().build().unwrap();
+    let deleted = client
+        .delete_desktop_sub_resources(&DeleteSubResources::new([DEMO_SHARER_DESKTOP_IDS[0]], DESKTOP_SHARER))
+        .await
+        .unwrap();
+    sim.set_faults(Faults::fail_next([hwc_workspace_sim::FaultKind::InternalError]));
+    let error = client.wait_job(&deleted.job_id, &quick_wait(Duration::from_secs(5))).await.unwrap_err();
+    let Error::Api(api) = &error else { panic!("expected an API error, got {error:?}") };
+    assert_eq!((api.status(), api.error_code()), (500, Some(codes::INTERNAL_ERROR)));
+    // The fault is spent: the job itself is fine.
+    assert_eq!(client.show_job(&deleted.job_id).await.unwrap().status, JobStatus::Success);
+}
