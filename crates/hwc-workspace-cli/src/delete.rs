@@ -26,8 +26,8 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
         .collect();
     // Every batch is checked before the first is sent: bad input never leaves half the
     // desktops processed.
-    for batch in &batches {
-        batch.validate()?;
+    for (index, batch) in batches.iter().enumerate() {
+        batch.validate().map_err(|error| locate_in_input(error, index, batch))?;
     }
     let (client, _simulator) = connect(global, args.project_id.as_deref()).await?;
 
@@ -98,6 +98,33 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
         bar.finish_and_clear();
     }
     Ok(worst.unwrap_or(ExitCode::Success))
+}
+
+/// The core names an id by its place in one batch (`desktop_ids[7]`); on the command line it
+/// is named by its place among all the ids given, with its value.
+fn locate_in_input(error: Error, batch_index: usize, batch: &DeleteSubResources) -> Failure {
+    let position = match &error {
+        Error::InvalidInput(input) => input
+            .field()
+            .strip_prefix("desktop_ids[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|n| n.parse::<usize>().ok()),
+        _ => None,
+    };
+    match (position, &error) {
+        (Some(in_batch), Error::InvalidInput(input)) => {
+            let id = batch.desktop_ids.get(in_batch).map_or("", String::as_str);
+            let shown: String = id.chars().take(40).collect();
+            let shown = if shown.len() < id.len() { format!("{shown:?}…") } else { format!("{shown:?}") };
+            Failure::input(format!(
+                "invalid desktop id {shown} (id {} of those given): expected {}, got {}",
+                batch_index * MAX_DESKTOP_IDS + in_batch + 1,
+                input.expected(),
+                input.got()
+            ))
+        }
+        _ => Failure::from(error),
+    }
 }
 
 fn batch_label(index: usize, total: usize, batch: &DeleteSubResources) -> String {

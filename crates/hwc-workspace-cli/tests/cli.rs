@@ -249,7 +249,7 @@ fn invalid_input_exits_2_and_sends_nothing() {
     let home = home();
     let long = "x".repeat(256);
     for (args, named) in [
-        (vec![DELETE, "--desktop-id", &long, "--sub-resource-type", "DESKTOP_SHARER"], "desktop_ids[0]"),
+        (vec![DELETE, "--desktop-id", &long, "--sub-resource-type", "DESKTOP_SHARER"], "invalid desktop id \"xxxx"),
         (vec![DELETE, "--desktop-id", "d-1", "--sub-resource-type", " "], "sub_resource_type"),
         (vec![DELETE, "--sub-resource-type", "DESKTOP_SHARER"], "no desktop ids"),
         (vec![DELETE, "--desktop-id", "d-1"], "--sub-resource-type"),
@@ -403,4 +403,23 @@ fn an_unknown_job_exits_3() {
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(stderr(&output).contains("no-such-job"));
     assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_bad_id_deep_in_a_bulk_list_is_named_by_its_place_and_nothing_is_sent() {
+    let sim = Sim::demo();
+    let home = home();
+    let mut ids: Vec<String> = (0..150).map(|i| format!("bulk-{i:04}")).collect();
+    ids[123] = "y".repeat(300);
+    let output = sim
+        .cli(&home)
+        .args([DELETE, "--desktop-ids-from", "-"])
+        .args(SHARER)
+        .write_stdin(ids.join("\n"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("id 124 of those given") && err.contains("at most 255 characters"), "{err}");
+    assert_eq!(sim.simulator.request_count(), 0, "no batch may go out");
 }
