@@ -20,7 +20,8 @@ async fn simulator(timing: JobTiming) -> Simulator {
 
 #[tokio::test]
 async fn a_job_moves_from_waiting_through_running_to_success() {
-    let sim = simulator(JobTiming { waiting: Duration::from_millis(150), running: Duration::from_millis(150) }).await;
+    // Waiting long enough that the first read lands in it even on a loaded machine.
+    let sim = simulator(JobTiming { waiting: Duration::from_secs(1), running: Duration::from_millis(100) }).await;
     let client = sim.client_builder().build().unwrap();
     let ids = [DEMO_SHARER_DESKTOP_IDS[0], DEMO_SHARER_DESKTOP_IDS[1], DEMO_SHARER_DESKTOP_IDS[0]];
     let deleted = client.delete_desktop_sub_resources(&DeleteSubResources::new(ids, DESKTOP_SHARER)).await.unwrap();
