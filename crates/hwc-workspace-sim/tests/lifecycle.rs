@@ -72,8 +72,10 @@ async fn shutdown_stops_the_server_and_waits_for_it() {
         .unwrap();
     let started = Instant::now();
     sim.shutdown().await;
+    // An idle keep-alive connection must not hold shutdown up; the bound is loose so that a
+    // loaded machine does not fail it.
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
