@@ -423,3 +423,51 @@ fn a_bad_id_deep_in_a_bulk_list_is_named_by_its_place_and_nothing_is_sent() {
     assert!(err.contains("id 124 of those given") && err.contains("at most 255 characters"), "{err}");
     assert_eq!(sim.simulator.request_count(), 0, "no batch may go out");
 }
+
+/// A distinctive secret key and token, through every error path, `-vvv` logs and a dry run:
+/// neither, nor any Authorization signature, may show anywhere the binary writes.
+#[test]
+fn secrets_never_show_in_any_output() {
+    const SK: &str = "SK-distinctive-7f3a9c-secret";
+    const TOKEN: &str = "TOKEN-distinctive-4be1-secret";
+    let sim = Sim::demo();
+    let home = home();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["-vvv", DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"],
+        vec!["-vvv", "--dry-run", DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"],
+        vec!["-vvv", "--output", "table", "--dry-run", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"],
+        vec!["-vvv", DELETE, "--desktop-id", "d-missing", "--sub-resource-type", "DESKTOP_SHARER"],
+        vec!["-vvv", "job", "show", "no-such-job"],
+        vec!["-vvv", "--endpoint", &closed, "--timeout", "2", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"],
+        vec!["-vvv", "--region", "xx-mars-1", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"],
+    ];
+    let mut signatures_seen = 0;
+    for args in runs {
+        // `cli()` puts --endpoint first; runs that name their own endpoint or region start bare.
+        let mut cmd = if args.iter().any(|a| *a == "--endpoint" || *a == "--region") { bare(&home) } else { sim.cli(&home) };
+        let output = cmd
+            .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
+            .env("HUAWEICLOUD_SDK_SK", SK)
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
+            .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN)
+            .args(&args)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
+        assert!(!all.is_empty(), "{args:?} wrote nothing");
+        for secret in [SK, TOKEN] {
+            assert!(!all.contains(secret), "{args:?} leaked {secret}: {all}");
+        }
+        // A full hex signature is 64 characters after `Signature=`; only the mask may appear.
+        for (index, _) in all.match_indices("Signature=") {
+            signatures_seen += 1;
+            assert!(all[index..].starts_with("Signature=****"), "{args:?} showed a signature: {all}");
+        }
+    }
+    assert!(signatures_seen >= 2, "the dry runs must show the masked Authorization header");
+}

@@ -108,3 +108,34 @@ mod tests {
         assert_eq!(normalize(br#"{"other":1}"#).error_msg.as_deref(), Some(r#"{"other":1}"#));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a server sends, reading it never panics and the excerpt stays bounded.
+        #[test]
+        fn any_bytes_normalize_to_a_bounded_error(body in prop::collection::vec(any::<u8>(), 0..2048)) {
+            let error = normalize(&body);
+            if let Some(msg) = &error.error_msg {
+                prop_assert!(msg.chars().count() <= EXCERPT_CHARS + 40);
+            }
+        }
+
+        /// Any documented body round-trips field for field.
+        #[test]
+        fn documented_bodies_keep_every_field(
+            code in "[A-Z]{2,6}\\.[0-9]{4}",
+            msg in "\\PC{1,80}",
+            detail in proptest::option::of("\\PC{0,40}"),
+        ) {
+            let body = serde_json::json!({"error_code": code, "error_msg": msg, "error_detail": detail});
+            let error = normalize(body.to_string().as_bytes());
+            prop_assert_eq!(error.error_code.as_deref(), Some(code.as_str()));
+            prop_assert_eq!(error.error_msg.as_deref(), Some(msg.as_str()));
+            prop_assert_eq!(error.error_detail, detail);
+        }
+    }
+}

@@ -260,3 +260,39 @@ mod tests {
         assert!(DeleteSubResources::new(["d-1"], "DESKTOP_SHARER").order_id("").validate().is_ok());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Each case holds up to a hundred long strings; fewer cases keep the debug run short.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// No input makes validation panic; what it accepts keeps every documented limit, and
+        /// what it rejects names a field of the request.
+        #[test]
+        fn validation_accepts_exactly_the_documented_limits(
+            ids in prop::collection::vec("\\PC{0,260}", 0..105),
+            kind in "\\PC{0,300}",
+            order in proptest::option::of("\\PC{0,300}"),
+        ) {
+            let mut request = DeleteSubResources::new(ids.clone(), kind.clone());
+            request.order_id = order.clone();
+            let within = |s: &str, required: bool| s.chars().count() <= MAX_VALUE_CHARS && (!required || !s.trim().is_empty());
+            let valid = (1..=MAX_DESKTOP_IDS).contains(&ids.len())
+                && ids.iter().all(|id| within(id, true))
+                && within(&kind, true)
+                && order.as_deref().is_none_or(|o| within(o, false));
+            match request.validate() {
+                Ok(()) => prop_assert!(valid),
+                Err(Error::InvalidInput(e)) => {
+                    prop_assert!(!valid);
+                    prop_assert!(["desktop_ids", "sub_resource_type", "order_id"].iter().any(|f| e.field().starts_with(f)));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
+}
