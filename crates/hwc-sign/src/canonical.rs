@@ -4,7 +4,6 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 
 use crate::{ALGORITHM, EMPTY_PAYLOAD_HASH};
 
@@ -14,19 +13,48 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-
 /// Percent-encodes like the official signer: everything but `A-Za-z0-9_.-~`, as UTF-8 bytes,
 /// upper-case hex, space as `%20`.
 pub fn percent_encode(text: &str) -> String {
-    utf8_percent_encode(text, ENCODE).to_string()
+    let mut out = String::with_capacity(text.len());
+    push_percent_encoded(&mut out, text);
+    out
+}
+
+/// [`percent_encode`] appended to `out`: the encoder yields borrowed runs and short escapes,
+/// so pushing them costs no formatting machinery and no intermediate string.
+fn push_percent_encoded(out: &mut String, text: &str) {
+    for piece in utf8_percent_encode(text, ENCODE) {
+        out.push_str(piece);
+    }
+}
+
+/// Lower-case hex of a digest, appended to `out` (`hex::encode` collects chars one by one).
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
 }
 
 /// The canonical URI: the wire path decoded, split on `/`, each segment encoded again, and a
 /// trailing `/` added. A decoded `%2F` therefore splits a segment, as in the official signer.
 pub fn canonical_uri(path: &str) -> String {
+    // The common path (unreserved characters and `/` only) decodes and encodes to itself.
+    if path.bytes().all(|b| b == b'/' || b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~')) {
+        let mut uri = String::with_capacity(path.len() + 1);
+        uri.push_str(path);
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        return uri;
+    }
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     let mut uri = String::with_capacity(decoded.len() + 8);
     for (index, segment) in decoded.split('/').enumerate() {
         if index > 0 {
             uri.push('/');
         }
-        uri.push_str(&percent_encode(segment));
+        push_percent_encoded(&mut uri, segment);
     }
     if !uri.ends_with('/') {
         uri.push('/');
@@ -45,9 +73,9 @@ pub fn canonical_query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) ->
         if index > 0 {
             query.push('&');
         }
-        query.push_str(&percent_encode(key));
+        push_percent_encoded(&mut query, key);
         query.push('=');
-        query.push_str(&percent_encode(value));
+        push_percent_encoded(&mut query, value);
     }
     query
 }
@@ -68,7 +96,11 @@ pub fn payload_hash(body: &[u8], content_sha256_header: Option<&str>) -> String 
     }
     match content_sha256_header {
         Some(value) if !value.is_empty() => value.to_owned(),
-        _ => hex::encode(Sha256::digest(body)),
+        _ => {
+            let mut hash = String::with_capacity(64);
+            push_hex(&mut hash, &Sha256::digest(body));
+            hash
+        }
     }
 }
 
@@ -85,17 +117,21 @@ pub fn canonical_request<'a>(
     payload_hash: &str,
 ) -> String {
     let mut out = String::with_capacity(256 + canonical_uri.len() + canonical_query.len());
-    out.push_str(&method.to_ascii_uppercase());
+    out.push_str(method);
+    out.make_ascii_uppercase();
     out.push('\n');
     out.push_str(canonical_uri);
     out.push('\n');
     out.push_str(canonical_query);
     out.push('\n');
     for name in signed_headers {
-        let _ = writeln!(out, "{name}:{}", header_value(name).unwrap_or(""));
+        out.push_str(name);
+        out.push(':');
+        out.push_str(header_value(name).unwrap_or(""));
+        out.push('\n');
     }
     out.push('\n');
-    out.push_str(&signed_headers.join(";"));
+    push_joined(&mut out, signed_headers);
     out.push('\n');
     out.push_str(payload_hash);
     out
@@ -103,7 +139,23 @@ pub fn canonical_request<'a>(
 
 /// `SDK-HMAC-SHA256\n<X-Sdk-Date>\n<hex sha256 of the canonical request>`.
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
-    format!("{ALGORITHM}\n{sdk_date}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())))
+    let mut out = String::with_capacity(ALGORITHM.len() + sdk_date.len() + 66);
+    out.push_str(ALGORITHM);
+    out.push('\n');
+    out.push_str(sdk_date);
+    out.push('\n');
+    push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()));
+    out
+}
+
+/// The signed names joined with `;`, appended to `out`.
+pub(crate) fn push_joined(out: &mut String, signed_headers: &[String]) {
+    for (index, name) in signed_headers.iter().enumerate() {
+        if index > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
 }
 
 /// Python's `str.strip()`: Unicode white space plus the four ASCII separators it also strips.

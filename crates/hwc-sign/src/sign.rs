@@ -1,10 +1,9 @@
 //! The client side: a request in, every stage and the headers after signing out.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 use time::OffsetDateTime;
 
-use crate::canonical::{self, strip};
+use crate::canonical::{self, push_hex, push_joined, strip};
 use crate::{
     ALGORITHM, Credentials, HEADER_CONTENT_SHA256, HEADER_DATE, HEADER_SECURITY_TOKEN,
     UNSIGNED_PAYLOAD, format_sdk_date, parse_sdk_date,
@@ -127,12 +126,16 @@ pub fn sign(
         &payload,
     );
     let string_to_sign = canonical::string_to_sign(&sdk_date, &canonical_request);
-    let signature = signature_hex(credentials.expose_secret_key(), &string_to_sign);
-    let signed_headers = signed_names.join(";");
-    let authorization = format!(
-        "{ALGORITHM} Access={}, SignedHeaders={signed_headers}, Signature={signature}",
-        credentials.access_key()
+    let mut signature = String::with_capacity(64);
+    push_hex(&mut signature, &credentials.mac(string_to_sign.as_bytes()).finalize().into_bytes());
+    let mut signed_headers = String::with_capacity(64);
+    push_joined(&mut signed_headers, &signed_names);
+    let mut authorization = String::with_capacity(
+        ALGORITHM.len() + credentials.access_key().len() + signed_headers.len() + signature.len() + 40,
     );
+    for piece in [ALGORITHM, " Access=", credentials.access_key(), ", SignedHeaders=", &signed_headers, ", Signature=", &signature] {
+        authorization.push_str(piece);
+    }
     set_exact(&mut headers, "Authorization", &authorization);
     Ok(Signed {
         canonical_request,
@@ -147,15 +150,9 @@ pub fn sign(
 
 /// Hex HMAC-SHA256 of the string to sign, keyed with the secret key.
 pub fn signature_hex(secret_key: &str, string_to_sign: &str) -> String {
-    hex::encode(mac(secret_key, string_to_sign).finalize().into_bytes())
-}
-
-pub(crate) fn mac(secret_key: &str, string_to_sign: &str) -> Hmac<Sha256> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret_key.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(string_to_sign.as_bytes());
-    mac
+    let mut hex = String::with_capacity(64);
+    push_hex(&mut hex, &Credentials::new("", secret_key).mac(string_to_sign.as_bytes()).finalize().into_bytes());
+    hex
 }
 
 /// A dict assignment in the official signer: replaces the value of the exact same name in

@@ -5,7 +5,6 @@ use percent_encoding::percent_decode_str;
 use time::{Duration, OffsetDateTime};
 
 use crate::canonical::{self, strip};
-use crate::sign::mac;
 use crate::{ALGORITHM, Credentials, HEADER_CONTENT_SHA256, HEADER_DATE, parse_sdk_date};
 
 /// A request as a server received it.
@@ -136,7 +135,8 @@ pub fn verify<'c>(
     );
     let string_to_sign = canonical::string_to_sign(sdk_date, &canonical_request);
     let claimed = hex::decode(authorization.signature).map_err(|_| VerifyError::SignatureMismatch)?;
-    mac(credentials.expose_secret_key(), &string_to_sign)
+    credentials
+        .mac(string_to_sign.as_bytes())
         .verify_slice(&claimed)
         .map_err(|_| VerifyError::SignatureMismatch)?;
     Ok(Verified { access_key: authorization.access_key.to_owned(), date })
