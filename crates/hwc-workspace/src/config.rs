@@ -196,10 +196,16 @@ impl ClientBuilder {
             // A signed request must never be replayed to another host.
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true);
+        let mut extra_roots = Vec::new();
         for pem in &self.ca_certificates {
-            for certificate in parse_ca_certificates(pem)? {
-                http = http.add_root_certificate(certificate);
-            }
+            extra_roots.extend(parse_ca_certificates(pem)?);
+        }
+        if endpoint.starts_with("http://") {
+            // A plain-http client never makes a TLS handshake (redirects are not followed), so
+            // the system's roots are not read: reading them is most of a one-call CLI run.
+            http = http.tls_certs_only(extra_roots);
+        } else {
+            http = http.tls_certs_merge(extra_roots);
         }
         let http = http
             .build()
