@@ -26,10 +26,24 @@ def test_stubs_and_typing_marker_ship() -> None:
     assert hw._native.__file__.endswith((".so", ".pyd"))  # type: ignore[attr-defined]
 
 
-def test_import_is_fast_and_light() -> None:
-    code = "import time; t = time.perf_counter(); import hwc_workspace; print(time.perf_counter() - t)"
-    seconds = float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
-    assert seconds < 0.5
+def test_import_loads_nothing_but_the_package() -> None:
+    # Import time is a benchmark figure (`cargo xtask bench`); what keeps it low is that the
+    # import pulls in no other module (typing alone costs ~10 ms), which a test can hold.
+    code = (
+        "import sys; before = set(sys.modules); import hwc_workspace; "
+        "print(sorted(set(sys.modules) - before))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "['hwc_workspace', 'hwc_workspace._native']"
+
+
+def test_error_classes_load_on_first_use() -> None:
+    code = (
+        "import sys, hwc_workspace as hw; assert 'hwc_workspace._errors' not in sys.modules; "
+        "print(hw.NotFoundError.__module__, issubclass(hw.NotFoundError, hw.ApiError))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["hwc_workspace._errors", "True"]
 
 
 def test_package_docstring_example_runs() -> None:

@@ -14,24 +14,29 @@ Logs go to the ``logging`` logger ``hwc_workspace`` (the simulator's to
 ``hwc_workspace.simulator``); they never contain a secret key or a security token.
 """
 
-from ._errors import (
-    ApiError,
-    AuthenticationError,
-    BadRequestError,
-    ClientRequestError,
-    ConfigurationError,
-    InvalidRequestError,
-    JobFailedError,
-    JobTimeoutError,
-    NotFoundError,
-    PermissionDeniedError,
-    RequestTimeoutError,
-    ServerResponseError,
-    TransportError,
-    UndecodableResponseError,
-    WorkspaceError,
-)
 from ._native import AsyncClient, Client, Deleted, Job, SimulatedJob, Simulator, SubJob, __version__, sign_request
+
+# The exception classes load on first use (an error raised, or an attribute read): they
+# are a third of the import time, and a call that succeeds never needs them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._errors import (
+        ApiError,
+        AuthenticationError,
+        BadRequestError,
+        ClientRequestError,
+        ConfigurationError,
+        InvalidRequestError,
+        JobFailedError,
+        JobTimeoutError,
+        NotFoundError,
+        PermissionDeniedError,
+        RequestTimeoutError,
+        ServerResponseError,
+        TransportError,
+        UndecodableResponseError,
+        WorkspaceError,
+    )
 
 __all__ = [
     "Client",
@@ -59,3 +64,14 @@ __all__ = [
     "JobTimeoutError",
     "__version__",
 ]
+
+
+if not TYPE_CHECKING:  # for type checkers the names above are plain imports, typos stay errors
+    _LAZY_ERRORS = frozenset(__all__) - frozenset(globals())
+
+    def __getattr__(name: str) -> object:
+        if name in _LAZY_ERRORS:
+            from . import _errors
+
+            return getattr(_errors, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
