@@ -3,7 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use hwc_workspace_sim::{DEMO_DENIED_AK, DEMO_DENIED_SK, DESKTOP_SHARER, FaultKind, Faults, JobTiming};
+use hwc_workspace_sim::{BodyShape, DEMO_DENIED_AK, DEMO_DENIED_SK, DESKTOP_SHARER, FaultKind, Faults, JobTiming};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -14,14 +14,30 @@ use crate::errors::{closed, simulator_error};
 use crate::log;
 use crate::runtime::wait;
 
-/// The fault names `fail_next` takes, and what each makes the simulator do.
-const FAULTS: [(&str, FaultKind); 6] = [
+/// The fault names `fail_next` takes, and what each makes the simulator do. The simulator's
+/// own names (`FaultKind`'s `FromStr`, e.g. `"429:5"` or `"redirect:127.0.0.1:8080"`) are
+/// taken too, for the faults with a parameter.
+const FAULTS: [(&str, FaultKind); 20] = [
     ("internal_error", FaultKind::InternalError),
-    ("unavailable", FaultKind::Unavailable),
-    ("too_many_requests", FaultKind::TooManyRequests { retry_after_secs: 1 }),
-    ("drop_connection", FaultKind::DropConnection),
+    ("internal_error_html", FaultKind::ErrorPage { status: 500, body: BodyShape::Html }),
+    ("internal_error_empty", FaultKind::ErrorPage { status: 500, body: BodyShape::Empty }),
+    ("bad_gateway", FaultKind::ErrorPage { status: 502, body: BodyShape::Json }),
     ("html_bad_gateway", FaultKind::HtmlBadGateway),
+    ("bad_gateway_empty", FaultKind::ErrorPage { status: 502, body: BodyShape::Empty }),
+    ("unavailable", FaultKind::Unavailable),
+    ("unavailable_html", FaultKind::ErrorPage { status: 503, body: BodyShape::Html }),
+    ("unavailable_empty", FaultKind::ErrorPage { status: 503, body: BodyShape::Empty }),
+    ("gateway_timeout", FaultKind::ErrorPage { status: 504, body: BodyShape::Json }),
+    ("too_many_requests", FaultKind::TooManyRequests { retry_after_secs: 1 }),
+    ("too_many_requests_without_retry_after", FaultKind::TooManyRequestsWithoutRetryAfter),
+    ("reset_on_accept", FaultKind::ResetOnAccept),
+    ("reset_after_request", FaultKind::ResetAfterRequest),
+    ("drop_connection", FaultKind::DropConnection),
+    ("no_answer", FaultKind::NoAnswer),
+    ("stalled_body", FaultKind::StalledBody),
     ("truncated_body", FaultKind::TruncatedBody),
+    ("undocumented_body", FaultKind::UndocumentedBody),
+    ("oversized_body", FaultKind::OversizedBody),
 ];
 
 /// A deletion the simulator accepted (its own record; `Client.show_job` reads the job as the
@@ -272,17 +288,31 @@ impl Simulator {
         self.with(hwc_workspace_sim::Simulator::request_count)
     }
 
-    /// Makes the next requests fail, one fault each, in order: `"internal_error"` (500),
-    /// `"unavailable"` (503), `"too_many_requests"` (429), `"html_bad_gateway"` (502 with an
-    /// HTML body), `"drop_connection"`, `"truncated_body"`. A faulted request changes nothing.
+    /// Makes the next requests fail, one fault each, in order. Error statuses:
+    /// `"internal_error"` (500 with the JSON error body), `"internal_error_html"`,
+    /// `"internal_error_empty"`, `"bad_gateway"` (502 JSON), `"html_bad_gateway"`,
+    /// `"bad_gateway_empty"`, `"unavailable"` (503 JSON), `"unavailable_html"`,
+    /// `"unavailable_empty"`, `"gateway_timeout"` (504 JSON), `"too_many_requests"` (429 with
+    /// `Retry-After: 1`), `"too_many_requests_without_retry_after"`. Connections:
+    /// `"reset_on_accept"` (the next connection is reset before its request is read),
+    /// `"reset_after_request"`, `"drop_connection"` (closed without an answer),
+    /// `"no_answer"`. Bodies: `"stalled_body"`, `"truncated_body"`, `"undocumented_body"` (a
+    /// 200 without `job_id`), `"oversized_body"` (a 200 of 10 MiB). The simulator's own names
+    /// are accepted too, e.g. `"429:5"`, `"504:html"` or `"redirect:127.0.0.1:8080"` (307 to
+    /// another host). A faulted request changes nothing.
     #[pyo3(signature = (*faults))]
     fn fail_next(&self, faults: &Bound<'_, PyTuple>) -> PyResult<()> {
         let mut kinds = Vec::with_capacity(faults.len());
         for fault in faults.iter() {
             let name = args::string(&fault, "fault")?;
-            let kind = FAULTS.iter().find(|(known, _)| *known == name).map(|(_, kind)| *kind).ok_or_else(|| {
+            let known = FAULTS.iter().find(|(known, _)| *known == name).map(|(_, kind)| *kind);
+            let kind = known.or_else(|| name.parse::<FaultKind>().ok()).ok_or_else(|| {
                 let known: Vec<&str> = FAULTS.iter().map(|(known, _)| *known).collect();
-                PyValueError::new_err(format!("unknown fault {}; expected one of: {}", args::repr_str(&name), known.join(", ")))
+                PyValueError::new_err(format!(
+                    "unknown fault {}; expected one of: {}, or a simulator fault name such as \"429:5\" or \"redirect:HOST:PORT\"",
+                    args::repr_str(&name),
+                    known.join(", ")
+                ))
             })?;
             kinds.push(kind);
         }

@@ -13,6 +13,10 @@ pub const AUTHENTICATION_FAILED: &str = "APIGW.0301";
 pub const NOT_AUTHORIZED: &str = "APIGW.0302";
 /// 429: throttled (an injected fault), with `Retry-After`.
 pub const THROTTLED: &str = "APIGW.0308";
+/// 502: the gateway could not reach the service (an injected fault with a JSON body).
+pub const BAD_GATEWAY: &str = "APIGW.0202";
+/// 504: the service did not answer the gateway in time (an injected fault with a JSON body).
+pub const GATEWAY_TIMEOUT: &str = "APIGW.0203";
 
 /// 400: the `Content-Type` is not `application/json`.
 pub const UNSUPPORTED_CONTENT_TYPE: &str = "WKS.0001";
@@ -42,7 +46,7 @@ pub const JOB_NOT_FOUND: &str = "WKS.0103";
 pub const SUB_JOB_FAILED: &str = "WKS.0601";
 
 /// Every code with its status, for documentation and tests.
-pub const ALL: [(&str, u16); 19] = [
+pub const ALL: [(&str, u16); 21] = [
     (API_NOT_FOUND, 404),
     (API_NOT_FOUND, 405),
     (REQUEST_REJECTED, 413),
@@ -50,6 +54,8 @@ pub const ALL: [(&str, u16); 19] = [
     (AUTHENTICATION_FAILED, 401),
     (NOT_AUTHORIZED, 403),
     (THROTTLED, 429),
+    (BAD_GATEWAY, 502),
+    (GATEWAY_TIMEOUT, 504),
     (UNSUPPORTED_CONTENT_TYPE, 400),
     (MALFORMED_BODY, 400),
     (MISSING_FIELD, 400),

@@ -3,12 +3,21 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::str::FromStr;
 use std::time::Duration;
+
+/// The size of the [`FaultKind::OversizedBody`] answer: 10 MiB, ten times the largest body a
+/// client has any reason to accept.
+pub const OVERSIZED_BODY_BYTES: usize = 10 * 1024 * 1024;
 
 /// One way of failing a request.
 ///
 /// A faulted request never changes the simulator's state, whatever it answers.
+/// [`FaultKind::ResetOnAccept`] acts on a connection as it is accepted, before any request is
+/// read; every other kind acts on one request. Faults that hold a connection open
+/// ([`FaultKind::NoAnswer`], [`FaultKind::StalledBody`]) let go when the client closes it or
+/// the simulator stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FaultKind {
@@ -18,17 +27,73 @@ pub enum FaultKind {
     Unavailable,
     /// 429 with the error body, code `APIGW.0308`, and `Retry-After: <seconds>`.
     TooManyRequests { retry_after_secs: u64 },
-    /// The connection is closed after the request was read, without an answer.
+    /// The connection is closed (a clean FIN) after the request was read, without an answer.
     DropConnection,
     /// 502 with an HTML page (`text/html`), as a proxy in front of the service answers.
     HtmlBadGateway,
     /// 200 whose `Content-Length` promises more than is sent, then the connection closes.
     TruncatedBody,
+    /// The next connection is accepted and reset at once (RST, `SO_LINGER` 0), before its
+    /// request is read: the request never reaches the service and is not counted.
+    ResetOnAccept,
+    /// The request is read, then the connection is reset (RST) instead of answered.
+    ResetAfterRequest,
+    /// The request is read and never answered.
+    NoAnswer,
+    /// A 200 head (`Content-Length` 49) and the first 11 bytes of the body are sent, then
+    /// nothing more.
+    StalledBody,
+    /// An error status with a body of the given shape: JSON (the error body, with the code
+    /// of the status), an HTML page, or nothing. `ErrorPage { status: 500, body: Json }`
+    /// answers as [`FaultKind::InternalError`] does, and so on for 503 and the 502 page.
+    ErrorPage { status: u16, body: BodyShape },
+    /// 429 with the error body, code `APIGW.0308`, and no `Retry-After`.
+    TooManyRequestsWithoutRetryAfter,
+    /// 200 with a JSON body that is not the documented one (no `job_id`).
+    UndocumentedBody,
+    /// 200 with a JSON body of [`OVERSIZED_BODY_BYTES`]: the documented `job_id` plus
+    /// padding, so a client without a size cap would accept it. It is sent chunked, without
+    /// `Content-Length`, so a client learns its size only by reading.
+    OversizedBody,
+    /// 307 Temporary Redirect to the same path on another host (`Location:
+    /// http://<to><path>`): a signed request must not follow it.
+    Redirect { to: SocketAddr },
 }
 
+/// The shape of an [`FaultKind::ErrorPage`] body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyShape {
+    /// The documented error body, `application/json`.
+    Json,
+    /// An nginx-style error page, `text/html`.
+    Html,
+    /// No body at all (`Content-Length: 0`, no `Content-Type`).
+    Empty,
+}
+
+impl BodyShape {
+    const ALL: [BodyShape; 3] = [Self::Json, Self::Html, Self::Empty];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Html => "html",
+            Self::Empty => "empty",
+        }
+    }
+}
+
+/// The statuses an [`FaultKind::ErrorPage`] takes by name: a failing service and the
+/// gateway statuses in front of it.
+const ERROR_PAGE_STATUSES: [u16; 4] = [500, 502, 503, 504];
+
+/// A port nothing listens on, for the redirect in [`FaultKind::ALL`].
+const REDIRECT_TARGET: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9));
+
 impl FaultKind {
-    /// Every kind, with `retry_after_secs` 1 for the 429.
-    pub const ALL: [FaultKind; 6] = [
+    /// Every kind: `retry_after_secs` 1 for the 429, each [`BodyShape`] for 500, 502 and
+    /// 503, and a redirect to `127.0.0.1:9`.
+    pub const ALL: [FaultKind; 23] = [
         Self::InternalError,
         Self::Unavailable,
         Self::TooManyRequests {
@@ -37,11 +102,64 @@ impl FaultKind {
         Self::DropConnection,
         Self::HtmlBadGateway,
         Self::TruncatedBody,
+        Self::ResetOnAccept,
+        Self::ResetAfterRequest,
+        Self::NoAnswer,
+        Self::StalledBody,
+        Self::ErrorPage {
+            status: 500,
+            body: BodyShape::Json,
+        },
+        Self::ErrorPage {
+            status: 500,
+            body: BodyShape::Html,
+        },
+        Self::ErrorPage {
+            status: 500,
+            body: BodyShape::Empty,
+        },
+        Self::ErrorPage {
+            status: 502,
+            body: BodyShape::Json,
+        },
+        Self::ErrorPage {
+            status: 502,
+            body: BodyShape::Html,
+        },
+        Self::ErrorPage {
+            status: 502,
+            body: BodyShape::Empty,
+        },
+        Self::ErrorPage {
+            status: 503,
+            body: BodyShape::Json,
+        },
+        Self::ErrorPage {
+            status: 503,
+            body: BodyShape::Html,
+        },
+        Self::ErrorPage {
+            status: 503,
+            body: BodyShape::Empty,
+        },
+        Self::TooManyRequestsWithoutRetryAfter,
+        Self::UndocumentedBody,
+        Self::OversizedBody,
+        Self::Redirect {
+            to: REDIRECT_TARGET,
+        },
     ];
+
+    /// Whether the fault acts when a connection is accepted rather than on a request.
+    pub fn acts_on_accept(self) -> bool {
+        matches!(self, Self::ResetOnAccept)
+    }
 }
 
 /// The names used by [`FaultKind`]'s `FromStr` and `Display`, for command lines and bindings:
-/// `500`, `503`, `429` or `429:<secs>`, `drop`, `html`, `truncate`.
+/// `500`, `503`, `429` or `429:<secs>`, `429:none`, `drop`, `html`, `truncate`,
+/// `reset-on-accept`, `reset`, `hang`, `stall`, `<status>:json|html|empty` (500, 502, 503,
+/// 504), `undocumented`, `oversized`, `redirect:<host:port>`.
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -51,6 +169,15 @@ impl fmt::Display for FaultKind {
             Self::DropConnection => f.write_str("drop"),
             Self::HtmlBadGateway => f.write_str("html"),
             Self::TruncatedBody => f.write_str("truncate"),
+            Self::ResetOnAccept => f.write_str("reset-on-accept"),
+            Self::ResetAfterRequest => f.write_str("reset"),
+            Self::NoAnswer => f.write_str("hang"),
+            Self::StalledBody => f.write_str("stall"),
+            Self::ErrorPage { status, body } => write!(f, "{status}:{}", body.name()),
+            Self::TooManyRequestsWithoutRetryAfter => f.write_str("429:none"),
+            Self::UndocumentedBody => f.write_str("undocumented"),
+            Self::OversizedBody => f.write_str("oversized"),
+            Self::Redirect { to } => write!(f, "redirect:{to}"),
         }
     }
 }
@@ -61,26 +188,55 @@ impl FromStr for FaultKind {
     /// Reads the names [`FaultKind`]'s `Display` writes; `429` alone means `Retry-After: 1`.
     fn from_str(name: &str) -> Result<Self, UnknownFault> {
         let name = name.trim();
-        Ok(match name.to_ascii_lowercase().as_str() {
+        let unknown = || UnknownFault(name.to_owned());
+        let lower = name.to_ascii_lowercase();
+        Ok(match lower.as_str() {
             "500" => Self::InternalError,
             "503" => Self::Unavailable,
             "429" => Self::TooManyRequests {
                 retry_after_secs: 1,
             },
+            "429:none" => Self::TooManyRequestsWithoutRetryAfter,
             "drop" => Self::DropConnection,
             "html" => Self::HtmlBadGateway,
             "truncate" => Self::TruncatedBody,
-            other => match other.strip_prefix("429:").map(str::parse::<u64>) {
-                Some(Ok(retry_after_secs)) => Self::TooManyRequests { retry_after_secs },
-                _ => return Err(UnknownFault(name.to_owned())),
-            },
+            "reset-on-accept" => Self::ResetOnAccept,
+            "reset" => Self::ResetAfterRequest,
+            "hang" => Self::NoAnswer,
+            "stall" => Self::StalledBody,
+            "undocumented" => Self::UndocumentedBody,
+            "oversized" => Self::OversizedBody,
+            other => {
+                if let Some(address) = other.strip_prefix("redirect:") {
+                    let to = address.parse::<SocketAddr>().map_err(|_| unknown())?;
+                    return Ok(Self::Redirect { to });
+                }
+                let (status, rest) = other.split_once(':').ok_or_else(unknown)?;
+                let status = status.parse::<u16>().map_err(|_| unknown())?;
+                if status == 429 {
+                    let retry_after_secs = rest.parse::<u64>().map_err(|_| unknown())?;
+                    return Ok(Self::TooManyRequests { retry_after_secs });
+                }
+                let body = BodyShape::ALL
+                    .into_iter()
+                    .find(|shape| shape.name() == rest)
+                    .ok_or_else(unknown)?;
+                if !ERROR_PAGE_STATUSES.contains(&status) {
+                    return Err(unknown());
+                }
+                Self::ErrorPage { status, body }
+            }
         })
     }
 }
 
 /// A fault name that [`FaultKind`]'s `FromStr` does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fault {0:?}: expected 500, 503, 429, 429:<seconds>, drop, html or truncate")]
+#[error(
+    "unknown fault {0:?}: expected 500, 503, 429, 429:<seconds>, 429:none, drop, html, truncate, \
+     reset-on-accept, reset, hang, stall, <500|502|503|504>:<json|html|empty>, undocumented, \
+     oversized or redirect:<host:port>"
+)]
 pub struct UnknownFault(String);
 
 /// The faults in force. `Faults::default()` is a well-behaved service.
@@ -211,23 +367,43 @@ impl FaultState {
         self.failing_desktops.iter().any(|id| id == desktop_id)
     }
 
-    /// The fault for the next request, if any, and the latency to add.
+    /// The fault for the next request, if any, and the latency to add: the first fault of
+    /// the queue that acts on a request (faults acting on accept ahead of it wait for the
+    /// next connection), else one draw against the random faults that act on a request.
     pub(crate) fn draw(&mut self) -> (Option<FaultKind>, Duration) {
-        if let Some(kind) = self.queue.pop_front() {
+        let queued = self.queue.iter().position(|kind| !kind.acts_on_accept());
+        if let Some(kind) = queued.and_then(|index| self.queue.remove(index)) {
             return (Some(kind), self.latency);
         }
-        if self.random.is_empty() {
-            return (None, self.latency);
+        (self.draw_random(false), self.latency)
+    }
+
+    /// Whether a connection just accepted is to be reset: the head of the queue if it acts
+    /// on accept, else one draw against the random faults that act on accept. The generator
+    /// is not touched when none do, so request faults stay reproducible from the seed.
+    pub(crate) fn draw_at_accept(&mut self) -> Option<FaultKind> {
+        if self.queue.front().is_some_and(|kind| kind.acts_on_accept()) {
+            return self.queue.pop_front();
         }
+        self.draw_random(true)
+    }
+
+    fn draw_random(&mut self, on_accept: bool) -> Option<FaultKind> {
+        let mut candidates = self
+            .random
+            .iter()
+            .filter(|(kind, _)| kind.acts_on_accept() == on_accept)
+            .peekable();
+        candidates.peek()?;
         let x = self.rng.next_f64();
         let mut total = 0.0;
-        for (kind, p) in &self.random {
+        for (kind, p) in candidates {
             total += p;
             if x < total {
-                return (Some(*kind), self.latency);
+                return Some(*kind);
             }
         }
-        (None, self.latency)
+        None
     }
 }
 
@@ -292,14 +468,28 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for kind in FaultKind::ALL
-            .into_iter()
-            .chain([FaultKind::TooManyRequests {
+        let extra = [
+            FaultKind::TooManyRequests {
                 retry_after_secs: 30,
-            }])
-        {
+            },
+            FaultKind::ErrorPage {
+                status: 504,
+                body: BodyShape::Empty,
+            },
+            FaultKind::Redirect {
+                to: "[::1]:8443".parse().unwrap(),
+            },
+        ];
+        for kind in FaultKind::ALL.into_iter().chain(extra) {
             assert_eq!(kind.to_string().parse::<FaultKind>(), Ok(kind), "{kind}");
         }
+        let names: std::collections::HashSet<String> =
+            FaultKind::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            names.len(),
+            FaultKind::ALL.len(),
+            "every kind has its own name"
+        );
         assert_eq!(" DROP ".parse::<FaultKind>(), Ok(FaultKind::DropConnection));
         assert_eq!(
             "429".parse::<FaultKind>(),
@@ -307,7 +497,26 @@ mod tests {
                 retry_after_secs: 1
             })
         );
-        for bad in ["", "404", "429:", "429:-1", "429:x", "dropped"] {
+        assert_eq!(
+            "502:HTML".parse::<FaultKind>(),
+            Ok(FaultKind::ErrorPage {
+                status: 502,
+                body: BodyShape::Html
+            })
+        );
+        for bad in [
+            "",
+            "404",
+            "429:",
+            "429:-1",
+            "429:x",
+            "dropped",
+            "404:json",
+            "500:xml",
+            "500:",
+            "redirect:",
+            "redirect:localhost",
+        ] {
             assert!(
                 bad.parse::<FaultKind>()
                     .unwrap_err()
@@ -316,6 +525,45 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn faults_on_accept_wait_for_a_connection_and_requests_pass_them() {
+        let mut state = FaultState::new(Faults::fail_next([
+            FaultKind::ResetOnAccept,
+            FaultKind::InternalError,
+            FaultKind::ResetOnAccept,
+        ]));
+        // A request on a connection that is already open takes the first request fault.
+        assert_eq!(state.draw().0, Some(FaultKind::InternalError));
+        assert_eq!(state.draw().0, None);
+        assert_eq!(state.draw_at_accept(), Some(FaultKind::ResetOnAccept));
+        assert_eq!(state.draw_at_accept(), Some(FaultKind::ResetOnAccept));
+        assert_eq!(state.draw_at_accept(), None);
+
+        // At accept only the head counts: a request fault ahead keeps its turn.
+        let mut state = FaultState::new(Faults::fail_next([
+            FaultKind::NoAnswer,
+            FaultKind::ResetOnAccept,
+        ]));
+        assert_eq!(state.draw_at_accept(), None);
+        assert_eq!(state.draw().0, Some(FaultKind::NoAnswer));
+        assert_eq!(state.draw_at_accept(), Some(FaultKind::ResetOnAccept));
+    }
+
+    #[test]
+    fn random_faults_on_accept_do_not_shift_the_request_sequence() {
+        let requests = |faults: Faults| {
+            let mut state = FaultState::new(faults);
+            (0..1_000).map(|_| state.draw().0).collect::<Vec<_>>()
+        };
+        let plain = requests(Faults::error_rate(0.3, 11));
+        let with_resets =
+            requests(Faults::error_rate(0.3, 11).with_random(FaultKind::ResetOnAccept, 0.5));
+        assert_eq!(plain, with_resets);
+        let mut always = FaultState::new(Faults::none().with_random(FaultKind::ResetOnAccept, 1.0));
+        assert_eq!(always.draw_at_accept(), Some(FaultKind::ResetOnAccept));
+        assert_eq!(always.draw().0, None);
     }
 
     #[test]

@@ -17,9 +17,10 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::codes;
-use crate::faults::{FaultKind, FaultState, Faults, mix};
+use crate::faults::{BodyShape, FaultKind, FaultState, Faults, OVERSIZED_BODY_BYTES, mix};
 use crate::jobs::JobTiming;
-use crate::response::{Body, Failure, json_response, with_head};
+use crate::response::{Body, Failure, REQUEST_ID, json_response, with_head};
+use crate::server::ResetHandle;
 use crate::state::{DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_SHARER, Desktop, Job, Key, State};
 
 /// How far `X-Sdk-Date` may be from the simulator's clock, as the service allows.
@@ -133,10 +134,20 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-/// Serves one request. Logs one line for it: never a header value, so never a signature or
-/// a token.
+/// Serves one request on a connection that cannot be reset: a reset fault closes it
+/// plainly instead.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    handle_resettable(shared, ResetHandle::default(), request).await
+}
+
+/// Serves one request. Logs one line for it: never a header value, so never a signature or
+/// a token.
+pub(crate) async fn handle_resettable(
+    shared: Arc<Shared>,
+    reset: ResetHandle,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
     let started = Instant::now();
@@ -144,7 +155,7 @@ pub(crate) async fn handle(
     let request_id = request_id(number);
     let (fault, latency) = shared.fault_state().draw();
     let (parts, body) = request.into_parts();
-    let outcome = answer(&shared, &parts, body, fault, latency, &request_id).await;
+    let outcome = answer(&shared, &reset, &parts, body, fault, latency, &request_id).await;
     let elapsed_us = started.elapsed().as_micros() as u64;
     match &outcome {
         Ok(response) => tracing::info!(
@@ -179,6 +190,7 @@ fn request_id(number: u64) -> String {
 
 async fn answer(
     shared: &Shared,
+    reset: &ResetHandle,
     parts: &Parts,
     body: Incoming,
     fault: Option<FaultKind>,
@@ -198,7 +210,7 @@ async fn answer(
         return Err(Dropped);
     }
     if let Some(kind) = fault {
-        return fault_response(kind, request_id);
+        return fault_response(shared, reset, parts, kind, request_id).await;
     }
     let body = match body {
         Ok(body) => body,
@@ -281,37 +293,56 @@ async fn read_body(parts: &Parts, mut body: Incoming, limit: usize) -> Result<By
     }
 }
 
-fn fault_response(kind: FaultKind, request_id: &str) -> Result<Response<Body>, Dropped> {
+/// The answer a fault gives instead of the service's; `Err` closes the connection without
+/// one.
+async fn fault_response(
+    shared: &Shared,
+    reset: &ResetHandle,
+    parts: &Parts,
+    kind: FaultKind,
+    request_id: &str,
+) -> Result<Response<Body>, Dropped> {
     let failure = match kind {
         FaultKind::DropConnection => return Err(Dropped),
-        FaultKind::InternalError => Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            codes::INTERNAL_ERROR,
-            "An internal service error occurred (simulated fault)",
-        ),
-        FaultKind::Unavailable => Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            codes::SERVICE_UNAVAILABLE,
-            "The service is temporarily unavailable (simulated fault)",
-        ),
-        FaultKind::TooManyRequests { retry_after_secs } => Failure::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            codes::THROTTLED,
-            "The throttling threshold has been reached (simulated fault)",
-        )
-        .header("retry-after", retry_after_secs.to_string()),
+        // A reset on accept is never drawn for a request; were it, resetting now is nearest.
+        FaultKind::ResetOnAccept | FaultKind::ResetAfterRequest => {
+            reset.reset_on_close();
+            return Err(Dropped);
+        }
+        FaultKind::NoAnswer => {
+            // hyper drops this future when the client closes the connection meanwhile.
+            stopped(&mut shared.stop.clone()).await;
+            return Err(Dropped);
+        }
+        FaultKind::InternalError => error_page(StatusCode::INTERNAL_SERVER_ERROR),
+        FaultKind::Unavailable => error_page(StatusCode::SERVICE_UNAVAILABLE),
+        FaultKind::TooManyRequests { retry_after_secs } => {
+            throttled().header("retry-after", retry_after_secs.to_string())
+        }
+        FaultKind::TooManyRequestsWithoutRetryAfter => throttled(),
         FaultKind::HtmlBadGateway => {
-            let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
-            let response = Response::new(Body::full(page));
-            return Ok(with_head(
-                response,
-                StatusCode::BAD_GATEWAY,
-                "text/html",
-                request_id,
-            ));
+            return Ok(html_page(StatusCode::BAD_GATEWAY, request_id));
+        }
+        FaultKind::ErrorPage { status, body } => {
+            let status = StatusCode::from_u16(status)
+                .ok()
+                .filter(|s| s.is_client_error() || s.is_server_error())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            match body {
+                BodyShape::Json => error_page(status),
+                BodyShape::Html => return Ok(html_page(status, request_id)),
+                BodyShape::Empty => {
+                    let mut response = Response::new(Body::full(Bytes::new()));
+                    *response.status_mut() = status;
+                    if let Ok(value) = HeaderValue::from_str(request_id) {
+                        response.headers_mut().insert(REQUEST_ID, value);
+                    }
+                    return Ok(response);
+                }
+            }
         }
         FaultKind::TruncatedBody => {
-            let whole = br#"{"job_id":"00000000-0000-4000-8000-000000000000"}"#;
+            let whole = PROMISED_JOB_BODY.as_bytes();
             let mut response = Response::new(Body::truncated(Bytes::from_static(&whole[..11])));
             response
                 .headers_mut()
@@ -323,8 +354,123 @@ fn fault_response(kind: FaultKind, request_id: &str) -> Result<Response<Body>, D
                 request_id,
             ));
         }
+        FaultKind::StalledBody => {
+            let whole = PROMISED_JOB_BODY.as_bytes();
+            let mut stop = shared.stop.clone();
+            let body = Body::stalled(Bytes::from_static(&whole[..11]), async move {
+                stopped(&mut stop).await;
+            });
+            let mut response = Response::new(body);
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
+            return Ok(with_head(
+                response,
+                StatusCode::OK,
+                "application/json",
+                request_id,
+            ));
+        }
+        FaultKind::UndocumentedBody => {
+            let body = br#"{"job":{"id":"00000000-0000-4000-8000-000000000000"}}"#;
+            return Ok(json_response(StatusCode::OK, body.to_vec(), request_id));
+        }
+        FaultKind::OversizedBody => {
+            return Ok(with_head(
+                Response::new(oversized_body()),
+                StatusCode::OK,
+                "application/json",
+                request_id,
+            ));
+        }
+        FaultKind::Redirect { to } => {
+            let target = parts
+                .uri
+                .path_and_query()
+                .map_or(parts.uri.path(), |p| p.as_str());
+            let mut response = Response::new(Body::full(Bytes::new()));
+            *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+            if let Ok(location) = HeaderValue::from_str(&format!("http://{to}{target}")) {
+                response
+                    .headers_mut()
+                    .insert(http::header::LOCATION, location);
+            }
+            if let Ok(value) = HeaderValue::from_str(request_id) {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            return Ok(response);
+        }
     };
     Ok(failure.into_response(request_id))
+}
+
+/// The documented success body the truncated and stalled bodies promise (49 bytes).
+const PROMISED_JOB_BODY: &str = r#"{"job_id":"00000000-0000-4000-8000-000000000000"}"#;
+
+fn throttled() -> Failure {
+    Failure::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        codes::THROTTLED,
+        "The throttling threshold has been reached (simulated fault)",
+    )
+}
+
+/// The error body of a failing service or gateway, with the code of its status.
+fn error_page(status: StatusCode) -> Failure {
+    let (code, message) = match status {
+        StatusCode::SERVICE_UNAVAILABLE => (
+            codes::SERVICE_UNAVAILABLE,
+            "The service is temporarily unavailable (simulated fault)",
+        ),
+        StatusCode::BAD_GATEWAY => (
+            codes::BAD_GATEWAY,
+            "The gateway could not reach the service (simulated fault)",
+        ),
+        StatusCode::GATEWAY_TIMEOUT => (
+            codes::GATEWAY_TIMEOUT,
+            "The service did not answer the gateway in time (simulated fault)",
+        ),
+        _ => (
+            codes::INTERNAL_ERROR,
+            "An internal service error occurred (simulated fault)",
+        ),
+    };
+    Failure::new(status, code, message)
+}
+
+/// An nginx-style error page, as a proxy in front of the service answers.
+fn html_page(status: StatusCode, request_id: &str) -> Response<Body> {
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
+    let page = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    with_head(
+        Response::new(Body::full(page)),
+        status,
+        "text/html",
+        request_id,
+    )
+}
+
+/// A documented job body padded to [`OVERSIZED_BODY_BYTES`] with spaces inside a string,
+/// sent in chunks of one static buffer: the simulator spends no memory on it.
+fn oversized_body() -> Body {
+    static PADDING: [u8; 64 * 1024] = [b' '; 64 * 1024];
+    const HEAD: &str = r#"{"job_id":"00000000-0000-4000-8000-000000000000","padding":""#;
+    const TAIL: &str = r#""}"#;
+    let mut left = OVERSIZED_BODY_BYTES - HEAD.len() - TAIL.len();
+    let mut chunks = vec![Bytes::from_static(HEAD.as_bytes())];
+    while left > 0 {
+        let take = left.min(PADDING.len());
+        chunks.push(Bytes::from_static(&PADDING[..take]));
+        left -= take;
+    }
+    chunks.push(Bytes::from_static(TAIL.as_bytes()));
+    Body::chunks(chunks)
 }
 
 /// A validated request body.

@@ -2,6 +2,8 @@
 
 pub mod codes;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handler;
 mod jobs;
 mod response;
@@ -9,7 +11,7 @@ mod server;
 mod simulator;
 mod state;
 
-pub use faults::{FaultKind, Faults, UnknownFault};
+pub use faults::{BodyShape, FaultKind, Faults, OVERSIZED_BODY_BYTES, UnknownFault};
 pub use handler::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
 pub use jobs::{JOB_TYPE, JobTiming};
 pub use simulator::{

@@ -1,6 +1,8 @@
 //! The answers: a response body that can also break off on purpose, and builders for the
 //! documented JSON bodies, each carrying `X-Request-Id`.
 
+use std::collections::VecDeque;
+use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -13,14 +15,39 @@ use serde::Serialize;
 
 pub(crate) const REQUEST_ID: &str = "x-request-id";
 
-/// A whole body, or one that sends its bytes and then fails (the truncated-body fault).
-#[derive(Debug)]
+/// A whole body, or one that sends its bytes and then fails (the truncated-body fault), or
+/// one that sends its bytes and then nothing until `until` resolves (the stalled-body
+/// fault), or a large body sent chunk by chunk from shared memory (the oversized fault).
 pub(crate) enum Body {
     Full(Option<Bytes>),
     Truncated {
         data: Option<Bytes>,
         pause: Option<Pin<Box<tokio::time::Sleep>>>,
     },
+    Stalled {
+        data: Option<Bytes>,
+        until: Pin<Box<dyn Future<Output = ()> + Send>>,
+    },
+    /// Sent with chunked transfer coding, no `Content-Length`: a client learns the size only
+    /// by reading.
+    Chunks(VecDeque<Bytes>),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full(data) => f.debug_tuple("Full").field(data).finish(),
+            Self::Truncated { data, .. } => f
+                .debug_struct("Truncated")
+                .field("data", data)
+                .finish_non_exhaustive(),
+            Self::Stalled { data, .. } => f
+                .debug_struct("Stalled")
+                .field("data", data)
+                .finish_non_exhaustive(),
+            Self::Chunks(chunks) => f.debug_tuple("Chunks").field(&chunks.len()).finish(),
+        }
+    }
 }
 
 impl Body {
@@ -33,6 +60,23 @@ impl Body {
             data: Some(bytes.into()),
             pause: None,
         }
+    }
+
+    /// Sends `bytes`, then nothing until `until` resolves, then fails (closing the
+    /// connection).
+    pub(crate) fn stalled(
+        bytes: impl Into<Bytes>,
+        until: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        Self::Stalled {
+            data: Some(bytes.into()),
+            until: Box::pin(until),
+        }
+    }
+
+    /// Sends the chunks in order; they can share memory, so a large body costs little.
+    pub(crate) fn chunks(chunks: impl IntoIterator<Item = Bytes>) -> Self {
+        Self::Chunks(chunks.into_iter().collect())
     }
 }
 
@@ -63,18 +107,37 @@ impl http_body::Body for Body {
                     )))),
                 }
             }
+            Self::Stalled { data, until } => {
+                if let Some(bytes) = data.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
+                match until.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "stalled body abandoned (fault injection)",
+                    )))),
+                }
+            }
+            Self::Chunks(chunks) => {
+                Poll::Ready(chunks.pop_front().map(|chunk| Ok(Frame::data(chunk))))
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, Self::Full(None))
+        match self {
+            Self::Full(data) => data.is_none(),
+            Self::Chunks(chunks) => chunks.is_empty(),
+            Self::Truncated { .. } | Self::Stalled { .. } => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             Self::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
             Self::Full(None) => SizeHint::with_exact(0),
-            Self::Truncated { .. } => SizeHint::default(),
+            Self::Truncated { .. } | Self::Stalled { .. } | Self::Chunks(_) => SizeHint::default(),
         }
     }
 }

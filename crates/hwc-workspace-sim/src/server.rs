@@ -1,11 +1,16 @@
-//! The HTTP/1.1 server: accepts connections up to a bound, serves each with hyper, and
-//! stops cleanly when asked.
+//! The HTTP/1.1 server: accepts connections up to a bound, serves each with hyper, resets
+//! connections when a fault asks for it, and stops cleanly when asked.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -49,6 +54,14 @@ pub(crate) async fn run(
                 }
             },
         };
+        if let Some(fault) = shared.fault_state().draw_at_accept() {
+            // SO_LINGER 0 makes the close send RST at once: the client sees its connection
+            // reset before a byte of its request was read.
+            let _ = stream.set_zero_linger();
+            drop(stream);
+            tracing::info!(%fault, "connection reset as it was accepted");
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         connections.spawn(serve(stream, Arc::clone(&shared), permit, stop.clone()));
         while connections.try_join_next().is_some() {}
@@ -70,13 +83,16 @@ async fn serve(
     permit: OwnedSemaphorePermit,
     mut stop: watch::Receiver<bool>,
 ) {
-    let service =
-        hyper::service::service_fn(move |request| handler::handle(Arc::clone(&shared), request));
+    let socket = Socket::new(stream);
+    let reset = socket.reset_handle();
+    let service = hyper::service::service_fn(move |request| {
+        handler::handle_resettable(Arc::clone(&shared), reset.clone(), request)
+    });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(socket), service);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => {
@@ -91,4 +107,96 @@ async fn serve(
         }
     }
     drop(permit);
+}
+
+/// Asks for a connection to end with a reset (RST) instead of a clean close. The default
+/// belongs to no socket: asking then changes nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResetHandle(Arc<AtomicBool>);
+
+impl ResetHandle {
+    /// The connection is reset when it closes, which the caller then brings about (for
+    /// the handler: by failing the request).
+    pub(crate) fn reset_on_close(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A connection's socket as hyper uses it, which a fault can turn into a reset: hyper owns
+/// the stream, so the handler flags the wish and the socket acts on it when it is closed.
+#[derive(Debug)]
+struct Socket {
+    stream: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl Socket {
+    fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            reset: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn reset_handle(&self) -> ResetHandle {
+        ResetHandle(Arc::clone(&self.reset))
+    }
+
+    fn resetting(&self) -> bool {
+        self.reset.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        if self.resetting() {
+            // SO_LINGER 0: closing sends RST and discards anything unsent.
+            let _ = self.stream.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.resetting() {
+            // A FIN first would let the client read a clean end of stream before the RST.
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.stream).poll_shutdown(cx)
+    }
 }

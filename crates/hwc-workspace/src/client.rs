@@ -191,7 +191,14 @@ impl Client {
             E::InvalidResponsePayload(_, e) => UndecodableResponse {
                 status: call.status.unwrap_or(200),
                 request_id: call.request_id.clone(),
-                reason: e.to_string(),
+                reason: if call.oversized_body {
+                    format!(
+                        "the body is larger than {} bytes (MAX_RESPONSE_BODY_BYTES), so it was not read further",
+                        crate::hooks::MAX_RESPONSE_BODY_BYTES
+                    )
+                } else {
+                    e.to_string()
+                },
             }
             .into(),
             E::InvalidRequest(message) | E::Custom(message) => {

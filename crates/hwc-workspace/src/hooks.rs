@@ -19,6 +19,12 @@ use crate::retry::{RetryPolicy, parse_retry_after};
 /// The largest error body read; the rest is dropped, so a huge answer cannot grow memory.
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
+/// The largest success body accepted, 1 MiB. The documented bodies are far smaller (a job
+/// id is about 50 bytes; a job with 100 sub-jobs about 27 KiB as the simulator renders it),
+/// so a larger one is not the documented answer: reading stops at the cap, the connection is
+/// dropped, and the call fails with [`crate::Error::UndecodableResponse`] naming the cap.
+pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
+
 /// The request id header of every response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -49,6 +55,8 @@ pub(crate) struct CallRecord {
     pub(crate) request_id: Option<String>,
     /// Set for a dry run: the request is captured here instead of being sent.
     pub(crate) dry_run: Option<Option<crate::client::SignedRequest>>,
+    /// Set when a success body was larger than [`MAX_RESPONSE_BODY_BYTES`] and refused.
+    pub(crate) oversized_body: bool,
 }
 
 tokio::task_local! {
@@ -172,7 +180,7 @@ impl ClientHooks<Inner> for Client {
 
 async fn conclude(result: reqwest::Result<reqwest::Response>, attempts: u32) -> reqwest::Result<reqwest::Response> {
     with_call(|call| call.attempts = attempts);
-    Ok(finish(result?).await)
+    finish(result?).await
 }
 
 fn describe(result: &reqwest::Result<reqwest::Response>) -> String {
@@ -193,9 +201,13 @@ fn capture_dry_run(request: &reqwest::Request) -> Option<reqwest::Response> {
     http::Response::builder().status(200).header("content-type", "application/json").body(body).ok().map(Into::into)
 }
 
-/// Records the status and request id; an error body is read (bounded) and rewritten into
-/// the documented schema, so that the status and headers survive into the typed error.
-async fn finish(response: reqwest::Response) -> reqwest::Response {
+/// Records the status and request id, and reads the body here, bounded, so that no answer
+/// can grow memory: a success body up to [`MAX_RESPONSE_BODY_BYTES`] (an error if it breaks
+/// off, so a cut body is a transport error; past the cap an empty body that the generated
+/// code fails to decode, with the call marked oversized); any other body (an error status,
+/// or a redirect that is not followed) up to [`MAX_ERROR_BODY_BYTES`], rewritten into the
+/// documented error schema so that the status and headers survive into the typed error.
+async fn finish(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let request_id = response
         .headers()
@@ -206,22 +218,45 @@ async fn finish(response: reqwest::Response) -> reqwest::Response {
         call.status = Some(status.as_u16());
         call.request_id = request_id;
     });
-    if !status.is_client_error() && !status.is_server_error() {
-        return response;
-    }
     let version = response.version();
-    let mut headers = response.headers().clone();
-    let body = read_bounded(response, MAX_ERROR_BODY_BYTES).await;
-    let normalized = serde_json::to_vec(&crate::error_body::normalize(&body)).unwrap_or_else(|_| b"{}".to_vec());
+    let mut headers = std::mem::take(response.headers_mut());
     for stale in [reqwest::header::CONTENT_LENGTH, reqwest::header::CONTENT_ENCODING, reqwest::header::TRANSFER_ENCODING] {
         headers.remove(stale);
     }
-    headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let mut rebuilt = http::Response::new(Bytes::from(normalized));
+    let body = if status.is_success() {
+        match read_capped(response, MAX_RESPONSE_BODY_BYTES).await? {
+            Some(body) => body,
+            None => {
+                with_call(|call| call.oversized_body = true);
+                Bytes::new()
+            }
+        }
+    } else {
+        let body = read_bounded(response, MAX_ERROR_BODY_BYTES).await;
+        headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Bytes::from(serde_json::to_vec(&crate::error_body::normalize(&body)).unwrap_or_else(|_| b"{}".to_vec()))
+    };
+    let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    rebuilt.into()
+    Ok(rebuilt.into())
+}
+
+/// Reads a whole body of at most `limit` bytes; `None` as soon as it is larger (the rest is
+/// never read, and dropping the response closes the connection).
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Option<Bytes>> {
+    if response.content_length().is_some_and(|declared| declared > limit as u64) {
+        return Ok(None);
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if chunk.len() > limit - body.len() {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.freeze()))
 }
 
 /// Reads at most `limit` bytes of a body; a body that breaks off keeps what arrived.

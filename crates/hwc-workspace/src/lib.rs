@@ -27,8 +27,17 @@ pub use error::{
     TransportErrorKind, UndecodableResponse,
 };
 pub use generated::types;
-pub use hooks::{MAX_ERROR_BODY_BYTES, REQUEST_ID_HEADER};
+pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, REQUEST_ID_HEADER};
 pub use hwc_sign::Credentials;
 pub use model::{DeleteSubResources, Deleted, JobStatus, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType};
 pub use types::{Job, SubJob, SubJobEntities};
 pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
+
+/// For the fuzz targets in `fuzz/` only: not part of the API, may change in any release.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// What the hooks make of an error body before the generated code reads it.
+    pub fn normalize_error_body(body: &[u8]) -> crate::types::ErrorResponse {
+        crate::error_body::normalize(body)
+    }
+}
