@@ -424,50 +424,137 @@ fn a_bad_id_deep_in_a_bulk_list_is_named_by_its_place_and_nothing_is_sent() {
     assert_eq!(sim.simulator.request_count(), 0, "no batch may go out");
 }
 
-/// A distinctive secret key and token, through every error path, `-vvv` logs and a dry run:
+/// A distinctive secret key and token, through every answer the simulator gives (a key of its
+/// own holds them, and a second one lacking the permission), faults, a timeout, a failed TLS
+/// handshake, jobs, configuration errors, the credentials file, `-vvv` logs and dry runs:
 /// neither, nor any Authorization signature, may show anywhere the binary writes.
 #[test]
 fn secrets_never_show_in_any_output() {
     const SK: &str = "SK-distinctive-7f3a9c-secret";
     const TOKEN: &str = "TOKEN-distinctive-4be1-secret";
-    let sim = Sim::demo();
+    const AK: &str = "HPUASECRETSTEST00001";
+    const DENIED_AK: &str = "HPUASECRETSDENIED001";
+    let state = State::demo()
+        .with_key(hwc_workspace_sim::Key::new(AK, SK).with_security_token(TOKEN))
+        .with_key(hwc_workspace_sim::Key::new(DENIED_AK, SK).with_security_token(TOKEN).with_permissions(Vec::<String>::new()));
+    let sim = Sim::start(state);
     let home = home();
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    let runs: Vec<Vec<&str>> = vec![
-        vec!["-vvv", DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"],
-        vec!["-vvv", "--dry-run", DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"],
-        vec!["-vvv", "--output", "table", "--dry-run", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"],
-        vec!["-vvv", DELETE, "--desktop-id", "d-missing", "--sub-resource-type", "DESKTOP_SHARER"],
-        vec!["-vvv", "job", "show", "no-such-job"],
-        vec!["-vvv", "--endpoint", &closed, "--timeout", "2", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"],
-        vec!["-vvv", "--region", "xx-mars-1", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"],
+    let not_tls = sim.simulator.endpoint().replace("http://", "https://");
+    let file_home = self::home();
+    let credentials_dir = file_home.path().join(".huaweicloud");
+    std::fs::create_dir_all(&credentials_dir).unwrap();
+    std::fs::write(
+        credentials_dir.join("credentials"),
+        format!("[basic]\nak = {AK}\nsk = {SK}\nsecurity_token = {TOKEN}\nproject_id = {DEMO_PROJECT_ID}\n"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(credentials_dir.join("credentials"), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+
+    /// Where a run's credentials come from.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Source {
+        Env(&'static str),
+        OnlySecretKey,
+        File,
+    }
+    let sharer = DEMO_SHARER_DESKTOP_IDS[0];
+    let delete = |id: &'static str, kind: &'static str| vec![DELETE, "--desktop-id", id, "--sub-resource-type", kind];
+    let runs: Vec<(&str, Source, Option<Faults>, Vec<&str>)> = vec![
+        ("200, waited for", Source::Env(AK), None, [&["-vvv", "--output", "table"][..], &delete(sharer, "DESKTOP_SHARER"), &["--wait"]].concat()),
+        ("dry run", Source::Env(AK), None, [&["-vvv", "--dry-run"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        ("dry run, table", Source::Env(AK), None, [&["-vvv", "--output", "table", "--dry-run"][..], &delete("d-1", "X")].concat()),
+        ("400", Source::Env(AK), None, [&["-vvv"][..], &delete(sharer, "NOT_A_TYPE")].concat()),
+        ("401", Source::Env(DEMO_AK), None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        ("403", Source::Env(DENIED_AK), None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        ("404", Source::Env(AK), None, [&["-vvv", "--output", "table"][..], &delete("d-missing", "DESKTOP_SHARER")].concat()),
+        ("500", Source::Env(AK), Some(Faults::fail_next([FaultKind::InternalError])), [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        (
+            "503 retried",
+            Source::Env(AK),
+            Some(Faults::fail_next([FaultKind::Unavailable, FaultKind::Unavailable])),
+            [&["-vvv", "--retries", "1"][..], &delete(sharer, "DESKTOP_SHARER")].concat(),
+        ),
+        ("html 502", Source::Env(AK), Some(Faults::fail_next([FaultKind::HtmlBadGateway])), [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        ("dropped", Source::Env(AK), Some(Faults::fail_next([FaultKind::DropConnection])), [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        (
+            "timeout",
+            Source::Env(AK),
+            Some(Faults::none().with_latency(Duration::from_secs(5))),
+            [&["-vvv", "--timeout", "0.5"][..], &delete(sharer, "DESKTOP_SHARER")].concat(),
+        ),
+        (
+            "job failed",
+            Source::Env(AK),
+            Some(Faults::none().with_failing_desktops([DEMO_SHARER_DESKTOP_IDS[1]])),
+            [&["-vvv"][..], &delete(DEMO_SHARER_DESKTOP_IDS[1], "DESKTOP_SHARER"), &["--wait"]].concat(),
+        ),
+        ("unknown job", Source::Env(AK), None, vec!["-vvv", "job", "show", "no-such-job"]),
+        ("refused", Source::Env(AK), None, [&["-vvv", "--endpoint", &closed, "--timeout", "2"][..], &delete("d-1", "X")].concat()),
+        ("tls", Source::Env(AK), None, [&["-vvv", "--endpoint", &not_tls, "--timeout", "2"][..], &delete("d-1", "X")].concat()),
+        ("unknown region", Source::Env(AK), None, [&["-vvv", "--region", "xx-mars-1"][..], &delete("d-1", "X")].concat()),
+        ("half the keys", Source::OnlySecretKey, None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        ("credentials file", Source::File, None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        ("usage error", Source::Env(AK), None, vec!["-vvv", DELETE, "--desktop-id", sharer, "--no-such-flag"]),
     ];
     let mut signatures_seen = 0;
-    for args in runs {
+    let mut exit_codes = Vec::new();
+    for (name, source, faults, args) in runs {
+        sim.simulator.set_faults(faults.unwrap_or_else(Faults::none));
         // `cli()` puts --endpoint first; runs that name their own endpoint or region start bare.
-        let mut cmd = if args.iter().any(|a| *a == "--endpoint" || *a == "--region") { bare(&home) } else { sim.cli(&home) };
-        let output = cmd
-            .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
-            .env("HUAWEICLOUD_SDK_SK", SK)
-            .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
-            .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN)
-            .args(&args)
-            .timeout(Duration::from_secs(20))
-            .output()
-            .unwrap();
-        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
-        assert!(!all.is_empty(), "{args:?} wrote nothing");
-        for secret in [SK, TOKEN] {
-            assert!(!all.contains(secret), "{args:?} leaked {secret}: {all}");
+        let own_endpoint = args.iter().any(|a| *a == "--endpoint" || *a == "--region");
+        let mut cmd = match source {
+            Source::File => bare(&file_home),
+            _ if own_endpoint => bare(&home),
+            _ => sim.cli(&home),
+        };
+        if source == Source::File {
+            cmd.args(["--endpoint", sim.simulator.endpoint()]);
         }
-        // A full hex signature is 64 characters after `Signature=`; only the mask may appear.
+        match source {
+            Source::Env(ak) => {
+                cmd.env("HUAWEICLOUD_SDK_AK", ak)
+                    .env("HUAWEICLOUD_SDK_SK", SK)
+                    .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
+                    .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN);
+            }
+            Source::OnlySecretKey => {
+                cmd.env_remove("HUAWEICLOUD_SDK_AK").env("HUAWEICLOUD_SDK_SK", SK).env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN);
+            }
+            Source::File => {}
+        }
+        let output = cmd.args(&args).timeout(Duration::from_secs(20)).output().unwrap();
+        exit_codes.push((name, output.status.code()));
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
+        assert!(!all.is_empty(), "{name}: {args:?} wrote nothing");
+        for secret in [SK, TOKEN] {
+            assert!(!all.contains(secret), "{name}: {args:?} leaked {secret}: {all}");
+        }
+        // A full hex signature is 64 characters after `Signature=`; only the mask may appear,
+        // and no run of 64 hex digits anywhere (request ids have 32, job ids are UUIDs).
         for (index, _) in all.match_indices("Signature=") {
             signatures_seen += 1;
-            assert!(all[index..].starts_with("Signature=****"), "{args:?} showed a signature: {all}");
+            assert!(all[index..].starts_with("Signature=****"), "{name}: {args:?} showed a signature: {all}");
         }
+        let longest_hex = all.split(|c: char| !c.is_ascii_hexdigit()).map(str::len).max().unwrap_or(0);
+        assert!(longest_hex < 64, "{name}: {args:?} showed a run of {longest_hex} hex digits: {all}");
     }
     assert!(signatures_seen >= 2, "the dry runs must show the masked Authorization header");
+    // Each run reached the outcome it is named after, so each path was really driven.
+    let expected = [
+        ("200, waited for", 0), ("dry run", 0), ("dry run, table", 0), ("400", 3), ("401", 3), ("403", 3), ("404", 3),
+        ("500", 4), ("503 retried", 4), ("html 502", 4), ("dropped", 5), ("timeout", 5), ("job failed", 3),
+        ("unknown job", 3), ("refused", 5), ("tls", 5), ("unknown region", 2), ("half the keys", 2),
+        ("credentials file", 0), ("usage error", 2),
+    ];
+    let expected: Vec<(&str, Option<i32>)> = expected.iter().map(|(name, code)| (*name, Some(*code))).collect();
+    assert_eq!(exit_codes, expected);
+    assert!(
+        sim.simulator.jobs().iter().any(|job| job.access_key == AK),
+        "the simulator accepted calls signed with the distinctive secret key and token"
+    );
 }

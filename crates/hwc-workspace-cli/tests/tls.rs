@@ -1,0 +1,156 @@
+//! TLS from the command line: certificates are verified by default, so a self-signed loopback
+//! server is refused (exit 5, a message naming the certificate problem, a `--ca-cert` hint);
+//! the same server is accepted with `--ca-cert`; and no flag or environment variable turns
+//! verification off.
+
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use hwc_workspace_sim::{DEMO_AK, DEMO_PROJECT_ID, DEMO_SK};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::rustls;
+
+/// A one-purpose HTTPS server on loopback with a self-signed certificate for 127.0.0.1,
+/// answering every request with the documented 200 body, on its own runtime while the
+/// binary runs in the test thread.
+struct SelfSigned {
+    endpoint: String,
+    pem: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl SelfSigned {
+    fn start() -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let endpoint = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(answer(acceptor.clone(), stream));
+            }
+        });
+        Self { endpoint, pem: cert.pem(), _runtime: runtime }
+    }
+}
+
+/// Reads one request (head and the body its Content-Length announces) and answers 200.
+async fn answer(acceptor: tokio_rustls::TlsAcceptor, stream: tokio::net::TcpStream) {
+    // A client that refuses the certificate ends the handshake here.
+    let Ok(mut tls) = acceptor.accept(stream).await else { return };
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut read = 0;
+    loop {
+        let Ok(n) = tls.read(&mut buffer[read..]).await else { return };
+        if n == 0 {
+            return;
+        }
+        read += n;
+        let text = String::from_utf8_lossy(&buffer[..read]).to_ascii_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                .unwrap_or(0);
+            if read >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    let body = r#"{"job_id":"tls-job"}"#;
+    let response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-request-id: tls-req\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tls.write_all(response.as_bytes()).await;
+    let _ = tls.shutdown().await;
+}
+
+/// The binary with a clean environment and the demo credentials, deleting against `endpoint`.
+fn delete(home: &tempfile::TempDir, endpoint: &str) -> Command {
+    let mut cmd = Command::cargo_bin("hwc-workspace").unwrap();
+    cmd.env_clear()
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
+        .env("HUAWEICLOUD_SDK_SK", DEMO_SK)
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
+        .args(["--endpoint", endpoint, "--timeout", "10"])
+        .args(["delete-sub-resources", "--desktop-id", "d-1", "--sub-resource-type", "DESKTOP_SHARER"]);
+    cmd
+}
+
+#[test]
+fn a_self_signed_server_is_refused_with_a_certificate_error() {
+    let server = SelfSigned::start();
+    let home = tempfile::tempdir().unwrap();
+    let output = delete(&home, &server.endpoint).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    // The batch's record says the same, with no job.
+    let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(record["job_id"].is_null(), "{record}");
+    assert!(record["error"]["message"].as_str().unwrap().contains("certificate"), "{record}");
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(error.contains("TLS handshake") && error.contains(&server.endpoint), "{stderr}");
+    assert!(error.to_ascii_lowercase().contains("certificate"), "the error must say it is a certificate problem: {stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with("hint:") && l.contains("--ca-cert")), "{stderr}");
+}
+
+#[test]
+fn the_same_server_is_accepted_with_ca_cert() {
+    let server = SelfSigned::start();
+    let home = tempfile::tempdir().unwrap();
+    let ca = home.path().join("ca.pem");
+    std::fs::write(&ca, &server.pem).unwrap();
+    let output = delete(&home, &server.endpoint).arg("--ca-cert").arg(&ca).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(record["job_id"], "tls-job");
+    assert_eq!(record["request_id"], "tls-req");
+
+    // A CA file that cannot be used is a configuration error before anything is sent.
+    let missing = home.path().join("missing.pem");
+    let output = delete(&home, &server.endpoint).arg("--ca-cert").arg(&missing).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing.pem"));
+}
+
+#[test]
+fn nothing_turns_certificate_verification_off() {
+    let home = tempfile::tempdir().unwrap();
+    // No flag for it in any help text.
+    for args in [vec!["--help"], vec!["delete-sub-resources", "--help"], vec!["job", "show", "--help"]] {
+        let output = Command::cargo_bin("hwc-workspace").unwrap().env_clear().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        let help = String::from_utf8_lossy(&output.stdout).to_ascii_lowercase();
+        for word in ["insecure", "no-verify", "skip-verify", "verify", "danger", "accept-invalid"] {
+            assert!(!help.contains(word), "{args:?} mentions {word}:\n{help}");
+        }
+    }
+    let server = SelfSigned::start();
+    // Flags other tools use for it are usage errors, not silently accepted.
+    for flag in ["--insecure", "--no-verify", "-k"] {
+        let output = delete(&home, &server.endpoint).arg(flag).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    // Variables other tools read to weaken verification change nothing.
+    let output = delete(&home, &server.endpoint)
+        .env("PYTHONHTTPSVERIFY", "0")
+        .env("CURL_CA_BUNDLE", "")
+        .env("REQUESTS_CA_BUNDLE", "")
+        .env("NODE_TLS_REJECT_UNAUTHORIZED", "0")
+        .env("HUAWEICLOUD_SDK_IGNORE_SSL_VERIFICATION", "true")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", String::from_utf8_lossy(&output.stderr));
+}
