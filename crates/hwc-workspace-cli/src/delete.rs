@@ -11,7 +11,7 @@ use hwc_workspace_sim::Simulator;
 use serde_json::json;
 
 use crate::args::{DeleteArgs, Global};
-use crate::failure::{ExitCode, Failure, describe};
+use crate::failure::{ExitCode, Failure};
 use crate::output;
 
 pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
@@ -78,7 +78,7 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
             }
             Err(error) => {
                 let detail = json!({
-                    "message": describe(&error),
+                    "message": error.message_with_causes(),
                     "status": error.status(),
                     "error_code": match &error { Error::Api(api) => api.error_code(), _ => None },
                     "request_id": error.request_id(),

@@ -48,7 +48,7 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self { code: ExitCode::of(&error), message: describe(&error), hints: hints(&error) }
+        Self { code: ExitCode::of(&error), message: error.message_with_causes(), hints: hints(&error) }
     }
 }
 
@@ -61,21 +61,6 @@ fn as_flags(hint: &str) -> String {
         .replace("pass a project id", "pass --project-id")
         .replace("or an endpoint URL", "or --endpoint URL")
         .replace("pass its endpoint explicitly", "pass --endpoint URL")
-}
-
-/// The error and its causes on one line.
-pub fn describe(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn hints(error: &Error) -> Vec<String> {

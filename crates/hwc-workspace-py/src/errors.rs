@@ -84,7 +84,7 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
                 set("kind", Some(transport_kind(e.kind())))?;
                 set("endpoint", Some(e.endpoint()))?;
                 let class = if e.kind() == TransportErrorKind::Timeout { "RequestTimeoutError" } else { "TransportError" };
-                (class, e.to_string())
+                (class, error.message_with_causes())
             }
             Error::UndecodableResponse(e) => {
                 attributes.set_item("status_code", e.status())?;

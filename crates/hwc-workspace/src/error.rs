@@ -31,6 +31,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message with each underlying cause appended once (`: cause`): one line that says
+    /// why, e.g. which certificate check a TLS handshake failed.
+    pub fn message_with_causes(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        text
+    }
+
     /// The service's request id, when a response carried one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
