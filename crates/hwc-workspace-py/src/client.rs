@@ -1,5 +1,6 @@
-//! `Client` and `AsyncClient`: one core client each, shared by every thread (and every
-//! coroutine) that uses it, and rebuilt lazily in a child process after `os.fork()`.
+//! `Client` and `AsyncClient`. An `AsyncClient` has one core client, shared by every
+//! coroutine; a `Client` has one per thread that calls it (see `runtime::wait_on_this_thread`).
+//! Both are rebuilt lazily in a child process after `os.fork()`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -11,7 +12,7 @@ use crate::args;
 use crate::errors::{closed, configuration_error, to_py_err};
 use crate::jobs::{Job, wait_options};
 use crate::log;
-use crate::runtime::{runtime, wait};
+use crate::runtime::{free_closed_clients, runtime, wait, wait_on_this_thread};
 
 /// The User-Agent product token of this binding, after the core's.
 const USER_AGENT_SUFFIX: &str = concat!("hwc-workspace-python/", env!("CARGO_PKG_VERSION"));
@@ -42,6 +43,8 @@ struct State {
     pid: u32,
     /// `None` once closed.
     client: Option<Arc<hwc_workspace::Client>>,
+    /// Keeps this client's per-thread core clients alive; dropped on close.
+    owner: Option<Arc<()>>,
 }
 
 impl Core {
@@ -59,7 +62,7 @@ impl Core {
             endpoint: client.endpoint().to_owned(),
             project_id: client.project_id().to_owned(),
             access_key: client.access_key().to_owned(),
-            state: Mutex::new(State { pid: std::process::id(), client: Some(Arc::new(client)) }),
+            state: Mutex::new(State { pid: std::process::id(), client: Some(Arc::new(client)), owner: Some(Arc::new(())) }),
         }))
     }
 
@@ -89,12 +92,32 @@ impl Core {
         rebuilt.map_err(|e| to_py_err(py, &e))
     }
 
+    /// Runs a blocking call with this thread's core client, on this thread's runtime.
+    fn blocking<T, Fut>(&self, py: Python<'_>, call: impl FnOnce(Arc<hwc_workspace::Client>) -> Fut) -> PyResult<T>
+    where
+        Fut: Future<Output = T> + Send,
+        T: Send,
+    {
+        let owner = {
+            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.owner.clone().ok_or_else(|| closed("client"))?
+        };
+        let build = |runtime: &tokio::runtime::Runtime| build(runtime, &self.builder).map_err(|e| to_py_err(py, &e));
+        match wait_on_this_thread(py, &owner, build, call) {
+            Ok(outcome) => outcome,
+            Err(call) => wait(py, call(self.client(py)?)),
+        }
+    }
+
     fn close(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let client = state.client.take();
+        state.owner = None;
         if state.pid != std::process::id() {
             std::mem::forget(client);
         }
+        drop(state);
+        free_closed_clients();
     }
 
     fn repr(&self, class: &str) -> String {
@@ -365,9 +388,8 @@ client_class! {
         order_id: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Deleted> {
         let request = request(desktop_ids, sub_resource_type, order_id)?;
-        let client = self.core.client(py)?;
         log::refresh_level(py);
-        let outcome = wait(py, async move { client.delete_desktop_sub_resources(&request).await });
+        let outcome = self.core.blocking(py, |client| async move { client.delete_desktop_sub_resources(&request).await });
         log::flush(py);
         outcome?.map(Deleted::from).map_err(|e| to_py_err(py, &e))
     }
@@ -375,9 +397,8 @@ client_class! {
     /// Reads a job and its sub-jobs, e.g. the job a deletion answered with.
     fn show_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> PyResult<Job> {
         let job_id = args::string(job_id, "job_id")?;
-        let client = self.core.client(py)?;
         log::refresh_level(py);
-        let outcome = wait(py, async move { client.show_job(&job_id).await });
+        let outcome = self.core.blocking(py, |client| async move { client.show_job(&job_id).await });
         log::flush(py);
         outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
     }
@@ -397,9 +418,8 @@ client_class! {
     ) -> PyResult<Job> {
         let job_id = args::string(job_id, "job_id")?;
         let options = wait_options(py, timeout, poll_interval)?;
-        let client = self.core.client(py)?;
         log::refresh_level(py);
-        let outcome = wait(py, async move { client.wait_job(&job_id, &options).await });
+        let outcome = self.core.blocking(py, |client| async move { client.wait_job(&job_id, &options).await });
         log::flush(py);
         outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
     }
