@@ -4,6 +4,7 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 use crate::{ALGORITHM, EMPTY_PAYLOAD_HASH};
 
@@ -26,14 +27,16 @@ fn push_percent_encoded(out: &mut String, text: &str) {
     }
 }
 
-/// Lower-case hex of a digest, appended to `out` (`hex::encode` collects chars one by one).
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+/// Lower-case hex of a digest, appended to `out` in one piece (`hex::encode` collects chars
+/// one by one).
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8; 32]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for &byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    let mut hex = [0u8; 64];
+    for (pair, &byte) in hex.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_else(|_| unreachable!("hex digits are ASCII")));
 }
 
 /// The canonical URI: the wire path decoded, split on `/`, each segment encoded again, and a
@@ -81,9 +84,13 @@ pub fn canonical_query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) ->
 }
 
 /// The header names that are signed: every name without `_`, lower-cased and sorted.
-pub fn signed_header_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut signed: Vec<String> =
-        names.into_iter().filter(|n| !n.contains('_')).map(str::to_ascii_lowercase).collect();
+/// Names already in lower case (as HTTP libraries keep them) are borrowed, not copied.
+pub fn signed_header_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Cow<'a, str>> {
+    let mut signed: Vec<Cow<'a, str>> = names
+        .into_iter()
+        .filter(|n| !n.contains('_'))
+        .map(|n| if n.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(n.to_ascii_lowercase()) } else { Cow::Borrowed(n) })
+        .collect();
     signed.sort_unstable();
     signed
 }
@@ -98,7 +105,7 @@ pub fn payload_hash(body: &[u8], content_sha256_header: Option<&str>) -> String 
         Some(value) if !value.is_empty() => value.to_owned(),
         _ => {
             let mut hash = String::with_capacity(64);
-            push_hex(&mut hash, &Sha256::digest(body));
+            push_hex(&mut hash, &Sha256::digest(body).into());
             hash
         }
     }
@@ -112,11 +119,14 @@ pub fn canonical_request<'a>(
     method: &str,
     canonical_uri: &str,
     canonical_query: &str,
-    signed_headers: &[String],
+    signed_headers: &[impl AsRef<str>],
     mut header_value: impl FnMut(&str) -> Option<&'a str>,
     payload_hash: &str,
 ) -> String {
-    let mut out = String::with_capacity(256 + canonical_uri.len() + canonical_query.len());
+    let names: usize = signed_headers.iter().map(|name| name.as_ref().len() + 1).sum();
+    let values: usize = signed_headers.iter().map(|name| header_value(name.as_ref()).map_or(0, str::len) + 2).sum();
+    let mut out =
+        String::with_capacity(method.len() + canonical_uri.len() + canonical_query.len() + names * 2 + values + payload_hash.len() + 4);
     out.push_str(method);
     out.make_ascii_uppercase();
     out.push('\n');
@@ -125,6 +135,7 @@ pub fn canonical_request<'a>(
     out.push_str(canonical_query);
     out.push('\n');
     for name in signed_headers {
+        let name = name.as_ref();
         out.push_str(name);
         out.push(':');
         out.push_str(header_value(name).unwrap_or(""));
@@ -144,17 +155,17 @@ pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
     out.push('\n');
     out.push_str(sdk_date);
     out.push('\n');
-    push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()));
+    push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()).into());
     out
 }
 
 /// The signed names joined with `;`, appended to `out`.
-pub(crate) fn push_joined(out: &mut String, signed_headers: &[String]) {
+pub(crate) fn push_joined(out: &mut String, signed_headers: &[impl AsRef<str>]) {
     for (index, name) in signed_headers.iter().enumerate() {
         if index > 0 {
             out.push(';');
         }
-        out.push_str(name);
+        out.push_str(name.as_ref());
     }
 }
 

@@ -111,7 +111,9 @@ pub fn sign(
         }
     };
     if find(&headers, "host").is_none() {
-        headers.push(("Host".to_owned(), request.host.to_owned()));
+        // Trimmed like every other value: the official signer strips each canonical value,
+        // and a verifier strips what it receives (found by the `sign_canonical` fuzz target).
+        headers.push(("Host".to_owned(), strip(request.host).to_owned()));
     }
 
     let signed_names = canonical::signed_header_names(headers.iter().map(|(n, _)| n.as_str()));
@@ -127,7 +129,7 @@ pub fn sign(
     );
     let string_to_sign = canonical::string_to_sign(&sdk_date, &canonical_request);
     let mut signature = String::with_capacity(64);
-    push_hex(&mut signature, &credentials.mac(string_to_sign.as_bytes()).finalize().into_bytes());
+    push_hex(&mut signature, &credentials.mac(string_to_sign.as_bytes()).finalize().into_bytes().into());
     let mut signed_headers = String::with_capacity(64);
     push_joined(&mut signed_headers, &signed_names);
     let mut authorization = String::with_capacity(
@@ -151,7 +153,7 @@ pub fn sign(
 /// Hex HMAC-SHA256 of the string to sign, keyed with the secret key.
 pub fn signature_hex(secret_key: &str, string_to_sign: &str) -> String {
     let mut hex = String::with_capacity(64);
-    push_hex(&mut hex, &Credentials::new("", secret_key).mac(string_to_sign.as_bytes()).finalize().into_bytes());
+    push_hex(&mut hex, &Credentials::new("", secret_key).mac(string_to_sign.as_bytes()).finalize().into_bytes().into());
     hex
 }
 

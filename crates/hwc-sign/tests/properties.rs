@@ -133,3 +133,19 @@ fn wrong_secret_key_and_stale_date_are_rejected() {
         Err(VerifyError::DateOutOfRange { seconds: 960, allowed: 900 })
     ));
 }
+
+/// Regression (fuzz target `sign_canonical`): a host with white space around it was signed
+/// untrimmed while the verifier trims, so the request never verified.
+#[test]
+fn a_host_with_white_space_around_it_signs_trimmed_and_verifies() {
+    let creds = credentials();
+    for (host, trimmed) in [(" workspace.example.com\t", "workspace.example.com"), ("\0\0\u{b}", "\0\0")] {
+        let request = Request { method: "GET", host, path: "/", query: &[], headers: &[], body: b"" };
+        let signed = sign(&creds, &request, now()).expect("signs");
+        assert!(signed.canonical_request.contains(&format!("\nhost:{trimmed}\n")), "{:?}", signed.canonical_request);
+        assert_eq!(signed.header("Host"), Some(trimmed));
+        let header_refs: Vec<(&str, &str)> = signed.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let received = ReceivedRequest { method: "GET", path: "/", query: "", headers: &header_refs, body: b"" };
+        assert_eq!(verify(&received, |_| Some(&creds), now(), Duration::minutes(15)).map(|_| ()), Ok(()));
+    }
+}
