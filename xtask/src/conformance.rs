@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use crate::run;
 
 /// The official SDK, pinned so that CI runs what was checked; bump it on purpose.
-const OFFICIAL_SDK: &str = "huaweicloudsdkworkspace==3.1.219";
+pub(crate) const OFFICIAL_SDK: &str = "huaweicloudsdkworkspace==3.1.219";
 const SCRIPT: &str = "crates/hwc-workspace-sim/tests/conformance/official_sdk.py";
 
 pub(crate) fn test(root: &Path) -> Result<(), String> {

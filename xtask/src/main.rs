@@ -5,8 +5,10 @@
 //!   tidy checks (generated headers, `//!` file docs).
 //! - `test`: `check`, then every test of the repository: the Rust tests, the conformance
 //!   check with Huawei's official SDK, and the Python tests.
+//! - `bench`: the benchmark against bare HTTP loops and the official SDK (not a test).
 
 mod artifacts;
+mod bench;
 mod conformance;
 mod python;
 mod tidy;
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         Some("regenerate") => artifacts::regenerate(&root),
         Some("check") => check(&root),
         Some("test") => check(&root).and_then(|()| test(&root)),
+        Some("bench") => bench::bench(&root, &args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -32,10 +35,12 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <regenerate | check | test>
+const USAGE: &str = "usage: cargo xtask <regenerate | check | test | bench [--quick]>
   regenerate  rewrite every artifact derived from openapi/workspace.yaml
   check       fail when a derived artifact is stale, or a tidy rule is broken
-  test        check, then run every test of the repository";
+  test        check, then run every test of the repository
+  bench       measure our clients against bare HTTP loops and the official SDK on loopback
+              (installs nginx and a venv); writes target/bench/report.md and report.svg";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()

@@ -1,0 +1,134 @@
+//! The bare hyper load generator: keep-alive HTTP/1.1 connections posting back to back until
+//! a deadline, with nothing between the loop and hyper. One connection is the wire floor of a
+//! sequential client; 16 or 32 make the concurrent figures. Headers are either fixed (copied
+//! from our client's request) or signed afresh for every request, as a real client must.
+//! (`crates/hwc-workspace-sim/benches/load.rs` does the signed variant in-process.)
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hwc_sign::Credentials;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+
+/// How each request gets its headers.
+#[derive(Debug, Clone)]
+pub enum Headers {
+    /// The same headers every time (a signature computed once).
+    Fixed(HeaderMap),
+    /// Signed for each request over these headers, with `X-Sdk-Date` = now.
+    Signed { credentials: Credentials, unsigned: Vec<(String, String)> },
+}
+
+/// Where and what to post.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub address: SocketAddr,
+    pub path: String,
+    pub body: Bytes,
+    pub headers: Headers,
+}
+
+impl Target {
+    /// Copies `headers` (name, value pairs) into a fixed header map.
+    pub fn fixed(address: SocketAddr, path: &str, body: &[u8], headers: &[(String, String)]) -> Result<Self, String> {
+        Ok(Self {
+            address,
+            path: path.to_owned(),
+            body: Bytes::copy_from_slice(body),
+            headers: Headers::Fixed(header_map(headers)?),
+        })
+    }
+
+    fn headers(&self) -> Result<HeaderMap, String> {
+        match &self.headers {
+            Headers::Fixed(map) => Ok(map.clone()),
+            Headers::Signed { credentials, unsigned } => {
+                let host = self.address.to_string();
+                let pairs: Vec<(&str, &str)> = unsigned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                let request = hwc_sign::Request {
+                    method: "POST",
+                    host: &host,
+                    path: &self.path,
+                    query: &[],
+                    headers: &pairs,
+                    body: &self.body,
+                };
+                let signed = hwc_sign::sign(credentials, &request, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+                header_map(&signed.headers)
+            }
+        }
+    }
+}
+
+pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header name {name:?}: {e}"))?;
+        // The value is not quoted in the error: it may be a signature.
+        let value = HeaderValue::from_str(value).map_err(|e| format!("the value of header {name}: {e}"))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+/// What a load run achieved.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    /// Answers with status 200.
+    pub ok: u64,
+    /// Any other answer.
+    pub failed: u64,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// Successful requests per second.
+    pub fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Opens `connections` connections to the target and posts on each, one request at a time,
+/// for `duration`; on the runtime of the caller.
+pub async fn run(target: Arc<Target>, connections: usize, duration: Duration) -> Result<Outcome, String> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..connections).map(|_| tokio::spawn(connection(Arc::clone(&target), deadline))).collect();
+    let (mut ok, mut failed) = (0, 0);
+    for task in tasks {
+        let (o, f) = task.await.map_err(|e| e.to_string())??;
+        ok += o;
+        failed += f;
+    }
+    Ok(Outcome { ok, failed, elapsed: started.elapsed() })
+}
+
+async fn connection(target: Arc<Target>, deadline: Instant) -> Result<(u64, u64), String> {
+    let stream = TcpStream::connect(target.address).await.map_err(|e| format!("connect to {}: {e}", target.address))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (mut sender, driver) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    tokio::spawn(driver);
+    let (mut ok, mut failed) = (0u64, 0u64);
+    while Instant::now() < deadline {
+        let mut request =
+            http::Request::post(target.path.as_str()).body(Full::new(target.body.clone())).map_err(|e| e.to_string())?;
+        *request.headers_mut() = target.headers()?;
+        sender.ready().await.map_err(|e| e.to_string())?;
+        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        response.into_body().collect().await.map_err(|e| e.to_string())?;
+        if status == StatusCode::OK {
+            ok += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    Ok((ok, failed))
+}

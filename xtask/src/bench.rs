@@ -1,0 +1,93 @@
+//! `cargo xtask bench [--quick]`: builds the release binaries, installs what the figures need
+//! (nginx and curl from the distribution's packages, a venv with Huawei's official SDK and our
+//! Python package built in release), then runs `hwc-workspace-bench`, which measures, prints
+//! the table and writes `target/bench/report.md` and `report.svg`. Not part of the tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::conformance::OFFICIAL_SDK;
+use crate::run;
+
+/// The build backend of `python/`, as `python.rs` installs it for the tests.
+const MATURIN: &str = "maturin>=1.9,<2";
+
+pub(crate) fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        _ => return Err("usage: cargo xtask bench [--quick]".to_owned()),
+    };
+    run(root, "cargo", &["build", "--release", "--locked", "-p", "hwc-workspace-cli", "-p", "hwc-workspace-bench"])?;
+    let (nginx, curl) = (installed(root, "nginx", "nginx")?, installed(root, "curl", "curl")?);
+    let python = venv(root)?;
+
+    let binary = root.join("target/release/hwc-workspace-bench");
+    let mut bench_args =
+        vec!["--root", utf8(root)?, "--python", utf8(&python)?, "--nginx", utf8(&nginx)?, "--curl", utf8(&curl)?];
+    if quick {
+        bench_args.push("--quick");
+    }
+    run(root, utf8(&binary)?, &bench_args)
+}
+
+/// The program's path, installed from the Debian package if it is missing.
+fn installed(root: &Path, program: &str, package: &str) -> Result<PathBuf, String> {
+    if let Some(path) = find(program) {
+        return Ok(path);
+    }
+    eprintln!("xtask: {program} is not installed; installing the Debian package {package}");
+    let root_user = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let sudo: &[&str] = if root_user { &[] } else { &["sudo"] };
+    let install =
+        [sudo, &["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "--no-install-recommends", package]]
+            .concat();
+    // A fresh machine may have no package lists yet: update them once, then try again.
+    if run(root, install[0], &install[1..]).is_err() {
+        let update = [sudo, &["apt-get", "update"]].concat();
+        run(root, update[0], &update[1..])?;
+        run(root, install[0], &install[1..])?;
+    }
+    find(program).ok_or_else(|| format!("{program} is still not found after installing {package}"))
+}
+
+/// Looks the program up on PATH and in the system directories that a non-root PATH may lack.
+fn find(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// `target/bench-venv` with the official SDK and maturin (installed once) and our package,
+/// rebuilt in release from the current sources every time; returns its python.
+fn venv(root: &Path) -> Result<PathBuf, String> {
+    let venv = root.join("target/bench-venv");
+    let bin = venv.join("bin");
+    let python = bin.join("python");
+    let ready = Command::new(&python)
+        .args(["-c", "import huaweicloudsdkworkspace, maturin"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let python_text = utf8(&python)?;
+    let pip = [python_text, "-m", "pip", "--disable-pip-version-check"];
+    if !ready {
+        run(root, "python3", &["-m", "venv", "--clear", utf8(&venv)?])?;
+        run(root, python_text, &[&pip[1..], &["install", "--quiet", OFFICIAL_SDK, MATURIN]].concat())?;
+    }
+    // As in python.rs: pip runs `maturin` by name, so the venv's scripts go first on PATH.
+    // maturin builds in release unless told otherwise.
+    let mut paths = vec![bin];
+    paths.extend(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default());
+    let path = std::env::join_paths(paths).map_err(|e| format!("cannot build PATH: {e}"))?;
+    let path = format!("PATH={}", path.to_str().ok_or("PATH is not UTF-8")?);
+    let install = ["install", "--quiet", "--no-build-isolation", "--force-reinstall", "--no-deps", "./python"];
+    run(root, "env", &[&[path.as_str()], &pip[..], &install[..]].concat())?;
+    Ok(python)
+}
+
+fn utf8(path: &Path) -> Result<&str, String> {
+    path.to_str().ok_or_else(|| format!("the path {} is not UTF-8", path.display()))
+}
