@@ -126,6 +126,9 @@ impl Client {
             attempts = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
+        // Boxed once here: the generated call's future is kilobytes, and every wrapper below
+        // would otherwise move it again.
+        let call = Box::pin(call);
         let (result, call) = CALL
             .scope(RefCell::new(CallRecord::default()), async {
                 let result = call.await;

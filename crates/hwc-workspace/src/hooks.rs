@@ -218,6 +218,11 @@ async fn finish(mut response: reqwest::Response) -> reqwest::Result<reqwest::Res
         call.status = Some(status.as_u16());
         call.request_id = request_id;
     });
+    if status.is_success() && response.content_length().is_some_and(|declared| declared <= MAX_RESPONSE_BODY_BYTES as u64) {
+        // Framed by a length within the cap, so the generated code's read is bounded already;
+        // it passes untouched (a rebuilt response costs a copy and a URL parse per call).
+        return Ok(response);
+    }
     let version = response.version();
     let mut headers = std::mem::take(response.headers_mut());
     for stale in [reqwest::header::CONTENT_LENGTH, reqwest::header::CONTENT_ENCODING, reqwest::header::TRANSFER_ENCODING] {
