@@ -10,7 +10,7 @@ Exit codes:
   1  anything else (an internal error)
   2  invalid input or configuration (including usage errors)
   3  the API rejected the request (4xx), or a waited-for job FAILED
-  4  the API failed (5xx)
+  4  the service failed (5xx) or answered what the API does not document
   5  the API could not be reached (connect, TLS, timeout), or --wait timed out
 
 Credentials come from HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID and
