@@ -3,17 +3,15 @@
 //! the same server is accepted with `--ca-cert`; and no flag or environment variable turns
 //! verification off.
 
-use std::sync::Arc;
+#[path = "../../hwc-workspace/tests/support/self_signed.rs"]
+mod self_signed;
 
 use assert_cmd::Command;
 use hwc_workspace_sim::{DEMO_AK, DEMO_PROJECT_ID, DEMO_SK};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_rustls::rustls;
 
-/// A one-purpose HTTPS server on loopback with a self-signed certificate for 127.0.0.1,
-/// answering every request with the documented 200 body, on its own runtime while the
-/// binary runs in the test thread.
+/// The core tests' self-signed server, on its own runtime while the binary runs in the test
+/// thread.
 struct SelfSigned {
     endpoint: String,
     pem: String,
@@ -22,57 +20,13 @@ struct SelfSigned {
 
 impl SelfSigned {
     fn start() -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        let config = rustls::ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
-            .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let (acceptor, pem) = self_signed::certificate();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let endpoint = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        runtime.spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(answer(acceptor.clone(), stream));
-            }
-        });
-        Self { endpoint, pem: cert.pem(), _runtime: runtime }
+        runtime.spawn(self_signed::serve(listener, acceptor));
+        Self { endpoint, pem, _runtime: runtime }
     }
-}
-
-/// Reads one request (head and the body its Content-Length announces) and answers 200.
-async fn answer(acceptor: tokio_rustls::TlsAcceptor, stream: tokio::net::TcpStream) {
-    // A client that refuses the certificate ends the handshake here.
-    let Ok(mut tls) = acceptor.accept(stream).await else { return };
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut read = 0;
-    loop {
-        let Ok(n) = tls.read(&mut buffer[read..]).await else { return };
-        if n == 0 {
-            return;
-        }
-        read += n;
-        let text = String::from_utf8_lossy(&buffer[..read]).to_ascii_lowercase();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-                .unwrap_or(0);
-            if read >= end + 4 + length {
-                break;
-            }
-        }
-    }
-    let body = r#"{"job_id":"tls-job"}"#;
-    let response = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-request-id: tls-req\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = tls.write_all(response.as_bytes()).await;
-    let _ = tls.shutdown().await;
 }
 
 /// The binary with a clean environment and the demo credentials, deleting against `endpoint`.
@@ -115,8 +69,8 @@ fn the_same_server_is_accepted_with_ca_cert() {
     let output = delete(&home, &server.endpoint).arg("--ca-cert").arg(&ca).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let record: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(record["job_id"], "tls-job");
-    assert_eq!(record["request_id"], "tls-req");
+    assert_eq!(record["job_id"], self_signed::JOB_ID);
+    assert_eq!(record["request_id"], self_signed::REQUEST_ID);
 
     // A CA file that cannot be used is a configuration error before anything is sent.
     let missing = home.path().join("missing.pem");
