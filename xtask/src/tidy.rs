@@ -16,7 +16,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             problems.push(format!("{}: a generated file must start with {GENERATED_HEADER:?}", rel(root, path)));
         }
     }
-    for dir in ["crates", "xtask"] {
+    for dir in ["crates", "xtask", "fuzz"] {
         for path in rust_files(&root.join(dir)) {
             if generated.contains(&path) {
                 continue;

@@ -65,7 +65,10 @@ pub fn sign(
         headers.push((name.as_str(), value.to_str().ok()?));
     }
     let pairs = hwc_sign::parse_query_string(parts.uri.query().unwrap_or(""));
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let unsigned = hwc_sign::Request {
         method: parts.method.as_str(),
         host: "localhost",
@@ -119,7 +122,10 @@ pub fn exchange(requests: &[Request<Vec<u8>>]) -> Vec<Response<Bytes>> {
         stop_rx,
     ));
     let output = Arc::new(Mutex::new(Vec::new()));
-    let io = Pipe { input: Bytes::from(wire), output: Arc::clone(&output) };
+    let io = Pipe {
+        input: Bytes::from(wire),
+        output: Arc::clone(&output),
+    };
     let service =
         hyper::service::service_fn(move |request| handler::handle(Arc::clone(&shared), request));
     let connection = http1::Builder::new()
@@ -160,7 +166,9 @@ const FRAMING_HEADERS: [&str; 8] = [
 
 fn write_request(wire: &mut Vec<u8>, request: &Request<Vec<u8>>) {
     // `Uri`'s Display writes the request target as it was parsed (origin or absolute form).
-    wire.extend_from_slice(format!("{} {} HTTP/1.1\r\n", request.method(), request.uri()).as_bytes());
+    wire.extend_from_slice(
+        format!("{} {} HTTP/1.1\r\n", request.method(), request.uri()).as_bytes(),
+    );
     for (name, value) in request.headers() {
         if FRAMING_HEADERS.contains(&name.as_str()) {
             continue;
@@ -182,7 +190,12 @@ fn read_responses(mut wire: &[u8]) -> Vec<Response<Bytes>> {
         let end = wire
             .windows(4)
             .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| panic!("a response head without its end: {:?}", String::from_utf8_lossy(wire)));
+            .unwrap_or_else(|| {
+                panic!(
+                    "a response head without its end: {:?}",
+                    String::from_utf8_lossy(wire)
+                )
+            });
         let head = std::str::from_utf8(&wire[..end])
             .unwrap_or_else(|_| panic!("a response head that is not UTF-8: {:?}", &wire[..end]));
         let mut lines = head.split("\r\n");
@@ -215,7 +228,10 @@ fn read_responses(mut wire: &[u8]) -> Vec<Response<Bytes>> {
         }
         let rest = &wire[end + 4..];
         let body = rest.get(..length).unwrap_or_else(|| {
-            panic!("a body of {} bytes where {length} were announced", rest.len())
+            panic!(
+                "a body of {} bytes where {length} were announced",
+                rest.len()
+            )
         });
         *response.body_mut() = Bytes::copy_from_slice(body);
         responses.push(response);
@@ -245,8 +261,15 @@ impl hyper::rt::Read for Pipe {
 }
 
 impl hyper::rt::Write for Pipe {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        self.output.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(data);
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.output
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(data);
         Poll::Ready(Ok(data.len()))
     }
 
@@ -284,20 +307,42 @@ mod tests {
     fn a_signed_deletion_then_its_job_are_answered_in_order() {
         let demo = Credentials::new(DEMO_AK, DEMO_SK);
         let post = sign(deletion(DEMO_PROJECT_ID), &demo, now()).unwrap();
-        let show = Request::get(format!("/v2/{DEMO_PROJECT_ID}/workspace-jobs/00000000-0000-4000-8000-000000000001"))
-            .header("X-Project-Id", DEMO_PROJECT_ID)
-            .body(Vec::new())
-            .unwrap();
+        let show = Request::get(format!(
+            "/v2/{DEMO_PROJECT_ID}/workspace-jobs/00000000-0000-4000-8000-000000000001"
+        ))
+        .header("X-Project-Id", DEMO_PROJECT_ID)
+        .body(Vec::new())
+        .unwrap();
         let show = sign(show, &demo, now()).unwrap();
         let answers = exchange(&[post, show]);
         assert_eq!(answers.len(), 2);
-        assert_eq!(answers[0].status(), StatusCode::OK, "{:?}", answers[0].body());
-        assert_eq!(json(&answers[0])["job_id"], "00000000-0000-4000-8000-000000000001");
-        assert_eq!(answers[1].status(), StatusCode::OK, "{:?}", answers[1].body());
+        assert_eq!(
+            answers[0].status(),
+            StatusCode::OK,
+            "{:?}",
+            answers[0].body()
+        );
+        assert_eq!(
+            json(&answers[0])["job_id"],
+            "00000000-0000-4000-8000-000000000001"
+        );
+        assert_eq!(
+            answers[1].status(),
+            StatusCode::OK,
+            "{:?}",
+            answers[1].body()
+        );
         let job = json(&answers[1]);
         assert_eq!(job["id"], "00000000-0000-4000-8000-000000000001");
-        assert_eq!(job["sub_jobs"][0]["entities"]["desktop_id"], DEMO_SHARER_DESKTOP_IDS[0]);
-        assert!(answers.iter().all(|a| a.headers().contains_key(crate::response::REQUEST_ID)));
+        assert_eq!(
+            job["sub_jobs"][0]["entities"]["desktop_id"],
+            DEMO_SHARER_DESKTOP_IDS[0]
+        );
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.headers().contains_key(crate::response::REQUEST_ID))
+        );
     }
 
     #[test]
@@ -306,7 +351,10 @@ mod tests {
         for _ in 0..2 {
             let post = sign(deletion(DEMO_PROJECT_ID), &demo, now()).unwrap();
             let answers = exchange(&[post]);
-            assert_eq!(json(&answers[0])["job_id"], "00000000-0000-4000-8000-000000000001");
+            assert_eq!(
+                json(&answers[0])["job_id"],
+                "00000000-0000-4000-8000-000000000001"
+            );
         }
     }
 
@@ -314,20 +362,38 @@ mod tests {
     fn temporary_keys_need_their_token() {
         let temporary = Credentials::new(TEMPORARY_AK, TEMPORARY_SK);
         let without = sign(deletion(DEMO_PROJECT_ID), &temporary, now()).unwrap();
-        let with = sign(deletion(DEMO_PROJECT_ID), &temporary.with_security_token(TEMPORARY_TOKEN), now()).unwrap();
+        let with = sign(
+            deletion(DEMO_PROJECT_ID),
+            &temporary.with_security_token(TEMPORARY_TOKEN),
+            now(),
+        )
+        .unwrap();
         let answers = exchange(&[without, with]);
-        assert_eq!(answers.iter().map(|a| a.status().as_u16()).collect::<Vec<_>>(), [401, 200]);
+        assert_eq!(
+            answers
+                .iter()
+                .map(|a| a.status().as_u16())
+                .collect::<Vec<_>>(),
+            [401, 200]
+        );
     }
 
     #[test]
     fn unsigned_unknown_and_oversized_requests_get_error_bodies() {
         let unsigned = deletion(DEMO_PROJECT_ID);
         let unknown = Request::get("/nowhere").body(Vec::new()).unwrap();
-        let oversized = Request::post("/x").body(vec![b' '; MAX_BODY_BYTES + 1]).unwrap();
+        let oversized = Request::post("/x")
+            .body(vec![b' '; MAX_BODY_BYTES + 1])
+            .unwrap();
         let answers = exchange(&[unsigned, unknown, oversized]);
         let seen: Vec<(u16, String)> = answers
             .iter()
-            .map(|a| (a.status().as_u16(), json(a)["error_code"].as_str().unwrap().to_owned()))
+            .map(|a| {
+                (
+                    a.status().as_u16(),
+                    json(a)["error_code"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         assert_eq!(
             seen,

@@ -56,14 +56,18 @@ fn excerpt(body: &[u8]) -> String {
     let lower = text.to_ascii_lowercase();
     if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
         if start + 7 <= end {
-            let title = collapse(&text[start + 7..end]);
+            // A title is cut like any text: a page may hold anything there.
+            let title = cut(collapse(&text[start + 7..end]));
             return format!("an HTML page: {title}");
         }
     }
-    let flat = collapse(&text);
+    cut(collapse(&text))
+}
+
+fn cut(flat: String) -> String {
     if flat.chars().count() > EXCERPT_CHARS {
-        let cut: String = flat.chars().take(EXCERPT_CHARS).collect();
-        format!("{cut}…")
+        let kept: String = flat.chars().take(EXCERPT_CHARS).collect();
+        format!("{kept}…")
     } else {
         flat
     }
@@ -106,6 +110,15 @@ mod tests {
         let long = normalize(&[b'x'; 1000]);
         assert_eq!(long.error_msg.unwrap().chars().count(), EXCERPT_CHARS + 1);
         assert_eq!(normalize(br#"{"other":1}"#).error_msg.as_deref(), Some(r#"{"other":1}"#));
+    }
+
+    /// Regression (found with the `error_body` fuzz target's bound): a long HTML title was
+    /// kept whole.
+    #[test]
+    fn a_long_html_title_is_cut_like_any_excerpt() {
+        let page = format!("<html><title>{}</title></html>", "x".repeat(400));
+        let msg = normalize(page.as_bytes()).error_msg.unwrap();
+        assert_eq!(msg, format!("an HTML page: {}…", "x".repeat(EXCERPT_CHARS)));
     }
 }
 
