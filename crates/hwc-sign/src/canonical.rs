@@ -3,6 +3,7 @@
 //! stage with the official signer's and see exactly where two signatures part.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
@@ -27,29 +28,79 @@ fn push_percent_encoded(out: &mut String, text: &str) {
     }
 }
 
-/// Lower-case hex of a digest, appended to `out` in one piece (`hex::encode` collects chars
-/// one by one).
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8; 32]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = [0u8; 64];
-    for (pair, &byte) in hex.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+/// Lower-case hex of a digest, on the stack (`hex::encode` collects chars one by one).
+pub(crate) struct Hex([u8; 64]);
+
+impl Hex {
+    pub(crate) fn new(bytes: &[u8; 32]) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 64];
+        for (pair, &byte) in hex.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        Self(hex)
     }
-    out.push_str(std::str::from_utf8(&hex).unwrap_or_else(|_| unreachable!("hex digits are ASCII")));
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_else(|_| unreachable!("hex digits are ASCII"))
+    }
+}
+
+/// Where a stage is written: into a string to keep it, or straight into a hash when only its
+/// digest is needed (a client signing each call keeps no stage).
+pub(crate) trait Sink {
+    fn put(&mut self, text: &str);
+
+    /// `text` in ASCII lower case.
+    fn put_lower(&mut self, text: &str);
+}
+
+impl Sink for String {
+    fn put(&mut self, text: &str) {
+        self.push_str(text);
+    }
+
+    fn put_lower(&mut self, text: &str) {
+        let start = self.len();
+        self.push_str(text);
+        self[start..].make_ascii_lowercase();
+    }
+}
+
+impl Sink for Hmac<Sha256> {
+    fn put(&mut self, text: &str) {
+        Mac::update(self, text.as_bytes());
+    }
+
+    fn put_lower(&mut self, text: &str) {
+        let mut buffer = [0u8; 64];
+        for chunk in text.as_bytes().chunks(buffer.len()) {
+            let lower = &mut buffer[..chunk.len()];
+            lower.copy_from_slice(chunk);
+            lower.make_ascii_lowercase();
+            Mac::update(self, lower);
+        }
+    }
 }
 
 /// The canonical URI: the wire path decoded, split on `/`, each segment encoded again, and a
 /// trailing `/` added. A decoded `%2F` therefore splits a segment, as in the official signer.
 pub fn canonical_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len() + 1);
+    write_canonical_uri(&mut uri, path);
+    uri
+}
+
+/// [`canonical_uri`], written into `out`.
+pub(crate) fn write_canonical_uri(out: &mut impl Sink, path: &str) {
     // The common path (unreserved characters and `/` only) decodes and encodes to itself.
     if path.bytes().all(|b| b == b'/' || b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~')) {
-        let mut uri = String::with_capacity(path.len() + 1);
-        uri.push_str(path);
-        if !uri.ends_with('/') {
-            uri.push('/');
+        out.put(path);
+        if !path.ends_with('/') {
+            out.put("/");
         }
-        return uri;
+        return;
     }
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     let mut uri = String::with_capacity(decoded.len() + 8);
@@ -62,7 +113,7 @@ pub fn canonical_uri(path: &str) -> String {
     if !uri.ends_with('/') {
         uri.push('/');
     }
-    uri
+    out.put(&uri);
 }
 
 /// The canonical query string from decoded pairs: sorted by key, then value, both encoded,
@@ -86,27 +137,68 @@ pub fn canonical_query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) ->
 /// The header names that are signed: every name without `_`, lower-cased and sorted.
 /// Names already in lower case (as HTTP libraries keep them) are borrowed, not copied.
 pub fn signed_header_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Cow<'a, str>> {
-    let mut signed: Vec<Cow<'a, str>> = names
+    let headers: Vec<(&str, &str)> = names.into_iter().map(|name| (name, "")).collect();
+    signed_headers(&headers)
         .into_iter()
-        .filter(|n| !n.contains('_'))
-        .map(|n| if n.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(n.to_ascii_lowercase()) } else { Cow::Borrowed(n) })
-        .collect();
-    signed.sort_unstable();
+        .map(|(n, _)| if n.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(n.to_ascii_lowercase()) } else { Cow::Borrowed(n) })
+        .collect()
+}
+
+/// The signed headers among `(name, trimmed value)` pairs: every name without `_`, in the
+/// order of the lower-cased names, each with the value of the last header of that name in
+/// any case (the official canonical headers are a dict keyed by the lower-cased name, so a
+/// later spelling wins, while the list of names keeps every spelling).
+pub(crate) fn signed_headers<'h>(headers: &[(&'h str, &'h str)]) -> Vec<(&'h str, &'h str)> {
+    let mut signed: Vec<(&str, &str)> = headers.iter().copied().filter(|(name, _)| !name.contains('_')).collect();
+    // Stable, so that among names equal but for case the last one stays last.
+    signed.sort_by(|a, b| cmp_lower(a.0, b.0));
+    let mut end = signed.len();
+    while end > 0 {
+        let (last_name, last_value) = signed[end - 1];
+        let mut start = end - 1;
+        while start > 0 && cmp_lower(signed[start - 1].0, last_name).is_eq() {
+            start -= 1;
+        }
+        for header in &mut signed[start..end] {
+            header.1 = last_value;
+        }
+        end = start;
+    }
     signed
+}
+
+/// The order of the lower-cased names, without lower-casing them.
+fn cmp_lower(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// Hex SHA-256 of the body; the empty body's hash is a constant; a body declared unsigned
 /// through `X-Sdk-Content-Sha256` uses that header's value instead.
 pub fn payload_hash(body: &[u8], content_sha256_header: Option<&str>) -> String {
-    if body.is_empty() {
-        return EMPTY_PAYLOAD_HASH.to_owned();
+    PayloadHash::of(body, content_sha256_header).as_str().to_owned()
+}
+
+/// [`payload_hash`] without a heap string.
+pub(crate) enum PayloadHash<'a> {
+    Given(&'a str),
+    Computed(Hex),
+}
+
+impl<'a> PayloadHash<'a> {
+    pub(crate) fn of(body: &[u8], content_sha256_header: Option<&'a str>) -> Self {
+        if body.is_empty() {
+            return Self::Given(EMPTY_PAYLOAD_HASH);
+        }
+        match content_sha256_header {
+            Some(value) if !value.is_empty() => Self::Given(value),
+            _ => Self::Computed(Hex::new(&Sha256::digest(body).into())),
+        }
     }
-    match content_sha256_header {
-        Some(value) if !value.is_empty() => value.to_owned(),
-        _ => {
-            let mut hash = String::with_capacity(64);
-            push_hex(&mut hash, &Sha256::digest(body).into());
-            hash
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Given(value) => value,
+            Self::Computed(hex) => hex.as_str(),
         }
     }
 }
@@ -123,49 +215,68 @@ pub fn canonical_request<'a>(
     mut header_value: impl FnMut(&str) -> Option<&'a str>,
     payload_hash: &str,
 ) -> String {
-    let names: usize = signed_headers.iter().map(|name| name.as_ref().len() + 1).sum();
-    let values: usize = signed_headers.iter().map(|name| header_value(name.as_ref()).map_or(0, str::len) + 2).sum();
-    let mut out =
-        String::with_capacity(method.len() + canonical_uri.len() + canonical_query.len() + names * 2 + values + payload_hash.len() + 4);
-    out.push_str(method);
-    out.make_ascii_uppercase();
-    out.push('\n');
-    out.push_str(canonical_uri);
-    out.push('\n');
-    out.push_str(canonical_query);
-    out.push('\n');
-    for name in signed_headers {
-        let name = name.as_ref();
-        out.push_str(name);
-        out.push(':');
-        out.push_str(header_value(name).unwrap_or(""));
-        out.push('\n');
-    }
-    out.push('\n');
-    push_joined(&mut out, signed_headers);
-    out.push('\n');
-    out.push_str(payload_hash);
+    let signed: Vec<(&str, &str)> =
+        signed_headers.iter().map(|name| (name.as_ref(), header_value(name.as_ref()).unwrap_or(""))).collect();
+    let mut out = String::with_capacity(
+        method.len() + canonical_uri.len() + canonical_query.len() + signed.len() * 64 + payload_hash.len(),
+    );
+    write_canonical_request(&mut out, method, |out| out.put(canonical_uri), canonical_query, &signed, payload_hash);
     out
+}
+
+/// [`canonical_request`] from the signed `(name, value)` pairs (see [`signed_headers`]),
+/// written into `out`; `uri` writes the canonical URI.
+pub(crate) fn write_canonical_request<S: Sink>(
+    out: &mut S,
+    method: &str,
+    uri: impl FnOnce(&mut S),
+    canonical_query: &str,
+    signed: &[(&str, &str)],
+    payload_hash: &str,
+) {
+    if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        out.put(&method.to_ascii_uppercase());
+    } else {
+        out.put(method);
+    }
+    out.put("\n");
+    uri(out);
+    for piece in ["\n", canonical_query, "\n"] {
+        out.put(piece);
+    }
+    for &(name, value) in signed {
+        out.put_lower(name);
+        for piece in [":", value, "\n"] {
+            out.put(piece);
+        }
+    }
+    out.put("\n");
+    write_joined(out, signed);
+    out.put("\n");
+    out.put(payload_hash);
 }
 
 /// `SDK-HMAC-SHA256\n<X-Sdk-Date>\n<hex sha256 of the canonical request>`.
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
     let mut out = String::with_capacity(ALGORITHM.len() + sdk_date.len() + 66);
-    out.push_str(ALGORITHM);
-    out.push('\n');
-    out.push_str(sdk_date);
-    out.push('\n');
-    push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()).into());
+    write_string_to_sign(&mut out, sdk_date, &Hex::new(&Sha256::digest(canonical_request.as_bytes()).into()));
     out
 }
 
-/// The signed names joined with `;`, appended to `out`.
-pub(crate) fn push_joined(out: &mut String, signed_headers: &[impl AsRef<str>]) {
-    for (index, name) in signed_headers.iter().enumerate() {
+/// [`string_to_sign`] from the canonical request's hash, written into `out`.
+pub(crate) fn write_string_to_sign(out: &mut impl Sink, sdk_date: &str, canonical_request_hash: &Hex) {
+    for piece in [ALGORITHM, "\n", sdk_date, "\n", canonical_request_hash.as_str()] {
+        out.put(piece);
+    }
+}
+
+/// The signed names, lower-cased and joined with `;`, written into `out`.
+pub(crate) fn write_joined(out: &mut impl Sink, signed: &[(&str, &str)]) {
+    for (index, (name, _)) in signed.iter().enumerate() {
         if index > 0 {
-            out.push(';');
+            out.put(";");
         }
-        out.push_str(name.as_ref());
+        out.put_lower(name);
     }
 }
 

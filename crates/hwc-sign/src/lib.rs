@@ -35,7 +35,7 @@ pub use canonical::{
 };
 pub use credentials::Credentials;
 pub use date::{format_sdk_date, parse_sdk_date};
-pub use sign::{Request, SignError, Signed, sign, signature_hex};
+pub use sign::{Authorized, Request, SignError, Signed, authorize, sign, signature_hex};
 pub use verify::{
     Authorization, ReceivedRequest, Verified, VerifyError, parse_query_string, verify,
 };

@@ -1,9 +1,12 @@
 //! The client side: a request in, every stage and the headers after signing out.
 
+use std::borrow::Cow;
+
 use hmac::Mac;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::canonical::{self, push_hex, push_joined, strip};
+use crate::canonical::{self, Hex, PayloadHash, Sink, strip};
 use crate::{
     ALGORITHM, Credentials, HEADER_CONTENT_SHA256, HEADER_DATE, HEADER_SECURITY_TOKEN,
     UNSIGNED_PAYLOAD, format_sdk_date, parse_sdk_date,
@@ -63,7 +66,9 @@ pub enum SignError {
     EmptySecretKey,
 }
 
-/// Signs a request with SDK-HMAC-SHA256 exactly as the official SDK does.
+/// Signs a request with SDK-HMAC-SHA256 exactly as the official SDK does, keeping every
+/// stage (for tests, dry runs and comparisons with the official signer); [`authorize`] is
+/// the same signature without the stages.
 ///
 /// Like the official signer: an `X-Sdk-Date` already among the headers is used as is,
 /// otherwise `now` is; `Host` comes from [`Request::host`] unless a `Host` header is present;
@@ -74,105 +79,177 @@ pub fn sign(
     request: &Request<'_>,
     now: OffsetDateTime,
 ) -> Result<Signed, SignError> {
+    let mut prepared = prepare(credentials, request, now)?;
+    let query = canonical::canonical_query_string(request.query);
+    let mut canonical_request = String::with_capacity(512);
+    let signed_names = write_canonical_request(&prepared, request, &query, &mut canonical_request);
+    let string_to_sign = canonical::string_to_sign(prepared.sdk_date(), &canonical_request);
+    let signature = Hex::new(&credentials.mac(string_to_sign.as_bytes()).finalize().into_bytes().into());
+    let mut signed_headers = String::with_capacity(64);
+    canonical::write_joined(&mut signed_headers, &signed_names);
+    let authorization = authorization(credentials, &signed_names, &signature);
+    set_exact(&mut prepared.headers, "Authorization", Cow::Owned(authorization.clone()));
+    Ok(Signed {
+        canonical_request,
+        string_to_sign,
+        signature: signature.as_str().to_owned(),
+        signed_headers,
+        authorization,
+        query,
+        headers: prepared.headers.into_iter().map(|(name, value)| (name.to_owned(), value.into_owned())).collect(),
+    })
+}
+
+/// What [`authorize`] adds to a request, borrowed from the request and the credentials where
+/// it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorized<'a> {
+    headers: Vec<(&'a str, Cow<'a, str>)>,
+    query: String,
+}
+
+impl Authorized<'_> {
+    /// The value of a header after signing (the request's own, or one signing added such as
+    /// `X-Sdk-Date`, `Host`, `X-Security-Token` and `Authorization`), looked up without regard
+    /// to case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, name)
+    }
+
+    /// The canonical query string, which is also the query to send.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+}
+
+/// The signature of [`sign`] with none of its stages kept: nothing is kept but what goes on
+/// the wire. A client signing every call uses this.
+pub fn authorize<'a>(
+    credentials: &'a Credentials,
+    request: &Request<'a>,
+    now: OffsetDateTime,
+) -> Result<Authorized<'a>, SignError> {
+    let mut prepared = prepare(credentials, request, now)?;
+    let query = canonical::canonical_query_string(request.query);
+    // Written whole and hashed once: hashing it piece by piece costs more than the copy.
+    let mut canonical_request = String::with_capacity(512);
+    let signed_names = write_canonical_request(&prepared, request, &query, &mut canonical_request);
+    let mut mac = credentials.mac(b"");
+    let canonical_request_hash = Hex::new(&Sha256::digest(canonical_request.as_bytes()).into());
+    canonical::write_string_to_sign(&mut mac, prepared.sdk_date(), &canonical_request_hash);
+    let authorization = authorization(credentials, &signed_names, &Hex::new(&mac.finalize().into_bytes().into()));
+    set_exact(&mut prepared.headers, "Authorization", Cow::Owned(authorization));
+    Ok(Authorized { headers: prepared.headers, query })
+}
+
+/// The request's headers as the official signer holds them once it has added its own: names
+/// as given, values trimmed.
+struct Prepared<'a> {
+    headers: Vec<(&'a str, Cow<'a, str>)>,
+    /// Where `X-Sdk-Date` is among them.
+    date: usize,
+}
+
+impl Prepared<'_> {
+    fn sdk_date(&self) -> &str {
+        &self.headers[self.date].1
+    }
+}
+
+fn prepare<'a>(credentials: &'a Credentials, request: &Request<'a>, now: OffsetDateTime) -> Result<Prepared<'a>, SignError> {
     if credentials.access_key().is_empty() {
         return Err(SignError::EmptyAccessKey);
     }
     if credentials.expose_secret_key().is_empty() {
         return Err(SignError::EmptySecretKey);
     }
-
-    let mut headers: Vec<(String, String)> = Vec::with_capacity(request.headers.len() + 5);
+    let mut headers: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(request.headers.len() + 5);
     for &(name, value) in request.headers {
-        set_exact(&mut headers, name, strip(value));
+        set_exact(&mut headers, name, Cow::Borrowed(strip(value)));
     }
     if let Some(token) = credentials.expose_security_token() {
         if find(&headers, HEADER_SECURITY_TOKEN).is_none() {
-            headers.push((HEADER_SECURITY_TOKEN.to_owned(), strip(token).to_owned()));
+            headers.push((HEADER_SECURITY_TOKEN, Cow::Borrowed(strip(token))));
         }
     }
     // The official signer looks up `Content-Type` by its exact spelling here (a plain dict),
     // so a lower-cased `content-type` adds nothing: matched for byte-exact signatures.
     let non_json = headers
         .iter()
-        .find(|(n, _)| n == "Content-Type")
+        .find(|(n, _)| *n == "Content-Type")
         .is_some_and(|(_, v)| !v.is_empty() && !v.starts_with("application/json"));
     if non_json {
-        set_exact(&mut headers, HEADER_CONTENT_SHA256, UNSIGNED_PAYLOAD);
+        set_exact(&mut headers, HEADER_CONTENT_SHA256, Cow::Borrowed(UNSIGNED_PAYLOAD));
     }
-    let sdk_date = match find(&headers, HEADER_DATE) {
-        Some(value) => {
-            parse_sdk_date(value).ok_or_else(|| SignError::InvalidDate(value.to_owned()))?;
-            value.to_owned()
+    let date = match headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(HEADER_DATE)) {
+        Some(index) => {
+            let value = &headers[index].1;
+            parse_sdk_date(value).ok_or_else(|| SignError::InvalidDate(value.to_string()))?;
+            index
         }
         None => {
-            let value = format_sdk_date(now);
-            headers.push((HEADER_DATE.to_owned(), value.clone()));
-            value
+            headers.push((HEADER_DATE, Cow::Owned(format_sdk_date(now))));
+            headers.len() - 1
         }
     };
     if find(&headers, "host").is_none() {
         // Trimmed like every other value: the official signer strips each canonical value,
         // and a verifier strips what it receives (found by the `sign_canonical` fuzz target).
-        headers.push(("Host".to_owned(), strip(request.host).to_owned()));
+        headers.push(("Host", Cow::Borrowed(strip(request.host))));
     }
+    Ok(Prepared { headers, date })
+}
 
-    let signed_names = canonical::signed_header_names(headers.iter().map(|(n, _)| n.as_str()));
-    let query = canonical::canonical_query_string(request.query);
-    let payload = canonical::payload_hash(request.body, find(&headers, HEADER_CONTENT_SHA256));
-    let canonical_request = canonical::canonical_request(
+/// Writes the canonical request of `prepared` into `out`; returns the signed headers.
+fn write_canonical_request<'p, S: Sink>(
+    prepared: &'p Prepared<'_>,
+    request: &Request<'_>,
+    query: &str,
+    out: &mut S,
+) -> Vec<(&'p str, &'p str)> {
+    let headers: Vec<(&str, &str)> = prepared.headers.iter().map(|(name, value)| (*name, value.as_ref())).collect();
+    let signed = canonical::signed_headers(&headers);
+    let payload = PayloadHash::of(request.body, find(&prepared.headers, HEADER_CONTENT_SHA256));
+    canonical::write_canonical_request(
+        out,
         request.method,
-        &canonical::canonical_uri(request.path),
-        &query,
-        &signed_names,
-        |name| last_value(&headers, name),
-        &payload,
+        |out| canonical::write_canonical_uri(out, request.path),
+        query,
+        &signed,
+        payload.as_str(),
     );
-    let string_to_sign = canonical::string_to_sign(&sdk_date, &canonical_request);
-    let mut signature = String::with_capacity(64);
-    push_hex(&mut signature, &credentials.mac(string_to_sign.as_bytes()).finalize().into_bytes().into());
-    let mut signed_headers = String::with_capacity(64);
-    push_joined(&mut signed_headers, &signed_names);
-    let mut authorization = String::with_capacity(
-        ALGORITHM.len() + credentials.access_key().len() + signed_headers.len() + signature.len() + 40,
-    );
-    for piece in [ALGORITHM, " Access=", credentials.access_key(), ", SignedHeaders=", &signed_headers, ", Signature=", &signature] {
+    signed
+}
+
+/// `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<names>, Signature=<hex>`.
+fn authorization(credentials: &Credentials, signed: &[(&str, &str)], signature: &Hex) -> String {
+    let names: usize = signed.iter().map(|(name, _)| name.len() + 1).sum();
+    let mut authorization = String::with_capacity(ALGORITHM.len() + credentials.access_key().len() + names + 64 + 40);
+    for piece in [ALGORITHM, " Access=", credentials.access_key(), ", SignedHeaders="] {
         authorization.push_str(piece);
     }
-    set_exact(&mut headers, "Authorization", &authorization);
-    Ok(Signed {
-        canonical_request,
-        string_to_sign,
-        signature,
-        signed_headers,
-        authorization,
-        query,
-        headers,
-    })
+    canonical::write_joined(&mut authorization, signed);
+    authorization.push_str(", Signature=");
+    authorization.push_str(signature.as_str());
+    authorization
 }
 
 /// Hex HMAC-SHA256 of the string to sign, keyed with the secret key.
 pub fn signature_hex(secret_key: &str, string_to_sign: &str) -> String {
-    let mut hex = String::with_capacity(64);
-    push_hex(&mut hex, &Credentials::new("", secret_key).mac(string_to_sign.as_bytes()).finalize().into_bytes().into());
-    hex
+    Hex::new(&Credentials::new("", secret_key).mac(string_to_sign.as_bytes()).finalize().into_bytes().into()).as_str().to_owned()
 }
 
 /// A dict assignment in the official signer: replaces the value of the exact same name in
 /// place, else appends.
-fn set_exact(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
-    match headers.iter_mut().find(|(n, _)| n == name) {
-        Some(slot) => value.clone_into(&mut slot.1),
-        None => headers.push((name.to_owned(), value.to_owned())),
+fn set_exact<'a>(headers: &mut Vec<(&'a str, Cow<'a, str>)>, name: &'a str, value: Cow<'a, str>) {
+    match headers.iter_mut().find(|(n, _)| *n == name) {
+        Some(slot) => slot.1 = value,
+        None => headers.push((name, value)),
     }
 }
 
 /// The first header of this name, in any case (the official `_get_header_ignore_case`).
-fn find<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+fn find<'h>(headers: &'h [(&str, Cow<'_, str>)], name: &str) -> Option<&'h str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
 }
 
-/// The last header of this name, in any case: the official canonical headers are a dict
-/// keyed by the lower-cased name, so a later spelling wins.
-fn last_value<'h>(headers: &'h [(String, String)], lower_name: &str) -> Option<&'h str> {
-    headers.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(lower_name)).map(|(_, v)| v.as_str())
-}

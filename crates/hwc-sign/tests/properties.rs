@@ -1,7 +1,7 @@
 //! Properties of sign and verify over generated requests: whatever is signed verifies, and
 //! any change of method, path, query, a signed header or one body byte is rejected.
 
-use hwc_sign::{Credentials, ReceivedRequest, Request, VerifyError, sign, verify};
+use hwc_sign::{Credentials, ReceivedRequest, Request, VerifyError, authorize, sign, verify};
 use proptest::prelude::*;
 use time::{Duration, OffsetDateTime};
 
@@ -66,6 +66,28 @@ proptest! {
     fn whatever_is_signed_verifies(case in case()) {
         let (headers, query) = wire(&case);
         prop_assert_eq!(check(&case, &headers, &query), Ok(()));
+    }
+
+    /// `authorize` is `sign` without the stages: every header and the query are the same,
+    /// with and without a security token.
+    #[test]
+    fn authorize_adds_exactly_what_sign_adds(case in case(), token in proptest::option::of("[A-Za-z0-9+/=]{1,24}")) {
+        let creds = match &token {
+            Some(token) => credentials().with_security_token(token.as_str()),
+            None => credentials(),
+        };
+        let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        headers.extend(case.headers.iter().cloned());
+        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let query_refs: Vec<(&str, &str)> = case.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let request = Request { method: &case.method, host: HOST, path: &case.path, query: &query_refs, headers: &header_refs, body: &case.body };
+        let signed = sign(&creds, &request, now()).expect("signs");
+        let authorized = authorize(&creds, &request, now()).expect("authorizes");
+        prop_assert_eq!(authorized.query(), signed.query.as_str());
+        for (name, value) in &signed.headers {
+            prop_assert_eq!(authorized.header(name), Some(value.as_str()), "{}", name);
+        }
+        prop_assert_eq!(authorized.header("Authorization"), Some(signed.authorization.as_str()));
     }
 
     #[test]

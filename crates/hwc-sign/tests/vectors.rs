@@ -94,6 +94,12 @@ fn check(name: &str) {
         .map(|(k, v)| (k, from_latin1_view(&v)))
         .collect();
     assert_eq!(signed.headers, expected_headers, "{name}: headers after signing");
+    // The stage-less signature a client sends is the official one too.
+    let authorized = hwc_sign::authorize(&credentials, &request, time::OffsetDateTime::UNIX_EPOCH).expect("authorizes");
+    for (header, value) in &expected_headers {
+        assert_eq!(authorized.header(header), Some(value.as_str()), "{name}: {header} from authorize");
+    }
+    assert_eq!(authorized.query(), signed.query, "{name}: query from authorize");
     let uri = if signed.query.is_empty() {
         request.path.to_owned()
     } else {

@@ -530,7 +530,7 @@ fn rows(results: &Results) -> Vec<Row> {
     push(
         SIGNATURES,
         Higher,
-        m("hwc-sign (Rust)", &rust.signatures),
+        m("hwc-sign authorize (Rust)", &rust.signatures),
         mp("official signer", py("signatures_official")),
         Some(SpeedUpAtLeast(20.0)),
     );

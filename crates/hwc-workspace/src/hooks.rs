@@ -91,19 +91,22 @@ pub(crate) fn sign_in_place(inner: &Inner, request: &mut reqwest::Request) -> Re
         .filter_map(|(name, value)| Some((name.as_str(), std::str::from_utf8(value.as_bytes()).ok()?)))
         .collect();
     let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
-    let signed = hwc_sign::sign(
+    let authorized = hwc_sign::authorize(
         &inner.credentials,
         &hwc_sign::Request { method: request.method().as_str(), host: &host, path: url.path(), query: &query_refs, headers: &headers, body },
         (inner.clock)(),
     )?;
-    let query = (!query.is_empty()).then(|| signed.query.clone());
+    let query = (!query.is_empty()).then(|| authorized.query().to_owned());
+    let mut added = Vec::with_capacity(4);
     for name in ["X-Security-Token", "X-Sdk-Date", "Host", "Authorization"] {
-        if let Some(value) = signed.header(name) {
-            if let Ok(mut value) = HeaderValue::from_str(value) {
-                value.set_sensitive(matches!(name, "X-Security-Token" | "Authorization"));
-                request.headers_mut().insert(HeaderName::from_static(static_lower(name)), value);
-            }
+        if let Some(Ok(mut value)) = authorized.header(name).map(HeaderValue::from_str) {
+            value.set_sensitive(matches!(name, "X-Security-Token" | "Authorization"));
+            added.push((HeaderName::from_static(static_lower(name)), value));
         }
+    }
+    drop(authorized);
+    for (name, value) in added {
+        request.headers_mut().insert(name, value);
     }
     if query.is_some() {
         request.url_mut().set_query(query.as_deref());
