@@ -12,7 +12,7 @@
 use arbitrary::Arbitrary;
 use hmac::{Hmac, Mac};
 use hwc_sign::{
-    Credentials, ReceivedRequest, Request, VerifyError, canonical_query_string, canonical_uri,
+    Credentials, ReceivedRequest, Request, VerifyError, authorize, canonical_query_string, canonical_uri,
     format_sdk_date, parse_query_string, parse_sdk_date, percent_encode, sign, signed_header_names,
     string_to_sign, verify,
 };
@@ -187,6 +187,12 @@ fuzz_target!(|input: Input| {
         "signing is not deterministic"
     );
     assert_eq!(signed.query, query);
+    // The stage-less signature a client sends adds exactly what `sign` adds.
+    let authorized = authorize(&credentials, &request, now).expect("authorize accepts what sign accepts");
+    assert_eq!(authorized.query(), signed.query);
+    for (name, value) in &signed.headers {
+        assert_eq!(authorized.header(name), signed.header(name), "{name}: {value:?}");
+    }
 
     let sdk_date = signed
         .header("X-Sdk-Date")
