@@ -342,34 +342,16 @@ async fn fault_response(
             }
         }
         FaultKind::TruncatedBody => {
-            let whole = PROMISED_JOB_BODY.as_bytes();
-            let mut response = Response::new(Body::truncated(Bytes::from_static(&whole[..11])));
-            response
-                .headers_mut()
-                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
-            return Ok(with_head(
-                response,
-                StatusCode::OK,
-                "application/json",
-                request_id,
-            ));
+            let sent = Bytes::from_static(&PROMISED_JOB_BODY.as_bytes()[..11]);
+            return Ok(promising_the_job_body(Body::truncated(sent), request_id));
         }
         FaultKind::StalledBody => {
-            let whole = PROMISED_JOB_BODY.as_bytes();
+            let sent = Bytes::from_static(&PROMISED_JOB_BODY.as_bytes()[..11]);
             let mut stop = shared.stop.clone();
-            let body = Body::stalled(Bytes::from_static(&whole[..11]), async move {
+            let body = Body::stalled(sent, async move {
                 stopped(&mut stop).await;
             });
-            let mut response = Response::new(body);
-            response
-                .headers_mut()
-                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(whole.len()));
-            return Ok(with_head(
-                response,
-                StatusCode::OK,
-                "application/json",
-                request_id,
-            ));
+            return Ok(promising_the_job_body(body, request_id));
         }
         FaultKind::UndocumentedBody => {
             let body = br#"{"job":{"id":"00000000-0000-4000-8000-000000000000"}}"#;
@@ -480,6 +462,15 @@ struct Deletion {
     order_id: Option<String>,
 }
 
+
+/// A 200 whose `Content-Length` promises the whole job body while `body` sends less.
+fn promising_the_job_body(body: Body, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(PROMISED_JOB_BODY.len()));
+    with_head(response, StatusCode::OK, "application/json", request_id)
+}
 fn process(
     shared: &Shared,
     parts: &Parts,
