@@ -8,8 +8,10 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use hwc_workspace_sim::{BodyShape, DEMO_AK, DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, FaultKind, Faults, JobTiming, Simulator};
+use common::cli;
+use hwc_workspace_sim::{BodyShape, DEMO_SHARER_DESKTOP_IDS, FaultKind, Faults, JobTiming, Simulator};
+
+mod common;
 
 /// A simulator on its own runtime, serving while the binary runs in the test thread.
 struct Sim {
@@ -24,21 +26,6 @@ impl Sim {
         let simulator = runtime.block_on(builder.start()).unwrap();
         Self { simulator, _runtime: runtime }
     }
-}
-
-/// The binary with a clean environment: an empty home, the demo credentials, and no
-/// `RUST_BACKTRACE` inherited from the test run.
-fn cli(home: &tempfile::TempDir, endpoint: &str, timeout: &str) -> Command {
-    let mut cmd = Command::cargo_bin("hwc-workspace").unwrap();
-    cmd.env_clear()
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
-        .env("HUAWEICLOUD_SDK_SK", DEMO_SK)
-        .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
-        .args(["--endpoint", endpoint, "--timeout", timeout])
-        .timeout(Duration::from_secs(30));
-    cmd
 }
 
 const DELETE: [&str; 5] = ["delete-sub-resources", "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"];

@@ -3,11 +3,11 @@
 //! the same server is accepted with `--ca-cert`; and no flag or environment variable turns
 //! verification off.
 
+mod common;
 #[path = "../../hwc-workspace/tests/support/self_signed.rs"]
 mod self_signed;
 
 use assert_cmd::Command;
-use hwc_workspace_sim::{DEMO_AK, DEMO_PROJECT_ID, DEMO_SK};
 use serde_json::Value;
 
 /// The core tests' self-signed server, on its own runtime while the binary runs in the test
@@ -29,17 +29,10 @@ impl SelfSigned {
     }
 }
 
-/// The binary with a clean environment and the demo credentials, deleting against `endpoint`.
+/// The binary deleting one desktop's sharer against `endpoint`.
 fn delete(home: &tempfile::TempDir, endpoint: &str) -> Command {
-    let mut cmd = Command::cargo_bin("hwc-workspace").unwrap();
-    cmd.env_clear()
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
-        .env("HUAWEICLOUD_SDK_SK", DEMO_SK)
-        .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
-        .args(["--endpoint", endpoint, "--timeout", "10"])
-        .args(["delete-sub-resources", "--desktop-id", "d-1", "--sub-resource-type", "DESKTOP_SHARER"]);
+    let mut cmd = common::cli(home, endpoint, "10");
+    cmd.args(["delete-sub-resources", "--desktop-id", "d-1", "--sub-resource-type", "DESKTOP_SHARER"]);
     cmd
 }
 
