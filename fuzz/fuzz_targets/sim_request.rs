@@ -12,8 +12,8 @@ use arbitrary::Arbitrary;
 use hwc_sign::Credentials;
 use hwc_workspace_sim::fuzzing::{self, TEMPORARY_AK, TEMPORARY_SK, TEMPORARY_TOKEN};
 use hwc_workspace_sim::{
-    DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_PROJECT_ID, DEMO_SK,
-    DESKTOP_SHARER, MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, codes,
+    DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_PROJECT_ID, DEMO_SK, DESKTOP_SHARER,
+    MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, codes,
 };
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
@@ -128,10 +128,7 @@ impl Call {
 
     fn target(&self) -> String {
         let path = match &self.path {
-            Path::Deletion(_) => format!(
-                "/v2/{}/desktop/delete-sub-resources",
-                self.project().unwrap_or("")
-            ),
+            Path::Deletion(_) => format!("/v2/{}/desktop/delete-sub-resources", self.project().unwrap_or("")),
             Path::Job(_, JobId::Created(n)) => {
                 format!(
                     "/v2/{}/workspace-jobs/00000000-0000-4000-8000-{:012x}",
@@ -153,12 +150,7 @@ impl Call {
     fn body(&self) -> Vec<u8> {
         match &self.body {
             Body::Raw(bytes) => bytes.clone(),
-            Body::Deletion {
-                desktop_ids,
-                sub_resource_type,
-                order_id,
-                extra,
-            } => {
+            Body::Deletion { desktop_ids, sub_resource_type, order_id, extra } => {
                 let mut object = serde_json::Map::new();
                 if let Some(ids) = desktop_ids {
                     let ids: Vec<Value> = ids
@@ -175,15 +167,9 @@ impl Call {
                     object.insert("desktop_ids".into(), Value::Array(ids));
                 }
                 match sub_resource_type {
-                    SubResourceType::Sharer => {
-                        object.insert("sub_resource_type".into(), json!(DESKTOP_SHARER))
-                    }
-                    SubResourceType::Other(s) => {
-                        object.insert("sub_resource_type".into(), json!(s))
-                    }
-                    SubResourceType::Number(n) => {
-                        object.insert("sub_resource_type".into(), json!(n))
-                    }
+                    SubResourceType::Sharer => object.insert("sub_resource_type".into(), json!(DESKTOP_SHARER)),
+                    SubResourceType::Other(s) => object.insert("sub_resource_type".into(), json!(s)),
+                    SubResourceType::Number(n) => object.insert("sub_resource_type".into(), json!(n)),
                     SubResourceType::Missing => None,
                 };
                 if let Some(order_id) = order_id {
@@ -201,21 +187,11 @@ impl Call {
     fn well_formed(&self, body: &[u8]) -> bool {
         let signed_by_a_permitted_key = match self.signing {
             Signing::Demo | Signing::Temporary { token: true } => true,
-            Signing::Skewed(seconds) => {
-                u64::from(seconds.unsigned_abs()) <= MAX_CLOCK_SKEW.as_secs()
-            }
-            Signing::Unsigned
-            | Signing::Denied
-            | Signing::Temporary { token: false }
-            | Signing::Tampered(_) => false,
+            Signing::Skewed(seconds) => u64::from(seconds.unsigned_abs()) <= MAX_CLOCK_SKEW.as_secs(),
+            Signing::Unsigned | Signing::Denied | Signing::Temporary { token: false } | Signing::Tampered(_) => false,
         };
         let valid_body = match &self.body {
-            Body::Deletion {
-                desktop_ids: Some(ids),
-                sub_resource_type: SubResourceType::Sharer,
-                order_id,
-                extra,
-            } => {
+            Body::Deletion { desktop_ids: Some(ids), sub_resource_type: SubResourceType::Sharer, order_id, extra } => {
                 (1..=MAX_DESKTOP_IDS).contains(&ids.len())
                     && ids.iter().all(|id| matches!(id, DesktopId::Demo(_)))
                     && match order_id {
@@ -231,10 +207,7 @@ impl Call {
         matches!(self.method, Method::Post)
             && matches!(self.path, Path::Deletion(Project::Demo))
             && matches!(self.project_header, ProjectHeader::Matching)
-            && matches!(
-                self.content_type,
-                ContentType::Json | ContentType::JsonWithCharset
-            )
+            && matches!(self.content_type, ContentType::Json | ContentType::JsonWithCharset)
             && self.headers.is_empty()
             && body.len() <= fuzzing::MAX_BODY_BYTES
             && signed_by_a_permitted_key
@@ -253,17 +226,12 @@ impl Call {
         if uri.scheme().is_some() || uri.authority().is_some() {
             return None;
         }
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .body(self.body())
-            .ok()?;
+        let mut request = http::Request::builder().method(method).uri(uri).body(self.body()).ok()?;
         let headers = request.headers_mut();
         let mut add = |name: &str, value: &str| {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(name.as_bytes()),
-                http::HeaderValue::from_str(value),
-            ) {
+            if let (Ok(name), Ok(value)) =
+                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
+            {
                 headers.append(name, value);
             }
         };
@@ -284,19 +252,13 @@ impl Call {
         let at = fuzzing::now();
         let signed = match self.signing {
             Signing::Unsigned => None,
-            Signing::Demo => {
-                fuzzing::sign(request.clone(), &Credentials::new(DEMO_AK, DEMO_SK), at)
-            }
+            Signing::Demo => fuzzing::sign(request.clone(), &Credentials::new(DEMO_AK, DEMO_SK), at),
             Signing::Skewed(seconds) => fuzzing::sign(
                 request.clone(),
                 &Credentials::new(DEMO_AK, DEMO_SK),
                 at + time::Duration::seconds(i64::from(seconds)),
             ),
-            Signing::Denied => fuzzing::sign(
-                request.clone(),
-                &Credentials::new(DEMO_DENIED_AK, DEMO_DENIED_SK),
-                at,
-            ),
+            Signing::Denied => fuzzing::sign(request.clone(), &Credentials::new(DEMO_DENIED_AK, DEMO_DENIED_SK), at),
             Signing::Temporary { token } => {
                 let mut credentials = Credentials::new(TEMPORARY_AK, TEMPORARY_SK);
                 if token {
@@ -305,18 +267,16 @@ impl Call {
                 fuzzing::sign(request.clone(), &credentials, at)
             }
             Signing::Tampered(at_byte) => {
-                fuzzing::sign(request.clone(), &Credentials::new(DEMO_AK, DEMO_SK), at).map(
-                    |mut signed| {
-                        let body = signed.body_mut();
-                        if body.is_empty() {
-                            body.push(b' ');
-                        } else {
-                            let index = usize::from(at_byte) % body.len();
-                            body[index] ^= 0x20;
-                        }
-                        signed
-                    },
-                )
+                fuzzing::sign(request.clone(), &Credentials::new(DEMO_AK, DEMO_SK), at).map(|mut signed| {
+                    let body = signed.body_mut();
+                    if body.is_empty() {
+                        body.push(b' ');
+                    } else {
+                        let index = usize::from(at_byte) % body.len();
+                        body[index] ^= 0x20;
+                    }
+                    signed
+                })
             }
         };
         Some(signed.unwrap_or(request))
@@ -328,12 +288,7 @@ struct Input {
     calls: Vec<Call>,
 }
 
-const FIELDS: [&str; 4] = [
-    "error_code",
-    "error_msg",
-    "error_detail",
-    "encoded_authorization_message",
-];
+const FIELDS: [&str; 4] = ["error_code", "error_msg", "error_detail", "encoded_authorization_message"];
 
 fuzz_target!(|input: Input| {
     let calls: Vec<&Call> = input.calls.iter().take(3).collect();
@@ -351,9 +306,7 @@ fuzz_target!(|input: Input| {
     let answers = fuzzing::exchange(&sent);
     assert!(answers.len() <= sent.len());
     if answers.len() < sent.len() {
-        let closing = answers
-            .last()
-            .and_then(|a| a.headers().get(http::header::CONNECTION));
+        let closing = answers.last().and_then(|a| a.headers().get(http::header::CONNECTION));
         assert_eq!(
             closing.map(|v| v.as_bytes()),
             Some(&b"close"[..]),
@@ -365,14 +318,8 @@ fuzz_target!(|input: Input| {
 
     for ((answer, request), call) in answers.iter().zip(&sent).zip(&sent_calls) {
         let status = answer.status().as_u16();
-        let context = || {
-            format!(
-                "{} {} -> {status} {}",
-                request.method(),
-                request.uri(),
-                String::from_utf8_lossy(answer.body())
-            )
-        };
+        let context =
+            || format!("{} {} -> {status} {}", request.method(), request.uri(), String::from_utf8_lossy(answer.body()));
         let request_id = answer.headers().get("x-request-id").map(|v| v.as_bytes());
         assert!(
             request_id.is_some_and(|id| id.len() == 32 && id.iter().all(u8::is_ascii_hexdigit)),
@@ -380,19 +327,13 @@ fuzz_target!(|input: Input| {
             context()
         );
         assert_eq!(
-            answer
-                .headers()
-                .get(http::header::CONTENT_TYPE)
-                .map(|v| v.as_bytes()),
+            answer.headers().get(http::header::CONTENT_TYPE).map(|v| v.as_bytes()),
             Some(&b"application/json"[..]),
             "{}",
             context()
         );
-        let body: Value = serde_json::from_slice(answer.body())
-            .unwrap_or_else(|_| panic!("not JSON: {}", context()));
-        let Value::Object(object) = &body else {
-            panic!("not an object: {}", context())
-        };
+        let body: Value = serde_json::from_slice(answer.body()).unwrap_or_else(|_| panic!("not JSON: {}", context()));
+        let Value::Object(object) = &body else { panic!("not an object: {}", context()) };
 
         if status == 200 {
             let header = |name: &str| request.headers().get(name).map(|v| v.as_bytes());
@@ -403,11 +344,7 @@ fuzz_target!(|input: Input| {
                 }
                 _ => true,
             };
-            assert!(
-                permitted,
-                "accepted without a valid signature by a permitted key: {}",
-                context()
-            );
+            assert!(permitted, "accepted without a valid signature by a permitted key: {}", context());
             if let Signing::Tampered(_) = call.signing {
                 assert_eq!(
                     header(hwc_sign::HEADER_CONTENT_SHA256),
@@ -417,56 +354,25 @@ fuzz_target!(|input: Input| {
                 );
             }
             if request.method() == http::Method::POST {
-                assert!(
-                    object.get("job_id").is_some_and(Value::is_string),
-                    "{}",
-                    context()
-                );
+                assert!(object.get("job_id").is_some_and(Value::is_string), "{}", context());
             } else {
                 let id = request.uri().path().rsplit('/').next().unwrap_or("");
-                assert_eq!(
-                    object.get("id").and_then(Value::as_str),
-                    Some(id),
-                    "{}",
-                    context()
-                );
+                assert_eq!(object.get("id").and_then(Value::as_str), Some(id), "{}", context());
             }
             continue;
         }
 
-        assert!(
-            !call.well_formed(request.body()),
-            "a well-formed deletion was refused: {}",
-            context()
-        );
+        assert!(!call.well_formed(request.body()), "a well-formed deletion was refused: {}", context());
         for (name, value) in object {
-            assert!(
-                FIELDS.contains(&name.as_str()),
-                "undocumented field {name}: {}",
-                context()
-            );
+            assert!(FIELDS.contains(&name.as_str()), "undocumented field {name}: {}", context());
             assert!(value.is_string(), "{name} is not a string: {}", context());
         }
-        let code = object
-            .get("error_code")
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no error_code: {}", context()));
-        assert!(
-            object.get("error_msg").is_some_and(Value::is_string),
-            "no error_msg: {}",
-            context()
-        );
-        assert!(
-            codes::ALL.contains(&(code, status)),
-            "({code}, {status}) is not a documented pair: {}",
-            context()
-        );
+        let code =
+            object.get("error_code").and_then(Value::as_str).unwrap_or_else(|| panic!("no error_code: {}", context()));
+        assert!(object.get("error_msg").is_some_and(Value::is_string), "no error_msg: {}", context());
+        assert!(codes::ALL.contains(&(code, status)), "({code}, {status}) is not a documented pair: {}", context());
         if status == 405 {
-            assert!(
-                answer.headers().contains_key(http::header::ALLOW),
-                "405 without Allow: {}",
-                context()
-            );
+            assert!(answer.headers().contains_key(http::header::ALLOW), "405 without Allow: {}", context());
         }
     }
 });

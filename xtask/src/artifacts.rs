@@ -58,7 +58,9 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             let diff = similar::TextDiff::from_lines(&actual, &expected);
             eprintln!(
                 "{}",
-                diff.unified_diff().context_radius(3).header(&format!("{} (committed)", artifact.path), &format!("{} (from {SPEC})", artifact.path))
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&format!("{} (committed)", artifact.path), &format!("{} (from {SPEC})", artifact.path))
             );
             stale.push(artifact.path);
         }
@@ -66,7 +68,10 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
     if stale.is_empty() {
         Ok(())
     } else {
-        Err(format!("stale derived artifacts: {}; run `cargo xtask regenerate` and commit the result", stale.join(", ")))
+        Err(format!(
+            "stale derived artifacts: {}; run `cargo xtask regenerate` and commit the result",
+            stale.join(", ")
+        ))
     }
 }
 

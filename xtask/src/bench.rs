@@ -39,9 +39,11 @@ fn installed(root: &Path, program: &str, package: &str) -> Result<PathBuf, Strin
     eprintln!("xtask: {program} is not installed; installing the Debian package {package}");
     let root_user = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
     let sudo: &[&str] = if root_user { &[] } else { &["sudo"] };
-    let install =
-        [sudo, &["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "--no-install-recommends", package]]
-            .concat();
+    let install = [
+        sudo,
+        &["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "--no-install-recommends", package],
+    ]
+    .concat();
     // A fresh machine may have no package lists yet: update them once, then try again.
     if run(root, install[0], &install[1..]).is_err() {
         let update = [sudo, &["apt-get", "update"]].concat();
@@ -80,7 +82,9 @@ fn venv(root: &Path) -> Result<PathBuf, String> {
     // As in python.rs: pip runs `maturin` by name, so the venv's scripts go first on PATH.
     // maturin builds in release unless told otherwise.
     let mut paths = vec![bin];
-    paths.extend(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default());
+    paths.extend(
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default(),
+    );
     let path = std::env::join_paths(paths).map_err(|e| format!("cannot build PATH: {e}"))?;
     let path = format!("PATH={}", path.to_str().ok_or("PATH is not UTF-8")?);
     let install = ["install", "--quiet", "--no-build-isolation", "--force-reinstall", "--no-deps", "./python"];

@@ -34,10 +34,7 @@ pub(crate) fn test(root: &Path) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
     let mut announced = String::new();
-    let read = simulator
-        .stdout
-        .take()
-        .map(|out| BufReader::new(out).read_line(&mut announced));
+    let read = simulator.stdout.take().map(|out| BufReader::new(out).read_line(&mut announced));
     let result = match read {
         Some(Ok(n)) if n > 0 => run(root, python, &[SCRIPT, "--json", announced.trim()]),
         _ => Err("the simulator did not announce itself".to_owned()),

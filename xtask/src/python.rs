@@ -25,10 +25,13 @@ pub(crate) fn test(root: &Path) -> Result<(), String> {
     // again; pip then runs `maturin` by name, so the venv's scripts must be on PATH. The dev
     // profile reuses the workspace's debug artifacts: the tests need no optimised build.
     let mut paths = vec![bin];
-    paths.extend(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default());
+    paths.extend(
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default(),
+    );
     let path = std::env::join_paths(paths).map_err(|e| format!("cannot build PATH: {e}"))?;
     let path = format!("PATH={}", path.to_str().ok_or("PATH is not UTF-8")?);
-    let install = ["install", "--quiet", "--no-build-isolation", "--config-settings=build-args=--profile dev", "./python"];
+    let install =
+        ["install", "--quiet", "--no-build-isolation", "--config-settings=build-args=--profile dev", "./python"];
     crate::run(root, "env", &[&[path.as_str()], &pip[..], &install[..]].concat())?;
 
     crate::run(root, python, &["-m", "pytest", "python/tests", "-q"])?;

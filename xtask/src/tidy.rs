@@ -24,7 +24,8 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let first_code = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             if text.lines().take(3).any(|l| l.contains(MARKER)) {
-                problems.push(format!("{}: carries the generated marker but is not a derived artifact", rel(root, &path)));
+                problems
+                    .push(format!("{}: carries the generated marker but is not a derived artifact", rel(root, &path)));
             }
             if !(first_code.starts_with("//!") || first_code.starts_with("#![doc")) {
                 problems.push(format!("{}: must open with a `//!` line saying what it is for", rel(root, &path)));

@@ -2,8 +2,8 @@
 //! request and string to sign. Each is public so that tests and users can compare a
 //! stage with the official signer's and see exactly where two signatures part.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use hmac::{Hmac, Mac};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
@@ -119,8 +119,7 @@ pub(crate) fn write_canonical_uri(out: &mut impl Sink, path: &str) {
 /// The canonical query string from decoded pairs: sorted by key, then value, both encoded,
 /// joined with `&`. The official SDK also sends this string as the request's query.
 pub fn canonical_query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
-    let mut sorted: Vec<(&str, &str)> =
-        pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+    let mut sorted: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
     sorted.sort_unstable();
     let mut query = String::new();
     for (index, (key, value)) in sorted.into_iter().enumerate() {
@@ -140,7 +139,13 @@ pub fn signed_header_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<
     let headers: Vec<(&str, &str)> = names.into_iter().map(|name| (name, "")).collect();
     signed_headers(&headers)
         .into_iter()
-        .map(|(n, _)| if n.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(n.to_ascii_lowercase()) } else { Cow::Borrowed(n) })
+        .map(|(n, _)| {
+            if n.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(n.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(n)
+            }
+        })
         .collect()
 }
 

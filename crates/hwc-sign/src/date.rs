@@ -4,8 +4,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-const SDK_DATE: &[BorrowedFormatItem<'static>] =
-    format_description!("[year][month][day]T[hour][minute][second]Z");
+const SDK_DATE: &[BorrowedFormatItem<'static>] = format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// Formats a time as an `X-Sdk-Date` value; any offset is converted to UTC first.
 pub fn format_sdk_date(time: OffsetDateTime) -> String {

@@ -30,15 +30,13 @@ mod sign;
 mod verify;
 
 pub use canonical::{
-    canonical_query_string, canonical_request, canonical_uri, payload_hash, percent_encode,
-    signed_header_names, string_to_sign,
+    canonical_query_string, canonical_request, canonical_uri, payload_hash, percent_encode, signed_header_names,
+    string_to_sign,
 };
 pub use credentials::Credentials;
 pub use date::{format_sdk_date, parse_sdk_date};
 pub use sign::{Authorized, Request, SignError, Signed, authorize, sign, signature_hex};
-pub use verify::{
-    Authorization, ReceivedRequest, Verified, VerifyError, parse_query_string, verify,
-};
+pub use verify::{Authorization, ReceivedRequest, Verified, VerifyError, parse_query_string, verify};
 
 /// The algorithm name that opens the string to sign and the `Authorization` header.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -51,5 +49,4 @@ pub const HEADER_SECURITY_TOKEN: &str = "X-Security-Token";
 /// The payload-hash stand-in for bodies that are not JSON.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// Hex SHA-256 of the empty body.
-pub const EMPTY_PAYLOAD_HASH: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY_PAYLOAD_HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::canonical::{self, Hex, PayloadHash, Sink, strip};
 use crate::{
-    ALGORITHM, Credentials, HEADER_CONTENT_SHA256, HEADER_DATE, HEADER_SECURITY_TOKEN,
-    UNSIGNED_PAYLOAD, format_sdk_date, parse_sdk_date,
+    ALGORITHM, Credentials, HEADER_CONTENT_SHA256, HEADER_DATE, HEADER_SECURITY_TOKEN, UNSIGNED_PAYLOAD,
+    format_sdk_date, parse_sdk_date,
 };
 
 /// A request to sign, as it will go on the wire.
@@ -74,11 +74,7 @@ pub enum SignError {
 /// otherwise `now` is; `Host` comes from [`Request::host`] unless a `Host` header is present;
 /// a `Content-Type` that is not JSON adds `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`. Temporary
 /// credentials add their `X-Security-Token` unless the request already carries one.
-pub fn sign(
-    credentials: &Credentials,
-    request: &Request<'_>,
-    now: OffsetDateTime,
-) -> Result<Signed, SignError> {
+pub fn sign(credentials: &Credentials, request: &Request<'_>, now: OffsetDateTime) -> Result<Signed, SignError> {
     let mut prepared = prepare(credentials, request, now)?;
     let query = canonical::canonical_query_string(request.query);
     let mut canonical_request = String::with_capacity(512);
@@ -156,7 +152,11 @@ impl Prepared<'_> {
     }
 }
 
-fn prepare<'a>(credentials: &'a Credentials, request: &Request<'a>, now: OffsetDateTime) -> Result<Prepared<'a>, SignError> {
+fn prepare<'a>(
+    credentials: &'a Credentials,
+    request: &Request<'a>,
+    now: OffsetDateTime,
+) -> Result<Prepared<'a>, SignError> {
     if credentials.access_key().is_empty() {
         return Err(SignError::EmptyAccessKey);
     }
@@ -236,7 +236,9 @@ fn authorization(credentials: &Credentials, signed: &[(&str, &str)], signature: 
 
 /// Hex HMAC-SHA256 of the string to sign, keyed with the secret key.
 pub fn signature_hex(secret_key: &str, string_to_sign: &str) -> String {
-    Hex::new(&Credentials::new("", secret_key).mac(string_to_sign.as_bytes()).finalize().into_bytes().into()).as_str().to_owned()
+    Hex::new(&Credentials::new("", secret_key).mac(string_to_sign.as_bytes()).finalize().into_bytes().into())
+        .as_str()
+        .to_owned()
 }
 
 /// A dict assignment in the official signer: replaces the value of the exact same name in
@@ -252,4 +254,3 @@ fn set_exact<'a>(headers: &mut Vec<(&'a str, Cow<'a, str>)>, name: &'a str, valu
 fn find<'h>(headers: &'h [(&str, Cow<'_, str>)], name: &str) -> Option<&'h str> {
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
 }
-

@@ -99,11 +99,8 @@ pub fn verify<'c>(
     now: OffsetDateTime,
     max_skew: Duration,
 ) -> Result<Verified, VerifyError> {
-    let header = |name: &str| {
-        request.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| strip(v))
-    };
-    let authorization =
-        Authorization::parse(header("authorization").ok_or(VerifyError::MissingAuthorization)?)?;
+    let header = |name: &str| request.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| strip(v));
+    let authorization = Authorization::parse(header("authorization").ok_or(VerifyError::MissingAuthorization)?)?;
     for required in ["host", "x-sdk-date"] {
         if !authorization.signed_headers.iter().any(|n| n.eq_ignore_ascii_case(required)) {
             return Err(VerifyError::HeaderNotSigned(if required == "host" { "Host" } else { HEADER_DATE }));
@@ -118,8 +115,7 @@ pub fn verify<'c>(
     let credentials = secret_for(authorization.access_key)
         .ok_or_else(|| VerifyError::UnknownAccessKey(authorization.access_key.to_owned()))?;
 
-    let signed_names: Vec<String> =
-        authorization.signed_headers.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let signed_names: Vec<String> = authorization.signed_headers.iter().map(|n| n.to_ascii_lowercase()).collect();
     let mut values = Vec::with_capacity(signed_names.len());
     for name in &signed_names {
         values.push(header(name).ok_or_else(|| VerifyError::MissingSignedHeader(name.clone()))?);
@@ -135,10 +131,7 @@ pub fn verify<'c>(
     );
     let string_to_sign = canonical::string_to_sign(sdk_date, &canonical_request);
     let claimed = hex::decode(authorization.signature).map_err(|_| VerifyError::SignatureMismatch)?;
-    credentials
-        .mac(string_to_sign.as_bytes())
-        .verify_slice(&claimed)
-        .map_err(|_| VerifyError::SignatureMismatch)?;
+    credentials.mac(string_to_sign.as_bytes()).verify_slice(&claimed).map_err(|_| VerifyError::SignatureMismatch)?;
     Ok(Verified { access_key: authorization.access_key.to_owned(), date })
 }
 

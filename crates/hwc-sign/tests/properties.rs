@@ -47,7 +47,14 @@ fn wire(case: &Case) -> (Vec<(String, String)>, String) {
     headers.extend(case.headers.iter().cloned());
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let query_refs: Vec<(&str, &str)> = case.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let request = Request { method: &case.method, host: HOST, path: &case.path, query: &query_refs, headers: &header_refs, body: &case.body };
+    let request = Request {
+        method: &case.method,
+        host: HOST,
+        path: &case.path,
+        query: &query_refs,
+        headers: &header_refs,
+        body: &case.body,
+    };
     let signed = sign(&credentials(), &request, now()).expect("signs");
     (signed.headers, signed.query)
 }
@@ -55,7 +62,8 @@ fn wire(case: &Case) -> (Vec<(String, String)>, String) {
 fn check(case: &Case, headers: &[(String, String)], query: &str) -> Result<(), VerifyError> {
     let creds = credentials();
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let received = ReceivedRequest { method: &case.method, path: &case.path, query, headers: &header_refs, body: &case.body };
+    let received =
+        ReceivedRequest { method: &case.method, path: &case.path, query, headers: &header_refs, body: &case.body };
     verify(&received, |ak| (ak == creds.access_key()).then_some(&creds), now(), Duration::minutes(15)).map(|_| ())
 }
 
@@ -142,13 +150,23 @@ proptest! {
 
 #[test]
 fn wrong_secret_key_and_stale_date_are_rejected() {
-    let case = Case { method: "POST".into(), path: "/v2/p/desktop/delete-sub-resources".into(), query: vec![], headers: vec![], body: b"{}".to_vec() };
+    let case = Case {
+        method: "POST".into(),
+        path: "/v2/p/desktop/delete-sub-resources".into(),
+        query: vec![],
+        headers: vec![],
+        body: b"{}".to_vec(),
+    };
     let (headers, query) = wire(&case);
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let received = ReceivedRequest { method: "POST", path: &case.path, query: &query, headers: &header_refs, body: &case.body };
+    let received =
+        ReceivedRequest { method: "POST", path: &case.path, query: &query, headers: &header_refs, body: &case.body };
     let other = Credentials::new("AK-PROPERTY", "another-secret");
     assert_eq!(verify(&received, |_| Some(&other), now(), Duration::minutes(15)), Err(VerifyError::SignatureMismatch));
-    assert_eq!(verify(&received, |_| None, now(), Duration::minutes(15)), Err(VerifyError::UnknownAccessKey("AK-PROPERTY".into())));
+    assert_eq!(
+        verify(&received, |_| None, now(), Duration::minutes(15)),
+        Err(VerifyError::UnknownAccessKey("AK-PROPERTY".into()))
+    );
     let late = now() + Duration::minutes(16);
     assert!(matches!(
         verify(&received, |_| Some(&other), late, Duration::minutes(15)),

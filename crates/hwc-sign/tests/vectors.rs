@@ -62,10 +62,8 @@ fn check(name: &str) {
     let v = vector(name);
     assert_eq!(v["algorithm"], ALGORITHM, "{name} is not an {ALGORITHM} vector");
     let (input, output) = (&v["input"], &v["output"]);
-    let credentials = Credentials::new(
-        v["credentials"]["ak"].as_str().expect("ak"),
-        v["credentials"]["sk"].as_str().expect("sk"),
-    );
+    let credentials =
+        Credentials::new(v["credentials"]["ak"].as_str().expect("ak"), v["credentials"]["sk"].as_str().expect("sk"));
     let headers = string_map(&input["headers"]);
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let query = query_pairs(input);
@@ -89,10 +87,8 @@ fn check(name: &str) {
     assert_eq!(signed.signed_headers, output["signed_headers"].as_str().unwrap(), "{name}: signed headers");
     assert_eq!(signed.authorization, output["authorization"].as_str().unwrap(), "{name}: authorization");
     assert!(signed.canonical_request.ends_with(output["payload_hash"].as_str().unwrap()), "{name}: payload hash");
-    let expected_headers: Vec<(String, String)> = string_map(&output["headers_after_signing"])
-        .into_iter()
-        .map(|(k, v)| (k, from_latin1_view(&v)))
-        .collect();
+    let expected_headers: Vec<(String, String)> =
+        string_map(&output["headers_after_signing"]).into_iter().map(|(k, v)| (k, from_latin1_view(&v))).collect();
     assert_eq!(signed.headers, expected_headers, "{name}: headers after signing");
     // The stage-less signature a client sends is the official one too.
     let authorized = hwc_sign::authorize(&credentials, &request, time::OffsetDateTime::UNIX_EPOCH).expect("authorizes");
@@ -100,20 +96,23 @@ fn check(name: &str) {
         assert_eq!(authorized.header(header), Some(value.as_str()), "{name}: {header} from authorize");
     }
     assert_eq!(authorized.query(), signed.query, "{name}: query from authorize");
-    let uri = if signed.query.is_empty() {
-        request.path.to_owned()
-    } else {
-        format!("{}?{}", request.path, signed.query)
-    };
+    let uri =
+        if signed.query.is_empty() { request.path.to_owned() } else { format!("{}?{}", request.path, signed.query) };
     assert_eq!(uri, output["uri"].as_str().unwrap(), "{name}: wire URI");
 
     // The server's view of the same request verifies, at the signing time and 14 minutes on.
     let sent: Vec<(&str, &str)> = signed.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let received = ReceivedRequest { method: request.method, path: request.path, query: &signed.query, headers: &sent, body };
+    let received =
+        ReceivedRequest { method: request.method, path: request.path, query: &signed.query, headers: &sent, body };
     let date = parse_sdk_date(signed.header("X-Sdk-Date").unwrap()).unwrap();
     for now in [date, date + Duration::minutes(14)] {
-        let verified = verify(&received, |ak| (ak == credentials.access_key()).then_some(&credentials), now, Duration::minutes(15))
-            .unwrap_or_else(|e| panic!("{name}: verify failed: {e}"));
+        let verified = verify(
+            &received,
+            |ak| (ak == credentials.access_key()).then_some(&credentials),
+            now,
+            Duration::minutes(15),
+        )
+        .unwrap_or_else(|e| panic!("{name}: verify failed: {e}"));
         assert_eq!(verified.access_key, credentials.access_key());
     }
 }

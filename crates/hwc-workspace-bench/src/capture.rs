@@ -66,7 +66,8 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
-    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let endpoint = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
     let serve = async {
         let (mut stream, _) = listener.accept().await.map_err(|e| format!("accept: {e}"))?;
@@ -90,8 +91,9 @@ where
         Ok::<_, String>(raw)
     };
     let both = async { tokio::join!(serve, call(endpoint)) };
-    let (served, called) =
-        tokio::time::timeout(Duration::from_secs(10), both).await.map_err(|_| "the captured call did not finish within 10 s")?;
+    let (served, called) = tokio::time::timeout(Duration::from_secs(10), both)
+        .await
+        .map_err(|_| "the captured call did not finish within 10 s")?;
     called?;
     parse(&served?)
 }

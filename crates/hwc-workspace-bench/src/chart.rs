@@ -60,15 +60,14 @@ pub fn draw(path: &Path, title: &str, bars: &[Bar]) -> Result<(), String> {
         None => RGBColor(31, 119, 180),
     };
     chart
-        .draw_series(
-            bars.iter().enumerate().map(|(i, bar)| {
-                Rectangle::new([(1.0, centre(i) - 0.32), (bar.speed_up, centre(i) + 0.32)], colour(bar).filled())
-            }),
-        )
+        .draw_series(bars.iter().enumerate().map(|(i, bar)| {
+            Rectangle::new([(1.0, centre(i) - 0.32), (bar.speed_up, centre(i) + 0.32)], colour(bar).filled())
+        }))
         .map_err(|e| failed(&e))?;
     chart
         .draw_series(bars.iter().enumerate().filter_map(|(i, bar)| {
-            bar.target.map(|t| PathElement::new(vec![(t, centre(i) - 0.45), (t, centre(i) + 0.45)], BLACK.stroke_width(3)))
+            bar.target
+                .map(|t| PathElement::new(vec![(t, centre(i) - 0.45), (t, centre(i) + 0.45)], BLACK.stroke_width(3)))
         }))
         .map_err(|e| failed(&e))?;
     chart

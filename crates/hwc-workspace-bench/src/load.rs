@@ -60,7 +60,8 @@ impl Target {
                     headers: &pairs,
                     body: &self.body,
                 };
-                let signed = hwc_sign::sign(credentials, &request, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+                let signed =
+                    hwc_sign::sign(credentials, &request, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
                 header_map(&signed.headers)
             }
         }
@@ -117,8 +118,9 @@ async fn connection(target: Arc<Target>, deadline: Instant) -> Result<(u64, u64)
     tokio::spawn(driver);
     let (mut ok, mut failed) = (0u64, 0u64);
     while Instant::now() < deadline {
-        let mut request =
-            http::Request::post(target.path.as_str()).body(Full::new(target.body.clone())).map_err(|e| e.to_string())?;
+        let mut request = http::Request::post(target.path.as_str())
+            .body(Full::new(target.body.clone()))
+            .map_err(|e| e.to_string())?;
         *request.headers_mut() = target.headers()?;
         sender.ready().await.map_err(|e| e.to_string())?;
         let response = sender.send_request(request).await.map_err(|e| e.to_string())?;

@@ -125,7 +125,8 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: hwc-workspace-bench --root DIR [--python VENV_PYTHON] [--cli PATH] [--nginx PATH] [--curl PATH] [--out DIR] [--quick]";
 
 fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let (mut root, mut python, mut cli, mut nginx, mut curl, mut out, mut quick) = (None, None, None, None, None, None, false);
+    let (mut root, mut python, mut cli, mut nginx, mut curl, mut out, mut quick) =
+        (None, None, None, None, None, None, false);
     while let Some(arg) = args.next() {
         let mut value = || args.next().map(PathBuf::from).ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
@@ -183,12 +184,13 @@ fn run(options: &Options) -> Result<(), String> {
     // loops send carry the very Host and signature a client of nginx sends.
     let port = servers::free_port()?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
-    let wire = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?.block_on(
-        capture::capture(address, &body, |_| async {
-            let client = rust_figures::our_client(address, &credentials, BENCH_PROJECT_ID)?;
-            client.delete_desktop_sub_resources(&request).await.map(drop).map_err(|e| e.to_string())
-        }),
-    )?;
+    let wire =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?.block_on(
+            capture::capture(address, &body, |_| async {
+                let client = rust_figures::our_client(address, &credentials, BENCH_PROJECT_ID)?;
+                client.delete_desktop_sub_resources(&request).await.map(drop).map_err(|e| e.to_string())
+            }),
+        )?;
     let plan = rust_figures::Plan {
         address,
         project_id: BENCH_PROJECT_ID,
@@ -213,7 +215,8 @@ fn run(options: &Options) -> Result<(), String> {
     progress(&format!("simulator: {BULK_IDS} desktops in a state file, the CLI's `simulator` serving it"));
     let bulk_ids: Vec<String> = (1..=BULK_IDS).map(|i| format!("b{i:07}-5e1a-4d00-8000-{i:012}")).collect();
     let state = out.join("simulator-state.json");
-    let desktops: Vec<Value> = bulk_ids.iter().map(|id| json!({"id": id, "sub_resources": [SUB_RESOURCE_TYPE]})).collect();
+    let desktops: Vec<Value> =
+        bulk_ids.iter().map(|id| json!({"id": id, "sub_resources": [SUB_RESOURCE_TYPE]})).collect();
     write(&state, &serde_json::to_string(&json!({ "desktops": desktops })).map_err(|e| e.to_string())?)?;
     let ids_file = out.join("bulk-ids.txt");
     write(&ids_file, &(bulk_ids.join("\n") + "\n"))?;
@@ -242,7 +245,9 @@ fn run(options: &Options) -> Result<(), String> {
     let (to_simulator, to_nginx) = (signed_target(simulator.address), signed_target(nginx.address));
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?.block_on(async {
         for target in [&to_simulator, &to_nginx] {
-            rust_figures::checked(load::run(Arc::clone(target), SERVER_CONNECTIONS, Duration::from_millis(200)).await?)?;
+            rust_figures::checked(
+                load::run(Arc::clone(target), SERVER_CONNECTIONS, Duration::from_millis(200)).await?,
+            )?;
         }
         for _ in 0..budget.runs {
             let simulated = load::run(Arc::clone(&to_simulator), SERVER_CONNECTIONS, budget.duration()).await?;
@@ -268,7 +273,13 @@ fn run(options: &Options) -> Result<(), String> {
     .map(str::to_owned)
     .to_vec();
     for _ in 0..budget.bulk_runs {
-        results.bulk_seconds.0.push(processes::bulk(&options.cli, &bulk_args, &simulator_env, &ids_file, BULK_BATCHES)?);
+        results.bulk_seconds.0.push(processes::bulk(
+            &options.cli,
+            &bulk_args,
+            &simulator_env,
+            &ids_file,
+            BULK_BATCHES,
+        )?);
     }
     drop(simulator);
 
@@ -298,8 +309,10 @@ fn run(options: &Options) -> Result<(), String> {
     let curl_headers = out.join("curl-headers.txt");
     let header_lines: String = wire.replayable_headers().iter().map(|(n, v)| format!("{n}: {v}\n")).collect();
     write(&curl_headers, &header_lines)?;
-    let bench_env =
-        vec![("HUAWEICLOUD_SDK_AK".to_owned(), BENCH_AK.to_owned()), ("HUAWEICLOUD_SDK_SK".to_owned(), BENCH_SK.to_owned())];
+    let bench_env = vec![
+        ("HUAWEICLOUD_SDK_AK".to_owned(), BENCH_AK.to_owned()),
+        ("HUAWEICLOUD_SDK_SK".to_owned(), BENCH_SK.to_owned()),
+    ];
     let mut commands = vec![
         Timed {
             name: "hwc-workspace".to_owned(),
@@ -367,7 +380,8 @@ fn run(options: &Options) -> Result<(), String> {
         println!("- {note}");
     }
     let load_at_end = load_average();
-    let markdown = markdown_report(options, &budget, &results, &rows, &notes, (&load_at_start, &load_at_end), &nginx_version);
+    let markdown =
+        markdown_report(options, &budget, &results, &rows, &notes, (&load_at_start, &load_at_end), &nginx_version);
     let report_path = out.join("report.md");
     write(&report_path, &markdown)?;
     let bars: Vec<chart::Bar> = rows
@@ -385,8 +399,10 @@ fn run(options: &Options) -> Result<(), String> {
             })
         })
         .collect();
-    let title =
-        format!("hwc-workspace: speed-up over each baseline (medians; {})", if options.quick { "quick run" } else { "full run" });
+    let title = format!(
+        "hwc-workspace: speed-up over each baseline (medians; {})",
+        if options.quick { "quick run" } else { "full run" }
+    );
     chart::draw(&out.join("report.svg"), &title, &bars)?;
     println!(
         "\nwrote {} and {} in {:.0} s",
@@ -406,8 +422,8 @@ fn documented_body(root: &Path) -> Result<String, String> {
     let spec_path = root.join("openapi/workspace.yaml");
     let text = std::fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let spec: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
-    let example = &spec["paths"]["/v2/{project_id}/desktop/delete-sub-resources"]["post"]["responses"]["200"]["content"]["application/json"]
-        ["example"];
+    let example = &spec["paths"]["/v2/{project_id}/desktop/delete-sub-resources"]["post"]["responses"]["200"]["content"]
+        ["application/json"]["example"];
     if example.is_null() {
         return Err(format!("{} documents no example of the 200 answer", spec_path.display()));
     }
@@ -494,7 +510,13 @@ fn rows(results: &Results) -> Vec<Row> {
         m("bare hyper (Rust)", &rust.sequential_hyper),
         Some(SpeedUpAtLeast(0.8)),
     );
-    push(SEQUENTIAL, Higher, mp("Python Client", py("sequential_ours")), mp("official SDK", py("sequential_official")), None);
+    push(
+        SEQUENTIAL,
+        Higher,
+        mp("Python Client", py("sequential_ours")),
+        mp("official SDK", py("sequential_official")),
+        None,
+    );
     push(
         SEQUENTIAL,
         Higher,
@@ -502,7 +524,13 @@ fn rows(results: &Results) -> Vec<Row> {
         mp("raw http.client", py("sequential_http_client")),
         None,
     );
-    push(IN_FLIGHT, Higher, m("Rust Client", &rust.in_flight_ours), mp("official async client", py("in_flight_official")), None);
+    push(
+        IN_FLIGHT,
+        Higher,
+        m("Rust Client", &rust.in_flight_ours),
+        mp("official async client", py("in_flight_official")),
+        None,
+    );
     push(
         IN_FLIGHT,
         Higher,
@@ -510,8 +538,20 @@ fn rows(results: &Results) -> Vec<Row> {
         mp("official async client", py("in_flight_official")),
         None,
     );
-    push(IN_FLIGHT, Higher, m("Rust Client", &rust.in_flight_ours), m("bare hyper, 32 connections", &rust.in_flight_hyper), None);
-    push(ONE_CALL, Lower, m("hwc-workspace", &results.cli_ours), m("curl", &results.cli_curl), Some(SpeedUpAtLeast(1.0)));
+    push(
+        IN_FLIGHT,
+        Higher,
+        m("Rust Client", &rust.in_flight_ours),
+        m("bare hyper, 32 connections", &rust.in_flight_hyper),
+        None,
+    );
+    push(
+        ONE_CALL,
+        Lower,
+        m("hwc-workspace", &results.cli_ours),
+        m("curl", &results.cli_curl),
+        Some(SpeedUpAtLeast(1.0)),
+    );
     push(ONE_CALL, Lower, m("hwc-workspace", &results.cli_ours), m("official SDK script", &results.cli_official), None);
     push(
         IMPORT_MS,
@@ -608,14 +648,23 @@ fn markdown_report(
         budget.runs,
         budget.seconds
     );
-    out += &format!("- Machine: {cpus} CPUs, {}; load average {} at the start, {} at the end\n", cpu_model(), load.0, load.1);
+    out += &format!(
+        "- Machine: {cpus} CPUs, {}; load average {} at the start, {} at the end\n",
+        cpu_model(),
+        load.0,
+        load.1
+    );
     out += &format!(
         "- Software: {}; Python {}, hwc_workspace {}, huaweicloudsdkworkspace {}; {nginx}; {}\n\n",
         command_line("rustc", &["--version"]),
         text(python, "python"),
         text(python, "hwc_workspace"),
         text(python, "official_sdk"),
-        command_line(&options.curl.display().to_string(), &["--version"]).split(' ').take(2).collect::<Vec<_>>().join(" "),
+        command_line(&options.curl.display().to_string(), &["--version"])
+            .split(' ')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" "),
     );
     out += "Each cell is `median (min-max)`. The speed-up compares medians and is oriented so that above 1x ours is better \
             (for times and sizes it is baseline / ours).\n\n";
@@ -664,7 +713,10 @@ fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
-            info.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, m)| m.trim().to_owned())
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }

@@ -23,7 +23,9 @@ impl Timed {
         let mut command = Command::new(&self.program);
         command.args(&self.args);
         // Only what we give: no token or other credentials of the caller's environment.
-        for name in ["HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID"] {
+        for name in
+            ["HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID"]
+        {
             command.env_remove(name);
         }
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
@@ -39,7 +41,12 @@ impl Timed {
         let output = child.wait_with_output().map_err(|e| format!("{}: {e}", self.name))?;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         if !output.status.success() {
-            return Err(format!("{} failed ({}): {}", self.name, output.status, String::from_utf8_lossy(&output.stderr).trim()));
+            return Err(format!(
+                "{} failed ({}): {}",
+                self.name,
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
         }
         Ok(elapsed)
     }
@@ -65,7 +72,13 @@ pub fn start_to_exit(commands: &[Timed]) -> Result<Vec<Samples>, String> {
 
 /// Seconds for the CLI to delete `ids_file`'s ids in batches of 100 (default concurrency),
 /// checking it printed one result line per batch.
-pub fn bulk(cli: &PathBuf, args: &[String], env: &[(String, String)], ids_file: &PathBuf, batches: usize) -> Result<f64, String> {
+pub fn bulk(
+    cli: &PathBuf,
+    args: &[String],
+    env: &[(String, String)],
+    ids_file: &PathBuf,
+    batches: usize,
+) -> Result<f64, String> {
     let ids = std::fs::File::open(ids_file).map_err(|e| format!("cannot open {}: {e}", ids_file.display()))?;
     let started = Instant::now();
     let output = Command::new(cli)
@@ -78,7 +91,11 @@ pub fn bulk(cli: &PathBuf, args: &[String], env: &[(String, String)], ids_file: 
         .map_err(|e| format!("cannot start {}: {e}", cli.display()))?;
     let elapsed = started.elapsed().as_secs_f64();
     if !output.status.success() {
-        return Err(format!("the bulk deletion failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim()));
+        return Err(format!(
+            "the bulk deletion failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
     }
     let lines = String::from_utf8_lossy(&output.stdout).lines().filter(|l| l.contains("job_id")).count();
     if lines != batches {
@@ -103,7 +120,8 @@ mod tests {
 
     #[test]
     fn commands_take_turns_and_keep_their_counts() {
-        let samples = start_to_exit(&[shell("ok", "test \"$HWC_BENCH_PROBE\" = 1", 3), shell("also ok", "exit 0", 1)]).unwrap();
+        let samples =
+            start_to_exit(&[shell("ok", "test \"$HWC_BENCH_PROBE\" = 1", 3), shell("also ok", "exit 0", 1)]).unwrap();
         assert_eq!(samples.iter().map(|s| s.0.len()).collect::<Vec<_>>(), [3, 1]);
         assert!(samples[0].0.iter().all(|ms| *ms > 0.0));
     }

@@ -93,13 +93,15 @@ impl Row {
     }
 }
 
-const HEADER: [&str; 6] = ["figure", "ours: median (min-max)", "baseline: median (min-max)", "speed-up", "target", "met"];
+const HEADER: [&str; 6] =
+    ["figure", "ours: median (min-max)", "baseline: median (min-max)", "speed-up", "target", "met"];
 
 /// Aligned columns for a terminal.
 pub fn text_table(rows: &[Row]) -> String {
     let cells: Vec<[String; 6]> = rows.iter().map(Row::cells).collect();
-    let widths: Vec<usize> =
-        (0..6).map(|i| cells.iter().map(|c| c[i].chars().count()).chain([HEADER[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|i| cells.iter().map(|c| c[i].chars().count()).chain([HEADER[i].len()]).max().unwrap_or(0))
+        .collect();
     let line = |cells: &[String]| {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         padded.join(" | ").trim_end().to_owned()
@@ -116,7 +118,9 @@ pub fn text_table(rows: &[Row]) -> String {
 
 /// A Markdown table.
 pub fn markdown_table(rows: &[Row]) -> String {
-    let line = |cells: &[String]| format!("| {} |", cells.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | "));
+    let line = |cells: &[String]| {
+        format!("| {} |", cells.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | "))
+    };
     let mut out = line(&HEADER.map(str::to_owned));
     out.push_str("\n|---|---|---|---:|---|---|");
     for row in rows {

@@ -50,14 +50,18 @@ pub struct Figures {
 }
 
 fn runtime(multi_thread: bool) -> Result<Runtime, String> {
-    let mut builder =
-        if multi_thread { tokio::runtime::Builder::new_multi_thread() } else { tokio::runtime::Builder::new_current_thread() };
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
     builder.enable_all().build().map_err(|e| format!("cannot start a runtime: {e}"))
 }
 
 pub fn measure(plan: &Plan<'_>, progress: &dyn Fn(&str)) -> Result<Figures, String> {
     let mut figures = Figures::default();
-    let fixed = Arc::new(Target::fixed(plan.address, &plan.wire.path, &plan.wire.body, &plan.wire.replayable_headers())?);
+    let fixed =
+        Arc::new(Target::fixed(plan.address, &plan.wire.path, &plan.wire.body, &plan.wire.replayable_headers())?);
     let url = format!("http://{}{}", plan.address, plan.wire.path);
     let wire_headers = load::header_map(&plan.wire.replayable_headers())?;
 
@@ -71,7 +75,8 @@ pub fn measure(plan: &Plan<'_>, progress: &dyn Fn(&str)) -> Result<Figures, Stri
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build a reqwest client: {e}"))?;
-        let call_ours = || async { ours.delete_desktop_sub_resources(plan.request).await.map(drop).map_err(|e| e.to_string()) };
+        let call_ours =
+            || async { ours.delete_desktop_sub_resources(plan.request).await.map(drop).map_err(|e| e.to_string()) };
         let call_raw = || async {
             let response = raw
                 .post(&url)

@@ -93,7 +93,8 @@ pub fn start_nginx(binary: &Path, prefix: &Path, port: u16, body: &str) -> Resul
         .map(|out| String::from_utf8_lossy(&out.stderr).trim().trim_start_matches("nginx version: ").to_owned())?;
     std::fs::create_dir_all(prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
     let config = prefix.join("nginx.conf");
-    std::fs::write(&config, nginx_config(prefix, port, body)).map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    std::fs::write(&config, nginx_config(prefix, port, body))
+        .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
     let error_log = prefix.join("error.log");
     let child = Command::new(binary)
         .arg("-p")

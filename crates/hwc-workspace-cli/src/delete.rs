@@ -63,8 +63,12 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
         }
         let result = result.map(|deleted| (deleted, waited));
         let record = match result {
-            Ok((deleted, None)) => json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids}),
-            Ok((deleted, Some(Ok(job)))) => json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids, "job": job}),
+            Ok((deleted, None)) => {
+                json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids})
+            }
+            Ok((deleted, Some(Ok(job)))) => {
+                json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids, "job": job})
+            }
             Ok((deleted, Some(Err(error)))) => {
                 let mut record = json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids});
                 if let Error::JobFailed(failed) = &error {
@@ -148,7 +152,8 @@ pub async fn show_job(global: &Global, job_id: &str, project_id: Option<&str>) -
 
 /// Ids from `--desktop-id` and `--desktop-ids-from`, trimmed, in order, each once.
 fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
-    let mut raw: Vec<String> = args.desktop_ids.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
+    let mut raw: Vec<String> =
+        args.desktop_ids.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
     if let Some(path) = &args.desktop_ids_from {
         let (name, text) = if path.as_os_str() == "-" {
             let mut text = String::new();
@@ -179,9 +184,11 @@ fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
 /// Builds the client: against a simulator started here, or the configured endpoint.
 async fn connect(global: &Global, project_id: Option<&str>) -> Result<(Client, Option<Simulator>), Failure> {
     let (mut builder, simulator) = if global.simulate {
-        let simulator = Simulator::start()
-            .await
-            .map_err(|e| Failure { code: ExitCode::Internal, message: format!("cannot start the simulator: {e}"), hints: Vec::new() })?;
+        let simulator = Simulator::start().await.map_err(|e| Failure {
+            code: ExitCode::Internal,
+            message: format!("cannot start the simulator: {e}"),
+            hints: Vec::new(),
+        })?;
         output::note(&format!(
             "--simulate: using a local simulator at {} with its demo credentials (project {})",
             simulator.endpoint(),

@@ -68,7 +68,8 @@ fn hints(error: &Error) -> Vec<String> {
         Error::Configuration(config) => config.hints().iter().map(|hint| as_flags(hint)).collect(),
         Error::Api(api) => match api.status() {
             401 => {
-                let text = format!("{} {}", api.error_code().unwrap_or(""), api.error_msg().unwrap_or("")).to_ascii_lowercase();
+                let text = format!("{} {}", api.error_code().unwrap_or(""), api.error_msg().unwrap_or(""))
+                    .to_ascii_lowercase();
                 if ["date", "time", "expired", "skew", "clock"].iter().any(|w| text.contains(w)) {
                     vec!["the request date was refused: check this machine's clock (requests more than 15 minutes off are rejected)".to_owned()]
                 } else {
@@ -76,8 +77,12 @@ fn hints(error: &Error) -> Vec<String> {
                 }
             }
             403 => vec!["the key needs the permission workspace:desktops:deleteSubResources".to_owned()],
-            404 => vec!["check the desktop ids and the project id (--project-id or HUAWEICLOUD_SDK_PROJECT_ID)".to_owned()],
-            429 | 502 | 503 | 504 => vec!["the service is busy; --retries N resends such answers with backoff".to_owned()],
+            404 => {
+                vec!["check the desktop ids and the project id (--project-id or HUAWEICLOUD_SDK_PROJECT_ID)".to_owned()]
+            }
+            429 | 502 | 503 | 504 => {
+                vec!["the service is busy; --retries N resends such answers with backoff".to_owned()]
+            }
             _ => Vec::new(),
         },
         Error::JobTimeout(timeout) => vec![format!(
@@ -85,7 +90,9 @@ fn hints(error: &Error) -> Vec<String> {
             timeout.job_id()
         )],
         Error::Transport(transport) => match transport.kind() {
-            TransportErrorKind::Timeout => vec!["raise --timeout, or check the network path to the endpoint".to_owned()],
+            TransportErrorKind::Timeout => {
+                vec!["raise --timeout, or check the network path to the endpoint".to_owned()]
+            }
             TransportErrorKind::Tls => vec!["to trust a private CA, pass --ca-cert FILE".to_owned()],
             _ => vec!["check --endpoint or --region, and the network".to_owned()],
         },

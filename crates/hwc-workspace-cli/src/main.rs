@@ -51,7 +51,9 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::DeleteSubResources(args) => delete::run(&cli.global, args).await,
-        Command::Job(JobCommand::Show { job_id, project_id }) => delete::show_job(&cli.global, &job_id, project_id.as_deref()).await,
+        Command::Job(JobCommand::Show { job_id, project_id }) => {
+            delete::show_job(&cli.global, &job_id, project_id.as_deref()).await
+        }
         Command::Simulator(args) => serve::run(args).await,
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -48,7 +48,13 @@ pub fn batch(format: OutputFormat, record: &Value, first: bool) {
                 Some(error) => format!("failed: {}", text(&error["message"])),
                 None => "ok".to_owned(),
             };
-            data(&format!("{:<38} {:<38} {:>5}  {}", text(&record["job_id"]), text(&record["request_id"]), count, result));
+            data(&format!(
+                "{:<38} {:<38} {:>5}  {}",
+                text(&record["job_id"]),
+                text(&record["request_id"]),
+                count,
+                result
+            ));
         }
     }
 }

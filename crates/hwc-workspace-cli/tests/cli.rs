@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use hwc_workspace_sim::{
-    DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, Desktop, FaultKind, Faults,
-    JobTiming, Simulator, State,
+    DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, Desktop, FaultKind,
+    Faults, JobTiming, Simulator, State,
 };
 use serde_json::Value;
 
@@ -56,7 +56,10 @@ fn home() -> tempfile::TempDir {
 }
 
 fn lines(output: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(output).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+    String::from_utf8_lossy(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
 }
 
 fn stderr(output: &std::process::Output) -> String {
@@ -79,7 +82,8 @@ const SHARER: [&str; 2] = ["--sub-resource-type", "DESKTOP_SHARER"];
 fn success_prints_one_json_record_and_the_simulator_records_the_job() {
     let sim = Sim::demo();
     let home = home();
-    let output = sim.cli(&home).args([DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0]]).args(SHARER).output().unwrap();
+    let output =
+        sim.cli(&home).args([DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0]]).args(SHARER).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let records = lines(&output.stdout);
     assert_eq!(records.len(), 1);
@@ -95,7 +99,11 @@ fn success_prints_one_json_record_and_the_simulator_records_the_job() {
 #[test]
 fn simulate_does_the_main_job_with_no_account() {
     let home = home();
-    let output = bare(&home).args(["--simulate", DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[1]]).args(SHARER).output().unwrap();
+    let output = bare(&home)
+        .args(["--simulate", DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[1]])
+        .args(SHARER)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stderr(&output).contains("simulator"), "{}", stderr(&output));
     assert!(lines(&output.stdout)[0]["job_id"].is_string());
@@ -117,11 +125,51 @@ fn every_error_response_has_its_exit_code() {
     let home = home();
     let sharer = DEMO_SHARER_DESKTOP_IDS[0];
     let cases = [
-        ErrorCase { name: "400", desktop_id: sharer, sub_resource_type: "FUTURE_TYPE_X", keys: None, fault: None, exit_code: 3, named: "FUTURE_TYPE_X" },
-        ErrorCase { name: "401", desktop_id: sharer, sub_resource_type: "DESKTOP_SHARER", keys: Some((DEMO_AK, "wrong-secret")), fault: None, exit_code: 3, named: "401" },
-        ErrorCase { name: "403", desktop_id: sharer, sub_resource_type: "DESKTOP_SHARER", keys: Some((DEMO_DENIED_AK, DEMO_DENIED_SK)), fault: None, exit_code: 3, named: "deleteSubResources" },
-        ErrorCase { name: "404", desktop_id: "d-does-not-exist", sub_resource_type: "DESKTOP_SHARER", keys: None, fault: None, exit_code: 3, named: "d-does-not-exist" },
-        ErrorCase { name: "500", desktop_id: sharer, sub_resource_type: "DESKTOP_SHARER", keys: None, fault: Some(FaultKind::InternalError), exit_code: 4, named: "500" },
+        ErrorCase {
+            name: "400",
+            desktop_id: sharer,
+            sub_resource_type: "FUTURE_TYPE_X",
+            keys: None,
+            fault: None,
+            exit_code: 3,
+            named: "FUTURE_TYPE_X",
+        },
+        ErrorCase {
+            name: "401",
+            desktop_id: sharer,
+            sub_resource_type: "DESKTOP_SHARER",
+            keys: Some((DEMO_AK, "wrong-secret")),
+            fault: None,
+            exit_code: 3,
+            named: "401",
+        },
+        ErrorCase {
+            name: "403",
+            desktop_id: sharer,
+            sub_resource_type: "DESKTOP_SHARER",
+            keys: Some((DEMO_DENIED_AK, DEMO_DENIED_SK)),
+            fault: None,
+            exit_code: 3,
+            named: "deleteSubResources",
+        },
+        ErrorCase {
+            name: "404",
+            desktop_id: "d-does-not-exist",
+            sub_resource_type: "DESKTOP_SHARER",
+            keys: None,
+            fault: None,
+            exit_code: 3,
+            named: "d-does-not-exist",
+        },
+        ErrorCase {
+            name: "500",
+            desktop_id: sharer,
+            sub_resource_type: "DESKTOP_SHARER",
+            keys: None,
+            fault: Some(FaultKind::InternalError),
+            exit_code: 4,
+            named: "500",
+        },
     ];
     for case in cases {
         let sim = Sim::demo();
@@ -147,7 +195,8 @@ fn every_error_response_has_its_exit_code() {
 
 fn many_desktops(count: usize) -> (State, Vec<String>) {
     let ids: Vec<String> = (0..count).map(|i| format!("bulk-{i:04}")).collect();
-    let state = ids.iter().fold(State::demo(), |state, id| state.with_desktop(Desktop::new(id.clone(), ["DESKTOP_SHARER"])));
+    let state =
+        ids.iter().fold(State::demo(), |state, id| state.with_desktop(Desktop::new(id.clone(), ["DESKTOP_SHARER"])));
     (state, ids)
 }
 
@@ -158,7 +207,8 @@ fn bulk_ids_from_stdin_go_in_batches_of_100_each_sent_once() {
     let home = home();
     // Comments, blank lines and duplicates are skipped.
     let input = format!("# bulk\n\n{}\n{}\n", ids.join("\n"), ids[..10].join("\n"));
-    let output = sim.cli(&home).args([DELETE, "--desktop-ids-from", "-"]).args(SHARER).write_stdin(input).output().unwrap();
+    let output =
+        sim.cli(&home).args([DELETE, "--desktop-ids-from", "-"]).args(SHARER).write_stdin(input).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let records = lines(&output.stdout);
     let sizes: Vec<usize> = records.iter().map(|r| r["desktop_ids"].as_array().unwrap().len()).collect();
@@ -210,7 +260,10 @@ fn dry_run_sends_nothing_and_masks_secrets() {
             .unwrap();
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output));
-        assert!(all.contains("POST") && all.contains("/desktop/delete-sub-resources") && all.contains("x-sdk-date"), "{all}");
+        assert!(
+            all.contains("POST") && all.contains("/desktop/delete-sub-resources") && all.contains("x-sdk-date"),
+            "{all}"
+        );
         assert!(all.contains("Signature=****"), "{all}");
         for secret in [DEMO_SK, "TOKEN-must-not-show"] {
             assert!(!all.contains(secret), "{secret} leaked: {all}");
@@ -222,7 +275,8 @@ fn dry_run_sends_nothing_and_masks_secrets() {
 #[test]
 fn configuration_problems_exit_2_with_hints() {
     let home = home();
-    let output = bare(&home).args(["--region", "cn-north-4", DELETE, "--desktop-id", "d-1"]).args(SHARER).output().unwrap();
+    let output =
+        bare(&home).args(["--region", "cn-north-4", DELETE, "--desktop-id", "d-1"]).args(SHARER).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("no credentials found") && err.contains("HUAWEICLOUD_SDK_AK"), "{err}");
@@ -374,7 +428,10 @@ fn a_failed_job_exits_3_and_names_the_failed_desktops() {
     let output = sim.cli(&home).args([DELETE, "--wait", "--desktop-id", &ids]).args(SHARER).output().unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("failed desktops") && err.contains(failing) && !err.contains(DEMO_SHARER_DESKTOP_IDS[3]), "{err}");
+    assert!(
+        err.contains("failed desktops") && err.contains(failing) && !err.contains(DEMO_SHARER_DESKTOP_IDS[3]),
+        "{err}"
+    );
     let record = &lines(&output.stdout)[0];
     assert_eq!(record["job"]["status"], "FAILED");
     assert!(record["error"]["message"].as_str().unwrap().contains(failing));
@@ -382,7 +439,10 @@ fn a_failed_job_exits_3_and_names_the_failed_desktops() {
 
 #[test]
 fn a_wait_that_runs_out_exits_5_with_a_hint() {
-    let sim = Sim::with_timing(State::demo(), JobTiming { waiting: Duration::from_secs(60), running: Duration::from_secs(60) });
+    let sim = Sim::with_timing(
+        State::demo(),
+        JobTiming { waiting: Duration::from_secs(60), running: Duration::from_secs(60) },
+    );
     let home = home();
     let output = sim
         .cli(&home)
@@ -434,9 +494,9 @@ fn secrets_never_show_in_any_output() {
     const TOKEN: &str = "TOKEN-distinctive-4be1-secret";
     const AK: &str = "HPUASECRETSTEST00001";
     const DENIED_AK: &str = "HPUASECRETSDENIED001";
-    let state = State::demo()
-        .with_key(hwc_workspace_sim::Key::new(AK, SK).with_security_token(TOKEN))
-        .with_key(hwc_workspace_sim::Key::new(DENIED_AK, SK).with_security_token(TOKEN).with_permissions(Vec::<String>::new()));
+    let state = State::demo().with_key(hwc_workspace_sim::Key::new(AK, SK).with_security_token(TOKEN)).with_key(
+        hwc_workspace_sim::Key::new(DENIED_AK, SK).with_security_token(TOKEN).with_permissions(Vec::<String>::new()),
+    );
     let sim = Sim::start(state);
     let home = home();
     let closed = {
@@ -453,7 +513,8 @@ fn secrets_never_show_in_any_output() {
     )
     .unwrap();
     #[cfg(unix)]
-    std::fs::set_permissions(credentials_dir.join("credentials"), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(credentials_dir.join("credentials"), std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .unwrap();
 
     /// Where a run's credentials come from.
     #[derive(Clone, Copy, PartialEq)]
@@ -465,22 +526,52 @@ fn secrets_never_show_in_any_output() {
     let sharer = DEMO_SHARER_DESKTOP_IDS[0];
     let delete = |id: &'static str, kind: &'static str| vec![DELETE, "--desktop-id", id, "--sub-resource-type", kind];
     let runs: Vec<(&str, Source, Option<Faults>, Vec<&str>)> = vec![
-        ("200, waited for", Source::Env(AK), None, [&["-vvv", "--output", "table"][..], &delete(sharer, "DESKTOP_SHARER"), &["--wait"]].concat()),
+        (
+            "200, waited for",
+            Source::Env(AK),
+            None,
+            [&["-vvv", "--output", "table"][..], &delete(sharer, "DESKTOP_SHARER"), &["--wait"]].concat(),
+        ),
         ("dry run", Source::Env(AK), None, [&["-vvv", "--dry-run"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
-        ("dry run, table", Source::Env(AK), None, [&["-vvv", "--output", "table", "--dry-run"][..], &delete("d-1", "X")].concat()),
+        (
+            "dry run, table",
+            Source::Env(AK),
+            None,
+            [&["-vvv", "--output", "table", "--dry-run"][..], &delete("d-1", "X")].concat(),
+        ),
         ("400", Source::Env(AK), None, [&["-vvv"][..], &delete(sharer, "NOT_A_TYPE")].concat()),
         ("401", Source::Env(DEMO_AK), None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
         ("403", Source::Env(DENIED_AK), None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
-        ("404", Source::Env(AK), None, [&["-vvv", "--output", "table"][..], &delete("d-missing", "DESKTOP_SHARER")].concat()),
-        ("500", Source::Env(AK), Some(Faults::fail_next([FaultKind::InternalError])), [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        (
+            "404",
+            Source::Env(AK),
+            None,
+            [&["-vvv", "--output", "table"][..], &delete("d-missing", "DESKTOP_SHARER")].concat(),
+        ),
+        (
+            "500",
+            Source::Env(AK),
+            Some(Faults::fail_next([FaultKind::InternalError])),
+            [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat(),
+        ),
         (
             "503 retried",
             Source::Env(AK),
             Some(Faults::fail_next([FaultKind::Unavailable, FaultKind::Unavailable])),
             [&["-vvv", "--retries", "1"][..], &delete(sharer, "DESKTOP_SHARER")].concat(),
         ),
-        ("html 502", Source::Env(AK), Some(Faults::fail_next([FaultKind::HtmlBadGateway])), [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
-        ("dropped", Source::Env(AK), Some(Faults::fail_next([FaultKind::DropConnection])), [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
+        (
+            "html 502",
+            Source::Env(AK),
+            Some(Faults::fail_next([FaultKind::HtmlBadGateway])),
+            [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat(),
+        ),
+        (
+            "dropped",
+            Source::Env(AK),
+            Some(Faults::fail_next([FaultKind::DropConnection])),
+            [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat(),
+        ),
         (
             "timeout",
             Source::Env(AK),
@@ -494,9 +585,24 @@ fn secrets_never_show_in_any_output() {
             [&["-vvv"][..], &delete(DEMO_SHARER_DESKTOP_IDS[1], "DESKTOP_SHARER"), &["--wait"]].concat(),
         ),
         ("unknown job", Source::Env(AK), None, vec!["-vvv", "job", "show", "no-such-job"]),
-        ("refused", Source::Env(AK), None, [&["-vvv", "--endpoint", &closed, "--timeout", "2"][..], &delete("d-1", "X")].concat()),
-        ("tls", Source::Env(AK), None, [&["-vvv", "--endpoint", &not_tls, "--timeout", "2"][..], &delete("d-1", "X")].concat()),
-        ("unknown region", Source::Env(AK), None, [&["-vvv", "--region", "xx-mars-1"][..], &delete("d-1", "X")].concat()),
+        (
+            "refused",
+            Source::Env(AK),
+            None,
+            [&["-vvv", "--endpoint", &closed, "--timeout", "2"][..], &delete("d-1", "X")].concat(),
+        ),
+        (
+            "tls",
+            Source::Env(AK),
+            None,
+            [&["-vvv", "--endpoint", &not_tls, "--timeout", "2"][..], &delete("d-1", "X")].concat(),
+        ),
+        (
+            "unknown region",
+            Source::Env(AK),
+            None,
+            [&["-vvv", "--region", "xx-mars-1"][..], &delete("d-1", "X")].concat(),
+        ),
         ("half the keys", Source::OnlySecretKey, None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
         ("credentials file", Source::File, None, [&["-vvv"][..], &delete(sharer, "DESKTOP_SHARER")].concat()),
         ("usage error", Source::Env(AK), None, vec!["-vvv", DELETE, "--desktop-id", sharer, "--no-such-flag"]),
@@ -523,7 +629,9 @@ fn secrets_never_show_in_any_output() {
                     .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN);
             }
             Source::OnlySecretKey => {
-                cmd.env_remove("HUAWEICLOUD_SDK_AK").env("HUAWEICLOUD_SDK_SK", SK).env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN);
+                cmd.env_remove("HUAWEICLOUD_SDK_AK")
+                    .env("HUAWEICLOUD_SDK_SK", SK)
+                    .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN);
             }
             Source::File => {}
         }
@@ -546,10 +654,26 @@ fn secrets_never_show_in_any_output() {
     assert!(signatures_seen >= 2, "the dry runs must show the masked Authorization header");
     // Each run reached the outcome it is named after, so each path was really driven.
     let expected = [
-        ("200, waited for", 0), ("dry run", 0), ("dry run, table", 0), ("400", 3), ("401", 3), ("403", 3), ("404", 3),
-        ("500", 4), ("503 retried", 4), ("html 502", 4), ("dropped", 5), ("timeout", 5), ("job failed", 3),
-        ("unknown job", 3), ("refused", 5), ("tls", 5), ("unknown region", 2), ("half the keys", 2),
-        ("credentials file", 0), ("usage error", 2),
+        ("200, waited for", 0),
+        ("dry run", 0),
+        ("dry run, table", 0),
+        ("400", 3),
+        ("401", 3),
+        ("403", 3),
+        ("404", 3),
+        ("500", 4),
+        ("503 retried", 4),
+        ("html 502", 4),
+        ("dropped", 5),
+        ("timeout", 5),
+        ("job failed", 3),
+        ("unknown job", 3),
+        ("refused", 5),
+        ("tls", 5),
+        ("unknown region", 2),
+        ("half the keys", 2),
+        ("credentials file", 0),
+        ("usage error", 2),
     ];
     let expected: Vec<(&str, Option<i32>)> = expected.iter().map(|(name, code)| (*name, Some(*code))).collect();
     assert_eq!(exit_codes, expected);

@@ -22,13 +22,15 @@ struct Sim {
 impl Sim {
     fn start(faults: &[FaultKind]) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let builder = Simulator::builder().job_timing(JobTiming::instant()).faults(Faults::fail_next(faults.iter().copied()));
+        let builder =
+            Simulator::builder().job_timing(JobTiming::instant()).faults(Faults::fail_next(faults.iter().copied()));
         let simulator = runtime.block_on(builder.start()).unwrap();
         Self { simulator, _runtime: runtime }
     }
 }
 
-const DELETE: [&str; 5] = ["delete-sub-resources", "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"];
+const DELETE: [&str; 5] =
+    ["delete-sub-resources", "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0], "--sub-resource-type", "DESKTOP_SHARER"];
 
 /// A loopback port nothing listens on.
 fn closed_endpoint() -> String {
@@ -49,7 +51,14 @@ struct Case {
     reached: u64,
 }
 
-fn case(name: &'static str, faults: Vec<FaultKind>, timeout: &'static str, exit_code: i32, named: &'static str, reached: u64) -> Case {
+fn case(
+    name: &'static str,
+    faults: Vec<FaultKind>,
+    timeout: &'static str,
+    exit_code: i32,
+    named: &'static str,
+    reached: u64,
+) -> Case {
     Case { name, faults, timeout, exit_code, named, reached }
 }
 
@@ -108,7 +117,10 @@ fn every_fault_exits_with_its_code_within_the_timeout_and_is_sent_once() {
         }
         assert!(simulator.jobs().is_empty(), "{name}: a faulted request changed state");
     }
-    assert!(redirect_witness.accept().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock), "the redirect was followed");
+    assert!(
+        redirect_witness.accept().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+        "the redirect was followed"
+    );
 }
 
 #[test]

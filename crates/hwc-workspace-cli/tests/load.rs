@@ -207,7 +207,8 @@ fn build_request(target: &Target, kind: Kind, job_id: Option<&str>, oversized: &
     let delete_path = format!("/v2/{}/desktop/delete-sub-resources", target.project_id);
     let valid_body = || {
         Bytes::from(
-            serde_json::json!({"desktop_ids": &target.desktop_ids[..2], "sub_resource_type": "DESKTOP_SHARER"}).to_string(),
+            serde_json::json!({"desktop_ids": &target.desktop_ids[..2], "sub_resource_type": "DESKTOP_SHARER"})
+                .to_string(),
         )
     };
     let (method, path, body, credentials) = match kind {
@@ -221,7 +222,9 @@ fn build_request(target: &Target, kind: Kind, job_id: Option<&str>, oversized: &
         Kind::Unsigned => ("POST", delete_path, valid_body(), None),
         Kind::WrongSignature => ("POST", delete_path, valid_body(), Some(&target.wrong_credentials)),
         Kind::Oversized => ("POST", delete_path, oversized.clone(), None),
-        Kind::MalformedJson => ("POST", delete_path, Bytes::from_static(br#"{"desktop_ids": ["#), Some(&target.credentials)),
+        Kind::MalformedJson => {
+            ("POST", delete_path, Bytes::from_static(br#"{"desktop_ids": ["#), Some(&target.credentials))
+        }
         Kind::WrongType => (
             "POST",
             delete_path,
@@ -236,7 +239,9 @@ fn build_request(target: &Target, kind: Kind, job_id: Option<&str>, oversized: &
                 hwc_sign::Request { method, host: &host, path: &path, query: &[], headers: &base, body: &body };
             hwc_sign::sign(credentials, &unsigned, time::OffsetDateTime::now_utc()).expect("the request signs").headers
         }
-        None => base.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).chain([("Host".to_owned(), host)]).collect(),
+        None => {
+            base.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).chain([("Host".to_owned(), host)]).collect()
+        }
     };
     let mut request = http::Request::builder().method(method).uri(path.as_str());
     for (name, value) in &headers {
@@ -246,13 +251,22 @@ fn build_request(target: &Target, kind: Kind, job_id: Option<&str>, oversized: &
 }
 
 /// Checks an answer against the kind's documented one; the job id of a successful deletion.
-fn check(kind: Kind, job_id: Option<&str>, status: u16, request_id: bool, body: &[u8]) -> Result<Option<String>, String> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("{kind:?}: {status} with a body that is not JSON ({e}): {}", String::from_utf8_lossy(body)))?;
+fn check(
+    kind: Kind,
+    job_id: Option<&str>,
+    status: u16,
+    request_id: bool,
+    body: &[u8],
+) -> Result<Option<String>, String> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        format!("{kind:?}: {status} with a body that is not JSON ({e}): {}", String::from_utf8_lossy(body))
+    })?;
     let (want_status, want_code) = kind.expected();
     let code = value["error_code"].as_str();
     if status != want_status || code != want_code || !request_id {
-        return Err(format!("{kind:?}: expected {want_status} {want_code:?}, got {status} {code:?} (request id: {request_id}): {value}"));
+        return Err(format!(
+            "{kind:?}: expected {want_status} {want_code:?}, got {status} {code:?} (request id: {request_id}): {value}"
+        ));
     }
     match kind {
         Kind::Valid => match value["job_id"].as_str() {
@@ -385,7 +399,12 @@ async fn the_simulator_process_answers_a_mixed_load_as_documented_with_flat_memo
         tally.transport_errors.len(),
         tally.reconnects,
     );
-    assert!(tally.unexpected.is_empty(), "{} unexpected answers, e.g. {:?}", tally.unexpected.len(), &tally.unexpected[..tally.unexpected.len().min(5)]);
+    assert!(
+        tally.unexpected.is_empty(),
+        "{} unexpected answers, e.g. {:?}",
+        tally.unexpected.len(),
+        &tally.unexpected[..tally.unexpected.len().min(5)]
+    );
     assert!(
         tally.transport_errors.is_empty(),
         "{} transport errors, e.g. {:?}",
@@ -405,12 +424,12 @@ async fn the_simulator_process_answers_a_mixed_load_as_documented_with_flat_memo
         let mib = |kib: u64| kib as f64 / 1024.0;
         let shown: Vec<String> = samples.iter().map(|(t, kib)| format!("{t:.0}s:{:.1}", mib(*kib))).collect();
         eprintln!("load: simulator RSS in MiB: {}", shown.join(" "));
-        let highest_between = |from: f64, to: f64| {
-            samples.iter().filter(|(t, _)| (from..=to).contains(t)).map(|(_, kib)| *kib).max()
-        };
+        let highest_between =
+            |from: f64, to: f64| samples.iter().filter(|(t, _)| (from..=to).contains(t)).map(|(_, kib)| *kib).max();
         let window = WINDOW.as_secs_f64();
         let warm_end = WARM_UP.as_secs_f64();
-        let warm = highest_between(warm_end - window / 2.0, warm_end + window / 2.0).expect("samples around the end of the warm-up");
+        let warm = highest_between(warm_end - window / 2.0, warm_end + window / 2.0)
+            .expect("samples around the end of the warm-up");
         let load_end = LOAD_DURATION.as_secs_f64();
         let end = highest_between(load_end - window, load_end).expect("samples at the end of the load");
         let peak = samples.iter().map(|(_, kib)| *kib).max().unwrap_or(end);

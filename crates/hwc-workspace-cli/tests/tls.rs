@@ -49,7 +49,10 @@ fn a_self_signed_server_is_refused_with_a_certificate_error() {
     assert!(record["error"]["message"].as_str().unwrap().contains("certificate"), "{record}");
     let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("no error line: {stderr}"));
     assert!(error.contains("TLS handshake") && error.contains(&server.endpoint), "{stderr}");
-    assert!(error.to_ascii_lowercase().contains("certificate"), "the error must say it is a certificate problem: {stderr}");
+    assert!(
+        error.to_ascii_lowercase().contains("certificate"),
+        "the error must say it is a certificate problem: {stderr}"
+    );
     assert!(stderr.lines().any(|l| l.starts_with("hint:") && l.contains("--ca-cert")), "{stderr}");
 }
 

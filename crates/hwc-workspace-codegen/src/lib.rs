@@ -60,9 +60,8 @@ pub fn generate(spec: &str) -> Result<String, Error> {
     for (schema, rust_type) in REPLACEMENTS {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
-    let tokens = progenitor::Generator::new(&settings)
-        .generate_tokens(&spec)
-        .map_err(|e| Error::Generate(e.to_string()))?;
+    let tokens =
+        progenitor::Generator::new(&settings).generate_tokens(&spec).map_err(|e| Error::Generate(e.to_string()))?;
     let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Format(e.to_string()))?;
     Ok(format!("{GENERATED_HEADER}\n\n{}", prettyplease::unparse(&file)))
 }

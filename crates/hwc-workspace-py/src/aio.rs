@@ -116,7 +116,8 @@ where
     let event_loop = running_loop(py)?;
     let runtime = runtime()?;
     let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-    let resolve = RESOLVE.get_or_try_init(py, || wrap_pyfunction!(resolve, py).map(|f| f.into_any().unbind()))?.clone_ref(py);
+    let resolve =
+        RESOLVE.get_or_try_init(py, || wrap_pyfunction!(resolve, py).map(|f| f.into_any().unbind()))?.clone_ref(py);
     let (event_loop, settle) = (event_loop.unbind(), future.clone().unbind());
     let task = runtime.spawn(async move {
         let output = work.await;
@@ -127,7 +128,9 @@ where
                 Err(error) => (false, error.into_value(py).into_any()),
             };
             // Fails only when the loop is closed, and then nobody is waiting any more.
-            event_loop.bind(py).call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (resolve, settle, ok, value))?;
+            event_loop
+                .bind(py)
+                .call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (resolve, settle, ok, value))?;
             Ok(())
         });
     });

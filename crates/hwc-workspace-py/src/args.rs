@@ -62,7 +62,12 @@ pub(crate) fn string_list(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<
 
 /// A number of seconds (int or float, not bool), finite and above zero; `None` or absent
 /// for `default`.
-pub(crate) fn seconds(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str, default: f64) -> PyResult<Duration> {
+pub(crate) fn seconds(
+    py: Python<'_>,
+    value: Option<&Bound<'_, PyAny>>,
+    name: &str,
+    default: f64,
+) -> PyResult<Duration> {
     let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(Duration::from_secs_f64(default)) };
     if value.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err(format!("{name} must be a number of seconds, got bool")));
@@ -95,9 +100,8 @@ pub(crate) fn count(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str
     if value.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err(format!("{name} must be int, got bool")));
     }
-    let number: i64 = value
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("{name} must be int, got {}", type_name(value))))?;
+    let number: i64 =
+        value.extract().map_err(|_| PyTypeError::new_err(format!("{name} must be int, got {}", type_name(value))))?;
     u32::try_from(number)
         .ok()
         .filter(|n| *n <= max)

@@ -62,7 +62,11 @@ impl Core {
             endpoint: client.endpoint().to_owned(),
             project_id: client.project_id().to_owned(),
             access_key: client.access_key().to_owned(),
-            state: Mutex::new(State { pid: std::process::id(), client: Some(Arc::new(client)), owner: Some(Arc::new(())) }),
+            state: Mutex::new(State {
+                pid: std::process::id(),
+                client: Some(Arc::new(client)),
+                owner: Some(Arc::new(())),
+            }),
         }))
     }
 
@@ -144,7 +148,10 @@ impl Drop for Core {
 }
 
 /// Builds the HTTP client inside the runtime, which the connector may need.
-fn build(runtime: &tokio::runtime::Runtime, builder: &ClientBuilder) -> Result<hwc_workspace::Client, hwc_workspace::Error> {
+fn build(
+    runtime: &tokio::runtime::Runtime,
+    builder: &ClientBuilder,
+) -> Result<hwc_workspace::Client, hwc_workspace::Error> {
     let _context = runtime.enter();
     builder.clone().build()
 }
@@ -286,7 +293,11 @@ impl Deleted {
     }
 
     fn __repr__(&self) -> String {
-        format!("Deleted(job_id={}, request_id={})", args::repr_str(&self.job_id), args::repr_opt(self.request_id.as_deref()))
+        format!(
+            "Deleted(job_id={}, request_id={})",
+            args::repr_str(&self.job_id),
+            args::repr_opt(self.request_id.as_deref())
+        )
     }
 }
 

@@ -83,7 +83,8 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
             Error::Transport(e) => {
                 set("kind", Some(transport_kind(e.kind())))?;
                 set("endpoint", Some(e.endpoint()))?;
-                let class = if e.kind() == TransportErrorKind::Timeout { "RequestTimeoutError" } else { "TransportError" };
+                let class =
+                    if e.kind() == TransportErrorKind::Timeout { "RequestTimeoutError" } else { "TransportError" };
                 (class, error.message_with_causes())
             }
             Error::UndecodableResponse(e) => {
@@ -126,7 +127,12 @@ pub(crate) fn invalid_request(py: Python<'_>, field: &str, expected: &str, got: 
         .and_then(|()| attributes.set_item("expected", expected))
         .and_then(|()| attributes.set_item("got", got));
     match filled {
-        Ok(()) => instantiate(py, "InvalidRequestError", format!("invalid {field}: expected {expected}, got {got}"), &attributes),
+        Ok(()) => instantiate(
+            py,
+            "InvalidRequestError",
+            format!("invalid {field}: expected {expected}, got {got}"),
+            &attributes,
+        ),
         Err(e) => e,
     }
 }
@@ -142,7 +148,8 @@ pub(crate) fn simulator_error(py: Python<'_>, error: &dyn std::error::Error) -> 
         source = cause.source();
     }
     let attributes = PyDict::new(py);
-    let filled = attributes.set_item("kind", "simulator").and_then(|()| attributes.set_item("hints", PyList::empty(py)));
+    let filled =
+        attributes.set_item("kind", "simulator").and_then(|()| attributes.set_item("hints", PyList::empty(py)));
     match filled {
         Ok(()) => instantiate(py, "ConfigurationError", message, &attributes),
         Err(e) => e,

@@ -108,7 +108,10 @@ pub(crate) fn flush(py: Python<'_>) {
     }
     let Ok((sdk, simulator)) = loggers(py) else { return };
     if dropped > 0 {
-        let _ = sdk.bind(py).call_method1("warning", (format!("{dropped} log records were dropped: too many arrived between two calls"),));
+        let _ = sdk.bind(py).call_method1(
+            "warning",
+            (format!("{dropped} log records were dropped: too many arrived between two calls"),),
+        );
     }
     for line in lines {
         let logger = if line.simulator { simulator } else { sdk };
@@ -129,7 +132,9 @@ impl Subscriber for Bridge {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.is_event() && ours(metadata.target()) && python_level(metadata.level()) >= THRESHOLD.load(Ordering::Relaxed)
+        metadata.is_event()
+            && ours(metadata.target())
+            && python_level(metadata.level()) >= THRESHOLD.load(Ordering::Relaxed)
     }
 
     fn new_span(&self, _span: &Attributes<'_>) -> Id {

@@ -175,7 +175,8 @@ where
     let mut future = std::pin::pin!(future);
     loop {
         // The timer is created inside `block_on`, where the runtime's clock is reachable.
-        let step = py.detach(|| runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, future.as_mut()).await }));
+        let step = py
+            .detach(|| runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, future.as_mut()).await }));
         match step {
             Ok(output) => return Ok(output),
             Err(_still_running) => py.check_signals()?,

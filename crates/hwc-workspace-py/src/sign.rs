@@ -53,9 +53,18 @@ pub(crate) fn sign_request<'py>(
     let query = parsed.query().map(hwc_sign::parse_query_string).unwrap_or_default();
     let query_refs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let request = Request { method: &method, host: &host, path: parsed.path(), query: &query_refs, headers: &header_refs, body: &body };
+    let request = Request {
+        method: &method,
+        host: &host,
+        path: parsed.path(),
+        query: &query_refs,
+        headers: &header_refs,
+        body: &body,
+    };
     let signed = hwc_sign::sign(&credentials, &request, time::OffsetDateTime::now_utc()).map_err(|e| match e {
-        SignError::InvalidDate(value) => invalid_request(py, "headers[X-Sdk-Date]", "a date of the form YYYYMMDDTHHMMSSZ", &format!("{value:?}")),
+        SignError::InvalidDate(value) => {
+            invalid_request(py, "headers[X-Sdk-Date]", "a date of the form YYYYMMDDTHHMMSSZ", &format!("{value:?}"))
+        }
         SignError::EmptyAccessKey => invalid_request(py, "ak", "a non-empty access key", "\"\""),
         SignError::EmptySecretKey => invalid_request(py, "sk", "a non-empty secret key", "an empty string"),
         other => invalid_request(py, "request", "a request that can be signed", &other.to_string()),
@@ -70,9 +79,9 @@ pub(crate) fn sign_request<'py>(
 /// `(name, value)` pairs, in order, from a mapping of str to str.
 fn header_pairs(py: Python<'_>, headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
     let Some(headers) = headers.filter(|h| !h.is_none()) else { return Ok(Vec::new()) };
-    let items = headers
-        .call_method0("items")
-        .map_err(|_| PyTypeError::new_err(format!("headers must be a mapping of str to str, got {}", args::type_name(headers))))?;
+    let items = headers.call_method0("items").map_err(|_| {
+        PyTypeError::new_err(format!("headers must be a mapping of str to str, got {}", args::type_name(headers)))
+    })?;
     let mut pairs = Vec::new();
     for item in items.try_iter()? {
         let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
@@ -86,11 +95,21 @@ fn header_pairs(py: Python<'_>, headers: Option<&Bound<'_, PyAny>>) -> PyResult<
         let (name, value) = (name.to_cow()?.into_owned(), value.to_cow()?.into_owned());
         let name_ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
         if !name_ok {
-            return Err(invalid_request(py, "headers", "header names of visible ASCII characters, without ':'", &format!("{name:?}")));
+            return Err(invalid_request(
+                py,
+                "headers",
+                "header names of visible ASCII characters, without ':'",
+                &format!("{name:?}"),
+            ));
         }
         // A line break in a value would split the header on the wire.
         if value.contains(['\r', '\n']) {
-            return Err(invalid_request(py, &format!("headers[{name}]"), "a value without line breaks", "a value with a line break"));
+            return Err(invalid_request(
+                py,
+                &format!("headers[{name}]"),
+                "a value without line breaks",
+                "a value with a line break",
+            ));
         }
         pairs.push((name, value));
     }

@@ -174,12 +174,29 @@ impl Simulator {
     }
 
     /// The configuration of a client of this simulator, from `client()`'s arguments.
-    fn builder(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>, retries: Option<&Bound<'_, PyAny>>) -> PyResult<hwc_workspace::ClientBuilder> {
+    fn builder(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<hwc_workspace::ClientBuilder> {
         let ak = self.access_key.clone().into_pyobject(py)?.into_any();
         let sk = self.secret_key.clone().into_pyobject(py)?.into_any();
         let project_id = self.project_id.clone().into_pyobject(py)?.into_any();
         let endpoint = self.endpoint.clone().into_pyobject(py)?.into_any();
-        builder_from_args(py, Some(&ak), Some(&sk), Some(&project_id), None, Some(&endpoint), None, timeout, None, retries, None)
+        builder_from_args(
+            py,
+            Some(&ak),
+            Some(&sk),
+            Some(&project_id),
+            None,
+            Some(&endpoint),
+            None,
+            timeout,
+            None,
+            retries,
+            None,
+        )
     }
 }
 
@@ -189,7 +206,11 @@ impl Simulator {
     /// `job_duration` seconds to end (a fifth waiting, the rest running).
     #[new]
     #[pyo3(signature = (*, latency=None, job_duration=None), text_signature = "(*, latency=0.0, job_duration=1.0)")]
-    fn new(py: Python<'_>, latency: Option<&Bound<'_, PyAny>>, job_duration: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        latency: Option<&Bound<'_, PyAny>>,
+        job_duration: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let latency = args::non_negative_seconds(py, latency, "latency")?;
         let job_duration = match job_duration.filter(|d| !d.is_none()) {
             Some(value) => args::non_negative_seconds(py, Some(value), "job_duration")?,
@@ -202,11 +223,15 @@ impl Simulator {
         log::refresh_level(py);
         let started = wait(
             py,
-            hwc_workspace_sim::Simulator::builder().faults(Faults::none().with_latency(latency)).job_timing(timing).start(),
+            hwc_workspace_sim::Simulator::builder()
+                .faults(Faults::none().with_latency(latency))
+                .job_timing(timing)
+                .start(),
         );
         log::flush(py);
         let simulator = started?.map_err(|e| simulator_error(py, &e))?;
-        let sharer_desktop_ids = simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
+        let sharer_desktop_ids =
+            simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
         Ok(Self {
             endpoint: simulator.endpoint().to_owned(),
             access_key: simulator.access_key().to_owned(),
@@ -340,7 +365,12 @@ impl Simulator {
 
     /// A `Client` with this simulator's endpoint, demo key and project.
     #[pyo3(signature = (*, timeout=None, retries=None), text_signature = "($self, *, timeout=30.0, retries=0)")]
-    fn client(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>, retries: Option<&Bound<'_, PyAny>>) -> PyResult<Client> {
+    fn client(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Client> {
         self.with(|_| ())?;
         let builder = self.builder(py, timeout, retries)?;
         Ok(Client::from_core(Core::new(py, builder)?))
@@ -348,7 +378,12 @@ impl Simulator {
 
     /// An `AsyncClient` with this simulator's endpoint, demo key and project.
     #[pyo3(signature = (*, timeout=None, retries=None), text_signature = "($self, *, timeout=30.0, retries=0)")]
-    fn async_client(&self, py: Python<'_>, timeout: Option<&Bound<'_, PyAny>>, retries: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncClient> {
+    fn async_client(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        retries: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<AsyncClient> {
         self.with(|_| ())?;
         let builder = self.builder(py, timeout, retries)?;
         Ok(AsyncClient::from_core(Core::new(py, builder)?))
@@ -373,7 +408,13 @@ impl Simulator {
         slf
     }
 
-    fn __exit__(&self, py: Python<'_>, exc_type: &Bound<'_, PyAny>, exc_value: &Bound<'_, PyAny>, traceback: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        exc_value: &Bound<'_, PyAny>,
+        traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let _ = (exc_type, exc_value, traceback);
         self.close(py)
     }

@@ -16,10 +16,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpStream;
 
 fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// One keep-alive connection sending requests back to back until the deadline; returns
@@ -30,57 +27,30 @@ async fn connection(
     path: String,
     deadline: Instant,
 ) -> Result<(u64, u64), String> {
-    let stream = TcpStream::connect(address)
-        .await
-        .map_err(|e| e.to_string())?;
+    let stream = TcpStream::connect(address).await.map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (mut sender, driver) = http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (mut sender, driver) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     tokio::spawn(driver);
     let host = address.to_string();
     let body = Bytes::from(
         serde_json::json!({"desktop_ids": [DEMO_DESKTOP_IDS[0]], "sub_resource_type": "DESKTOP_SHARER"}).to_string(),
     );
-    let headers = [
-        ("Content-Type", "application/json"),
-        ("X-Project-Id", hwc_workspace_sim::DEMO_PROJECT_ID),
-    ];
+    let headers = [("Content-Type", "application/json"), ("X-Project-Id", hwc_workspace_sim::DEMO_PROJECT_ID)];
     let (mut ok, mut failed) = (0u64, 0u64);
     while Instant::now() < deadline {
-        let unsigned = hwc_sign::Request {
-            method: "POST",
-            host: &host,
-            path: &path,
-            query: &[],
-            headers: &headers,
-            body: &body,
-        };
-        let signed = hwc_sign::sign(&credentials, &unsigned, OffsetDateTime::now_utc())
-            .map_err(|e| e.to_string())?;
+        let unsigned =
+            hwc_sign::Request { method: "POST", host: &host, path: &path, query: &[], headers: &headers, body: &body };
+        let signed = hwc_sign::sign(&credentials, &unsigned, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
         let mut request = http::Request::post(path.as_str());
         for (name, value) in &signed.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let request = request
-            .body(Full::new(body.clone()))
-            .map_err(|e| e.to_string())?;
+        let request = request.body(Full::new(body.clone())).map_err(|e| e.to_string())?;
         sender.ready().await.map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
-        response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?;
-        if status == http::StatusCode::OK {
-            ok += 1
-        } else {
-            failed += 1
-        }
+        response.into_body().collect().await.map_err(|e| e.to_string())?;
+        if status == http::StatusCode::OK { ok += 1 } else { failed += 1 }
     }
     Ok((ok, failed))
 }
@@ -89,16 +59,9 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this too, without it,
     // and then a short smoke run is enough.
     let benchmarking = std::env::args().any(|a| a == "--bench");
-    let seconds = if benchmarking {
-        env_number("HWC_SIM_BENCH_SECS", 5)
-    } else {
-        1
-    };
+    let seconds = if benchmarking { env_number("HWC_SIM_BENCH_SECS", 5) } else { 1 };
     let connections = env_number("HWC_SIM_BENCH_CONNECTIONS", 16);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start a runtime: {e}");
@@ -106,23 +69,12 @@ fn main() {
         }
     };
     let outcome = runtime.block_on(async {
-        let sim = Simulator::builder()
-            .max_jobs(1_000)
-            .start()
-            .await
-            .map_err(|e| e.to_string())?;
+        let sim = Simulator::builder().max_jobs(1_000).start().await.map_err(|e| e.to_string())?;
         let path = format!("/v2/{}/desktop/delete-sub-resources", sim.project_id());
         let started = Instant::now();
         let deadline = started + Duration::from_secs(seconds);
         let tasks: Vec<_> = (0..connections)
-            .map(|_| {
-                tokio::spawn(connection(
-                    sim.local_addr(),
-                    sim.credentials().clone(),
-                    path.clone(),
-                    deadline,
-                ))
-            })
+            .map(|_| tokio::spawn(connection(sim.local_addr(), sim.credentials().clone(), path.clone(), deadline)))
             .collect();
         let (mut ok, mut failed) = (0u64, 0u64);
         for task in tasks {

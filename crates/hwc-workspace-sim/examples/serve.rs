@@ -19,12 +19,8 @@ struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut options = Options {
-        address: SocketAddr::from(([127, 0, 0, 1], 0)),
-        state: None,
-        log: false,
-        ignore_stdin: false,
-    };
+    let mut options =
+        Options { address: SocketAddr::from(([127, 0, 0, 1], 0)), state: None, log: false, ignore_stdin: false };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -32,14 +28,12 @@ fn parse_args() -> Result<Options, String> {
             "--log" => options.log = true,
             "--ignore-stdin" => options.ignore_stdin = true,
             "-h" | "--help" => {
-                return Err(
-                    "usage: serve [ADDRESS] [--state FILE] [--log] [--ignore-stdin]".to_owned(),
-                );
+                return Err("usage: serve [ADDRESS] [--state FILE] [--log] [--ignore-stdin]".to_owned());
             }
             address => {
-                options.address = address.parse().map_err(|e| {
-                    format!("{address:?} is not an address such as 127.0.0.1:8080: {e}")
-                })?;
+                options.address = address
+                    .parse()
+                    .map_err(|e| format!("{address:?} is not an address such as 127.0.0.1:8080: {e}"))?;
             }
         }
     }
@@ -70,10 +64,7 @@ async fn main() -> ExitCode {
         }
     };
     if options.log {
-        tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_target(false)
-            .init();
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
     }
     let state = match &options.state {
         Some(path) => match State::from_file(path) {
@@ -85,17 +76,10 @@ async fn main() -> ExitCode {
         },
         None => State::demo(),
     };
-    let simulator = match Simulator::builder()
-        .bind(options.address)
-        .state(state)
-        .start()
-        .await
-    {
+    let simulator = match Simulator::builder().bind(options.address).state(state).start().await {
         Ok(simulator) => simulator,
         Err(e) => {
-            let cause = std::error::Error::source(&e)
-                .map(|s| format!(": {s}"))
-                .unwrap_or_default();
+            let cause = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
             eprintln!("error: {e}{cause}");
             return ExitCode::FAILURE;
         }
@@ -109,10 +93,7 @@ async fn main() -> ExitCode {
     });
     {
         let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "{line}")
-            .and_then(|()| stdout.flush())
-            .is_err()
-        {
+        if writeln!(stdout, "{line}").and_then(|()| stdout.flush()).is_err() {
             return ExitCode::FAILURE;
         }
     }

@@ -96,9 +96,7 @@ impl FaultKind {
     pub const ALL: [FaultKind; 23] = [
         Self::InternalError,
         Self::Unavailable,
-        Self::TooManyRequests {
-            retry_after_secs: 1,
-        },
+        Self::TooManyRequests { retry_after_secs: 1 },
         Self::DropConnection,
         Self::HtmlBadGateway,
         Self::TruncatedBody,
@@ -106,48 +104,19 @@ impl FaultKind {
         Self::ResetAfterRequest,
         Self::NoAnswer,
         Self::StalledBody,
-        Self::ErrorPage {
-            status: 500,
-            body: BodyShape::Json,
-        },
-        Self::ErrorPage {
-            status: 500,
-            body: BodyShape::Html,
-        },
-        Self::ErrorPage {
-            status: 500,
-            body: BodyShape::Empty,
-        },
-        Self::ErrorPage {
-            status: 502,
-            body: BodyShape::Json,
-        },
-        Self::ErrorPage {
-            status: 502,
-            body: BodyShape::Html,
-        },
-        Self::ErrorPage {
-            status: 502,
-            body: BodyShape::Empty,
-        },
-        Self::ErrorPage {
-            status: 503,
-            body: BodyShape::Json,
-        },
-        Self::ErrorPage {
-            status: 503,
-            body: BodyShape::Html,
-        },
-        Self::ErrorPage {
-            status: 503,
-            body: BodyShape::Empty,
-        },
+        Self::ErrorPage { status: 500, body: BodyShape::Json },
+        Self::ErrorPage { status: 500, body: BodyShape::Html },
+        Self::ErrorPage { status: 500, body: BodyShape::Empty },
+        Self::ErrorPage { status: 502, body: BodyShape::Json },
+        Self::ErrorPage { status: 502, body: BodyShape::Html },
+        Self::ErrorPage { status: 502, body: BodyShape::Empty },
+        Self::ErrorPage { status: 503, body: BodyShape::Json },
+        Self::ErrorPage { status: 503, body: BodyShape::Html },
+        Self::ErrorPage { status: 503, body: BodyShape::Empty },
         Self::TooManyRequestsWithoutRetryAfter,
         Self::UndocumentedBody,
         Self::OversizedBody,
-        Self::Redirect {
-            to: REDIRECT_TARGET,
-        },
+        Self::Redirect { to: REDIRECT_TARGET },
     ];
 
     /// Whether the fault acts when a connection is accepted rather than on a request.
@@ -193,9 +162,7 @@ impl FromStr for FaultKind {
         Ok(match lower.as_str() {
             "500" => Self::InternalError,
             "503" => Self::Unavailable,
-            "429" => Self::TooManyRequests {
-                retry_after_secs: 1,
-            },
+            "429" => Self::TooManyRequests { retry_after_secs: 1 },
             "429:none" => Self::TooManyRequestsWithoutRetryAfter,
             "drop" => Self::DropConnection,
             "html" => Self::HtmlBadGateway,
@@ -217,10 +184,7 @@ impl FromStr for FaultKind {
                     let retry_after_secs = rest.parse::<u64>().map_err(|_| unknown())?;
                     return Ok(Self::TooManyRequests { retry_after_secs });
                 }
-                let body = BodyShape::ALL
-                    .into_iter()
-                    .find(|shape| shape.name() == rest)
-                    .ok_or_else(unknown)?;
+                let body = BodyShape::ALL.into_iter().find(|shape| shape.name() == rest).ok_or_else(unknown)?;
                 if !ERROR_PAGE_STATUSES.contains(&status) {
                     return Err(unknown());
                 }
@@ -269,23 +233,13 @@ impl Faults {
 
     /// The next requests fail with `kinds`, one each, in order.
     pub fn fail_next(kinds: impl IntoIterator<Item = FaultKind>) -> Self {
-        Self {
-            fail_next: kinds.into_iter().collect(),
-            ..Self::default()
-        }
+        Self { fail_next: kinds.into_iter().collect(), ..Self::default() }
     }
 
     /// A fraction `rate` of requests answered 500 or 503 (half each), reproducibly from `seed`.
     pub fn error_rate(rate: f64, seed: u64) -> Self {
         let half = clamp_probability(rate) / 2.0;
-        Self {
-            random: vec![
-                (FaultKind::InternalError, half),
-                (FaultKind::Unavailable, half),
-            ],
-            seed,
-            ..Self::default()
-        }
+        Self { random: vec![(FaultKind::InternalError, half), (FaultKind::Unavailable, half)], seed, ..Self::default() }
     }
 
     #[must_use]
@@ -335,12 +289,8 @@ pub(crate) struct FaultState {
 
 impl FaultState {
     pub(crate) fn new(faults: Faults) -> Self {
-        let random = faults
-            .random
-            .into_iter()
-            .map(|(kind, p)| (kind, clamp_probability(p)))
-            .filter(|(_, p)| *p > 0.0)
-            .collect();
+        let random =
+            faults.random.into_iter().map(|(kind, p)| (kind, clamp_probability(p))).filter(|(_, p)| *p > 0.0).collect();
         Self {
             latency: faults.latency,
             queue: faults.fail_next.into(),
@@ -389,11 +339,7 @@ impl FaultState {
     }
 
     fn draw_random(&mut self, on_accept: bool) -> Option<FaultKind> {
-        let mut candidates = self
-            .random
-            .iter()
-            .filter(|(kind, _)| kind.acts_on_accept() == on_accept)
-            .peekable();
+        let mut candidates = self.random.iter().filter(|(kind, _)| kind.acts_on_accept() == on_accept).peekable();
         candidates.peek()?;
         let x = self.rng.next_f64();
         let mut total = 0.0;
@@ -439,10 +385,7 @@ mod tests {
             Faults::fail_next([FaultKind::InternalError, FaultKind::DropConnection])
                 .with_latency(Duration::from_millis(5)),
         );
-        assert_eq!(
-            state.draw(),
-            (Some(FaultKind::InternalError), Duration::from_millis(5))
-        );
+        assert_eq!(state.draw(), (Some(FaultKind::InternalError), Duration::from_millis(5)));
         assert_eq!(state.current().fail_next, [FaultKind::DropConnection]);
         assert_eq!(state.draw().0, Some(FaultKind::DropConnection));
         assert_eq!(state.draw().0, None);
@@ -459,51 +402,25 @@ mod tests {
         assert_ne!(a, draws(8));
         let failed = a.iter().filter(|f| f.is_some()).count();
         assert!((2_700..3_300).contains(&failed), "{failed}");
-        let internal = a
-            .iter()
-            .filter(|f| **f == Some(FaultKind::InternalError))
-            .count();
+        let internal = a.iter().filter(|f| **f == Some(FaultKind::InternalError)).count();
         assert!((1_300..1_700).contains(&internal), "{internal}");
     }
 
     #[test]
     fn names_round_trip() {
         let extra = [
-            FaultKind::TooManyRequests {
-                retry_after_secs: 30,
-            },
-            FaultKind::ErrorPage {
-                status: 504,
-                body: BodyShape::Empty,
-            },
-            FaultKind::Redirect {
-                to: "[::1]:8443".parse().unwrap(),
-            },
+            FaultKind::TooManyRequests { retry_after_secs: 30 },
+            FaultKind::ErrorPage { status: 504, body: BodyShape::Empty },
+            FaultKind::Redirect { to: "[::1]:8443".parse().unwrap() },
         ];
         for kind in FaultKind::ALL.into_iter().chain(extra) {
             assert_eq!(kind.to_string().parse::<FaultKind>(), Ok(kind), "{kind}");
         }
-        let names: std::collections::HashSet<String> =
-            FaultKind::ALL.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            names.len(),
-            FaultKind::ALL.len(),
-            "every kind has its own name"
-        );
+        let names: std::collections::HashSet<String> = FaultKind::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(names.len(), FaultKind::ALL.len(), "every kind has its own name");
         assert_eq!(" DROP ".parse::<FaultKind>(), Ok(FaultKind::DropConnection));
-        assert_eq!(
-            "429".parse::<FaultKind>(),
-            Ok(FaultKind::TooManyRequests {
-                retry_after_secs: 1
-            })
-        );
-        assert_eq!(
-            "502:HTML".parse::<FaultKind>(),
-            Ok(FaultKind::ErrorPage {
-                status: 502,
-                body: BodyShape::Html
-            })
-        );
+        assert_eq!("429".parse::<FaultKind>(), Ok(FaultKind::TooManyRequests { retry_after_secs: 1 }));
+        assert_eq!("502:HTML".parse::<FaultKind>(), Ok(FaultKind::ErrorPage { status: 502, body: BodyShape::Html }));
         for bad in [
             "",
             "404",
@@ -517,13 +434,7 @@ mod tests {
             "redirect:",
             "redirect:localhost",
         ] {
-            assert!(
-                bad.parse::<FaultKind>()
-                    .unwrap_err()
-                    .to_string()
-                    .contains("expected 500"),
-                "{bad}"
-            );
+            assert!(bad.parse::<FaultKind>().unwrap_err().to_string().contains("expected 500"), "{bad}");
         }
     }
 
@@ -542,10 +453,7 @@ mod tests {
         assert_eq!(state.draw_at_accept(), None);
 
         // At accept only the head counts: a request fault ahead keeps its turn.
-        let mut state = FaultState::new(Faults::fail_next([
-            FaultKind::NoAnswer,
-            FaultKind::ResetOnAccept,
-        ]));
+        let mut state = FaultState::new(Faults::fail_next([FaultKind::NoAnswer, FaultKind::ResetOnAccept]));
         assert_eq!(state.draw_at_accept(), None);
         assert_eq!(state.draw().0, Some(FaultKind::NoAnswer));
         assert_eq!(state.draw_at_accept(), Some(FaultKind::ResetOnAccept));
@@ -558,8 +466,7 @@ mod tests {
             (0..1_000).map(|_| state.draw().0).collect::<Vec<_>>()
         };
         let plain = requests(Faults::error_rate(0.3, 11));
-        let with_resets =
-            requests(Faults::error_rate(0.3, 11).with_random(FaultKind::ResetOnAccept, 0.5));
+        let with_resets = requests(Faults::error_rate(0.3, 11).with_random(FaultKind::ResetOnAccept, 0.5));
         assert_eq!(plain, with_resets);
         let mut always = FaultState::new(Faults::none().with_random(FaultKind::ResetOnAccept, 1.0));
         assert_eq!(always.draw_at_accept(), Some(FaultKind::ResetOnAccept));
@@ -568,13 +475,10 @@ mod tests {
 
     #[test]
     fn probabilities_are_clamped() {
-        let mut always =
-            FaultState::new(Faults::none().with_random(FaultKind::HtmlBadGateway, 7.0));
+        let mut always = FaultState::new(Faults::none().with_random(FaultKind::HtmlBadGateway, 7.0));
         assert!((0..100).all(|_| always.draw().0 == Some(FaultKind::HtmlBadGateway)));
         let mut never = FaultState::new(
-            Faults::none()
-                .with_random(FaultKind::HtmlBadGateway, f64::NAN)
-                .with_random(FaultKind::Unavailable, -1.0),
+            Faults::none().with_random(FaultKind::HtmlBadGateway, f64::NAN).with_random(FaultKind::Unavailable, -1.0),
         );
         assert!((0..100).all(|_| never.draw().0.is_none()));
         assert!(never.current().random.is_empty());

@@ -54,21 +54,14 @@ fn seed() -> &'static State {
 /// its headers replaced by the signed ones (`Host` added when missing, `localhost`). `None`
 /// when the signer refuses (an `X-Sdk-Date` header that is not a date) or a header value is
 /// not UTF-8, which no signer could sign.
-pub fn sign(
-    request: Request<Vec<u8>>,
-    credentials: &Credentials,
-    at: OffsetDateTime,
-) -> Option<Request<Vec<u8>>> {
+pub fn sign(request: Request<Vec<u8>>, credentials: &Credentials, at: OffsetDateTime) -> Option<Request<Vec<u8>>> {
     let (mut parts, body) = request.into_parts();
     let mut headers = Vec::with_capacity(parts.headers.len());
     for (name, value) in &parts.headers {
         headers.push((name.as_str(), value.to_str().ok()?));
     }
     let pairs = hwc_sign::parse_query_string(parts.uri.query().unwrap_or(""));
-    let pairs: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let unsigned = hwc_sign::Request {
         method: parts.method.as_str(),
         host: "localhost",
@@ -86,10 +79,7 @@ pub fn sign(
     let uri: Uri = target.parse().ok()?;
     let mut signed_headers = http::HeaderMap::with_capacity(signed.headers.len());
     for (name, value) in &signed.headers {
-        signed_headers.append(
-            HeaderName::from_bytes(name.as_bytes()).ok()?,
-            HeaderValue::from_str(value).ok()?,
-        );
+        signed_headers.append(HeaderName::from_bytes(name.as_bytes()).ok()?, HeaderValue::from_str(value).ok()?);
     }
     parts.uri = uri;
     parts.headers = signed_headers;
@@ -122,12 +112,8 @@ pub fn exchange(requests: &[Request<Vec<u8>>]) -> Vec<Response<Bytes>> {
         stop_rx,
     ));
     let output = Arc::new(Mutex::new(Vec::new()));
-    let io = Pipe {
-        input: Bytes::from(wire),
-        output: Arc::clone(&output),
-    };
-    let service =
-        hyper::service::service_fn(move |request| handler::handle(Arc::clone(&shared), request));
+    let io = Pipe { input: Bytes::from(wire), output: Arc::clone(&output) };
+    let service = hyper::service::service_fn(move |request| handler::handle(Arc::clone(&shared), request));
     let connection = http1::Builder::new()
         // The whole input is read at once and ends in EOF: answers still owed must go out.
         .half_close(true)
@@ -153,22 +139,12 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-const FRAMING_HEADERS: [&str; 8] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "expect",
-    "upgrade",
-    "te",
-    "keep-alive",
-    "trailer",
-];
+const FRAMING_HEADERS: [&str; 8] =
+    ["content-length", "transfer-encoding", "connection", "expect", "upgrade", "te", "keep-alive", "trailer"];
 
 fn write_request(wire: &mut Vec<u8>, request: &Request<Vec<u8>>) {
     // `Uri`'s Display writes the request target as it was parsed (origin or absolute form).
-    wire.extend_from_slice(
-        format!("{} {} HTTP/1.1\r\n", request.method(), request.uri()).as_bytes(),
-    );
+    wire.extend_from_slice(format!("{} {} HTTP/1.1\r\n", request.method(), request.uri()).as_bytes());
     for (name, value) in request.headers() {
         if FRAMING_HEADERS.contains(&name.as_str()) {
             continue;
@@ -190,12 +166,7 @@ fn read_responses(mut wire: &[u8]) -> Vec<Response<Bytes>> {
         let end = wire
             .windows(4)
             .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| {
-                panic!(
-                    "a response head without its end: {:?}",
-                    String::from_utf8_lossy(wire)
-                )
-            });
+            .unwrap_or_else(|| panic!("a response head without its end: {:?}", String::from_utf8_lossy(wire)));
         let head = std::str::from_utf8(&wire[..end])
             .unwrap_or_else(|_| panic!("a response head that is not UTF-8: {:?}", &wire[..end]));
         let mut lines = head.split("\r\n");
@@ -210,13 +181,10 @@ fn read_responses(mut wire: &[u8]) -> Vec<Response<Bytes>> {
         *response.status_mut() = status;
         let mut length = 0usize;
         for line in lines {
-            let (name, value) = line
-                .split_once(':')
-                .unwrap_or_else(|| panic!("not a header line: {line:?}"));
+            let (name, value) = line.split_once(':').unwrap_or_else(|| panic!("not a header line: {line:?}"));
             let name = HeaderName::from_bytes(name.trim().as_bytes())
                 .unwrap_or_else(|_| panic!("not a header name: {line:?}"));
-            let value = HeaderValue::from_str(value.trim())
-                .unwrap_or_else(|_| panic!("not a header value: {line:?}"));
+            let value = HeaderValue::from_str(value.trim()).unwrap_or_else(|_| panic!("not a header value: {line:?}"));
             if name == http::header::CONTENT_LENGTH {
                 length = value
                     .to_str()
@@ -227,12 +195,9 @@ fn read_responses(mut wire: &[u8]) -> Vec<Response<Bytes>> {
             response.headers_mut().append(name, value);
         }
         let rest = &wire[end + 4..];
-        let body = rest.get(..length).unwrap_or_else(|| {
-            panic!(
-                "a body of {} bytes where {length} were announced",
-                rest.len()
-            )
-        });
+        let body = rest
+            .get(..length)
+            .unwrap_or_else(|| panic!("a body of {} bytes where {length} were announced", rest.len()));
         *response.body_mut() = Bytes::copy_from_slice(body);
         responses.push(response);
         wire = &rest[length..];
@@ -261,15 +226,8 @@ impl hyper::rt::Read for Pipe {
 }
 
 impl hyper::rt::Write for Pipe {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.output
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(data);
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        self.output.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(data);
         Poll::Ready(Ok(data.len()))
     }
 
@@ -307,42 +265,20 @@ mod tests {
     fn a_signed_deletion_then_its_job_are_answered_in_order() {
         let demo = Credentials::new(DEMO_AK, DEMO_SK);
         let post = sign(deletion(DEMO_PROJECT_ID), &demo, now()).unwrap();
-        let show = Request::get(format!(
-            "/v2/{DEMO_PROJECT_ID}/workspace-jobs/00000000-0000-4000-8000-000000000001"
-        ))
-        .header("X-Project-Id", DEMO_PROJECT_ID)
-        .body(Vec::new())
-        .unwrap();
+        let show = Request::get(format!("/v2/{DEMO_PROJECT_ID}/workspace-jobs/00000000-0000-4000-8000-000000000001"))
+            .header("X-Project-Id", DEMO_PROJECT_ID)
+            .body(Vec::new())
+            .unwrap();
         let show = sign(show, &demo, now()).unwrap();
         let answers = exchange(&[post, show]);
         assert_eq!(answers.len(), 2);
-        assert_eq!(
-            answers[0].status(),
-            StatusCode::OK,
-            "{:?}",
-            answers[0].body()
-        );
-        assert_eq!(
-            json(&answers[0])["job_id"],
-            "00000000-0000-4000-8000-000000000001"
-        );
-        assert_eq!(
-            answers[1].status(),
-            StatusCode::OK,
-            "{:?}",
-            answers[1].body()
-        );
+        assert_eq!(answers[0].status(), StatusCode::OK, "{:?}", answers[0].body());
+        assert_eq!(json(&answers[0])["job_id"], "00000000-0000-4000-8000-000000000001");
+        assert_eq!(answers[1].status(), StatusCode::OK, "{:?}", answers[1].body());
         let job = json(&answers[1]);
         assert_eq!(job["id"], "00000000-0000-4000-8000-000000000001");
-        assert_eq!(
-            job["sub_jobs"][0]["entities"]["desktop_id"],
-            DEMO_SHARER_DESKTOP_IDS[0]
-        );
-        assert!(
-            answers
-                .iter()
-                .all(|a| a.headers().contains_key(crate::response::REQUEST_ID))
-        );
+        assert_eq!(job["sub_jobs"][0]["entities"]["desktop_id"], DEMO_SHARER_DESKTOP_IDS[0]);
+        assert!(answers.iter().all(|a| a.headers().contains_key(crate::response::REQUEST_ID)));
     }
 
     #[test]
@@ -351,10 +287,7 @@ mod tests {
         for _ in 0..2 {
             let post = sign(deletion(DEMO_PROJECT_ID), &demo, now()).unwrap();
             let answers = exchange(&[post]);
-            assert_eq!(
-                json(&answers[0])["job_id"],
-                "00000000-0000-4000-8000-000000000001"
-            );
+            assert_eq!(json(&answers[0])["job_id"], "00000000-0000-4000-8000-000000000001");
         }
     }
 
@@ -362,39 +295,19 @@ mod tests {
     fn temporary_keys_need_their_token() {
         let temporary = Credentials::new(TEMPORARY_AK, TEMPORARY_SK);
         let without = sign(deletion(DEMO_PROJECT_ID), &temporary, now()).unwrap();
-        let with = sign(
-            deletion(DEMO_PROJECT_ID),
-            &temporary.with_security_token(TEMPORARY_TOKEN),
-            now(),
-        )
-        .unwrap();
+        let with = sign(deletion(DEMO_PROJECT_ID), &temporary.with_security_token(TEMPORARY_TOKEN), now()).unwrap();
         let answers = exchange(&[without, with]);
-        assert_eq!(
-            answers
-                .iter()
-                .map(|a| a.status().as_u16())
-                .collect::<Vec<_>>(),
-            [401, 200]
-        );
+        assert_eq!(answers.iter().map(|a| a.status().as_u16()).collect::<Vec<_>>(), [401, 200]);
     }
 
     #[test]
     fn unsigned_unknown_and_oversized_requests_get_error_bodies() {
         let unsigned = deletion(DEMO_PROJECT_ID);
         let unknown = Request::get("/nowhere").body(Vec::new()).unwrap();
-        let oversized = Request::post("/x")
-            .body(vec![b' '; MAX_BODY_BYTES + 1])
-            .unwrap();
+        let oversized = Request::post("/x").body(vec![b' '; MAX_BODY_BYTES + 1]).unwrap();
         let answers = exchange(&[unsigned, unknown, oversized]);
-        let seen: Vec<(u16, String)> = answers
-            .iter()
-            .map(|a| {
-                (
-                    a.status().as_u16(),
-                    json(a)["error_code"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let seen: Vec<(u16, String)> =
+            answers.iter().map(|a| (a.status().as_u16(), json(a)["error_code"].as_str().unwrap().to_owned())).collect();
         assert_eq!(
             seen,
             [

@@ -68,19 +68,10 @@ impl Shared {
         job_timing: JobTiming,
         stop: watch::Receiver<bool>,
     ) -> Self {
-        let index = state
-            .desktops
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.id.clone(), i))
-            .collect();
+        let index = state.desktops.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
         Self {
             project_id: state.project_id,
-            keys: state
-                .keys
-                .into_iter()
-                .map(|k| (k.access_key().to_owned(), k))
-                .collect(),
+            keys: state.keys.into_iter().map(|k| (k.access_key().to_owned(), k)).collect(),
             world: Mutex::new(World {
                 desktops: state.desktops,
                 index,
@@ -136,10 +127,7 @@ impl std::error::Error for Dropped {}
 
 /// Serves one request on a connection that cannot be reset: a reset fault closes it
 /// plainly instead.
-pub(crate) async fn handle(
-    shared: Arc<Shared>,
-    request: Request<Incoming>,
-) -> Result<Response<Body>, Dropped> {
+pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Body>, Dropped> {
     handle_resettable(shared, ResetHandle::default(), request).await
 }
 
@@ -181,11 +169,7 @@ pub(crate) async fn handle_resettable(
 
 /// A 32-hex-digit id, unique per request and the same from run to run.
 fn request_id(number: u64) -> String {
-    format!(
-        "{:016x}{:016x}",
-        mix(number ^ 0x5e1a_5e1a_5e1a_5e1a),
-        mix(number)
-    )
+    format!("{:016x}{:016x}", mix(number ^ 0x5e1a_5e1a_5e1a_5e1a), mix(number))
 }
 
 async fn answer(
@@ -199,13 +183,10 @@ async fn answer(
 ) -> Result<Response<Body>, Dropped> {
     // The body is read before anything else: the signature covers it, and a fault that
     // drops the connection then does so after the whole request arrived, as a crash would.
-    let body =
-        match tokio::time::timeout(BODY_TIMEOUT, read_body(parts, body, shared.max_body_bytes))
-            .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(BodyError::TimedOut),
-        };
+    let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(parts, body, shared.max_body_bytes)).await {
+        Ok(result) => result,
+        Err(_) => Err(BodyError::TimedOut),
+    };
     if !latency.is_zero() && !shared.pause(latency).await {
         return Err(Dropped);
     }
@@ -227,10 +208,7 @@ async fn answer(
             let failure = Failure::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 codes::REQUEST_REJECTED,
-                format!(
-                    "Request entity too large: the body must not exceed {} bytes",
-                    shared.max_body_bytes
-                ),
+                format!("Request entity too large: the body must not exceed {} bytes", shared.max_body_bytes),
             );
             return Ok(if drained { failure } else { failure.close() }.into_response(request_id));
         }
@@ -263,11 +241,7 @@ async fn read_body(parts: &Parts, mut body: Incoming, limit: usize) -> Result<By
         return Err(BodyError::TooLarge { drained: false });
     }
     let mut too_large = declared.is_some_and(|n| n > limit as u64);
-    let mut buffer = BytesMut::with_capacity(if too_large {
-        0
-    } else {
-        declared.unwrap_or(0) as usize
-    });
+    let mut buffer = BytesMut::with_capacity(if too_large { 0 } else { declared.unwrap_or(0) as usize });
     let mut total: u64 = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| BodyError::Broken)?;
@@ -286,11 +260,7 @@ async fn read_body(parts: &Parts, mut body: Incoming, limit: usize) -> Result<By
             buffer.extend_from_slice(&data);
         }
     }
-    if too_large {
-        Err(BodyError::TooLarge { drained: true })
-    } else {
-        Ok(buffer.freeze())
-    }
+    if too_large { Err(BodyError::TooLarge { drained: true }) } else { Ok(buffer.freeze()) }
 }
 
 /// The answer a fault gives instead of the service's; `Err` closes the connection without
@@ -358,24 +328,14 @@ async fn fault_response(
             return Ok(json_response(StatusCode::OK, body.to_vec(), request_id));
         }
         FaultKind::OversizedBody => {
-            return Ok(with_head(
-                Response::new(oversized_body()),
-                StatusCode::OK,
-                "application/json",
-                request_id,
-            ));
+            return Ok(with_head(Response::new(oversized_body()), StatusCode::OK, "application/json", request_id));
         }
         FaultKind::Redirect { to } => {
-            let target = parts
-                .uri
-                .path_and_query()
-                .map_or(parts.uri.path(), |p| p.as_str());
+            let target = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
             let mut response = Response::new(Body::full(Bytes::new()));
             *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
             if let Ok(location) = HeaderValue::from_str(&format!("http://{to}{target}")) {
-                response
-                    .headers_mut()
-                    .insert(http::header::LOCATION, location);
+                response.headers_mut().insert(http::header::LOCATION, location);
             }
             if let Ok(value) = HeaderValue::from_str(request_id) {
                 response.headers_mut().insert(REQUEST_ID, value);
@@ -400,42 +360,25 @@ fn throttled() -> Failure {
 /// The error body of a failing service or gateway, with the code of its status.
 fn error_page(status: StatusCode) -> Failure {
     let (code, message) = match status {
-        StatusCode::SERVICE_UNAVAILABLE => (
-            codes::SERVICE_UNAVAILABLE,
-            "The service is temporarily unavailable (simulated fault)",
-        ),
-        StatusCode::BAD_GATEWAY => (
-            codes::BAD_GATEWAY,
-            "The gateway could not reach the service (simulated fault)",
-        ),
-        StatusCode::GATEWAY_TIMEOUT => (
-            codes::GATEWAY_TIMEOUT,
-            "The service did not answer the gateway in time (simulated fault)",
-        ),
-        _ => (
-            codes::INTERNAL_ERROR,
-            "An internal service error occurred (simulated fault)",
-        ),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            (codes::SERVICE_UNAVAILABLE, "The service is temporarily unavailable (simulated fault)")
+        }
+        StatusCode::BAD_GATEWAY => (codes::BAD_GATEWAY, "The gateway could not reach the service (simulated fault)"),
+        StatusCode::GATEWAY_TIMEOUT => {
+            (codes::GATEWAY_TIMEOUT, "The service did not answer the gateway in time (simulated fault)")
+        }
+        _ => (codes::INTERNAL_ERROR, "An internal service error occurred (simulated fault)"),
     };
     Failure::new(status, code, message)
 }
 
 /// An nginx-style error page, as a proxy in front of the service answers.
 fn html_page(status: StatusCode, request_id: &str) -> Response<Body> {
-    let title = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("Error")
-    );
+    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
     let page = format!(
         "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
     );
-    with_head(
-        Response::new(Body::full(page)),
-        status,
-        "text/html",
-        request_id,
-    )
+    with_head(Response::new(Body::full(page)), status, "text/html", request_id)
 }
 
 /// A documented job body padded to [`OVERSIZED_BODY_BYTES`] with spaces inside a string,
@@ -462,21 +405,13 @@ struct Deletion {
     order_id: Option<String>,
 }
 
-
 /// A 200 whose `Content-Length` promises the whole job body while `body` sends less.
 fn promising_the_job_body(body: Body, request_id: &str) -> Response<Body> {
     let mut response = Response::new(body);
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(PROMISED_JOB_BODY.len()));
+    response.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(PROMISED_JOB_BODY.len()));
     with_head(response, StatusCode::OK, "application/json", request_id)
 }
-fn process(
-    shared: &Shared,
-    parts: &Parts,
-    body: &[u8],
-    request_id: &str,
-) -> Result<Response<Body>, Failure> {
+fn process(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) -> Result<Response<Body>, Failure> {
     let (project_id, job_id) = route(parts.uri.path()).ok_or_else(|| {
         Failure::new(
             StatusCode::NOT_FOUND,
@@ -520,11 +455,7 @@ fn process(
         ));
     }
     let job_id = apply(shared, deletion, key, request_id)?;
-    Ok(json_response(
-        StatusCode::OK,
-        format!(r#"{{"job_id":"{job_id}"}}"#).into_bytes(),
-        request_id,
-    ))
+    Ok(json_response(StatusCode::OK, format!(r#"{{"job_id":"{job_id}"}}"#).into_bytes(), request_id))
 }
 
 /// The project id, and for ShowJob the job id, of a known path.
@@ -560,11 +491,7 @@ fn show_job(
     }
     let world = shared.world();
     let job = world.jobs.iter().find(|job| job.job_id == job_id).ok_or_else(|| {
-        Failure::new(
-            StatusCode::NOT_FOUND,
-            codes::JOB_NOT_FOUND,
-            format!("The job {job_id} does not exist"),
-        )
+        Failure::new(StatusCode::NOT_FOUND, codes::JOB_NOT_FOUND, format!("The job {job_id} does not exist"))
     })?;
     let rendered = crate::jobs::render(job, shared.job_timing, (shared.clock)());
     Ok(json_response(StatusCode::OK, rendered.to_string().into_bytes(), request_id))
@@ -580,27 +507,15 @@ fn unauthorized(reason: impl std::fmt::Display) -> Failure {
 
 /// AK/SK authentication as the gateway does it: the signature, then the token of temporary
 /// credentials, then `X-Project-Id` against the path.
-fn authenticate<'s>(
-    shared: &'s Shared,
-    parts: &Parts,
-    body: &[u8],
-    project_id: &str,
-) -> Result<&'s Key, Failure> {
+fn authenticate<'s>(shared: &'s Shared, parts: &Parts, body: &[u8], project_id: &str) -> Result<&'s Key, Failure> {
     // Header values are signed as their UTF-8 bytes; a value that is not UTF-8 cannot have
     // been signed, and is left out so that a check naming it fails.
     let headers: Vec<(&str, &str)> = parts
         .headers
         .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str(), std::str::from_utf8(value.as_bytes()).ok()?))
-        })
+        .filter_map(|(name, value)| Some((name.as_str(), std::str::from_utf8(value.as_bytes()).ok()?)))
         .collect();
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
-    };
+    let header = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
     let received = hwc_sign::ReceivedRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -609,28 +524,17 @@ fn authenticate<'s>(
         body,
     };
     let max_skew = time::Duration::seconds(MAX_CLOCK_SKEW.as_secs() as i64);
-    let verified = hwc_sign::verify(
-        &received,
-        |ak| shared.keys.get(ak).map(|k| &k.credentials),
-        (shared.clock)(),
-        max_skew,
-    )
-    .map_err(unauthorized)?;
-    let key = shared
-        .keys
-        .get(&verified.access_key)
-        .ok_or_else(|| unauthorized("the access key is not known"))?;
+    let verified =
+        hwc_sign::verify(&received, |ak| shared.keys.get(ak).map(|k| &k.credentials), (shared.clock)(), max_skew)
+            .map_err(unauthorized)?;
+    let key = shared.keys.get(&verified.access_key).ok_or_else(|| unauthorized("the access key is not known"))?;
     if let Some(expected) = key.credentials.expose_security_token() {
         match header(hwc_sign::HEADER_SECURITY_TOKEN) {
             None => {
-                return Err(unauthorized(
-                    "the access key is temporary and the X-Security-Token header is missing",
-                ));
+                return Err(unauthorized("the access key is temporary and the X-Security-Token header is missing"));
             }
             Some(token) if !constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
-                return Err(unauthorized(
-                    "the X-Security-Token does not belong to the access key",
-                ));
+                return Err(unauthorized("the X-Security-Token does not belong to the access key"));
             }
             Some(_) => {}
         }
@@ -662,20 +566,13 @@ fn forbidden(key: &Key) -> Failure {
         codes::NOT_AUTHORIZED,
         format!("The IAM user is not authorized to perform {DELETE_SUB_RESOURCES_PERMISSION}"),
     )
-    .encoded_authorization_message(
-        base64::engine::general_purpose::STANDARD.encode(reason.to_string()),
-    )
+    .encoded_authorization_message(base64::engine::general_purpose::STANDARD.encode(reason.to_string()))
 }
 
 fn check_content_type(parts: &Parts) -> Result<(), Failure> {
-    let value = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let media_type = value
-        .as_deref()
-        .and_then(|v| v.split(';').next())
-        .map(str::trim);
+    let value =
+        parts.headers.get(http::header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let media_type = value.as_deref().and_then(|v| v.split(';').next()).map(str::trim);
     if media_type.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
         return Ok(());
     }
@@ -706,17 +603,12 @@ fn json_type(value: &Value) -> &'static str {
 }
 
 fn parse_body(body: &[u8]) -> Result<Deletion, Failure> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        bad_request(codes::MALFORMED_BODY, "The request body is not valid JSON")
-            .detail(e.to_string())
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| bad_request(codes::MALFORMED_BODY, "The request body is not valid JSON").detail(e.to_string()))?;
     let Value::Object(object) = value else {
         return Err(bad_request(
             codes::MALFORMED_BODY,
-            format!(
-                "The request body must be a JSON object, not {}",
-                json_type(&value)
-            ),
+            format!("The request body must be a JSON object, not {}", json_type(&value)),
         ));
     };
     let ids = match present(&object, "desktop_ids") {
@@ -725,20 +617,14 @@ fn parse_body(body: &[u8]) -> Result<Deletion, Failure> {
         Some(other) => {
             return Err(bad_request(
                 codes::WRONG_TYPE,
-                format!(
-                    "desktop_ids must be an array of strings, not {}",
-                    json_type(other)
-                ),
+                format!("desktop_ids must be an array of strings, not {}", json_type(other)),
             ));
         }
     };
     if ids.is_empty() || ids.len() > MAX_DESKTOP_IDS {
         return Err(bad_request(
             codes::DESKTOP_COUNT,
-            format!(
-                "desktop_ids must hold 1 to {MAX_DESKTOP_IDS} ids, not {}",
-                ids.len()
-            ),
+            format!("desktop_ids must hold 1 to {MAX_DESKTOP_IDS} ids, not {}", ids.len()),
         ));
     }
     let mut desktop_ids = Vec::with_capacity(ids.len());
@@ -748,10 +634,7 @@ fn parse_body(body: &[u8]) -> Result<Deletion, Failure> {
     }
     let sub_resource_type = match present(&object, "sub_resource_type") {
         None => {
-            return Err(bad_request(
-                codes::MISSING_FIELD,
-                "sub_resource_type is required",
-            ));
+            return Err(bad_request(codes::MISSING_FIELD, "sub_resource_type is required"));
         }
         Some(value) => text("sub_resource_type", value, true)?.to_owned(),
     };
@@ -759,11 +642,7 @@ fn parse_body(body: &[u8]) -> Result<Deletion, Failure> {
         None => None,
         Some(value) => Some(text("order_id", value, false)?.to_owned()),
     };
-    Ok(Deletion {
-        desktop_ids,
-        sub_resource_type,
-        order_id,
-    })
+    Ok(Deletion { desktop_ids, sub_resource_type, order_id })
 }
 
 /// A field that is there and not null; the API treats `null` as absent.
@@ -773,16 +652,10 @@ fn present<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> 
 
 fn text<'a>(field: &str, value: &'a Value, required: bool) -> Result<&'a str, Failure> {
     let Value::String(s) = value else {
-        return Err(bad_request(
-            codes::WRONG_TYPE,
-            format!("{field} must be a string, not {}", json_type(value)),
-        ));
+        return Err(bad_request(codes::WRONG_TYPE, format!("{field} must be a string, not {}", json_type(value))));
     };
     if required && s.trim().is_empty() {
-        return Err(bad_request(
-            codes::INVALID_VALUE,
-            format!("{field} must not be blank"),
-        ));
+        return Err(bad_request(codes::INVALID_VALUE, format!("{field} must not be blank")));
     }
     let chars = s.chars().count();
     if chars > MAX_VALUE_CHARS {
@@ -795,12 +668,7 @@ fn text<'a>(field: &str, value: &'a Value, required: bool) -> Result<&'a str, Fa
 }
 
 /// Deletes the sub-resource from every listed desktop and records the job; all or nothing.
-fn apply(
-    shared: &Shared,
-    deletion: Deletion,
-    key: &Key,
-    request_id: &str,
-) -> Result<String, Failure> {
+fn apply(shared: &Shared, deletion: Deletion, key: &Key, request_id: &str) -> Result<String, Failure> {
     let mut world = shared.world();
     let mut seen = HashSet::new();
     let missing: Vec<&str> = deletion
@@ -810,11 +678,7 @@ fn apply(
         .filter(|id| !world.index.contains_key(*id) && seen.insert(*id))
         .collect();
     if !missing.is_empty() {
-        let noun = if missing.len() == 1 {
-            "desktop does"
-        } else {
-            "desktops do"
-        };
+        let noun = if missing.len() == 1 { "desktop does" } else { "desktops do" };
         return Err(Failure::new(
             StatusCode::NOT_FOUND,
             codes::DESKTOP_NOT_FOUND,
@@ -842,9 +706,7 @@ fn apply(
         }
         let desktop = &mut world.desktops[index];
         if desktop.has(&deletion.sub_resource_type) {
-            desktop
-                .sub_resources
-                .retain(|s| *s != deletion.sub_resource_type);
+            desktop.sub_resources.retain(|s| *s != deletion.sub_resource_type);
             removed_from.push(id.clone());
         }
     }
@@ -900,7 +762,11 @@ mod tests {
             (r#"{"desktop_ids":[" "],"sub_resource_type":"X"}"#.to_owned(), codes::INVALID_VALUE),
             (r#"{"desktop_ids":["a"],"sub_resource_type":""}"#.to_owned(), codes::INVALID_VALUE),
             (serde_json::json!({"desktop_ids": [long], "sub_resource_type": "X"}).to_string(), codes::INVALID_VALUE),
-            (serde_json::json!({"desktop_ids": ["a"], "sub_resource_type": "X", "order_id": "o".repeat(256)}).to_string(), codes::INVALID_VALUE),
+            (
+                serde_json::json!({"desktop_ids": ["a"], "sub_resource_type": "X", "order_id": "o".repeat(256)})
+                    .to_string(),
+                codes::INVALID_VALUE,
+            ),
             (serde_json::json!({"desktop_ids": ["é".repeat(255)], "sub_resource_type": "X"}).to_string(), "ok"),
         ];
         for (body, expected) in cases {

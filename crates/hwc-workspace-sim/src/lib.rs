@@ -15,11 +15,9 @@ pub use faults::{BodyShape, FaultKind, Faults, OVERSIZED_BODY_BYTES, UnknownFaul
 pub use handler::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
 pub use jobs::{JOB_TYPE, JobTiming};
 pub use simulator::{
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_JOBS, Simulator, SimulatorBuilder,
-    StartError,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_JOBS, Simulator, SimulatorBuilder, StartError,
 };
 pub use state::{
-    DELETE_SUB_RESOURCES_PERMISSION, DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS,
-    DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, DESKTOP_SHARER, Desktop, Job, Key, State,
-    StateError, demo_desktop_ids,
+    DELETE_SUB_RESOURCES_PERMISSION, DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_PROJECT_ID,
+    DEMO_SHARER_DESKTOP_IDS, DEMO_SK, DESKTOP_SHARER, Desktop, Job, Key, State, StateError, demo_desktop_ids,
 };

@@ -37,14 +37,8 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Full(data) => f.debug_tuple("Full").field(data).finish(),
-            Self::Truncated { data, .. } => f
-                .debug_struct("Truncated")
-                .field("data", data)
-                .finish_non_exhaustive(),
-            Self::Stalled { data, .. } => f
-                .debug_struct("Stalled")
-                .field("data", data)
-                .finish_non_exhaustive(),
+            Self::Truncated { data, .. } => f.debug_struct("Truncated").field("data", data).finish_non_exhaustive(),
+            Self::Stalled { data, .. } => f.debug_struct("Stalled").field("data", data).finish_non_exhaustive(),
             Self::Chunks(chunks) => f.debug_tuple("Chunks").field(&chunks.len()).finish(),
         }
     }
@@ -56,22 +50,13 @@ impl Body {
     }
 
     pub(crate) fn truncated(bytes: impl Into<Bytes>) -> Self {
-        Self::Truncated {
-            data: Some(bytes.into()),
-            pause: None,
-        }
+        Self::Truncated { data: Some(bytes.into()), pause: None }
     }
 
     /// Sends `bytes`, then nothing until `until` resolves, then fails (closing the
     /// connection).
-    pub(crate) fn stalled(
-        bytes: impl Into<Bytes>,
-        until: impl Future<Output = ()> + Send + 'static,
-    ) -> Self {
-        Self::Stalled {
-            data: Some(bytes.into()),
-            until: Box::pin(until),
-        }
+    pub(crate) fn stalled(bytes: impl Into<Bytes>, until: impl Future<Output = ()> + Send + 'static) -> Self {
+        Self::Stalled { data: Some(bytes.into()), until: Box::pin(until) }
     }
 
     /// Sends the chunks in order; they can share memory, so a large body costs little.
@@ -84,10 +69,7 @@ impl http_body::Body for Body {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         match self.get_mut() {
             Self::Full(data) => Poll::Ready(data.take().map(|bytes| Ok(Frame::data(bytes)))),
             Self::Truncated { data, pause } => {
@@ -97,8 +79,7 @@ impl http_body::Body for Body {
                 // Failing at once could close the socket before hyper flushed the head and
                 // the first bytes; a short pause lets them out, so the client really sees a
                 // body cut short rather than no answer.
-                let pause = pause
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+                let pause = pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
                 match pause.as_mut().poll(cx) {
                     Poll::Pending => Poll::Pending,
                     Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::new(
@@ -119,9 +100,7 @@ impl http_body::Body for Body {
                     )))),
                 }
             }
-            Self::Chunks(chunks) => {
-                Poll::Ready(chunks.pop_front().map(|chunk| Ok(Frame::data(chunk))))
-            }
+            Self::Chunks(chunks) => Poll::Ready(chunks.pop_front().map(|chunk| Ok(Frame::data(chunk)))),
         }
     }
 
@@ -213,21 +192,14 @@ impl Failure {
             }
         }
         if self.close {
-            response
-                .headers_mut()
-                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }
 }
 
 pub(crate) fn json_response(status: StatusCode, json: Vec<u8>, request_id: &str) -> Response<Body> {
-    with_head(
-        Response::new(Body::full(json)),
-        status,
-        "application/json",
-        request_id,
-    )
+    with_head(Response::new(Body::full(json)), status, "application/json", request_id)
 }
 
 pub(crate) fn with_head(

@@ -67,22 +67,15 @@ pub(crate) async fn run(
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
+    let drained =
+        tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         connections.shutdown().await;
     }
     tracing::debug!("simulator stopped");
 }
 
-async fn serve(
-    stream: TcpStream,
-    shared: Arc<Shared>,
-    permit: OwnedSemaphorePermit,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn serve(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSemaphorePermit, mut stop: watch::Receiver<bool>) {
     let socket = Socket::new(stream);
     let reset = socket.reset_handle();
     let service = hyper::service::service_fn(move |request| {
@@ -136,10 +129,7 @@ struct Socket {
 
 impl Socket {
     fn new(stream: TcpStream) -> Self {
-        Self {
-            stream,
-            reset: Arc::new(AtomicBool::new(false)),
-        }
+        Self { stream, reset: Arc::new(AtomicBool::new(false)) }
     }
 
     fn reset_handle(&self) -> ResetHandle {
@@ -161,21 +151,13 @@ impl Drop for Socket {
 }
 
 impl AsyncRead for Socket {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Socket {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
     }
 

@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::faults::{FaultState, Faults};
-use crate::jobs::JobTiming;
 use crate::handler::Shared;
+use crate::jobs::JobTiming;
 use crate::state::{Desktop, Job, State, StateError};
 
 /// The default bound on open connections.
@@ -104,16 +104,9 @@ impl SimulatorBuilder {
             return Err(StartError::NoRuntime);
         }
         self.state.validate().map_err(StartError::State)?;
-        let listener = TcpListener::bind(self.bind)
-            .await
-            .map_err(|source| StartError::Bind {
-                address: self.bind,
-                source,
-            })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            address: self.bind,
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(self.bind).await.map_err(|source| StartError::Bind { address: self.bind, source })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind { address: self.bind, source })?;
         let credentials = self.state.keys[0].credentials.clone();
         let project_id = self.state.project_id.clone();
         let desktop_ids = self.state.desktops.iter().map(|d| d.id.clone()).collect();
@@ -127,36 +120,18 @@ impl SimulatorBuilder {
             self.job_timing,
             stop_rx.clone(),
         ));
-        let task = tokio::spawn(crate::server::run(
-            listener,
-            Arc::clone(&shared),
-            self.max_connections,
-            stop_rx,
-        ));
+        let task = tokio::spawn(crate::server::run(listener, Arc::clone(&shared), self.max_connections, stop_rx));
         let endpoint = format!("http://{}", connectable(local_addr));
         tracing::info!(%endpoint, "simulator listening");
-        Ok(Simulator {
-            shared,
-            local_addr,
-            endpoint,
-            project_id,
-            credentials,
-            desktop_ids,
-            stop,
-            task: Some(task),
-        })
+        Ok(Simulator { shared, local_addr, endpoint, project_id, credentials, desktop_ids, stop, task: Some(task) })
     }
 }
 
 /// A wildcard address cannot be connected to everywhere: point clients at loopback instead.
 fn connectable(address: SocketAddr) -> SocketAddr {
     match address.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), address.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), address.port())
-        }
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), address.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), address.port()),
         _ => address,
     }
 }
@@ -252,12 +227,7 @@ impl Simulator {
 
     /// One desktop as it is now.
     pub fn desktop(&self, id: &str) -> Option<Desktop> {
-        self.shared
-            .world()
-            .desktops
-            .iter()
-            .find(|d| d.id == id)
-            .cloned()
+        self.shared.world().desktops.iter().find(|d| d.id == id).cloned()
     }
 
     /// The jobs recorded by successful calls, oldest first.

@@ -37,13 +37,8 @@ pub const DEMO_DESKTOP_IDS: [&str; 7] = [
 ];
 
 /// The demo desktops that start with a `DESKTOP_SHARER` sub-resource.
-pub const DEMO_SHARER_DESKTOP_IDS: [&str; 5] = [
-    DEMO_DESKTOP_IDS[0],
-    DEMO_DESKTOP_IDS[1],
-    DEMO_DESKTOP_IDS[2],
-    DEMO_DESKTOP_IDS[3],
-    DEMO_DESKTOP_IDS[4],
-];
+pub const DEMO_SHARER_DESKTOP_IDS: [&str; 5] =
+    [DEMO_DESKTOP_IDS[0], DEMO_DESKTOP_IDS[1], DEMO_DESKTOP_IDS[2], DEMO_DESKTOP_IDS[3], DEMO_DESKTOP_IDS[4]];
 
 /// The demo desktop ids as owned strings.
 pub fn demo_desktop_ids() -> Vec<String> {
@@ -69,10 +64,7 @@ impl Desktop {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self {
-            id: id.into(),
-            sub_resources: sub_resources.into_iter().map(Into::into).collect(),
-        }
+        Self { id: id.into(), sub_resources: sub_resources.into_iter().map(Into::into).collect() }
     }
 
     pub fn has(&self, sub_resource_type: &str) -> bool {
@@ -123,9 +115,7 @@ impl Key {
 
     /// Whether one of the key's permissions grants `action`.
     pub fn allows(&self, action: &str) -> bool {
-        self.permissions
-            .iter()
-            .any(|granted| action_matches(granted, action))
+        self.permissions.iter().any(|granted| action_matches(granted, action))
     }
 }
 
@@ -137,11 +127,7 @@ fn action_matches(granted: &str, action: &str) -> bool {
     }
     let granted: Vec<&str> = granted.split(':').collect();
     let wanted: Vec<&str> = action.split(':').collect();
-    granted.len() == wanted.len()
-        && granted
-            .iter()
-            .zip(&wanted)
-            .all(|(g, w)| *g == "*" || g.eq_ignore_ascii_case(w))
+    granted.len() == wanted.len() && granted.iter().zip(&wanted).all(|(g, w)| *g == "*" || g.eq_ignore_ascii_case(w))
 }
 
 /// The seed of a simulator: its project, desktops and keys.
@@ -163,11 +149,7 @@ impl State {
     /// The demo: [`DEMO_PROJECT_ID`], the [`DEMO_DESKTOP_IDS`] (five with `DESKTOP_SHARER`,
     /// two without), the key [`DEMO_AK`] and the permission-less key [`DEMO_DENIED_AK`].
     pub fn demo() -> Self {
-        Self {
-            project_id: DEMO_PROJECT_ID.to_owned(),
-            desktops: demo_desktops(),
-            keys: demo_keys(),
-        }
+        Self { project_id: DEMO_PROJECT_ID.to_owned(), desktops: demo_desktops(), keys: demo_keys() }
     }
 
     /// Adds a key (builder style).
@@ -187,12 +169,10 @@ impl State {
     /// Reads the JSON state format (see the crate README); absent parts fall back to the
     /// demo's.
     pub fn from_json(text: &str) -> Result<Self, StateError> {
-        let file: StateFile = serde_json::from_str(text)
-            .map_err(|e| StateError(format!("not a valid state file: {e}")))?;
+        let file: StateFile =
+            serde_json::from_str(text).map_err(|e| StateError(format!("not a valid state file: {e}")))?;
         let state = Self {
-            project_id: file
-                .project_id
-                .unwrap_or_else(|| DEMO_PROJECT_ID.to_owned()),
+            project_id: file.project_id.unwrap_or_else(|| DEMO_PROJECT_ID.to_owned()),
             desktops: file.desktops.unwrap_or_else(demo_desktops),
             keys: match file.keys {
                 Some(keys) => keys.into_iter().map(KeyFile::into_key).collect(),
@@ -206,12 +186,8 @@ impl State {
     /// Reads a JSON state file; see [`State::from_json`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, StateError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            StateError(format!(
-                "cannot read the state file {}: {e}",
-                path.display()
-            ))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StateError(format!("cannot read the state file {}: {e}", path.display())))?;
         Self::from_json(&text).map_err(|e| StateError(format!("{}: {}", path.display(), e.0)))
     }
 
@@ -220,10 +196,7 @@ impl State {
     pub fn validate(&self) -> Result<(), StateError> {
         let project_ok = !self.project_id.is_empty()
             && self.project_id.len() <= 64
-            && self
-                .project_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && self.project_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !project_ok {
             return Err(StateError(format!(
                 "project_id {:?} must be 1 to 64 letters, digits, '-' or '_'",
@@ -239,10 +212,7 @@ impl State {
                 )));
             }
             if !seen.insert(desktop.id.as_str()) {
-                return Err(StateError(format!(
-                    "desktop id {:?} appears twice",
-                    desktop.id
-                )));
+                return Err(StateError(format!("desktop id {:?} appears twice", desktop.id)));
             }
         }
         if self.keys.is_empty() {
@@ -251,15 +221,10 @@ impl State {
         let mut seen = HashSet::new();
         for key in &self.keys {
             if key.access_key().is_empty() || key.credentials.expose_secret_key().is_empty() {
-                return Err(StateError(
-                    "every key needs a non-empty ak and sk".to_owned(),
-                ));
+                return Err(StateError("every key needs a non-empty ak and sk".to_owned()));
             }
             if !seen.insert(key.access_key()) {
-                return Err(StateError(format!(
-                    "access key {:?} appears twice",
-                    key.access_key()
-                )));
+                return Err(StateError(format!("access key {:?} appears twice", key.access_key())));
             }
         }
         Ok(())
@@ -305,21 +270,14 @@ fn demo_desktops() -> Vec<Desktop> {
     DEMO_DESKTOP_IDS
         .iter()
         .map(|id| {
-            let sub_resources: &[&str] = if DEMO_SHARER_DESKTOP_IDS.contains(id) {
-                &[DESKTOP_SHARER]
-            } else {
-                &[]
-            };
+            let sub_resources: &[&str] = if DEMO_SHARER_DESKTOP_IDS.contains(id) { &[DESKTOP_SHARER] } else { &[] };
             Desktop::new(*id, sub_resources.iter().copied())
         })
         .collect()
 }
 
 fn demo_keys() -> Vec<Key> {
-    vec![
-        Key::new(DEMO_AK, DEMO_SK),
-        Key::new(DEMO_DENIED_AK, DEMO_DENIED_SK).with_permissions(Vec::<String>::new()),
-    ]
+    vec![Key::new(DEMO_AK, DEMO_SK), Key::new(DEMO_DENIED_AK, DEMO_DENIED_SK).with_permissions(Vec::<String>::new())]
 }
 
 /// A deletion the simulator accepted.
@@ -351,12 +309,8 @@ mod tests {
     fn demo_is_valid_and_consistent() {
         let demo = State::demo();
         assert_eq!(demo.validate(), Ok(()));
-        let with_sharer: Vec<&str> = demo
-            .desktops
-            .iter()
-            .filter(|d| d.has(DESKTOP_SHARER))
-            .map(|d| d.id.as_str())
-            .collect();
+        let with_sharer: Vec<&str> =
+            demo.desktops.iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id.as_str()).collect();
         assert_eq!(with_sharer, DEMO_SHARER_DESKTOP_IDS);
         assert_eq!(demo.desktops.len(), DEMO_DESKTOP_IDS.len());
         assert!(demo.keys[0].allows(DELETE_SUB_RESOURCES_PERMISSION));
@@ -366,50 +320,32 @@ mod tests {
     #[test]
     fn permissions_match_by_segment() {
         let action = DELETE_SUB_RESOURCES_PERMISSION;
-        for granted in [
-            "*",
-            "workspace:*:*",
-            "workspace:desktops:*",
-            action,
-            "Workspace:Desktops:DeleteSubResources",
-        ] {
+        for granted in ["*", "workspace:*:*", "workspace:desktops:*", action, "Workspace:Desktops:DeleteSubResources"] {
             assert!(action_matches(granted, action), "{granted}");
         }
-        for granted in [
-            "",
-            "workspace:*",
-            "workspace:desktops:list",
-            "ecs:*:*",
-            "workspace:desktops:deleteSubResources:x",
-        ] {
+        for granted in
+            ["", "workspace:*", "workspace:desktops:list", "ecs:*:*", "workspace:desktops:deleteSubResources:x"]
+        {
             assert!(!action_matches(granted, action), "{granted}");
         }
     }
 
     #[test]
     fn state_file_falls_back_to_the_demo_and_rejects_mistakes() {
-        let state = State::from_json(r#"{"project_id":"p1","desktops":[{"id":"a","sub_resources":["DESKTOP_SHARER"]},{"id":"b"}]}"#).unwrap();
-        assert_eq!(state.project_id, "p1");
-        assert_eq!(
-            state.desktops,
-            vec![
-                Desktop::new("a", [DESKTOP_SHARER]),
-                Desktop::new("b", Vec::<String>::new())
-            ]
-        );
-        assert_eq!(state.keys, State::demo().keys);
-
         let state = State::from_json(
-            r#"{"keys":[{"ak":"A","sk":"S","security_token":"T","permissions":[]}]}"#,
+            r#"{"project_id":"p1","desktops":[{"id":"a","sub_resources":["DESKTOP_SHARER"]},{"id":"b"}]}"#,
         )
         .unwrap();
+        assert_eq!(state.project_id, "p1");
+        assert_eq!(state.desktops, vec![Desktop::new("a", [DESKTOP_SHARER]), Desktop::new("b", Vec::<String>::new())]);
+        assert_eq!(state.keys, State::demo().keys);
+
+        let state =
+            State::from_json(r#"{"keys":[{"ak":"A","sk":"S","security_token":"T","permissions":[]}]}"#).unwrap();
         assert_eq!(state.keys[0].credentials.expose_security_token(), Some("T"));
         assert!(state.keys[0].permissions.is_empty());
         assert_eq!(
-            State::from_json(r#"{"keys":[{"ak":"A","sk":"S"}]}"#)
-                .unwrap()
-                .keys[0]
-                .permissions,
+            State::from_json(r#"{"keys":[{"ak":"A","sk":"S"}]}"#).unwrap().keys[0].permissions,
             [DELETE_SUB_RESOURCES_PERMISSION]
         );
 
@@ -429,9 +365,7 @@ mod tests {
 
     #[test]
     fn a_missing_file_names_its_path() {
-        let error = State::from_file("/nonexistent/state.json")
-            .unwrap_err()
-            .to_string();
+        let error = State::from_file("/nonexistent/state.json").unwrap_err().to_string();
         assert!(error.contains("/nonexistent/state.json"), "{error}");
     }
 }

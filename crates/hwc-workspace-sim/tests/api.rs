@@ -8,8 +8,8 @@ use std::time::Duration;
 use common::{RawRequest, assert_documented_error, delete_path, raw_exchange, sharer_body};
 use hwc_workspace::{Credentials, DeleteSubResources, Error};
 use hwc_workspace_sim::{
-    DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_SHARER_DESKTOP_IDS, DESKTOP_SHARER, Key,
-    Simulator, State, codes,
+    DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_SHARER_DESKTOP_IDS, DESKTOP_SHARER, Key, Simulator, State,
+    codes,
 };
 use time::OffsetDateTime;
 
@@ -29,10 +29,7 @@ async fn a_deletion_records_a_job_and_removes_the_sub_resource() {
     let sim = Simulator::start().await.unwrap();
     let client = sim.client_builder().build().unwrap();
     let ids = &DEMO_SHARER_DESKTOP_IDS[..2];
-    let deleted = client
-        .delete_desktop_sub_resources(&sharer(ids).order_id("order-1"))
-        .await
-        .unwrap();
+    let deleted = client.delete_desktop_sub_resources(&sharer(ids).order_id("order-1")).await.unwrap();
 
     let jobs = sim.jobs();
     assert_eq!(jobs.len(), 1);
@@ -49,10 +46,7 @@ async fn a_deletion_records_a_job_and_removes_the_sub_resource() {
         assert!(!sim.desktop(id).unwrap().has(DESKTOP_SHARER), "{id}");
     }
     for id in &DEMO_SHARER_DESKTOP_IDS[2..] {
-        assert!(
-            sim.desktop(id).unwrap().has(DESKTOP_SHARER),
-            "{id} must be untouched"
-        );
+        assert!(sim.desktop(id).unwrap().has(DESKTOP_SHARER), "{id} must be untouched");
     }
     assert_eq!(sim.request_count(), 1);
 }
@@ -75,9 +69,7 @@ async fn a_repeated_deletion_succeeds_with_a_new_job_and_removes_nothing() {
 #[tokio::test]
 async fn the_success_body_is_exactly_the_documented_one() {
     let sim = Simulator::start().await.unwrap();
-    let response = RawRequest::post(&sim, sharer_body(&[DEMO_DESKTOP_IDS[0]]))
-        .send(&sim)
-        .await;
+    let response = RawRequest::post(&sim, sharer_body(&[DEMO_DESKTOP_IDS[0]])).send(&sim).await;
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(response.header("content-type"), Some("application/json"));
     assert_eq!(response.header("x-request-id").map(str::len), Some(32));
@@ -121,12 +113,7 @@ async fn bad_bodies_are_400_with_the_service_code_and_change_nothing() {
         assert!(got.contains(message), "{body}: {got:?} lacks {message:?}");
     }
     let malformed = RawRequest::post(&sim, "{").send(&sim).await.json();
-    assert!(
-        malformed["error_detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("EOF")),
-        "{malformed}"
-    );
+    assert!(malformed["error_detail"].as_str().is_some_and(|d| d.contains("EOF")), "{malformed}");
     assert!(sim.jobs().is_empty());
     assert!(sim.desktop(id).unwrap().has(DESKTOP_SHARER));
 }
@@ -147,10 +134,7 @@ async fn a_content_type_other_than_json_is_400() {
         .await
         .expect_error(400, codes::UNSUPPORTED_CONTENT_TYPE);
     assert!(message.contains("missing"), "{message}");
-    let ok = RawRequest::post(&sim, body)
-        .header("Content-Type", "Application/JSON; charset=utf-8")
-        .send(&sim)
-        .await;
+    let ok = RawRequest::post(&sim, body).header("Content-Type", "Application/JSON; charset=utf-8").send(&sim).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
 }
 
@@ -162,22 +146,9 @@ async fn an_unknown_sub_resource_type_reaches_the_service_unchanged() {
     let request = DeleteSubResources::new([DEMO_DESKTOP_IDS[0]], unknown);
     let error = api_error(client.delete_desktop_sub_resources(&request).await);
     assert_eq!(error.status(), 400);
-    assert_eq!(
-        error.error_code(),
-        Some(codes::UNSUPPORTED_SUB_RESOURCE_TYPE)
-    );
-    assert!(
-        error
-            .error_msg()
-            .unwrap()
-            .contains(&format!("\"{unknown}\"")),
-        "{error}"
-    );
-    assert!(
-        sim.desktop(DEMO_DESKTOP_IDS[0])
-            .unwrap()
-            .has(DESKTOP_SHARER)
-    );
+    assert_eq!(error.error_code(), Some(codes::UNSUPPORTED_SUB_RESOURCE_TYPE));
+    assert!(error.error_msg().unwrap().contains(&format!("\"{unknown}\"")), "{error}");
+    assert!(sim.desktop(DEMO_DESKTOP_IDS[0]).unwrap().has(DESKTOP_SHARER));
 }
 
 #[tokio::test]
@@ -188,17 +159,10 @@ async fn unknown_desktops_are_404_naming_every_missing_id() {
     let error = api_error(client.delete_desktop_sub_resources(&request).await);
     assert_eq!(error.status(), 404);
     assert_eq!(error.error_code(), Some(codes::DESKTOP_NOT_FOUND));
-    assert_eq!(
-        error.error_msg(),
-        Some("The desktops do not exist: no-such-1, no-such-2")
-    );
+    assert_eq!(error.error_msg(), Some("The desktops do not exist: no-such-1, no-such-2"));
     assert!(error.request_id().is_some_and(|id| id.len() == 32));
     // All or nothing: the existing desktop keeps its sharer.
-    assert!(
-        sim.desktop(DEMO_DESKTOP_IDS[0])
-            .unwrap()
-            .has(DESKTOP_SHARER)
-    );
+    assert!(sim.desktop(DEMO_DESKTOP_IDS[0]).unwrap().has(DESKTOP_SHARER));
     assert!(sim.jobs().is_empty());
 }
 
@@ -207,11 +171,7 @@ async fn an_unknown_project_is_404() {
     let sim = Simulator::start().await.unwrap();
     let other = "0000000000000000000000000000ffff";
     let client = sim.client_builder().project_id(other).build().unwrap();
-    let error = api_error(
-        client
-            .delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]]))
-            .await,
-    );
+    let error = api_error(client.delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]])).await);
     assert_eq!(error.status(), 404);
     assert_eq!(error.error_code(), Some(codes::PROJECT_NOT_FOUND));
     assert!(error.error_msg().unwrap().contains(other), "{error}");
@@ -220,46 +180,22 @@ async fn an_unknown_project_is_404() {
 #[tokio::test]
 async fn a_wrong_secret_key_is_401() {
     let sim = Simulator::start().await.unwrap();
-    let client = sim
-        .client_builder()
-        .credentials(Credentials::new(sim.access_key(), "not-the-secret"))
-        .build()
-        .unwrap();
-    let error = api_error(
-        client
-            .delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]]))
-            .await,
-    );
+    let client =
+        sim.client_builder().credentials(Credentials::new(sim.access_key(), "not-the-secret")).build().unwrap();
+    let error = api_error(client.delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]])).await);
     assert_eq!(error.status(), 401);
     assert_eq!(error.error_code(), Some(codes::AUTHENTICATION_FAILED));
-    assert!(
-        error
-            .error_msg()
-            .unwrap()
-            .contains("signature does not match"),
-        "{error}"
-    );
+    assert!(error.error_msg().unwrap().contains("signature does not match"), "{error}");
     assert!(sim.jobs().is_empty());
 }
 
 #[tokio::test]
 async fn an_unknown_access_key_is_401() {
     let sim = Simulator::start().await.unwrap();
-    let client = sim
-        .client_builder()
-        .credentials(Credentials::new("HPUANOBODY0000000000", "x"))
-        .build()
-        .unwrap();
-    let error = api_error(
-        client
-            .delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]]))
-            .await,
-    );
+    let client = sim.client_builder().credentials(Credentials::new("HPUANOBODY0000000000", "x")).build().unwrap();
+    let error = api_error(client.delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]])).await);
     assert_eq!(error.status(), 401);
-    assert!(
-        error.error_msg().unwrap().contains("HPUANOBODY0000000000"),
-        "{error}"
-    );
+    assert!(error.error_msg().unwrap().contains("HPUANOBODY0000000000"), "{error}");
 }
 
 #[tokio::test]
@@ -299,76 +235,37 @@ fn fourteen_minutes_ahead() -> OffsetDateTime {
 #[tokio::test]
 async fn a_date_more_than_15_minutes_off_is_401() {
     let sim = Simulator::start().await.unwrap();
-    let stale = sim
-        .client_builder()
-        .clock(twenty_minutes_ago)
-        .build()
-        .unwrap();
-    let error = api_error(
-        stale
-            .delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]]))
-            .await,
-    );
+    let stale = sim.client_builder().clock(twenty_minutes_ago).build().unwrap();
+    let error = api_error(stale.delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]])).await);
     assert_eq!(error.status(), 401);
     assert_eq!(error.error_code(), Some(codes::AUTHENTICATION_FAILED));
     assert!(error.error_msg().unwrap().contains("X-Sdk-Date"), "{error}");
     assert!(sim.jobs().is_empty());
 
-    let skewed = sim
-        .client_builder()
-        .clock(fourteen_minutes_ahead)
-        .build()
-        .unwrap();
-    skewed
-        .delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]]))
-        .await
-        .unwrap();
+    let skewed = sim.client_builder().clock(fourteen_minutes_ahead).build().unwrap();
+    skewed.delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]])).await.unwrap();
 }
 
 #[tokio::test]
 async fn a_temporary_key_needs_its_security_token() {
-    let state = State::demo()
-        .with_key(Key::new("HPUATEMP000000000001", "temp-secret").with_security_token("the-token"));
+    let state =
+        State::demo().with_key(Key::new("HPUATEMP000000000001", "temp-secret").with_security_token("the-token"));
     let sim = Simulator::builder().state(state).start().await.unwrap();
     let call = |credentials: Credentials| {
-        let client = sim
-            .client_builder()
-            .credentials(credentials)
-            .build()
-            .unwrap();
-        async move {
-            client
-                .delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]]))
-                .await
-        }
+        let client = sim.client_builder().credentials(credentials).build().unwrap();
+        async move { client.delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]])).await }
     };
     let without = api_error(call(Credentials::new("HPUATEMP000000000001", "temp-secret")).await);
-    assert_eq!(
-        (without.status(), without.error_code()),
-        (401, Some(codes::AUTHENTICATION_FAILED))
-    );
-    assert!(
-        without
-            .error_msg()
-            .unwrap()
-            .contains("X-Security-Token header is missing"),
-        "{without}"
-    );
+    assert_eq!((without.status(), without.error_code()), (401, Some(codes::AUTHENTICATION_FAILED)));
+    assert!(without.error_msg().unwrap().contains("X-Security-Token header is missing"), "{without}");
 
-    let wrong = api_error(
-        call(Credentials::new("HPUATEMP000000000001", "temp-secret").with_security_token("other"))
-            .await,
-    );
+    let wrong =
+        api_error(call(Credentials::new("HPUATEMP000000000001", "temp-secret").with_security_token("other")).await);
     assert_eq!(wrong.status(), 401);
-    assert!(
-        wrong.error_msg().unwrap().contains("does not belong"),
-        "{wrong}"
-    );
+    assert!(wrong.error_msg().unwrap().contains("does not belong"), "{wrong}");
     assert!(sim.jobs().is_empty());
 
-    call(Credentials::new("HPUATEMP000000000001", "temp-secret").with_security_token("the-token"))
-        .await
-        .unwrap();
+    call(Credentials::new("HPUATEMP000000000001", "temp-secret").with_security_token("the-token")).await.unwrap();
     assert_eq!(sim.jobs()[0].access_key, "HPUATEMP000000000001");
 }
 
@@ -387,63 +284,30 @@ async fn x_project_id_must_match_the_path() {
         .send(&sim)
         .await
         .expect_error(401, codes::AUTHENTICATION_FAILED);
-    assert!(
-        message.contains("X-Project-Id header is missing"),
-        "{message}"
-    );
+    assert!(message.contains("X-Project-Id header is missing"), "{message}");
     assert!(sim.jobs().is_empty());
 }
 
 #[tokio::test]
 async fn a_key_without_the_permission_is_403() {
     let sim = Simulator::start().await.unwrap();
-    let client = sim
-        .client_builder()
-        .credentials(Credentials::new(DEMO_DENIED_AK, DEMO_DENIED_SK))
-        .build()
-        .unwrap();
-    let error = api_error(
-        client
-            .delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]]))
-            .await,
-    );
+    let client = sim.client_builder().credentials(Credentials::new(DEMO_DENIED_AK, DEMO_DENIED_SK)).build().unwrap();
+    let error = api_error(client.delete_desktop_sub_resources(&sharer(&[DEMO_DESKTOP_IDS[0]])).await);
     assert_eq!(error.status(), 403);
     assert_eq!(error.error_code(), Some(codes::NOT_AUTHORIZED));
-    assert!(
-        error
-            .error_msg()
-            .unwrap()
-            .contains("workspace:desktops:deleteSubResources"),
-        "{error}"
-    );
-    assert!(
-        error
-            .encoded_authorization_message()
-            .is_some_and(|m| !m.is_empty())
-    );
+    assert!(error.error_msg().unwrap().contains("workspace:desktops:deleteSubResources"), "{error}");
+    assert!(error.encoded_authorization_message().is_some_and(|m| !m.is_empty()));
     assert!(sim.jobs().is_empty());
-    assert!(
-        sim.desktop(DEMO_DESKTOP_IDS[0])
-            .unwrap()
-            .has(DESKTOP_SHARER)
-    );
+    assert!(sim.desktop(DEMO_DESKTOP_IDS[0]).unwrap().has(DESKTOP_SHARER));
 }
 
 #[tokio::test]
 async fn unknown_paths_are_404_and_other_methods_405() {
     let sim = Simulator::start().await.unwrap();
-    for path in [
-        "/",
-        "/v2/",
-        "/v2/x/desktops",
-        "/v2//desktop/delete-sub-resources",
-        "/v1/p/desktop/delete-sub-resources",
-    ] {
-        RawRequest::post(&sim, "{}")
-            .path(path)
-            .send(&sim)
-            .await
-            .expect_error(404, codes::API_NOT_FOUND);
+    for path in
+        ["/", "/v2/", "/v2/x/desktops", "/v2//desktop/delete-sub-resources", "/v1/p/desktop/delete-sub-resources"]
+    {
+        RawRequest::post(&sim, "{}").path(path).send(&sim).await.expect_error(404, codes::API_NOT_FOUND);
     }
     for method in ["GET", "PUT", "DELETE"] {
         let response = RawRequest::post(&sim, "").method(method).send(&sim).await;
@@ -464,11 +328,7 @@ async fn a_body_over_1_mib_is_413_before_anything_else() {
     // Right at the limit is fine (and here fails later, on authentication).
     let mut body = sharer_body(&[DEMO_DESKTOP_IDS[0]]);
     body.resize(1024 * 1024, b' ');
-    RawRequest::post(&sim, body)
-        .unsigned()
-        .send(&sim)
-        .await
-        .expect_error(401, codes::AUTHENTICATION_FAILED);
+    RawRequest::post(&sim, body).unsigned().send(&sim).await.expect_error(401, codes::AUTHENTICATION_FAILED);
 }
 
 #[tokio::test]
@@ -502,10 +362,7 @@ async fn an_announced_huge_body_is_refused_without_waiting_for_it() {
     );
     let answer = raw_exchange(&sim, request.as_bytes(), Duration::from_secs(5)).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(
-        answer.to_ascii_lowercase().contains("connection: close"),
-        "{answer}"
-    );
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
 }
 
 #[tokio::test]

@@ -12,12 +12,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hwc_workspace::{
-    DeleteSubResources, Error, MAX_RESPONSE_BODY_BYTES, RetryPolicy, TransportErrorKind,
-};
+use hwc_workspace::{DeleteSubResources, Error, MAX_RESPONSE_BODY_BYTES, RetryPolicy, TransportErrorKind};
 use hwc_workspace_sim::{
-    BodyShape, DEMO_DESKTOP_IDS, DESKTOP_SHARER, FaultKind, Faults, MAX_CLOCK_SKEW,
-    OVERSIZED_BODY_BYTES, Simulator,
+    BodyShape, DEMO_DESKTOP_IDS, DESKTOP_SHARER, FaultKind, Faults, MAX_CLOCK_SKEW, OVERSIZED_BODY_BYTES, Simulator,
 };
 
 /// What a case must end in.
@@ -26,11 +23,7 @@ enum Expected {
     /// A transport error of one of these kinds.
     Transport(&'static [TransportErrorKind]),
     /// An error status, and whether the body carried an error code (JSON) and a message.
-    Api {
-        status: u16,
-        code: bool,
-        message: bool,
-    },
+    Api { status: u16, code: bool, message: bool },
     /// A success status whose body was refused; the reason must contain the text.
     Undecodable(&'static str),
 }
@@ -57,11 +50,7 @@ fn request() -> DeleteSubResources {
 }
 
 fn api(status: u16, code: bool, message: bool) -> Expected {
-    Expected::Api {
-        status,
-        code,
-        message,
-    }
+    Expected::Api { status, code, message }
 }
 
 /// A loopback port nothing listens on.
@@ -91,14 +80,7 @@ fn check(name: &str, error: &Error, expected: Expected) {
         (Expected::Transport(kinds), Error::Transport(e)) => {
             assert!(kinds.contains(&e.kind()), "{name}: {:?} {error}", e.kind());
         }
-        (
-            Expected::Api {
-                status,
-                code,
-                message,
-            },
-            Error::Api(e),
-        ) => {
+        (Expected::Api { status, code, message }, Error::Api(e)) => {
             assert_eq!(e.status(), status, "{name}: {error}");
             assert_eq!(e.error_code().is_some(), code, "{name}: {error}");
             assert_eq!(e.error_msg().is_some(), message, "{name}: {error}");
@@ -116,17 +98,14 @@ fn check(name: &str, error: &Error, expected: Expected) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_a_typed_error_within_the_timeout_and_sent_once() {
     let redirect_witness = witness();
-    let redirect = FaultKind::Redirect {
-        to: redirect_witness.local_addr().unwrap(),
-    };
+    let redirect = FaultKind::Redirect { to: redirect_witness.local_addr().unwrap() };
     let page = |status, body| Some(FaultKind::ErrorPage { status, body });
     let broken = Expected::Transport(&[TransportErrorKind::Broken]);
     let timed_out = Expected::Transport(&[TransportErrorKind::Timeout]);
     // A reset at accept usually fails the client's connect itself (nothing was sent, so
     // connect retries may resend: hence no retries here); should the client have sent its
     // request before the reset arrived, it is a broken exchange instead.
-    let reset_early =
-        Expected::Transport(&[TransportErrorKind::Connect, TransportErrorKind::Broken]);
+    let reset_early = Expected::Transport(&[TransportErrorKind::Connect, TransportErrorKind::Broken]);
     let once = Some(RetryPolicy::none());
     #[rustfmt::skip]
     let cases = [
@@ -171,10 +150,7 @@ async fn every_fault_is_a_typed_error_within_the_timeout_and_sent_once() {
             .build()
             .unwrap();
         let started = Instant::now();
-        let error = client
-            .delete_desktop_sub_resources(&request())
-            .await
-            .expect_err(name);
+        let error = client.delete_desktop_sub_resources(&request()).await.expect_err(name);
         let elapsed = started.elapsed();
         check(name, &error, case.expected);
         assert!(
@@ -182,31 +158,13 @@ async fn every_fault_is_a_typed_error_within_the_timeout_and_sent_once() {
             "{name}: {elapsed:?} for a timeout of {:?}",
             case.timeout
         );
-        assert_eq!(
-            sim.request_count(),
-            case.reached,
-            "{name}: requests that reached the simulator"
-        );
-        assert!(
-            sim.faults().fail_next.is_empty(),
-            "{name}: the fault was not met"
-        );
-        assert!(
-            sim.jobs().is_empty(),
-            "{name}: a faulted request changed state"
-        );
-        assert!(
-            sim.desktop(DEMO_DESKTOP_IDS[0])
-                .unwrap()
-                .has(DESKTOP_SHARER),
-            "{name}"
-        );
+        assert_eq!(sim.request_count(), case.reached, "{name}: requests that reached the simulator");
+        assert!(sim.faults().fail_next.is_empty(), "{name}: the fault was not met");
+        assert!(sim.jobs().is_empty(), "{name}: a faulted request changed state");
+        assert!(sim.desktop(DEMO_DESKTOP_IDS[0]).unwrap().has(DESKTOP_SHARER), "{name}");
         if case.fault.is_some() {
             // The client is not left broken: the next call goes through.
-            client
-                .delete_desktop_sub_resources(&request())
-                .await
-                .unwrap_or_else(|e| panic!("{name}: then {e}"));
+            client.delete_desktop_sub_resources(&request()).await.unwrap_or_else(|e| panic!("{name}: then {e}"));
             assert_eq!(sim.request_count(), case.reached + 1, "{name}");
         }
         sim.shutdown().await;
@@ -216,11 +174,7 @@ async fn every_fault_is_a_typed_error_within_the_timeout_and_sent_once() {
 
 /// Retries as fast as possible, so that only a `Retry-After` makes a test wait.
 fn quick_retries(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        base_delay: Duration::from_millis(1),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy { max_retries, base_delay: Duration::from_millis(1), ..RetryPolicy::default() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,29 +199,15 @@ async fn opt_in_retries_resend_only_the_documented_statuses() {
         })
         .collect();
     assert!(
-        hwc_workspace::RETRYABLE_STATUSES
-            .iter()
-            .all(|s| retried_statuses.contains(s)),
+        hwc_workspace::RETRYABLE_STATUSES.iter().all(|s| retried_statuses.contains(s)),
         "every retryable status has a case"
     );
     for (name, fault) in retried {
-        let sim = Simulator::builder()
-            .faults(Faults::fail_next([fault, fault]))
-            .start()
-            .await
-            .unwrap();
-        let client = sim
-            .client_builder()
-            .retry_policy(quick_retries(2))
-            .build()
-            .unwrap();
+        let sim = Simulator::builder().faults(Faults::fail_next([fault, fault])).start().await.unwrap();
+        let client = sim.client_builder().retry_policy(quick_retries(2)).build().unwrap();
         let deleted = client.delete_desktop_sub_resources(&request()).await;
         assert!(deleted.is_ok(), "{name}: {deleted:?}");
-        assert_eq!(
-            sim.request_count(),
-            3,
-            "{name}: two faulted attempts, then the one that went through"
-        );
+        assert_eq!(sim.request_count(), 3, "{name}: two faulted attempts, then the one that went through");
         assert_eq!(sim.jobs().len(), 1, "{name}: deleted once");
         sim.shutdown().await;
     }
@@ -284,27 +224,11 @@ async fn opt_in_retries_resend_only_the_documented_statuses() {
         ("redirect", FaultKind::Redirect { to: closed_port() }),
     ];
     for (name, fault) in never {
-        let sim = Simulator::builder()
-            .faults(Faults::fail_next([fault]))
-            .start()
-            .await
-            .unwrap();
-        let client = sim
-            .client_builder()
-            .retry_policy(quick_retries(3))
-            .timeout(QUICK)
-            .build()
-            .unwrap();
+        let sim = Simulator::builder().faults(Faults::fail_next([fault])).start().await.unwrap();
+        let client = sim.client_builder().retry_policy(quick_retries(3)).timeout(QUICK).build().unwrap();
         let started = Instant::now();
-        let error = client
-            .delete_desktop_sub_resources(&request())
-            .await
-            .expect_err(name);
-        assert!(
-            started.elapsed() <= QUICK + Duration::from_secs(1),
-            "{name}: {:?}",
-            started.elapsed()
-        );
+        let error = client.delete_desktop_sub_resources(&request()).await.expect_err(name);
+        assert!(started.elapsed() <= QUICK + Duration::from_secs(1), "{name}: {:?}", started.elapsed());
         assert_eq!(sim.request_count(), 1, "{name} must not be resent: {error}");
         assert!(sim.jobs().is_empty(), "{name}");
         sim.shutdown().await;
@@ -313,15 +237,8 @@ async fn opt_in_retries_resend_only_the_documented_statuses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resets_before_the_request_are_retried_only_as_failed_connections() {
-    let sim = Simulator::builder()
-        .faults(Faults::fail_next([FaultKind::ResetOnAccept; 5]))
-        .start()
-        .await
-        .unwrap();
-    let policy = RetryPolicy {
-        connect_retries: 2,
-        ..quick_retries(3)
-    };
+    let sim = Simulator::builder().faults(Faults::fail_next([FaultKind::ResetOnAccept; 5])).start().await.unwrap();
+    let policy = RetryPolicy { connect_retries: 2, ..quick_retries(3) };
     let client = sim.client_builder().retry_policy(policy).build().unwrap();
     let kind = match client.delete_desktop_sub_resources(&request()).await {
         Err(Error::Transport(e)) => e.kind(),
@@ -369,11 +286,7 @@ async fn attempts_at_a_closed_port(policy: RetryPolicy) -> usize {
 
 #[tokio::test]
 async fn a_refused_connection_is_tried_again_only_with_connect_retries() {
-    let with = RetryPolicy {
-        connect_retries: 2,
-        base_delay: Duration::from_millis(1),
-        ..RetryPolicy::none()
-    };
+    let with = RetryPolicy { connect_retries: 2, base_delay: Duration::from_millis(1), ..RetryPolicy::none() };
     assert_eq!(attempts_at_a_closed_port(with).await, 3);
     assert_eq!(attempts_at_a_closed_port(RetryPolicy::none()).await, 1);
 }
@@ -388,42 +301,23 @@ const RETRY_AFTER: u64 = 5;
 /// `FIRST_SIGNATURE_LEFT`; every later one is dated now.
 fn first_signature_nearly_expired() -> time::OffsetDateTime {
     let now = time::OffsetDateTime::now_utc();
-    if CLOCK_READINGS.fetch_add(1, Ordering::SeqCst) == 0 {
-        now - MAX_CLOCK_SKEW + FIRST_SIGNATURE_LEFT
-    } else {
-        now
-    }
+    if CLOCK_READINGS.fetch_add(1, Ordering::SeqCst) == 0 { now - MAX_CLOCK_SKEW + FIRST_SIGNATURE_LEFT } else { now }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_is_honoured_and_each_attempt_is_signed_afresh() {
     let sim = Simulator::builder()
-        .faults(Faults::fail_next([FaultKind::TooManyRequests {
-            retry_after_secs: RETRY_AFTER,
-        }]))
+        .faults(Faults::fail_next([FaultKind::TooManyRequests { retry_after_secs: RETRY_AFTER }]))
         .start()
         .await
         .unwrap();
-    let client = sim
-        .client_builder()
-        .retry_policy(quick_retries(1))
-        .clock(first_signature_nearly_expired)
-        .build()
-        .unwrap();
+    let client =
+        sim.client_builder().retry_policy(quick_retries(1)).clock(first_signature_nearly_expired).build().unwrap();
     let started = Instant::now();
-    client
-        .delete_desktop_sub_resources(&request())
-        .await
-        .unwrap();
+    client.delete_desktop_sub_resources(&request()).await.unwrap();
     let elapsed = started.elapsed();
-    assert!(
-        elapsed >= Duration::from_secs(RETRY_AFTER) - Duration::from_millis(50),
-        "{elapsed:?}"
-    );
-    assert!(
-        elapsed < Duration::from_secs(RETRY_AFTER + 3),
-        "{elapsed:?}"
-    );
+    assert!(elapsed >= Duration::from_secs(RETRY_AFTER) - Duration::from_millis(50), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(RETRY_AFTER + 3), "{elapsed:?}");
     // The first signature was out of date by the time of the retry: the simulator accepted
     // the second attempt only because it was signed again, with a fresh date.
     assert_eq!(sim.request_count(), 2);
@@ -434,28 +328,17 @@ async fn retry_after_is_honoured_and_each_attempt_is_signed_afresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_retry_after_is_cut_to_the_cap() {
     let sim = Simulator::builder()
-        .faults(Faults::fail_next([FaultKind::TooManyRequests {
-            retry_after_secs: 3_600,
-        }]))
+        .faults(Faults::fail_next([FaultKind::TooManyRequests { retry_after_secs: 3_600 }]))
         .start()
         .await
         .unwrap();
-    let policy = RetryPolicy {
-        retry_after_cap: Duration::from_secs(1),
-        ..quick_retries(1)
-    };
+    let policy = RetryPolicy { retry_after_cap: Duration::from_secs(1), ..quick_retries(1) };
     let client = sim.client_builder().retry_policy(policy).build().unwrap();
     let started = Instant::now();
-    client
-        .delete_desktop_sub_resources(&request())
-        .await
-        .unwrap();
+    client.delete_desktop_sub_resources(&request()).await.unwrap();
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "an hour asked, the 1 s cap waited: {elapsed:?}"
-    );
+    assert!(elapsed < Duration::from_secs(3), "an hour asked, the 1 s cap waited: {elapsed:?}");
     assert_eq!(sim.request_count(), 2);
 }
 
@@ -475,10 +358,7 @@ async fn refused_at_the_cap(sim: &Simulator, client: &hwc_workspace::Client) {
     sim.set_faults(Faults::fail_next([FaultKind::OversizedBody]));
     match client.delete_desktop_sub_resources(&request()).await {
         Err(Error::UndecodableResponse(e)) => {
-            assert!(
-                e.reason().contains(&MAX_RESPONSE_BODY_BYTES.to_string()),
-                "{e}"
-            );
+            assert!(e.reason().contains(&MAX_RESPONSE_BODY_BYTES.to_string()), "{e}");
         }
         other => panic!("{other:?}"),
     }
@@ -493,10 +373,7 @@ async fn oversized_bodies_are_refused_at_the_cap_without_memory_growth() {
     let sim = Simulator::start().await.unwrap();
     let client = sim.client_builder().build().unwrap();
     // A successful call first sets up what every call uses once (pools, buffers).
-    client
-        .delete_desktop_sub_resources(&request())
-        .await
-        .unwrap();
+    client.delete_desktop_sub_resources(&request()).await.unwrap();
     let before = peak_resident_bytes();
     for _ in 0..CALLS {
         refused_at_the_cap(&sim, &client).await;
@@ -515,32 +392,16 @@ async fn connections_held_by_a_fault_are_let_go_when_the_client_leaves() {
     for fault in [FaultKind::NoAnswer, FaultKind::StalledBody] {
         // One connection at most: the next call gets through only once the held one is
         // closed on the simulator's side too.
-        let sim = Simulator::builder()
-            .max_connections(1)
-            .faults(Faults::fail_next([fault]))
-            .start()
-            .await
-            .unwrap();
-        let client = sim
-            .client_builder()
-            .timeout(Duration::from_millis(300))
-            .build()
-            .unwrap();
+        let sim = Simulator::builder().max_connections(1).faults(Faults::fail_next([fault])).start().await.unwrap();
+        let client = sim.client_builder().timeout(Duration::from_millis(300)).build().unwrap();
         match client.delete_desktop_sub_resources(&request()).await {
             Err(Error::Transport(e)) => assert_eq!(e.kind(), TransportErrorKind::Timeout),
             other => panic!("{fault}: {other:?}"),
         }
         let patient = sim.client_builder().timeout(PATIENT).build().unwrap();
         let started = Instant::now();
-        patient
-            .delete_desktop_sub_resources(&request())
-            .await
-            .unwrap_or_else(|e| panic!("{fault}: {e}"));
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "{fault}: {:?}",
-            started.elapsed()
-        );
+        patient.delete_desktop_sub_resources(&request()).await.unwrap_or_else(|e| panic!("{fault}: {e}"));
+        assert!(started.elapsed() < Duration::from_secs(2), "{fault}: {:?}", started.elapsed());
         sim.shutdown().await;
     }
 }
@@ -548,10 +409,7 @@ async fn connections_held_by_a_fault_are_let_go_when_the_client_leaves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_held_by_a_fault_end_when_the_simulator_stops() {
     let sim = Simulator::builder()
-        .faults(Faults::fail_next([
-            FaultKind::NoAnswer,
-            FaultKind::StalledBody,
-        ]))
+        .faults(Faults::fail_next([FaultKind::NoAnswer, FaultKind::StalledBody]))
         .start()
         .await
         .unwrap();
@@ -568,11 +426,7 @@ async fn connections_held_by_a_fault_end_when_the_simulator_stops() {
     }
     let started = Instant::now();
     sim.shutdown().await;
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     for call in calls {
         match call.await.unwrap() {
             Err(Error::Transport(e)) => assert_eq!(e.kind(), TransportErrorKind::Broken),

@@ -8,7 +8,8 @@ use tracing::Instrument;
 
 use crate::config::ClientBuilder;
 use crate::error::{
-    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobTimeout, TransportError, UndecodableResponse,
+    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobTimeout, TransportError,
+    UndecodableResponse,
 };
 use crate::hooks::{CALL, CallRecord};
 use crate::model::{DeleteSubResources, Deleted, JobStatus};
@@ -149,15 +150,22 @@ impl Client {
             Err(e) => Err(self.map_error(e, &call).await),
         };
         span.in_scope(|| match &outcome {
-            Ok(_) => tracing::info!(status = call.status, request_id = call.request_id.as_deref(), "{operation} succeeded"),
-            Err(e) => tracing::info!(status = e.status(), request_id = e.request_id(), error = %e, "{operation} failed"),
+            Ok(_) => {
+                tracing::info!(status = call.status, request_id = call.request_id.as_deref(), "{operation} succeeded")
+            }
+            Err(e) => {
+                tracing::info!(status = e.status(), request_id = e.request_id(), error = %e, "{operation} failed")
+            }
         });
         outcome.map(|value| (value, call))
     }
 
     /// Signs the request exactly as [`Client::delete_desktop_sub_resources`] would send it,
     /// and returns it instead of sending it.
-    pub async fn dry_run_delete_desktop_sub_resources(&self, request: &DeleteSubResources) -> Result<SignedRequest, Error> {
+    pub async fn dry_run_delete_desktop_sub_resources(
+        &self,
+        request: &DeleteSubResources,
+    ) -> Result<SignedRequest, Error> {
         let body = request.to_body()?;
         let record = CallRecord { dry_run: Some(None), ..CallRecord::default() };
         let (result, captured) = CALL
@@ -204,10 +212,14 @@ impl Client {
                 },
             }
             .into(),
-            E::InvalidRequest(message) | E::Custom(message) => {
-                ConfigError::new(ConfigErrorKind::InvalidCredentials, format!("the request could not be signed: {message}")).into()
+            E::InvalidRequest(message) | E::Custom(message) => ConfigError::new(
+                ConfigErrorKind::InvalidCredentials,
+                format!("the request could not be signed: {message}"),
+            )
+            .into(),
+            other => {
+                ConfigError::new(ConfigErrorKind::HttpClient, format!("unexpected client failure: {other}")).into()
             }
-            other => ConfigError::new(ConfigErrorKind::HttpClient, format!("unexpected client failure: {other}")).into(),
         }
     }
 }
@@ -296,7 +308,11 @@ pub struct WaitOptions {
 
 impl Default for WaitOptions {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(600), poll_interval: Duration::from_millis(500), max_poll_interval: Duration::from_secs(10) }
+        Self {
+            timeout: Duration::from_secs(600),
+            poll_interval: Duration::from_millis(500),
+            max_poll_interval: Duration::from_secs(10),
+        }
     }
 }
 

@@ -130,7 +130,10 @@ impl ClientBuilder {
     pub fn ca_certificate_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
         let pem = std::fs::read(path).map_err(|e| {
-            ConfigError::new(ConfigErrorKind::CaCertificate, format!("cannot read the CA certificate {}: {e}", path.display()))
+            ConfigError::new(
+                ConfigErrorKind::CaCertificate,
+                format!("cannot read the CA certificate {}: {e}", path.display()),
+            )
         })?;
         Ok(self.ca_certificate_pem(pem))
     }
@@ -165,7 +168,9 @@ impl ClientBuilder {
             }
         };
         if credentials.access_key().trim().is_empty() || credentials.expose_secret_key().is_empty() {
-            return Err(ConfigError::new(ConfigErrorKind::InvalidCredentials, "the access key or secret key is empty").into());
+            return Err(
+                ConfigError::new(ConfigErrorKind::InvalidCredentials, "the access key or secret key is empty").into()
+            );
         }
         let project_id = self.project_id.or(chain_project).ok_or_else(|| {
             ConfigError::new(ConfigErrorKind::MissingProjectId, "no project id given or found")
@@ -225,10 +230,13 @@ fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error>
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let invalid = |why: String| {
-        Error::from(ConfigError::new(ConfigErrorKind::CaCertificate, format!("the CA certificate is not valid: {why}"))
-            .hint("expected a PEM file with at least one `-----BEGIN CERTIFICATE-----` block"))
+        Error::from(
+            ConfigError::new(ConfigErrorKind::CaCertificate, format!("the CA certificate is not valid: {why}"))
+                .hint("expected a PEM file with at least one `-----BEGIN CERTIFICATE-----` block"),
+        )
     };
-    let ders = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().map_err(|e| invalid(e.to_string()))?;
+    let ders =
+        CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().map_err(|e| invalid(e.to_string()))?;
     if ders.is_empty() {
         return Err(invalid("it holds no PEM certificate".to_owned()));
     }
@@ -277,7 +285,10 @@ mod tests {
     #[test]
     fn endpoints_are_checked() {
         assert_eq!(check_endpoint("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(check_endpoint("https://workspace.cn-north-4.myhuaweicloud.com").unwrap(), "https://workspace.cn-north-4.myhuaweicloud.com");
+        assert_eq!(
+            check_endpoint("https://workspace.cn-north-4.myhuaweicloud.com").unwrap(),
+            "https://workspace.cn-north-4.myhuaweicloud.com"
+        );
         for bad in ["ftp://x", "not a url", "http://u:p@host", "https://h/?a=1"] {
             assert!(matches!(check_endpoint(bad), Err(Error::Configuration(_))), "{bad}");
         }
@@ -287,7 +298,10 @@ mod tests {
     fn project_ids_are_checked() {
         assert!(check_project_id("0123456789abcdef0123456789abcdef").is_ok());
         for bad in ["", " ", "a/b", "a\nb", &"x".repeat(65)] {
-            assert!(matches!(check_project_id(bad), Err(Error::InvalidInput(e)) if e.field() == "project_id"), "{bad:?}");
+            assert!(
+                matches!(check_project_id(bad), Err(Error::InvalidInput(e)) if e.field() == "project_id"),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -83,7 +83,8 @@ mod tests {
 
     #[test]
     fn documented_shape_is_kept() {
-        let body = br#"{"error_code":"WKS.0404","error_msg":"gone","error_detail":"d","encoded_authorization_message":"e"}"#;
+        let body =
+            br#"{"error_code":"WKS.0404","error_msg":"gone","error_detail":"d","encoded_authorization_message":"e"}"#;
         let e = normalize(body);
         assert_eq!(e.error_code.as_deref(), Some("WKS.0404"));
         assert_eq!(e.error_msg.as_deref(), Some("gone"));

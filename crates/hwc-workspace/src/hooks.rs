@@ -93,7 +93,14 @@ pub(crate) fn sign_in_place(inner: &Inner, request: &mut reqwest::Request) -> Re
     let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
     let authorized = hwc_sign::authorize(
         &inner.credentials,
-        &hwc_sign::Request { method: request.method().as_str(), host: &host, path: url.path(), query: &query_refs, headers: &headers, body },
+        &hwc_sign::Request {
+            method: request.method().as_str(),
+            host: &host,
+            path: url.path(),
+            query: &query_refs,
+            headers: &headers,
+            body,
+        },
         (inner.clock)(),
     )?;
     let query = (!query.is_empty()).then(|| authorized.query().to_owned());
@@ -212,23 +219,23 @@ fn capture_dry_run(request: &reqwest::Request) -> Option<reqwest::Response> {
 /// documented error schema so that the status and headers survive into the typed error.
 async fn finish(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
-    let request_id = response
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     with_call(|call| {
         call.status = Some(status.as_u16());
         call.request_id = request_id;
     });
-    if status.is_success() && response.content_length().is_some_and(|declared| declared <= MAX_RESPONSE_BODY_BYTES as u64) {
+    if status.is_success()
+        && response.content_length().is_some_and(|declared| declared <= MAX_RESPONSE_BODY_BYTES as u64)
+    {
         // Framed by a length within the cap, so the generated code's read is bounded already;
         // it passes untouched (a rebuilt response costs a copy and a URL parse per call).
         return Ok(response);
     }
     let version = response.version();
     let mut headers = std::mem::take(response.headers_mut());
-    for stale in [reqwest::header::CONTENT_LENGTH, reqwest::header::CONTENT_ENCODING, reqwest::header::TRANSFER_ENCODING] {
+    for stale in
+        [reqwest::header::CONTENT_LENGTH, reqwest::header::CONTENT_ENCODING, reqwest::header::TRANSFER_ENCODING]
+    {
         headers.remove(stale);
     }
     let body = if status.is_success() {

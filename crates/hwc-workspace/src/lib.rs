@@ -30,8 +30,8 @@ pub use generated::types;
 pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, REQUEST_ID_HEADER};
 pub use hwc_sign::Credentials;
 pub use model::{DeleteSubResources, Deleted, JobStatus, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType};
-pub use types::{Job, SubJob, SubJobEntities};
 pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
+pub use types::{Job, SubJob, SubJobEntities};
 
 /// For the fuzz targets in `fuzz/` only: not part of the API, may change in any release.
 #[doc(hidden)]

@@ -167,19 +167,18 @@ impl DeleteSubResources {
     /// The generated request body; validates first.
     pub(crate) fn to_body(&self) -> Result<crate::types::DeleteDesktopSubResourcesRequest, Error> {
         self.validate()?;
-        let desktop_ids = self
-            .desktop_ids
-            .iter()
-            .map(|id| id.as_str().try_into())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e: crate::types::error::ConversionError| InvalidInput::new("desktop_ids", "valid desktop ids", e.to_string()))?;
+        let desktop_ids =
+            self.desktop_ids.iter().map(|id| id.as_str().try_into()).collect::<Result<Vec<_>, _>>().map_err(
+                |e: crate::types::error::ConversionError| {
+                    InvalidInput::new("desktop_ids", "valid desktop ids", e.to_string())
+                },
+            )?;
         let order_id = match &self.order_id {
-            Some(order_id) => Some(
-                order_id
-                    .as_str()
-                    .try_into()
-                    .map_err(|e: crate::types::error::ConversionError| InvalidInput::new("order_id", "a valid order id", e.to_string()))?,
-            ),
+            Some(order_id) => {
+                Some(order_id.as_str().try_into().map_err(|e: crate::types::error::ConversionError| {
+                    InvalidInput::new("order_id", "a valid order id", e.to_string())
+                })?)
+            }
             None => None,
         };
         Ok(crate::types::DeleteDesktopSubResourcesRequest {

@@ -84,7 +84,11 @@ mod tests {
 
     #[test]
     fn backoff_is_bounded_by_the_doubling_ceiling_and_the_cap() {
-        let policy = RetryPolicy { base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(500), ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+            ..RetryPolicy::default()
+        };
         for _ in 0..200 {
             assert!(policy.backoff(1) <= Duration::from_millis(100));
             assert!(policy.backoff(2) <= Duration::from_millis(200));
@@ -94,7 +98,11 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured_up_to_the_cap() {
-        let policy = RetryPolicy { base_delay: Duration::ZERO, retry_after_cap: Duration::from_secs(5), ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            base_delay: Duration::ZERO,
+            retry_after_cap: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        };
         assert_eq!(policy.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
         assert_eq!(policy.delay(1, Some(Duration::from_secs(60))), Duration::from_secs(5));
     }

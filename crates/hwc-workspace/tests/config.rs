@@ -89,7 +89,12 @@ fn nothing_found_lists_every_place_tried() {
     let error = from_chain(&env(&[("HOME", &home_str(&home))])).unwrap_err();
     assert_eq!(error.kind(), ConfigErrorKind::MissingCredentials);
     let message = error.message();
-    for tried in ["explicit", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", &home.path().join(".huaweicloud/credentials").display().to_string()] {
+    for tried in [
+        "explicit",
+        "HUAWEICLOUD_SDK_AK",
+        "HUAWEICLOUD_SDK_SK",
+        &home.path().join(".huaweicloud/credentials").display().to_string(),
+    ] {
         assert!(message.contains(tried), "{tried} missing from: {message}");
     }
     assert!(!error.hints().is_empty());
@@ -120,7 +125,14 @@ fn an_unknown_region_names_the_known_ones_and_the_endpoint_option() {
     let error = resolve("xx-mars-1", &env(&[])).unwrap_err();
     assert_eq!(error.kind(), ConfigErrorKind::UnknownRegion);
     assert!(error.message().contains("xx-mars-1") && error.message().contains("cn-north-4"), "{error}");
-    assert!(error.hints().iter().any(|h| h.contains("endpoint") && h.contains("HUAWEICLOUD_SDK_REGION_WORKSPACE_XX_MARS_1")), "{:?}", error.hints());
+    assert!(
+        error
+            .hints()
+            .iter()
+            .any(|h| h.contains("endpoint") && h.contains("HUAWEICLOUD_SDK_REGION_WORKSPACE_XX_MARS_1")),
+        "{:?}",
+        error.hints()
+    );
 }
 
 #[test]
@@ -135,7 +147,11 @@ fn the_environment_override_wins_then_regions_yaml() {
     assert_eq!(resolve("cn-north-4", &with_both).unwrap(), "https://env.example");
     let file_only = env(&[("HOME", &home_str(&home))]);
     assert_eq!(resolve("cn-north-4", &file_only).unwrap(), "https://file.example:8443");
-    assert_eq!(resolve("xx-new-1", &file_only).unwrap(), "https://new.example", "a region only in regions.yaml is usable");
+    assert_eq!(
+        resolve("xx-new-1", &file_only).unwrap(),
+        "https://new.example",
+        "a region only in regions.yaml is usable"
+    );
     assert_eq!(resolve("cn-east-3", &file_only).unwrap(), "https://workspace.cn-east-3.myhuaweicloud.com");
 }
 
@@ -143,7 +159,8 @@ fn the_environment_override_wins_then_regions_yaml() {
 fn an_explicit_regions_file_variable_is_read_and_bad_yaml_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.yaml");
-    std::fs::write(&path, "WORKSPACE:\n  - id: cn-north-4\n    endpoints: [https://a.example, https://b.example]\n").unwrap();
+    std::fs::write(&path, "WORKSPACE:\n  - id: cn-north-4\n    endpoints: [https://a.example, https://b.example]\n")
+        .unwrap();
     let e = env(&[("HUAWEICLOUD_SDK_REGIONS_FILE", path.to_str().unwrap())]);
     assert_eq!(resolve("cn-north-4", &e).unwrap(), "https://a.example");
     std::fs::write(&path, "WORKSPACE: [ {").unwrap();

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
+use httpmock::prelude::*;
 use hwc_workspace::{Client, Credentials, DeleteSubResources, Error, RetryPolicy, TransportErrorKind};
 
 const AK: &str = "AK-LOOPBACK-TEST";
@@ -40,7 +40,13 @@ fn verifies(req: &HttpMockRequest, credentials: &Credentials) -> bool {
         headers: &refs,
         body: req.body().as_ref(),
     };
-    hwc_sign::verify(&received, |ak| (ak == credentials.access_key()).then_some(credentials), time::OffsetDateTime::now_utc(), time::Duration::minutes(15)).is_ok()
+    hwc_sign::verify(
+        &received,
+        |ak| (ak == credentials.access_key()).then_some(credentials),
+        time::OffsetDateTime::now_utc(),
+        time::Duration::minutes(15),
+    )
+    .is_ok()
 }
 
 #[tokio::test]
@@ -49,7 +55,9 @@ async fn success_returns_job_and_request_id() {
     let mock = server
         .mock_async(|when, then| {
             when.method(POST).path(PATH).header("content-type", "application/json");
-            then.status(200).header("X-Request-Id", "req-200").json_body(serde_json::json!({"job_id": "3979904c-7beb-4f34-835f-2fa989a5550a"}));
+            then.status(200)
+                .header("X-Request-Id", "req-200")
+                .json_body(serde_json::json!({"job_id": "3979904c-7beb-4f34-835f-2fa989a5550a"}));
         })
         .await;
     let deleted = builder(&server).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap();
@@ -93,7 +101,9 @@ async fn html_and_empty_error_bodies_keep_status_and_request_id() {
     server
         .mock_async(|when, then| {
             when.method(POST).path(PATH);
-            then.status(500).header("X-Request-Id", "req-html").header("content-type", "text/html")
+            then.status(500)
+                .header("X-Request-Id", "req-html")
+                .header("content-type", "text/html")
                 .body("<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>");
         })
         .await;
@@ -111,7 +121,10 @@ async fn html_and_empty_error_bodies_keep_status_and_request_id() {
         .await;
     let error = builder(&server).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err();
     let Error::Api(api) = &error else { panic!("expected an API error, got {error:?}") };
-    assert_eq!((api.status(), api.request_id(), api.error_code(), api.error_msg()), (502, Some("req-empty"), None, None));
+    assert_eq!(
+        (api.status(), api.request_id(), api.error_code(), api.error_msg()),
+        (502, Some("req-empty"), None, None)
+    );
     assert!(error.to_string().contains("502 Bad Gateway"), "{error}");
 }
 
@@ -132,10 +145,12 @@ async fn undocumented_success_body_is_an_undecodable_response() {
 #[tokio::test]
 async fn invalid_input_sends_nothing() {
     let server = MockServer::start_async().await;
-    let mock = server.mock_async(|when, then| {
-        when.any_request();
-        then.status(200).json_body(serde_json::json!({"job_id": "j"}));
-    }).await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).json_body(serde_json::json!({"job_id": "j"}));
+        })
+        .await;
     let client = builder(&server).build().unwrap();
     let many: Vec<String> = (0..101).map(|i| format!("d-{i}")).collect();
     let cases = [
@@ -241,7 +256,9 @@ async fn opt_in_retries_resend_retryable_statuses_each_signed_afresh() {
                 record.lock().unwrap().push(date.unwrap_or_default());
                 verifies(req, &truth)
             });
-            then.status(503).header("Retry-After", "0").json_body(serde_json::json!({"error_code": "WKS.0503", "error_msg": "busy"}));
+            then.status(503)
+                .header("Retry-After", "0")
+                .json_body(serde_json::json!({"error_code": "WKS.0503", "error_msg": "busy"}));
         })
         .await;
     let policy = RetryPolicy { max_retries: 2, base_delay: Duration::from_millis(1), ..RetryPolicy::none() };
@@ -263,7 +280,13 @@ async fn opt_in_retries_resend_retryable_statuses_each_signed_afresh() {
             then.status(503);
         })
         .await;
-    let error = builder(&server).retry_policy(hwc_workspace::RetryPolicy::default()).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err();
+    let error = builder(&server)
+        .retry_policy(hwc_workspace::RetryPolicy::default())
+        .build()
+        .unwrap()
+        .delete_desktop_sub_resources(&request())
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert_eq!(once.calls_async().await, 1);
 }
@@ -272,11 +295,14 @@ async fn opt_in_retries_resend_retryable_statuses_each_signed_afresh() {
 async fn statuses_that_are_not_retryable_are_never_resent() {
     for status in [400u16, 401, 404, 500] {
         let server = MockServer::start_async().await;
-        let mock = server.mock_async(|when, then| {
-            when.method(POST).path(PATH);
-            then.status(status);
-        }).await;
-        let error = builder(&server).retries(3).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err();
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(POST).path(PATH);
+                then.status(status);
+            })
+            .await;
+        let error =
+            builder(&server).retries(3).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err();
         assert_eq!(error.status(), Some(status));
         assert_eq!(mock.calls_async().await, 1, "{status} must not be retried");
     }
@@ -305,10 +331,12 @@ async fn a_closed_port_is_a_connect_error() {
 #[tokio::test]
 async fn a_slow_answer_is_a_timeout() {
     let server = MockServer::start_async().await;
-    server.mock_async(|when, then| {
-        when.method(POST).path(PATH);
-        then.status(200).delay(Duration::from_secs(3)).json_body(serde_json::json!({"job_id": "late"}));
-    }).await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(PATH);
+            then.status(200).delay(Duration::from_secs(3)).json_body(serde_json::json!({"job_id": "late"}));
+        })
+        .await;
     let client = builder(&server).timeout(Duration::from_millis(200)).build().unwrap();
     let error = client.delete_desktop_sub_resources(&request()).await.unwrap_err();
     assert!(matches!(&error, Error::Transport(t) if t.kind() == TransportErrorKind::Timeout), "{error:?}");
@@ -317,14 +345,18 @@ async fn a_slow_answer_is_a_timeout() {
 #[tokio::test]
 async fn a_redirect_is_not_followed() {
     let server = MockServer::start_async().await;
-    let elsewhere = server.mock_async(|when, then| {
-        when.path("/elsewhere");
-        then.status(200).json_body(serde_json::json!({"job_id": "stolen"}));
-    }).await;
-    server.mock_async(|when, then| {
-        when.method(POST).path(PATH);
-        then.status(307).header("Location", "/elsewhere");
-    }).await;
+    let elsewhere = server
+        .mock_async(|when, then| {
+            when.path("/elsewhere");
+            then.status(200).json_body(serde_json::json!({"job_id": "stolen"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(PATH);
+            then.status(307).header("Location", "/elsewhere");
+        })
+        .await;
     let error = builder(&server).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err();
     assert_eq!(error.status(), Some(307));
     assert_eq!(elsewhere.calls_async().await, 0);
@@ -333,10 +365,12 @@ async fn a_redirect_is_not_followed() {
 #[tokio::test]
 async fn dry_run_returns_the_signed_request_and_sends_nothing() {
     let server = MockServer::start_async().await;
-    let mock = server.mock_async(|when, then| {
-        when.any_request();
-        then.status(200).json_body(serde_json::json!({"job_id": "j"}));
-    }).await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).json_body(serde_json::json!({"job_id": "j"}));
+        })
+        .await;
     let credentials = Credentials::new(AK, SK).with_security_token("TOKEN-dry-run-secret");
     let client = builder(&server).credentials(credentials.clone()).build().unwrap();
     let signed = client.dry_run_delete_desktop_sub_resources(&request()).await.unwrap();
@@ -348,9 +382,27 @@ async fn dry_run_returns_the_signed_request_and_sends_nothing() {
     // What a dry run shows would verify at the server, but its printed form hides secrets.
     let headers: Vec<(&str, &str)> = signed.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let path = url::Url::parse(&signed.url).unwrap().path().to_owned();
-    let received = hwc_sign::ReceivedRequest { method: "POST", path: &path, query: "", headers: &headers, body: &signed.body };
-    assert!(hwc_sign::verify(&received, |_| Some(&credentials), time::OffsetDateTime::now_utc(), time::Duration::minutes(15)).is_ok());
-    let signature = signed.headers.iter().find(|(k, _)| k == "authorization").unwrap().1.rsplit_once("Signature=").unwrap().1.to_owned();
+    let received =
+        hwc_sign::ReceivedRequest { method: "POST", path: &path, query: "", headers: &headers, body: &signed.body };
+    assert!(
+        hwc_sign::verify(
+            &received,
+            |_| Some(&credentials),
+            time::OffsetDateTime::now_utc(),
+            time::Duration::minutes(15)
+        )
+        .is_ok()
+    );
+    let signature = signed
+        .headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .unwrap()
+        .1
+        .rsplit_once("Signature=")
+        .unwrap()
+        .1
+        .to_owned();
     let shown = format!("{signed:?} {:?}", signed.masked_headers());
     for secret in [SK, "TOKEN-dry-run-secret", signature.as_str()] {
         assert!(!shown.contains(secret), "{secret} leaked: {shown}");

@@ -160,12 +160,15 @@ async fn secrets_never_show_in_logs_debug_or_errors() {
     shown.push_str(&format!("{client:?}\n{client:#?}\n"));
 
     // Every documented error status.
-    for (status, code) in [(400u16, "WKS.0002"), (401, "APIGW.0301"), (403, "APIGW.0302"), (404, "WKS.0102"), (500, "WKS.0500")] {
+    for (status, code) in
+        [(400u16, "WKS.0002"), (401, "APIGW.0301"), (403, "APIGW.0302"), (404, "WKS.0102"), (500, "WKS.0500")]
+    {
         let server = serve(&seen, POST, DELETE_PATH, |then| {
             then.status(status).header("X-Request-Id", format!("req-{status}")).json_body(error_body(code, "refused"));
         })
         .await;
-        let error = builder(&server.base_url()).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err();
+        let error =
+            builder(&server.base_url()).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err();
         assert_eq!(error.status(), Some(status));
         errors.push(("status", error));
     }
@@ -182,19 +185,28 @@ async fn secrets_never_show_in_logs_debug_or_errors() {
         then.status(502).header("content-type", "text/html").body("<html><title>502 Bad Gateway</title></html>");
     })
     .await;
-    errors.push(("html 502", builder(&server.base_url()).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err()));
+    errors.push((
+        "html 502",
+        builder(&server.base_url()).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err(),
+    ));
     let server = serve(&seen, POST, DELETE_PATH, |then| {
         then.status(200).json_body(serde_json::json!({"unexpected": true}));
     })
     .await;
-    errors.push(("undecodable", builder(&server.base_url()).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err()));
+    errors.push((
+        "undecodable",
+        builder(&server.base_url()).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err(),
+    ));
 
     // Transport failures: refused, timed out, TLS spoken to a plain HTTP server.
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    errors.push(("refused", builder(&closed).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err()));
+    errors.push((
+        "refused",
+        builder(&closed).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err(),
+    ));
     let server = serve(&seen, POST, DELETE_PATH, |then| {
         then.status(200).delay(Duration::from_secs(3)).json_body(serde_json::json!({"job_id": "late"}));
     })
@@ -202,7 +214,8 @@ async fn secrets_never_show_in_logs_debug_or_errors() {
     let slow = builder(&server.base_url()).timeout(Duration::from_millis(300)).build().unwrap();
     errors.push(("timeout", slow.delete_desktop_sub_resources(&request()).await.unwrap_err()));
     let not_tls = format!("https://{}", server.address());
-    errors.push(("tls", builder(&not_tls).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err()));
+    errors
+        .push(("tls", builder(&not_tls).build().unwrap().delete_desktop_sub_resources(&request()).await.unwrap_err()));
 
     // Jobs: one that fails, one still running when the wait ends, one that does not exist.
     let jobs = MockServer::start_async().await;
@@ -227,13 +240,20 @@ async fn secrets_never_show_in_logs_debug_or_errors() {
     })
     .await;
     let client = builder(&jobs.base_url()).build().unwrap();
-    let quick = WaitOptions { timeout: Duration::from_millis(300), poll_interval: Duration::from_millis(50), max_poll_interval: Duration::from_millis(50) };
+    let quick = WaitOptions {
+        timeout: Duration::from_millis(300),
+        poll_interval: Duration::from_millis(50),
+        max_poll_interval: Duration::from_millis(50),
+    };
     errors.push(("job failed", client.wait_job("job-FAILED", &quick).await.unwrap_err()));
     errors.push(("job timeout", client.wait_job("job-RUNNING", &quick).await.unwrap_err()));
     errors.push(("unknown job", client.show_job("job-missing").await.unwrap_err()));
 
     // Invalid input and configuration errors, with the secrets at hand.
-    errors.push(("input", client.delete_desktop_sub_resources(&DeleteSubResources::new(Vec::<String>::new(), "X")).await.unwrap_err()));
+    errors.push((
+        "input",
+        client.delete_desktop_sub_resources(&DeleteSubResources::new(Vec::<String>::new(), "X")).await.unwrap_err(),
+    ));
     let no_project = Client::builder().credentials(credentials()).endpoint(closed.as_str()).environment(|_: &str| None);
     shown.push_str(&format!("{no_project:?}\n{no_project:#?}\n"));
     errors.push(("no project", no_project.build().unwrap_err()));
@@ -253,16 +273,25 @@ async fn secrets_never_show_in_logs_debug_or_errors() {
     errors.push(("half env", Client::builder().endpoint(closed.as_str()).environment(half).build().unwrap_err()));
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("credentials");
-    let file_env = move |path: std::path::PathBuf| move |name: &str| (name == "HUAWEICLOUD_SDK_CREDENTIALS_FILE").then(|| path.display().to_string());
+    let file_env = move |path: std::path::PathBuf| {
+        move |name: &str| (name == "HUAWEICLOUD_SDK_CREDENTIALS_FILE").then(|| path.display().to_string())
+    };
     std::fs::write(&file, format!("[basic]\nsk = {SK}\nsecurity_token = {TOKEN}\n")).unwrap();
-    errors.push(("file without ak", Client::builder().endpoint(closed.as_str()).environment(file_env(file.clone())).build().unwrap_err()));
-    std::fs::write(&file, format!("[basic]\nak = {AK}\nsk = {SK}\nsecurity_token = {TOKEN}\nproject_id = {PROJECT}\n")).unwrap();
+    errors.push((
+        "file without ak",
+        Client::builder().endpoint(closed.as_str()).environment(file_env(file.clone())).build().unwrap_err(),
+    ));
+    std::fs::write(&file, format!("[basic]\nak = {AK}\nsk = {SK}\nsecurity_token = {TOKEN}\nproject_id = {PROJECT}\n"))
+        .unwrap();
     // Readable by others, so that the chain warns about it too.
     #[cfg(unix)]
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let from_file = Client::builder().endpoint(closed.as_str()).environment(file_env(file.clone())).build().unwrap();
     shown.push_str(&format!("{from_file:?}\n"));
-    errors.push(("file unreadable", Client::builder().endpoint(closed.as_str()).environment(file_env(home.path().to_owned())).build().unwrap_err()));
+    errors.push((
+        "file unreadable",
+        Client::builder().endpoint(closed.as_str()).environment(file_env(home.path().to_owned())).build().unwrap_err(),
+    ));
 
     // A dry run: the request carries the secrets, which only its raw headers may show.
     let dry = builder(&closed).build().unwrap().dry_run_delete_desktop_sub_resources(&request()).await.unwrap();
@@ -274,13 +303,16 @@ async fn secrets_never_show_in_logs_debug_or_errors() {
     for (what, error) in &errors {
         shown.push_str(&format!("{what}: {}", every_text_of(error)));
     }
-    let kinds: Vec<String> = errors.iter().map(|(_, e)| format!("{e:?}").split(['(', ' ']).next().unwrap_or("").to_owned()).collect();
-    for kind in ["Api", "Transport", "UndecodableResponse", "JobFailed", "JobTimeout", "InvalidInput", "Configuration"] {
+    let kinds: Vec<String> =
+        errors.iter().map(|(_, e)| format!("{e:?}").split(['(', ' ']).next().unwrap_or("").to_owned()).collect();
+    for kind in ["Api", "Transport", "UndecodableResponse", "JobFailed", "JobTimeout", "InvalidInput", "Configuration"]
+    {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} error was driven: {kinds:?}");
     }
 
     // Every signature that went on the wire, or into the dry run.
-    let mut authorizations: Vec<String> = seen.lock().unwrap().iter().filter_map(|h| h.get("authorization").cloned()).collect();
+    let mut authorizations: Vec<String> =
+        seen.lock().unwrap().iter().filter_map(|h| h.get("authorization").cloned()).collect();
     authorizations.push(raw["authorization"].clone());
     let signatures: Vec<String> = authorizations
         .iter()
@@ -294,7 +326,13 @@ async fn secrets_never_show_in_logs_debug_or_errors() {
     );
 
     let logs = captured();
-    let mut expected = vec!["DeleteDesktopSubResources succeeded", "DeleteDesktopSubResources failed", "retrying", "credentials found", "ShowJob"];
+    let mut expected = vec![
+        "DeleteDesktopSubResources succeeded",
+        "DeleteDesktopSubResources failed",
+        "retrying",
+        "credentials found",
+        "ShowJob",
+    ];
     if cfg!(unix) {
         expected.push("can be read by other users");
     }

@@ -52,7 +52,10 @@ async fn the_same_server_is_trusted_with_its_ca_certificate() {
 #[test]
 fn a_bad_ca_certificate_is_a_configuration_error() {
     let error = builder("https://127.0.0.1:9").ca_certificate_pem(b"not a certificate".to_vec()).build().unwrap_err();
-    assert!(matches!(&error, Error::Configuration(c) if c.kind() == hwc_workspace::ConfigErrorKind::CaCertificate), "{error:?}");
+    assert!(
+        matches!(&error, Error::Configuration(c) if c.kind() == hwc_workspace::ConfigErrorKind::CaCertificate),
+        "{error:?}"
+    );
     let error = builder("https://127.0.0.1:9").ca_certificate_file("/nonexistent/ca.pem").map(|_| ()).unwrap_err();
     assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
 }

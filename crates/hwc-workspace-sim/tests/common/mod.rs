@@ -11,21 +11,14 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 /// The documented error body fields; an error body holds nothing else.
-pub const ERROR_FIELDS: [&str; 4] = [
-    "error_code",
-    "error_msg",
-    "error_detail",
-    "encoded_authorization_message",
-];
+pub const ERROR_FIELDS: [&str; 4] = ["error_code", "error_msg", "error_detail", "encoded_authorization_message"];
 
 pub fn delete_path(project_id: &str) -> String {
     format!("/v2/{project_id}/desktop/delete-sub-resources")
 }
 
 pub fn sharer_body(ids: &[&str]) -> Vec<u8> {
-    serde_json::json!({"desktop_ids": ids, "sub_resource_type": "DESKTOP_SHARER"})
-        .to_string()
-        .into_bytes()
+    serde_json::json!({"desktop_ids": ids, "sub_resource_type": "DESKTOP_SHARER"}).to_string().into_bytes()
 }
 
 /// A request signed with hwc-sign and sent with reqwest, every part under the test's control.
@@ -98,11 +91,7 @@ impl RawRequest {
         let host = sim.local_addr().to_string();
         let headers: Vec<(String, String)> = match &self.credentials {
             Some(credentials) => {
-                let borrowed: Vec<(&str, &str)> = self
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), v.as_str()))
-                    .collect();
+                let borrowed: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
                 let request = hwc_sign::Request {
                     method: &self.method,
                     host: &host,
@@ -111,23 +100,16 @@ impl RawRequest {
                     headers: &borrowed,
                     body: &self.body,
                 };
-                hwc_sign::sign(credentials, &request, self.date)
-                    .expect("the test request signs")
-                    .headers
+                hwc_sign::sign(credentials, &request, self.date).expect("the test request signs").headers
             }
             None => self.headers.clone(),
         };
         // The workspace builds reqwest without a default crypto provider (ring is chosen in the
         // core); a raw client needs one installed even for plain http.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("reqwest client");
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("reqwest client");
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("method");
-        let mut request = client
-            .request(method, format!("{}{}", sim.endpoint(), self.path))
-            .body(self.body);
+        let mut request = client.request(method, format!("{}{}", sim.endpoint(), self.path)).body(self.body);
         for (name, value) in headers {
             request = request.header(name, value);
         }
@@ -135,11 +117,7 @@ impl RawRequest {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.text().await.expect("a whole body");
-        RawResponse {
-            status,
-            headers,
-            body,
-        }
+        RawResponse { status, headers, body }
     }
 }
 
@@ -172,31 +150,17 @@ impl RawResponse {
 
 /// JSON content, only the documented fields, code and message present, an `X-Request-Id`.
 pub fn assert_documented_error(response: &RawResponse) {
-    assert_eq!(
-        response.header("content-type"),
-        Some("application/json"),
-        "{}",
-        response.body
-    );
-    let request_id = response
-        .header("x-request-id")
-        .expect("an X-Request-Id header");
+    assert_eq!(response.header("content-type"), Some("application/json"), "{}", response.body);
+    let request_id = response.header("x-request-id").expect("an X-Request-Id header");
     assert_eq!(request_id.len(), 32, "{request_id}");
     let body = response.json();
     let object = body.as_object().expect("an object");
     for key in object.keys() {
-        assert!(
-            ERROR_FIELDS.contains(&key.as_str()),
-            "undocumented field {key} in {}",
-            response.body
-        );
+        assert!(ERROR_FIELDS.contains(&key.as_str()), "undocumented field {key} in {}", response.body);
     }
     for key in ["error_code", "error_msg"] {
         assert!(
-            object
-                .get(key)
-                .and_then(|v| v.as_str())
-                .is_some_and(|s| !s.is_empty()),
+            object.get(key).and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty()),
             "no {key} in {}",
             response.body
         );
@@ -238,10 +202,7 @@ fn answer_complete(received: &[u8]) -> bool {
     };
     let length = head
         .lines()
-        .find_map(|line| {
-            line.split_once(':')
-                .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        })
+        .find_map(|line| line.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case("content-length")))
         .and_then(|(_, v)| v.trim().parse::<usize>().ok());
     length.is_some_and(|n| body.len() >= n)
 }
