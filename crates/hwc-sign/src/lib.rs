@@ -26,6 +26,7 @@
 mod canonical;
 mod credentials;
 mod date;
+pub mod http;
 mod sign;
 mod verify;
 

@@ -64,6 +64,18 @@ pub enum SignError {
     EmptyAccessKey,
     #[error("the secret key is empty")]
     EmptySecretKey,
+    /// A header value that is not UTF-8 text; the official signer signs text only.
+    #[error("the header {0:?} is not UTF-8 text, so it cannot be signed")]
+    HeaderNotText(String),
+    /// A value signing adds (from the credentials) cannot be sent as a header value.
+    #[error("the {0} header cannot carry this value (it holds a line break or another control character)")]
+    InvalidHeaderValue(&'static str),
+    /// The URL has no host to sign as `Host`.
+    #[error("the URL has no host")]
+    NoHost,
+    /// The canonical query could not be put back into the URI.
+    #[error("the signed query cannot be sent in the URI")]
+    InvalidQuery,
 }
 
 /// Signs a request with SDK-HMAC-SHA256 exactly as the official SDK does, keeping every

@@ -1,5 +1,7 @@
 //! The server side: recompute a received request's signature and compare it.
 
+use std::borrow::Cow;
+
 use hmac::Mac;
 use percent_encoding::percent_decode_str;
 use time::{Duration, OffsetDateTime};
@@ -138,15 +140,13 @@ pub fn verify<'c>(
 /// Splits a raw query string into decoded pairs: `%XX` decoded (as UTF-8, lossily), `+` kept
 /// as is since signed clients encode a space as `%20`, a missing `=` read as an empty value.
 pub fn parse_query_string(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let (key, value) = part.split_once('=').unwrap_or((part, ""));
-            (
-                percent_decode_str(key).decode_utf8_lossy().into_owned(),
-                percent_decode_str(value).decode_utf8_lossy().into_owned(),
-            )
-        })
-        .collect()
+    decoded_query_pairs(query).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// [`parse_query_string`] without copies where nothing was encoded.
+pub(crate) fn decoded_query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    query.split('&').filter(|part| !part.is_empty()).map(|part| {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        (percent_decode_str(key).decode_utf8_lossy(), percent_decode_str(value).decode_utf8_lossy())
+    })
 }

@@ -50,18 +50,19 @@ impl Target {
         match &self.headers {
             Headers::Fixed(map) => Ok(map.clone()),
             Headers::Signed { credentials, unsigned } => {
-                let host = self.address.to_string();
+                let host = self.address.ip().to_string();
                 let pairs: Vec<(&str, &str)> = unsigned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-                let request = hwc_sign::Request {
-                    method: "POST",
-                    host: &host,
-                    path: &self.path,
-                    query: &[],
-                    headers: &pairs,
-                    body: &self.body,
-                };
-                let signed =
-                    hwc_sign::sign(credentials, &request, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+                let request = hwc_sign::http::SignableRequest::from_url_parts(
+                    "POST",
+                    "http",
+                    &host,
+                    Some(self.address.port()),
+                    &self.path,
+                    "",
+                    pairs,
+                    &self.body,
+                );
+                let signed = request.sign(credentials, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
                 header_map(&signed.headers)
             }
         }

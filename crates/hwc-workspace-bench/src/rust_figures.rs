@@ -197,14 +197,13 @@ pub struct SigningInput {
 
 impl SigningInput {
     pub fn from_wire(wire: &WireRequest) -> Self {
-        const ADDED_BY_SIGNING: [&str; 4] = ["authorization", "x-sdk-date", "host", "x-security-token"];
         Self {
             host: wire.header("host").unwrap_or_default().to_owned(),
             path: wire.path.clone(),
             headers: wire
                 .replayable_headers()
                 .into_iter()
-                .filter(|(name, _)| !ADDED_BY_SIGNING.iter().any(|a| name.eq_ignore_ascii_case(a)))
+                .filter(|(name, _)| !hwc_sign::http::SIGNATURE_HEADERS.iter().any(|a| name.eq_ignore_ascii_case(a)))
                 .collect(),
             body: wire.body.clone(),
         }
@@ -215,22 +214,17 @@ impl SigningInput {
     /// none).
     fn rate(&self, credentials: &Credentials, duration: Duration) -> Result<f64, String> {
         let pairs: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let request = hwc_sign::Request {
-            method: "POST",
-            host: &self.host,
-            path: &self.path,
-            query: &[],
-            headers: &pairs,
-            body: &self.body,
-        };
+        // The wire's `Host` already carries the port as sent.
+        let request = hwc_sign::http::SignableRequest::from_url_parts(
+            "POST", "http", &self.host, None, &self.path, "", pairs, &self.body,
+        );
         let started = Instant::now();
         let deadline = started + duration;
         let mut signatures = 0u64;
         loop {
             for _ in 0..100 {
-                black_box(
-                    hwc_sign::authorize(credentials, black_box(&request), OffsetDateTime::now_utc())
-                        .map_err(|e| e.to_string())?,
+                let _ = black_box(
+                    black_box(&request).authorize(credentials, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?,
                 );
             }
             signatures += 100;

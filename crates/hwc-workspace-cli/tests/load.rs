@@ -235,9 +235,18 @@ fn build_request(target: &Target, kind: Kind, job_id: Option<&str>, oversized: &
     let base: [(&str, &str); 2] = [("Content-Type", "application/json"), ("X-Project-Id", &target.project_id)];
     let headers: Vec<(String, String)> = match credentials {
         Some(credentials) => {
-            let unsigned =
-                hwc_sign::Request { method, host: &host, path: &path, query: &[], headers: &base, body: &body };
-            hwc_sign::sign(credentials, &unsigned, time::OffsetDateTime::now_utc()).expect("the request signs").headers
+            let ip = target.address.ip().to_string();
+            let unsigned = hwc_sign::http::SignableRequest::from_url_parts(
+                method,
+                "http",
+                &ip,
+                Some(target.address.port()),
+                &path,
+                "",
+                base.to_vec(),
+                &body,
+            );
+            unsigned.sign(credentials, time::OffsetDateTime::now_utc()).expect("the request signs").headers
         }
         None => {
             base.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).chain([("Host".to_owned(), host)]).collect()

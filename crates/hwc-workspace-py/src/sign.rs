@@ -1,7 +1,8 @@
 //! `sign_request`: SDK-HMAC-SHA256 for any Huawei Cloud API request, with the headers after
 //! signing returned exactly as the official signer leaves them.
 
-use hwc_sign::{Credentials, Request, SignError};
+use hwc_sign::http::SignableRequest;
+use hwc_sign::{Credentials, SignError};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -42,26 +43,20 @@ pub(crate) fn sign_request<'py>(
         credentials = credentials.with_security_token(token);
     }
 
-    // The authority as sent: the URL parser leaves the port out when it is the default.
-    let host = match (parsed.host_str(), parsed.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => String::new(),
-    };
-    // Percent-decoded pairs, as a server decodes them; `+` stays a plus sign (RFC 3986),
-    // so encode spaces as `%20`, as the official SDK does.
-    let query = parsed.query().map(hwc_sign::parse_query_string).unwrap_or_default();
-    let query_refs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let request = Request {
-        method: &method,
-        host: &host,
-        path: parsed.path(),
-        query: &query_refs,
-        headers: &header_refs,
-        body: &body,
-    };
-    let signed = hwc_sign::sign(&credentials, &request, time::OffsetDateTime::now_utc()).map_err(|e| match e {
+    // The query is decoded as a server decodes it: `+` stays a plus sign (RFC 3986), so
+    // encode spaces as `%20`, as the official SDK does.
+    let request = SignableRequest::from_url_parts(
+        &method,
+        parsed.scheme(),
+        parsed.host_str().unwrap_or_default(),
+        parsed.port(),
+        parsed.path(),
+        parsed.query().unwrap_or_default(),
+        header_refs,
+        &body,
+    );
+    let signed = request.sign(&credentials, time::OffsetDateTime::now_utc()).map_err(|e| match e {
         SignError::InvalidDate(value) => {
             invalid_request(py, "headers[X-Sdk-Date]", "a date of the form YYYYMMDDTHHMMSSZ", &format!("{value:?}"))
         }

@@ -38,14 +38,14 @@ async fn connection(
     let headers = [("Content-Type", "application/json"), ("X-Project-Id", hwc_workspace_sim::DEMO_PROJECT_ID)];
     let (mut ok, mut failed) = (0u64, 0u64);
     while Instant::now() < deadline {
-        let unsigned =
-            hwc_sign::Request { method: "POST", host: &host, path: &path, query: &[], headers: &headers, body: &body };
-        let signed = hwc_sign::sign(&credentials, &unsigned, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
-        let mut request = http::Request::post(path.as_str());
-        for (name, value) in &signed.headers {
-            request = request.header(name.as_str(), value.as_str());
+        let mut request = http::Request::post(path.as_str()).header(http::header::HOST, host.as_str());
+        for (name, value) in headers {
+            request = request.header(name, value);
         }
-        let request = request.body(Full::new(body.clone())).map_err(|e| e.to_string())?;
+        let mut request = request.body(body.clone()).map_err(|e| e.to_string())?;
+        hwc_sign::http::sign_in_place(&credentials, &mut request, OffsetDateTime::now_utc())
+            .map_err(|e| e.to_string())?;
+        let request = request.map(Full::new);
         sender.ready().await.map_err(|e| e.to_string())?;
         let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status();

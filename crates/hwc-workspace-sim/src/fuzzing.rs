@@ -8,15 +8,16 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use hwc_sign::Credentials;
 use hyper::server::conn::http1;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::faults::Faults;
-use crate::handler::{self, Shared};
+use crate::gateway;
 use crate::jobs::JobTiming;
+use crate::shared::Shared;
 use crate::state::{DELETE_SUB_RESOURCES_PERMISSION, Key, State};
 
 /// The body limit while fuzzing: small, so that bodies of a fuzzer's size reach the 413.
@@ -51,39 +52,16 @@ fn seed() -> &'static State {
 }
 
 /// Signs `request` as a client would send it: its query re-written as the canonical query,
-/// its headers replaced by the signed ones (`Host` added when missing, `localhost`). `None`
-/// when the signer refuses (an `X-Sdk-Date` header that is not a date) or a header value is
-/// not UTF-8, which no signer could sign.
-pub fn sign(request: Request<Vec<u8>>, credentials: &Credentials, at: OffsetDateTime) -> Option<Request<Vec<u8>>> {
-    let (mut parts, body) = request.into_parts();
-    let mut headers = Vec::with_capacity(parts.headers.len());
-    for (name, value) in &parts.headers {
-        headers.push((name.as_str(), value.to_str().ok()?));
+/// the signature's headers added (`Host` too when missing, `localhost`). `None` when the
+/// signer refuses (an `X-Sdk-Date` header that is not a date) or a header value is not
+/// UTF-8, which no signer could sign.
+pub fn sign(mut request: Request<Vec<u8>>, credentials: &Credentials, at: OffsetDateTime) -> Option<Request<Vec<u8>>> {
+    if !request.headers().contains_key(http::header::HOST) {
+        request.headers_mut().insert(http::header::HOST, HeaderValue::from_static("localhost"));
     }
-    let pairs = hwc_sign::parse_query_string(parts.uri.query().unwrap_or(""));
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let unsigned = hwc_sign::Request {
-        method: parts.method.as_str(),
-        host: "localhost",
-        path: parts.uri.path(),
-        query: &pairs,
-        headers: &headers,
-        body: &body,
-    };
-    let signed = hwc_sign::sign(credentials, &unsigned, at).ok()?;
-    let target = if signed.query.is_empty() {
-        parts.uri.path().to_owned()
-    } else {
-        format!("{}?{}", parts.uri.path(), signed.query)
-    };
-    let uri: Uri = target.parse().ok()?;
-    let mut signed_headers = http::HeaderMap::with_capacity(signed.headers.len());
-    for (name, value) in &signed.headers {
-        signed_headers.append(HeaderName::from_bytes(name.as_bytes()).ok()?, HeaderValue::from_str(value).ok()?);
-    }
-    parts.uri = uri;
-    parts.headers = signed_headers;
-    Some(Request::from_parts(parts, body))
+    let instructions = hwc_sign::http::SignableRequest::from_http(&request).ok()?.authorize(credentials, at).ok()?;
+    instructions.apply_to_request(&mut request).ok()?;
+    Some(request)
 }
 
 /// Serves `requests` in order on one connection to a simulator fresh from the demo state
@@ -113,7 +91,7 @@ pub fn exchange(requests: &[Request<Vec<u8>>]) -> Vec<Response<Bytes>> {
     ));
     let output = Arc::new(Mutex::new(Vec::new()));
     let io = Pipe { input: Bytes::from(wire), output: Arc::clone(&output) };
-    let service = hyper::service::service_fn(move |request| handler::handle(Arc::clone(&shared), request));
+    let service = hyper::service::service_fn(move |request| gateway::handle(Arc::clone(&shared), request));
     let connection = http1::Builder::new()
         // The whole input is read at once and ends in EOF: answers still owed must go out.
         .half_close(true)

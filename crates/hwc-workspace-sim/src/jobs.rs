@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use hwc_workspace::JobStatus;
+use hwc_workspace::types::{self, SubJob, SubJobEntities};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -38,75 +39,61 @@ fn timestamp(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
-/// The ShowJob body of a job at `now`.
-pub(crate) fn render(job: &Job, timing: JobTiming, now: OffsetDateTime) -> Value {
+/// The ShowJob body of a job at `now`, in the spec's types.
+pub(crate) fn render(job: &Job, timing: JobTiming, now: OffsetDateTime) -> types::Job {
     let started = job.created_at + timing.waiting;
     let ended = started + timing.running;
     let phase = if now < started {
-        "WAITING"
+        JobStatus::Waiting
     } else if now < ended {
-        "RUNNING"
+        JobStatus::Running
     } else {
-        "DONE"
+        JobStatus::Success
     };
+    let done = phase == JobStatus::Success;
+    let begin_time = (phase != JobStatus::Waiting).then(|| timestamp(started));
+    let end_time = done.then(|| timestamp(ended));
     let mut desktops: Vec<&str> = Vec::new();
     for id in &job.desktop_ids {
         if !desktops.contains(&id.as_str()) {
             desktops.push(id);
         }
     }
-    let sub_jobs: Vec<Value> = desktops
+    let sub_jobs: Vec<SubJob> = desktops
         .iter()
         .enumerate()
         .map(|(index, desktop_id)| {
-            let failed = job.failed_desktops.iter().any(|d| d == desktop_id);
-            let mut sub = json!({
-                "id": format!("{}-{:04}", job.job_id, index + 1),
-                "job_type": JOB_TYPE,
-                "entities": {"desktop_id": desktop_id},
-                "status": match (phase, failed) {
-                    ("DONE", true) => "FAILED",
-                    ("DONE", false) => "SUCCESS",
-                    (phase, _) => phase,
-                },
-            });
-            if phase != "WAITING" {
-                sub["begin_time"] = json!(timestamp(started));
-            }
-            if phase == "DONE" {
-                sub["end_time"] = json!(timestamp(ended));
-                if failed {
-                    sub["error_code"] = json!(codes::SUB_JOB_FAILED);
-                    sub["fail_reason"] = json!(format!(
+            let failed = done && job.failed_desktops.iter().any(|d| d == desktop_id);
+            SubJob {
+                id: Some(format!("{}-{:04}", job.job_id, index + 1)),
+                job_type: Some(JOB_TYPE.to_owned()),
+                entities: Some(SubJobEntities {
+                    desktop_id: Some((*desktop_id).to_owned()),
+                    ..SubJobEntities::default()
+                }),
+                status: Some(if failed { JobStatus::Failed } else { phase.clone() }),
+                begin_time: begin_time.clone(),
+                end_time: end_time.clone(),
+                error_code: failed.then(|| codes::SUB_JOB_FAILED.to_owned()),
+                fail_reason: failed.then(|| {
+                    format!(
                         "The {} resource of desktop {desktop_id} could not be deleted (simulated failure)",
                         job.sub_resource_type
-                    ));
-                }
+                    )
+                }),
             }
-            sub
         })
         .collect();
-    let failures = job.failed_desktops.len();
-    let mut body = json!({
-        "id": job.job_id,
-        "job_type": JOB_TYPE,
-        "status": match (phase, failures) {
-            ("DONE", 0) => "SUCCESS",
-            ("DONE", _) => "FAILED",
-            (phase, _) => phase,
-        },
-        "sub_jobs_total": sub_jobs.len(),
-        "sub_jobs": sub_jobs,
-    });
-    if phase != "WAITING" {
-        body["begin_time"] = json!(timestamp(started));
+    let failures = if done { job.failed_desktops.len() } else { 0 };
+    types::Job {
+        id: job.job_id.clone(),
+        job_type: Some(JOB_TYPE.to_owned()),
+        status: if failures > 0 { JobStatus::Failed } else { phase },
+        sub_jobs_total: Some(i32::try_from(sub_jobs.len()).unwrap_or(i32::MAX)),
+        begin_time,
+        end_time,
+        job_error_code: (failures > 0).then(|| codes::SUB_JOB_FAILED.to_owned()),
+        fail_reason: (failures > 0).then(|| format!("{failures} of {} sub-jobs failed", desktops.len())),
+        sub_jobs,
     }
-    if phase == "DONE" {
-        body["end_time"] = json!(timestamp(ended));
-        if failures > 0 {
-            body["job_error_code"] = json!(codes::SUB_JOB_FAILED);
-            body["fail_reason"] = json!(format!("{failures} of {} sub-jobs failed", desktops.len()));
-        }
-    }
-    body
 }

@@ -1,18 +1,25 @@
 #![doc = include_str!("../README.md")]
 
 pub mod codes;
+mod fault_pages;
 mod faults;
+/// For the fuzz targets in `fuzz/` only (the `fuzzing` feature): not part of the API.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod handler;
+mod gateway;
 mod jobs;
 mod response;
 mod server;
+mod service;
+mod shared;
 mod simulator;
 mod state;
 
 pub use faults::{BodyShape, FaultKind, Faults, OVERSIZED_BODY_BYTES, UnknownFault};
-pub use handler::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
+pub use gateway::MAX_CLOCK_SKEW;
+/// The limits the simulator checks are the client's own: one definition for both sides.
+pub use hwc_workspace::{MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
 pub use jobs::{JOB_TYPE, JobTiming};
 pub use simulator::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_JOBS, Simulator, SimulatorBuilder, StartError,

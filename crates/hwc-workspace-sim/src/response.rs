@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 use http_body::{Frame, SizeHint};
+use hwc_workspace::types::ErrorResponse;
 use serde::Serialize;
 
 pub(crate) const REQUEST_ID: &str = "x-request-id";
@@ -121,22 +122,11 @@ impl http_body::Body for Body {
     }
 }
 
-/// The documented error body; absent fields are left out.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct ErrorBody {
-    pub(crate) error_code: &'static str,
-    pub(crate) error_msg: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) error_detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) encoded_authorization_message: Option<String>,
-}
-
 /// A failure to answer with the error body.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
     pub(crate) status: StatusCode,
-    pub(crate) body: ErrorBody,
+    pub(crate) body: ErrorResponse,
     /// Extra headers, e.g. `Allow` or `Retry-After`.
     pub(crate) headers: Vec<(&'static str, String)>,
     /// Close the connection after answering (the request body was not read to its end).
@@ -147,15 +137,21 @@ impl Failure {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
-            body: ErrorBody {
-                error_code: code,
-                error_msg: message.into(),
+            body: ErrorResponse {
+                error_code: Some(code.to_owned()),
+                error_msg: Some(message.into()),
                 error_detail: None,
                 encoded_authorization_message: None,
             },
             headers: Vec::new(),
             close: false,
         }
+    }
+
+    /// The error code the answer carries.
+    #[cfg(test)]
+    pub(crate) fn error_code(&self) -> &str {
+        self.body.error_code.as_deref().unwrap_or_default()
     }
 
     #[must_use]
@@ -183,9 +179,7 @@ impl Failure {
     }
 
     pub(crate) fn into_response(self, request_id: &str) -> Response<Body> {
-        let json = serde_json::to_vec(&self.body)
-            .unwrap_or_else(|_| br#"{"error_code":"WKS.0500","error_msg":"error"}"#.to_vec());
-        let mut response = json_response(self.status, json, request_id);
+        let mut response = json_response(self.status, &self.body, request_id);
         for (name, value) in self.headers {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 response.headers_mut().insert(name, value);
@@ -198,7 +192,14 @@ impl Failure {
     }
 }
 
-pub(crate) fn json_response(status: StatusCode, json: Vec<u8>, request_id: &str) -> Response<Body> {
+/// A JSON answer of one of the spec's types.
+pub(crate) fn json_response(status: StatusCode, body: &impl Serialize, request_id: &str) -> Response<Body> {
+    // The spec's types hold strings, numbers and lists only: serialising them cannot fail.
+    json_bytes_response(status, serde_json::to_vec(body).unwrap_or_default(), request_id)
+}
+
+/// A JSON answer from bytes, for bodies that are not the spec's on purpose (faults).
+pub(crate) fn json_bytes_response(status: StatusCode, json: Vec<u8>, request_id: &str) -> Response<Body> {
     with_head(Response::new(Body::full(json)), status, "application/json", request_id)
 }
 

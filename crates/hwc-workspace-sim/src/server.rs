@@ -15,7 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::handler::{self, Shared, stopped};
+use crate::gateway;
+use crate::shared::{ResetHandle, Shared, stopped};
 
 /// A client that opens a connection must send its request head within this time.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,7 +80,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSemaphorePer
     let socket = Socket::new(stream);
     let reset = socket.reset_handle();
     let service = hyper::service::service_fn(move |request| {
-        handler::handle_resettable(Arc::clone(&shared), reset.clone(), request)
+        gateway::handle_resettable(Arc::clone(&shared), reset.clone(), request)
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -104,19 +105,6 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>, permit: OwnedSemaphorePer
         }
     }
     drop(permit);
-}
-
-/// Asks for a connection to end with a reset (RST) instead of a clean close. The default
-/// belongs to no socket: asking then changes nothing.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ResetHandle(Arc<AtomicBool>);
-
-impl ResetHandle {
-    /// The connection is reset when it closes, which the caller then brings about (for
-    /// the handler: by failing the request).
-    pub(crate) fn reset_on_close(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }
 
 /// A connection's socket as hyper uses it, which a fault can turn into a reset: hyper owns

@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::faults::{FaultState, Faults};
-use crate::handler::Shared;
 use crate::jobs::JobTiming;
+use crate::shared::Shared;
 use crate::state::{Desktop, Job, State, StateError};
 
 /// The default bound on open connections.

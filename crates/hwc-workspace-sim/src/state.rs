@@ -20,7 +20,7 @@ pub const DEMO_DENIED_AK: &str = "HPUASIMDENIED0000001";
 pub const DEMO_DENIED_SK: &str = "SimDeniedSecretKey000000000000000000001";
 
 /// The one sub-resource type the simulator supports (the documented one).
-pub const DESKTOP_SHARER: &str = "DESKTOP_SHARER";
+pub const DESKTOP_SHARER: &str = hwc_workspace::SubResourceType::DESKTOP_SHARER;
 /// The IAM action the operation needs.
 pub const DELETE_SUB_RESOURCES_PERMISSION: &str = "workspace:desktops:deleteSubResources";
 

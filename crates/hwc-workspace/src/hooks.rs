@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use hwc_sign::Credentials;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::header::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::error::{TransportErrorKind, classify};
@@ -27,6 +27,9 @@ pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
 
 /// The request id header of every response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The header that names the project of a request; the gateway checks it against the path.
+pub const PROJECT_ID_HEADER: &str = "x-project-id";
 
 /// What the generated client carries for the hooks.
 #[derive(Clone)]
@@ -70,64 +73,28 @@ fn with_call(update: impl FnOnce(&mut CallRecord)) {
 /// Signs the request in place: `X-Project-Id`, `X-Security-Token`, `X-Sdk-Date`, `Host`,
 /// `Authorization`. Headers of an earlier attempt are replaced.
 pub(crate) fn sign_in_place(inner: &Inner, request: &mut reqwest::Request) -> Result<(), hwc_sign::SignError> {
-    const ADDED: [&str; 5] = ["x-project-id", "x-security-token", "x-sdk-date", "host", "authorization"];
-    for name in ADDED {
-        request.headers_mut().remove(name);
-    }
-    if let Ok(value) = HeaderValue::from_str(&inner.project_id) {
-        request.headers_mut().insert("x-project-id", value);
-    }
+    hwc_sign::http::remove_signature(request.headers_mut());
+    let project_id = HeaderValue::from_str(&inner.project_id)
+        .map_err(|_| hwc_sign::SignError::InvalidHeaderValue("X-Project-Id"))?;
+    request.headers_mut().insert(PROJECT_ID_HEADER, project_id);
     let url = request.url();
-    let host = match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => String::new(),
-    };
-    let query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let query_refs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let headers: Vec<(&str, &str)> = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), std::str::from_utf8(value.as_bytes()).ok()?)))
-        .collect();
-    let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
-    let authorized = hwc_sign::authorize(
-        &inner.credentials,
-        &hwc_sign::Request {
-            method: request.method().as_str(),
-            host: &host,
-            path: url.path(),
-            query: &query_refs,
-            headers: &headers,
-            body,
-        },
-        (inner.clock)(),
-    )?;
-    let query = (!query.is_empty()).then(|| authorized.query().to_owned());
-    let mut added = Vec::with_capacity(4);
-    for name in ["X-Security-Token", "X-Sdk-Date", "Host", "Authorization"] {
-        if let Some(Ok(mut value)) = authorized.header(name).map(HeaderValue::from_str) {
-            value.set_sensitive(matches!(name, "X-Security-Token" | "Authorization"));
-            added.push((HeaderName::from_static(static_lower(name)), value));
-        }
+    let instructions = hwc_sign::http::SignableRequest::from_url_parts(
+        request.method().as_str(),
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port(),
+        url.path(),
+        url.query().unwrap_or_default(),
+        hwc_sign::http::header_pairs(request.headers())?,
+        request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default(),
+    )
+    .authorize(&inner.credentials, (inner.clock)())?;
+    if let Some(query) = instructions.query() {
+        let query = query.to_owned();
+        request.url_mut().set_query(Some(&query));
     }
-    drop(authorized);
-    for (name, value) in added {
-        request.headers_mut().insert(name, value);
-    }
-    if query.is_some() {
-        request.url_mut().set_query(query.as_deref());
-    }
+    instructions.apply_to_headers(request.headers_mut());
     Ok(())
-}
-
-fn static_lower(name: &str) -> &'static str {
-    match name {
-        "X-Security-Token" => "x-security-token",
-        "X-Sdk-Date" => "x-sdk-date",
-        "Host" => "host",
-        _ => "authorization",
-    }
 }
 
 impl ClientHooks<Inner> for Client {

@@ -27,13 +27,14 @@ pub use error::{
     TransportErrorKind, UndecodableResponse,
 };
 pub use generated::types;
-pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, REQUEST_ID_HEADER};
+pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, PROJECT_ID_HEADER, REQUEST_ID_HEADER};
 pub use hwc_sign::Credentials;
 pub use model::{DeleteSubResources, Deleted, JobStatus, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType};
 pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
 pub use types::{Job, SubJob, SubJobEntities};
 
-/// For the fuzz targets in `fuzz/` only: not part of the API, may change in any release.
+/// For the fuzz targets in `fuzz/` only (the `fuzzing` feature): not part of the API.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod __fuzz {
     /// What the hooks make of an error body before the generated code reads it.

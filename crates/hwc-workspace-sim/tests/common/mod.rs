@@ -88,19 +88,22 @@ impl RawRequest {
     }
 
     pub async fn send(self, sim: &Simulator) -> RawResponse {
-        let host = sim.local_addr().to_string();
+        let address = sim.local_addr();
+        let host = address.ip().to_string();
         let headers: Vec<(String, String)> = match &self.credentials {
             Some(credentials) => {
                 let borrowed: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-                let request = hwc_sign::Request {
-                    method: &self.method,
-                    host: &host,
-                    path: &self.path,
-                    query: &[],
-                    headers: &borrowed,
-                    body: &self.body,
-                };
-                hwc_sign::sign(credentials, &request, self.date).expect("the test request signs").headers
+                let request = hwc_sign::http::SignableRequest::from_url_parts(
+                    &self.method,
+                    "http",
+                    &host,
+                    Some(address.port()),
+                    &self.path,
+                    "",
+                    borrowed,
+                    &self.body,
+                );
+                request.sign(credentials, self.date).expect("the test request signs").headers
             }
             None => self.headers.clone(),
         };

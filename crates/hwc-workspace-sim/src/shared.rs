@@ -1,0 +1,135 @@
+//! What the gateway and the service share: the state behind the locks, the stop signal,
+//! the request counter and the connection's reset switch.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::faults::{FaultState, Faults, mix};
+use crate::jobs::JobTiming;
+use crate::state::{Desktop, Job, Key, State};
+
+/// Everything the connections share.
+pub(crate) struct Shared {
+    pub(crate) project_id: String,
+    pub(crate) keys: HashMap<String, Key>,
+    pub(crate) world: Mutex<World>,
+    pub(crate) faults: Mutex<FaultState>,
+    pub(crate) requests: AtomicU64,
+    pub(crate) clock: fn() -> OffsetDateTime,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) job_timing: JobTiming,
+    pub(crate) stop: watch::Receiver<bool>,
+}
+
+/// The mutable part of the state.
+pub(crate) struct World {
+    pub(crate) desktops: Vec<Desktop>,
+    pub(crate) index: HashMap<String, usize>,
+    pub(crate) jobs: VecDeque<Job>,
+    pub(crate) max_jobs: usize,
+    pub(crate) jobs_created: u64,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        state: State,
+        faults: Faults,
+        clock: fn() -> OffsetDateTime,
+        max_body_bytes: usize,
+        max_jobs: usize,
+        job_timing: JobTiming,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
+        let index = state.desktops.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+        Self {
+            project_id: state.project_id,
+            keys: state.keys.into_iter().map(|k| (k.access_key().to_owned(), k)).collect(),
+            world: Mutex::new(World {
+                desktops: state.desktops,
+                index,
+                jobs: VecDeque::new(),
+                max_jobs: max_jobs.max(1),
+                jobs_created: 0,
+            }),
+            faults: Mutex::new(FaultState::new(faults)),
+            requests: AtomicU64::new(0),
+            clock,
+            max_body_bytes,
+            job_timing,
+            stop,
+        }
+    }
+
+    // A panic elsewhere must not turn every later request into one: the data under these
+    // locks is consistent after each statement, so a poisoned lock is still usable.
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn fault_state(&self) -> MutexGuard<'_, FaultState> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits `delay`; false when the simulator stops meanwhile.
+    pub(crate) async fn pause(&self, delay: Duration) -> bool {
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            () = tokio::time::sleep(delay) => true,
+            () = stopped(&mut stop) => false,
+        }
+    }
+}
+
+/// Resolves once the simulator is asked to stop, or its handle is gone.
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// The request is answered by closing the connection (hyper does so when a service fails).
+#[derive(Debug)]
+pub(crate) struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped without an answer")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// A 32-hex-digit id, unique per request and the same from run to run.
+pub(crate) fn request_id(number: u64) -> String {
+    format!("{:016x}{:016x}", mix(number ^ 0x5e1a_5e1a_5e1a_5e1a), mix(number))
+}
+
+/// Asks for a connection to end with a reset (RST) instead of a clean close. The default
+/// belongs to no socket: asking then changes nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResetHandle(pub(crate) Arc<AtomicBool>);
+
+impl ResetHandle {
+    /// The connection is reset when it closes, which the caller then brings about (for
+    /// the handler: by failing the request).
+    pub(crate) fn reset_on_close(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_hex() {
+        let a = request_id(1);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, request_id(2));
+        assert_eq!(a, request_id(1));
+    }
+}
