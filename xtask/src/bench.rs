@@ -7,24 +7,39 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::conformance::OFFICIAL_SDK;
-use crate::run;
+use crate::{Workspace, cargo, run};
 
 /// The build backend of `python/`, as `python.rs` installs it for the tests.
 const MATURIN: &str = "maturin>=1.9,<2";
 
-pub(crate) fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+pub(crate) fn bench(workspace: &Workspace, args: &[String]) -> Result<(), String> {
+    let root = &workspace.root;
     let quick = match args {
         [] => false,
         [flag] if flag == "--quick" => true,
         _ => return Err("usage: cargo xtask bench [--quick]".to_owned()),
     };
-    run(root, "cargo", &["build", "--release", "--locked", "-p", "hwc-workspace-cli", "-p", "hwc-workspace-bench"])?;
+    run(root, &cargo(), &["build", "--release", "--locked", "-p", "hwc-workspace-cli", "-p", "hwc-workspace-bench"])?;
     let (nginx, curl) = (installed(root, "nginx", "nginx")?, installed(root, "curl", "curl")?);
-    let python = venv(root)?;
+    let python = venv(workspace)?;
 
-    let binary = root.join("target/release/hwc-workspace-bench");
-    let mut bench_args =
-        vec!["--root", utf8(root)?, "--python", utf8(&python)?, "--nginx", utf8(&nginx)?, "--curl", utf8(&curl)?];
+    let release = workspace.target.join("release");
+    let (binary, cli, out) =
+        (release.join("hwc-workspace-bench"), release.join("hwc-workspace"), workspace.target.join("bench"));
+    let mut bench_args = vec![
+        "--root",
+        utf8(root)?,
+        "--python",
+        utf8(&python)?,
+        "--nginx",
+        utf8(&nginx)?,
+        "--curl",
+        utf8(&curl)?,
+        "--cli",
+        utf8(&cli)?,
+        "--out",
+        utf8(&out)?,
+    ];
     if quick {
         bench_args.push("--quick");
     }
@@ -64,8 +79,9 @@ fn find(program: &str) -> Option<PathBuf> {
 
 /// `target/bench-venv` with the official SDK and maturin (installed once) and our package,
 /// rebuilt in release from the current sources every time; returns its python.
-fn venv(root: &Path) -> Result<PathBuf, String> {
-    let venv = root.join("target/bench-venv");
+fn venv(workspace: &Workspace) -> Result<PathBuf, String> {
+    let root = &workspace.root;
+    let venv = workspace.target.join("bench-venv");
     let bin = venv.join("bin");
     let python = bin.join("python");
     let ready = Command::new(&python)

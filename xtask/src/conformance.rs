@@ -2,17 +2,17 @@
 //! installed into a venv of its own, calls the simulator served by our CLI.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::run;
+use crate::{Workspace, cargo, run};
 
 /// The official SDK, pinned so that CI runs what was checked; bump it on purpose.
 pub(crate) const OFFICIAL_SDK: &str = "huaweicloudsdkworkspace==3.1.219";
 const SCRIPT: &str = "crates/hwc-workspace-sim/tests/conformance/official_sdk.py";
 
-pub(crate) fn test(root: &Path) -> Result<(), String> {
-    let venv = root.join("target/conformance-venv");
+pub(crate) fn test(workspace: &Workspace) -> Result<(), String> {
+    let root = &workspace.root;
+    let venv = workspace.target.join("conformance-venv");
     let python = venv.join("bin/python");
     let python = python.to_str().ok_or("the venv path is not UTF-8")?;
     let installed = Command::new(python)
@@ -24,9 +24,9 @@ pub(crate) fn test(root: &Path) -> Result<(), String> {
         run(root, "python3", &["-m", "venv", "--clear", venv.to_str().ok_or("the venv path is not UTF-8")?])?;
         run(root, python, &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", OFFICIAL_SDK])?;
     }
-    run(root, "cargo", &["build", "--locked", "--quiet", "-p", "hwc-workspace-cli"])?;
+    run(root, &cargo(), &["build", "--locked", "--quiet", "-p", "hwc-workspace-cli"])?;
 
-    let binary = root.join("target/debug/hwc-workspace");
+    let binary = workspace.target.join("debug").join("hwc-workspace");
     let mut simulator = Command::new(&binary)
         .arg("simulator")
         .stdout(Stdio::piped())

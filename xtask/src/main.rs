@@ -11,6 +11,7 @@ mod artifacts;
 mod bench;
 mod conformance;
 mod python;
+mod spec_proof;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -18,14 +19,14 @@ use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let root = workspace_root();
-    let result = match args.first().map(String::as_str) {
-        Some("regenerate") => artifacts::regenerate(&root),
-        Some("check") => check(&root),
-        Some("test") => check(&root).and_then(|()| test(&root)),
-        Some("bench") => bench::bench(&root, &args[1..]),
+    let result = Workspace::locate().and_then(|workspace| match args.first().map(String::as_str) {
+        Some("regenerate") => artifacts::regenerate(&workspace.root),
+        Some("check") => check(&workspace),
+        Some("test") => check(&workspace).and_then(|()| test(&workspace)),
+        Some("bench") => bench::bench(&workspace, &args[1..]),
+        Some("spec-proof") => spec_proof::test(&workspace.root, &workspace.target),
         _ => Err(USAGE.to_owned()),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -39,25 +40,56 @@ const USAGE: &str = "usage: cargo xtask <regenerate | check | test | bench [--qu
   regenerate  rewrite every artifact derived from openapi/workspace.yaml
   check       fail when a derived artifact is stale, or a tidy rule is broken
   test        check, then run every test of the repository
+  spec-proof  show that renaming response fields in the spec breaks the simulator's build
   bench       measure our clients against bare HTTP loops and the official SDK on loopback
               (installs nginx and a venv); writes target/bench/report.md and report.svg";
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_path_buf()
+/// The checkout being worked on and where cargo builds it, both asked of cargo at run time:
+/// with a shared `CARGO_TARGET_DIR`, one xtask binary serves several checkouts, so the path it
+/// was compiled at says nothing about the tree to check.
+pub(crate) struct Workspace {
+    pub(crate) root: PathBuf,
+    pub(crate) target: PathBuf,
 }
 
-fn check(root: &Path) -> Result<(), String> {
+impl Workspace {
+    fn locate() -> Result<Self, String> {
+        let output = Command::new(cargo())
+            .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+            .output()
+            .map_err(|e| format!("cannot run `cargo metadata`: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("`cargo metadata` failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+        }
+        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| format!("`cargo metadata` printed something that is not JSON: {e}"))?;
+        let path = |key: &str| {
+            metadata[key].as_str().map(PathBuf::from).ok_or_else(|| format!("`cargo metadata` gave no {key}"))
+        };
+        Ok(Self { root: path("workspace_root")?, target: path("target_directory")? })
+    }
+}
+
+/// The cargo that runs this xtask (cargo sets `CARGO`), else the one on PATH.
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn check(workspace: &Workspace) -> Result<(), String> {
+    let root = &workspace.root;
     artifacts::check(root)?;
     tidy::check(root)?;
     println!("xtask check: derived artifacts are fresh, tidy rules hold");
     Ok(())
 }
 
-fn test(root: &Path) -> Result<(), String> {
-    run(root, "cargo", &["test", "--workspace", "--locked", "--all-targets"])?;
-    run(root, "cargo", &["test", "--workspace", "--locked", "--doc"])?;
-    conformance::test(root)?;
-    python::test(root)?;
+fn test(workspace: &Workspace) -> Result<(), String> {
+    let root = &workspace.root;
+    run(root, &cargo(), &["test", "--workspace", "--locked", "--all-targets"])?;
+    run(root, &cargo(), &["test", "--workspace", "--locked", "--doc"])?;
+    spec_proof::test(root, &workspace.target)?;
+    conformance::test(workspace)?;
+    python::test(workspace)?;
     Ok(())
 }
 

@@ -4,11 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::Workspace;
+
 /// Test tools, with the versions the tests and stubs are written for.
 const TOOLS: [&str; 3] = ["maturin>=1.9,<2", "pytest>=7", "mypy>=1.18"];
 
-pub(crate) fn test(root: &Path) -> Result<(), String> {
-    let venv = root.join("target").join("py-venv");
+pub(crate) fn test(workspace: &Workspace) -> Result<(), String> {
+    let root = &workspace.root;
+    let venv = workspace.target.join("py-venv");
     // Always fresh: a venv left by an earlier run may hold an older build or other packages.
     if venv.exists() {
         std::fs::remove_dir_all(&venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
