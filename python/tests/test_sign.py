@@ -16,7 +16,7 @@ import hwc_workspace as hw
 
 VECTORS: List[Dict[str, Any]] = [
     v
-    for v in json.loads((Path(__file__).parent / "data" / "sign_vectors.json").read_text(encoding="utf-8"))["vectors"]
+    for v in json.loads((Path(__file__).resolve().parents[2] / "crates" / "hwc-sign" / "tests" / "data" / "sign_vectors.json").read_text(encoding="utf-8"))["vectors"]
     if v["algorithm"] == "SDK-HMAC-SHA256"
 ]
 

@@ -82,7 +82,7 @@ mod tests {
     /// A spec edit makes `check` fail until `regenerate` runs: the workflow CI relies on.
     #[test]
     fn a_spec_edit_is_stale_until_regenerated() {
-        let real_root = crate::workspace_root();
+        let real_root = crate::Workspace::locate().expect("cargo finds the workspace").root;
         let scratch = std::env::temp_dir().join(format!("xtask-artifacts-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
         std::fs::create_dir_all(scratch.join("openapi")).unwrap();

@@ -53,7 +53,7 @@ pub(crate) struct Workspace {
 }
 
 impl Workspace {
-    fn locate() -> Result<Self, String> {
+    pub(crate) fn locate() -> Result<Self, String> {
         let output = Command::new(cargo())
             .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
             .output()

@@ -37,6 +37,7 @@ impl Credentials {
         self
     }
 
+    /// The access key (AK); not a secret, it names the key.
     pub fn access_key(&self) -> &str {
         &self.access_key
     }

@@ -204,7 +204,13 @@ pub fn sign_in_place<B: AsRef<[u8]>>(
     request: &mut http::Request<B>,
     now: OffsetDateTime,
 ) -> Result<(), SignError> {
+    // An origin-form URI (`/path`) has only its `Host` header to say where it goes: that one
+    // is the request's own, not the signature's.
+    let host = request.uri().host().is_none().then(|| request.headers().get(http::header::HOST).cloned()).flatten();
     remove_signature(request.headers_mut());
+    if let Some(host) = host {
+        request.headers_mut().insert(http::header::HOST, host);
+    }
     let instructions = SignableRequest::from_http(request)?.authorize(credentials, now)?;
     instructions.apply_to_request(request)
 }

@@ -22,6 +22,7 @@
 //! assert!(signed.authorization.starts_with("SDK-HMAC-SHA256 Access=HPUAEXAMPLEAK0000001, "));
 //! assert_eq!(signed.header("X-Sdk-Date"), Some("20240102T030405Z"));
 //! ```
+#![warn(missing_docs)]
 
 mod canonical;
 mod credentials;

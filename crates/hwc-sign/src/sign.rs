@@ -32,12 +32,15 @@ pub struct Request<'a> {
 /// The outcome of [`sign`]: every intermediate stage, and the headers to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signed {
+    /// The canonical request, as the official signer builds it.
     pub canonical_request: String,
+    /// `SDK-HMAC-SHA256`, the date and the hash of the canonical request, one per line.
     pub string_to_sign: String,
     /// Hex HMAC-SHA256 of the string to sign, keyed with the SK.
     pub signature: String,
     /// Lower-cased signed header names joined with `;`.
     pub signed_headers: String,
+    /// The `Authorization` header value.
     pub authorization: String,
     /// The canonical query string, which is also the query to send.
     pub query: String,
@@ -59,10 +62,13 @@ impl Signed {
 #[non_exhaustive]
 pub enum SignError {
     #[error("the X-Sdk-Date header {0:?} is not of the form YYYYMMDDTHHMMSSZ")]
+    /// An `X-Sdk-Date` header was given that is not a date.
     InvalidDate(String),
     #[error("the access key is empty")]
+    /// The access key is empty.
     EmptyAccessKey,
     #[error("the secret key is empty")]
+    /// The secret key is empty.
     EmptySecretKey,
     /// A header value that is not UTF-8 text; the official signer signs text only.
     #[error("the header {0:?} is not UTF-8 text, so it cannot be signed")]

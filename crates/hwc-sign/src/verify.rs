@@ -12,6 +12,7 @@ use crate::{ALGORITHM, Credentials, HEADER_CONTENT_SHA256, HEADER_DATE, parse_sd
 /// A request as a server received it.
 #[derive(Debug, Clone, Copy)]
 pub struct ReceivedRequest<'a> {
+    /// The HTTP method, any case.
     pub method: &'a str,
     /// The path as received, percent-encoded.
     pub path: &'a str,
@@ -19,14 +20,18 @@ pub struct ReceivedRequest<'a> {
     pub query: &'a str,
     /// Every header as received (names in any case).
     pub headers: &'a [(&'a str, &'a str)],
+    /// The body bytes as received.
     pub body: &'a [u8],
 }
 
 /// The parts of an `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization<'a> {
+    /// The access key that claims to have signed.
     pub access_key: &'a str,
+    /// The signed header names, as listed.
     pub signed_headers: Vec<&'a str>,
+    /// The hex signature.
     pub signature: &'a str,
 }
 
@@ -62,7 +67,9 @@ impl<'a> Authorization<'a> {
 /// What a successful [`verify`] learnt about the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// The access key whose signature matched.
     pub access_key: String,
+    /// The request's `X-Sdk-Date`.
     pub date: OffsetDateTime,
 }
 
@@ -71,21 +78,35 @@ pub struct Verified {
 #[non_exhaustive]
 pub enum VerifyError {
     #[error("the request has no Authorization header")]
+    /// No `Authorization` header.
     MissingAuthorization,
     #[error("the Authorization header is not of the form `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`")]
+    /// The `Authorization` header is not of the documented form.
     MalformedAuthorization,
     #[error("the signing algorithm {0:?} is not supported; use SDK-HMAC-SHA256")]
+    /// An algorithm other than SDK-HMAC-SHA256.
     UnsupportedAlgorithm(String),
     #[error("the access key {0:?} is not known")]
+    /// No credentials are known for the access key.
     UnknownAccessKey(String),
     #[error("the header {0:?} must be signed")]
+    /// A header that must be signed (`Host`, `X-Sdk-Date`) is not.
     HeaderNotSigned(&'static str),
     #[error("the signed header {0:?} is not in the request")]
+    /// A header listed as signed is not in the request.
     MissingSignedHeader(String),
     #[error("the X-Sdk-Date header is missing or not of the form YYYYMMDDTHHMMSSZ")]
+    /// `X-Sdk-Date` is missing or not a date.
     InvalidDate,
     #[error("the X-Sdk-Date is {seconds} s away from the server's time, more than the {allowed} s allowed")]
-    DateOutOfRange { seconds: i64, allowed: i64 },
+    /// `X-Sdk-Date` is further from the server's clock than allowed.
+    DateOutOfRange {
+        /// How far the date is from the server's clock (positive: in the past).
+        seconds: i64,
+        /// The most the server allows.
+        allowed: i64,
+    },
+    /// The signature is not the one the request's content gives.
     #[error("the signature does not match the request")]
     SignatureMismatch,
 }

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// One HTTP/1.1 request as it arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WireRequest {
+pub(crate) struct WireRequest {
     pub method: String,
     pub path: String,
     /// In the order sent; names as sent.
@@ -19,18 +19,18 @@ pub struct WireRequest {
 impl WireRequest {
     /// The headers to copy into another client: those that frame the message
     /// (`Content-Length`, `Connection`, ...) are left out, since every library sets its own.
-    pub fn replayable_headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn replayable_headers(&self) -> Vec<(String, String)> {
         const FRAMING: [&str; 4] = ["content-length", "connection", "transfer-encoding", "keep-alive"];
         self.headers.iter().filter(|(name, _)| !FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f))).cloned().collect()
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
 /// Parses a request head and its `Content-Length` body.
-pub fn parse(raw: &[u8]) -> Result<WireRequest, String> {
+pub(crate) fn parse(raw: &[u8]) -> Result<WireRequest, String> {
     let end = find_head_end(raw).ok_or("the request head does not end")?;
     let head = std::str::from_utf8(&raw[..end]).map_err(|_| "the request head is not UTF-8")?;
     let mut lines = head.split("\r\n");
@@ -61,7 +61,7 @@ fn find_head_end(raw: &[u8]) -> Option<usize> {
 /// Serves one request on `address`, answering `200` with `answer` as JSON, while `call` sends
 /// it to the endpoint it is given; returns what arrived. (The bench binds the port nginx takes
 /// next, so that the copied `Host` and signature are those a client of nginx sends.)
-pub async fn capture<F, Fut>(address: SocketAddr, answer: &str, call: F) -> Result<WireRequest, String>
+pub(crate) async fn capture<F, Fut>(address: SocketAddr, answer: &str, call: F) -> Result<WireRequest, String>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<(), String>>,

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// One bar of the chart.
 #[derive(Debug, Clone)]
-pub struct Bar {
+pub(crate) struct Bar {
     pub label: String,
     pub speed_up: f64,
     pub target: Option<f64>,
@@ -27,7 +27,7 @@ fn x_range(bars: &[Bar]) -> (f64, f64) {
     (low / 1.6, high * 2.5)
 }
 
-pub fn draw(path: &Path, title: &str, bars: &[Bar]) -> Result<(), String> {
+pub(crate) fn draw(path: &Path, title: &str, bars: &[Bar]) -> Result<(), String> {
     let rows = bars.len().max(1);
     let height = 110 + ROW_HEIGHT * rows as u32;
     let root = SVGBackend::new(path, (WIDTH, height)).into_drawing_area();

@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 
 /// How each request gets its headers.
 #[derive(Debug, Clone)]
-pub enum Headers {
+pub(crate) enum Headers {
     /// The same headers every time (a signature computed once).
     Fixed(HeaderMap),
     /// Signed for each request over these headers, with `X-Sdk-Date` = now.
@@ -28,7 +28,7 @@ pub enum Headers {
 
 /// Where and what to post.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub address: SocketAddr,
     pub path: String,
     pub body: Bytes,
@@ -37,7 +37,12 @@ pub struct Target {
 
 impl Target {
     /// Copies `headers` (name, value pairs) into a fixed header map.
-    pub fn fixed(address: SocketAddr, path: &str, body: &[u8], headers: &[(String, String)]) -> Result<Self, String> {
+    pub(crate) fn fixed(
+        address: SocketAddr,
+        path: &str,
+        body: &[u8],
+        headers: &[(String, String)],
+    ) -> Result<Self, String> {
         Ok(Self {
             address,
             path: path.to_owned(),
@@ -69,7 +74,7 @@ impl Target {
     }
 }
 
-pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {
+pub(crate) fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header name {name:?}: {e}"))?;
@@ -82,7 +87,7 @@ pub fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {
 
 /// What a load run achieved.
 #[derive(Debug, Clone, Copy)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Answers with status 200.
     pub ok: u64,
     /// Any other answer.
@@ -92,14 +97,14 @@ pub struct Outcome {
 
 impl Outcome {
     /// Successful requests per second.
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
 }
 
 /// Opens `connections` connections to the target and posts on each, one request at a time,
 /// for `duration`; on the runtime of the caller.
-pub async fn run(target: Arc<Target>, connections: usize, duration: Duration) -> Result<Outcome, String> {
+pub(crate) async fn run(target: Arc<Target>, connections: usize, duration: Duration) -> Result<Outcome, String> {
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..connections).map(|_| tokio::spawn(connection(Arc::clone(&target), deadline))).collect();

@@ -10,7 +10,7 @@ use crate::stats::Samples;
 
 /// A command to time, and how many times per bench.
 #[derive(Debug)]
-pub struct Timed {
+pub(crate) struct Timed {
     pub name: String,
     pub program: PathBuf,
     pub args: Vec<String>,
@@ -54,7 +54,7 @@ impl Timed {
 
 /// Each command's start-to-exit times in ms, the commands taking turns so that a busy moment
 /// of the machine hits them alike; one untimed run of each first (page cache, bytecode).
-pub fn start_to_exit(commands: &[Timed]) -> Result<Vec<Samples>, String> {
+pub(crate) fn start_to_exit(commands: &[Timed]) -> Result<Vec<Samples>, String> {
     for command in commands {
         command.once()?;
     }
@@ -72,7 +72,7 @@ pub fn start_to_exit(commands: &[Timed]) -> Result<Vec<Samples>, String> {
 
 /// Seconds for the CLI to delete `ids_file`'s ids in batches of 100 (default concurrency),
 /// checking it printed one result line per batch.
-pub fn bulk(
+pub(crate) fn bulk(
     cli: &PathBuf,
     args: &[String],
     env: &[(String, String)],

@@ -5,7 +5,7 @@ use crate::stats::{Samples, format_number};
 
 /// Which way is better for a figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Better {
+pub(crate) enum Better {
     /// A rate (calls/s, signatures/s).
     Higher,
     /// A time or a size.
@@ -14,7 +14,7 @@ pub enum Better {
 
 /// A goal for a row.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     /// The speed-up over the baseline must be at least this.
     SpeedUpAtLeast(f64),
     /// Our own figure, in the row's unit, must be at most this.
@@ -23,13 +23,13 @@ pub enum Target {
 
 /// One measured thing and its samples.
 #[derive(Debug, Clone)]
-pub struct Measured {
+pub(crate) struct Measured {
     pub name: String,
     pub samples: Samples,
 }
 
 impl Measured {
-    pub fn new(name: &str, samples: Samples) -> Self {
+    pub(crate) fn new(name: &str, samples: Samples) -> Self {
         Self { name: name.to_owned(), samples }
     }
 
@@ -41,7 +41,7 @@ impl Measured {
 }
 
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     /// What is measured, with its unit, e.g. "sequential calls/s, 1 keep-alive connection".
     pub figure: String,
     pub better: Better,
@@ -52,7 +52,7 @@ pub struct Row {
 
 impl Row {
     /// How many times better ours is than the baseline, from the medians.
-    pub fn speed_up(&self) -> Option<f64> {
+    pub(crate) fn speed_up(&self) -> Option<f64> {
         let baseline = self.baseline.as_ref()?.samples.median();
         let ours = self.ours.samples.median();
         let ratio = match self.better {
@@ -62,7 +62,7 @@ impl Row {
         ratio.is_finite().then_some(ratio)
     }
 
-    pub fn met(&self) -> Option<bool> {
+    pub(crate) fn met(&self) -> Option<bool> {
         match self.target? {
             Target::SpeedUpAtLeast(goal) => self.speed_up().map(|s| s >= goal),
             Target::OursAtMost(limit) => Some(self.ours.samples.median() <= limit),
@@ -97,7 +97,7 @@ const HEADER: [&str; 6] =
     ["figure", "ours: median (min-max)", "baseline: median (min-max)", "speed-up", "target", "met"];
 
 /// Aligned columns for a terminal.
-pub fn text_table(rows: &[Row]) -> String {
+pub(crate) fn text_table(rows: &[Row]) -> String {
     let cells: Vec<[String; 6]> = rows.iter().map(Row::cells).collect();
     let widths: Vec<usize> = (0..6)
         .map(|i| cells.iter().map(|c| c[i].chars().count()).chain([HEADER[i].len()]).max().unwrap_or(0))
@@ -117,7 +117,7 @@ pub fn text_table(rows: &[Row]) -> String {
 }
 
 /// A Markdown table.
-pub fn markdown_table(rows: &[Row]) -> String {
+pub(crate) fn markdown_table(rows: &[Row]) -> String {
     let line = |cells: &[String]| {
         format!("| {} |", cells.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | "))
     };

@@ -24,11 +24,11 @@ use crate::stats::Samples;
 /// Calls made before a loop is timed: connections open, caches and allocators warm.
 const WARMUP_CALLS: usize = 200;
 /// Calls in flight in the concurrent figures.
-pub const IN_FLIGHT: usize = 32;
+pub(crate) const IN_FLIGHT: usize = 32;
 
 /// What the Rust side measures, against one endpoint.
 #[derive(Debug)]
-pub struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     pub address: SocketAddr,
     pub project_id: &'a str,
     pub request: &'a DeleteSubResources,
@@ -40,7 +40,7 @@ pub struct Plan<'a> {
 }
 
 #[derive(Debug, Default)]
-pub struct Figures {
+pub(crate) struct Figures {
     pub sequential_ours: Samples,
     pub sequential_hyper: Samples,
     pub sequential_reqwest: Samples,
@@ -58,7 +58,7 @@ fn runtime(multi_thread: bool) -> Result<Runtime, String> {
     builder.enable_all().build().map_err(|e| format!("cannot start a runtime: {e}"))
 }
 
-pub fn measure(plan: &Plan<'_>, progress: &dyn Fn(&str)) -> Result<Figures, String> {
+pub(crate) fn measure(plan: &Plan<'_>, progress: &dyn Fn(&str)) -> Result<Figures, String> {
     let mut figures = Figures::default();
     let fixed =
         Arc::new(Target::fixed(plan.address, &plan.wire.path, &plan.wire.body, &plan.wire.replayable_headers())?);
@@ -125,7 +125,7 @@ pub fn measure(plan: &Plan<'_>, progress: &dyn Fn(&str)) -> Result<Figures, Stri
 }
 
 /// Our client as a user builds it for this endpoint.
-pub fn our_client(address: SocketAddr, credentials: &Credentials, project_id: &str) -> Result<Client, String> {
+pub(crate) fn our_client(address: SocketAddr, credentials: &Credentials, project_id: &str) -> Result<Client, String> {
     Client::builder()
         .endpoint(format!("http://{address}"))
         .credentials(credentials.clone())
@@ -135,7 +135,7 @@ pub fn our_client(address: SocketAddr, credentials: &Credentials, project_id: &s
 }
 
 /// A run of the load generator must have been answered 200 every time.
-pub fn checked(outcome: load::Outcome) -> Result<f64, String> {
+pub(crate) fn checked(outcome: load::Outcome) -> Result<f64, String> {
     if outcome.failed > 0 {
         return Err(format!("{} of {} answers were not 200", outcome.failed, outcome.failed + outcome.ok));
     }
@@ -188,7 +188,7 @@ async fn in_flight(client: &Client, request: &DeleteSubResources, duration: Dura
 
 /// The operation's request as our client signs it: its headers less those the signature adds.
 #[derive(Debug)]
-pub struct SigningInput {
+pub(crate) struct SigningInput {
     pub host: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
@@ -196,7 +196,7 @@ pub struct SigningInput {
 }
 
 impl SigningInput {
-    pub fn from_wire(wire: &WireRequest) -> Self {
+    pub(crate) fn from_wire(wire: &WireRequest) -> Self {
         Self {
             host: wire.header("host").unwrap_or_default().to_owned(),
             path: wire.path.clone(),

@@ -25,14 +25,14 @@ impl Drop for Guard {
 
 /// A free loopback port, picked by the kernel. It is released before the server binds it,
 /// so another process could take it in between; on loopback in a bench that is rare enough.
-pub fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
 
 /// nginx, configured and started by us.
 #[derive(Debug)]
-pub struct Nginx {
+pub(crate) struct Nginx {
     _process: Guard,
     pub address: SocketAddr,
     pub version: String,
@@ -41,7 +41,7 @@ pub struct Nginx {
 /// The whole configuration: one process (no master, one worker loop), keep-alive without a
 /// request limit, nothing logged, every temporary path inside `prefix`, and the one location
 /// of the operation answering `body` as JSON with an `X-Request-Id`.
-pub fn nginx_config(prefix: &Path, port: u16, body: &str) -> String {
+pub(crate) fn nginx_config(prefix: &Path, port: u16, body: &str) -> String {
     let prefix = prefix.display();
     let quoted = body.replace('\\', "\\\\").replace('\'', "\\'");
     format!(
@@ -85,7 +85,7 @@ http {{
 
 /// Writes the configuration under `prefix` and starts nginx in the foreground on
 /// `127.0.0.1:port`.
-pub fn start_nginx(binary: &Path, prefix: &Path, port: u16, body: &str) -> Result<Nginx, String> {
+pub(crate) fn start_nginx(binary: &Path, prefix: &Path, port: u16, body: &str) -> Result<Nginx, String> {
     let version = Command::new(binary)
         .arg("-v")
         .output()
@@ -133,7 +133,7 @@ fn wait_for_port(process: &mut Guard, address: SocketAddr, log: impl Fn() -> Str
 
 /// `hwc-workspace simulator`, and what it announced.
 #[derive(Debug)]
-pub struct Simulator {
+pub(crate) struct Simulator {
     _process: Guard,
     // Held so the simulator never writes to a closed pipe.
     _stdout: BufReader<ChildStdout>,
@@ -145,7 +145,7 @@ pub struct Simulator {
 }
 
 /// Starts the CLI's simulator (the demo state, or `state`) and reads its announcement.
-pub fn start_simulator(cli: &Path, state: Option<&PathBuf>) -> Result<Simulator, String> {
+pub(crate) fn start_simulator(cli: &Path, state: Option<&PathBuf>) -> Result<Simulator, String> {
     let mut command = Command::new(cli);
     command.arg("simulator");
     if let Some(state) = state {

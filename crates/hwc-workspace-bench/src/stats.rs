@@ -3,10 +3,10 @@
 
 /// The samples of one measured figure.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Samples(pub Vec<f64>);
+pub(crate) struct Samples(pub Vec<f64>);
 
 impl Samples {
-    pub fn median(&self) -> f64 {
+    pub(crate) fn median(&self) -> f64 {
         let mut sorted = self.0.clone();
         sorted.sort_by(f64::total_cmp);
         match sorted.len() {
@@ -16,18 +16,18 @@ impl Samples {
         }
     }
 
-    pub fn min(&self) -> f64 {
+    pub(crate) fn min(&self) -> f64 {
         self.0.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
-    pub fn max(&self) -> f64 {
+    pub(crate) fn max(&self) -> f64 {
         self.0.iter().copied().fold(f64::NEG_INFINITY, f64::max)
     }
 }
 
 /// A number with three significant digits at most, thousands grouped: `15,234`, `1.52`,
 /// `0.0153`.
-pub fn format_number(value: f64) -> String {
+pub(crate) fn format_number(value: f64) -> String {
     if !value.is_finite() {
         return "n/a".to_owned();
     }

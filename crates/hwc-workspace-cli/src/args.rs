@@ -4,7 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const AFTER_HELP: &str = "\
+/// The exit codes and where credentials come from, with the core's variable names.
+fn after_help() -> String {
+    use hwc_workspace::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SECURITY_TOKEN, ENV_SK};
+    format!(
+        "\
 Exit codes:
   0  success
   1  anything else (an internal error)
@@ -13,14 +17,16 @@ Exit codes:
   4  the service failed (5xx) or answered what the API does not document
   5  the API could not be reached (connect, TLS, timeout), or --wait timed out
 
-Credentials come from HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID and
-HUAWEICLOUD_SDK_SECURITY_TOKEN, else from ~/.huaweicloud/credentials ([basic]).
-Try it without a cloud account: hwc-workspace --simulate delete-sub-resources ...";
+Credentials come from {ENV_AK}, {ENV_SK}, {ENV_PROJECT_ID} and
+{ENV_SECURITY_TOKEN}, else from ~/.huaweicloud/credentials ([basic]).
+Try it without a cloud account: hwc-workspace --simulate delete-sub-resources ..."
+    )
+}
 
 /// Delete the auxiliary resources of Huawei Cloud Workspace desktops.
 #[derive(Debug, Parser)]
-#[command(name = "hwc-workspace", version, about, after_help = AFTER_HELP, propagate_version = true)]
-pub struct Cli {
+#[command(name = "hwc-workspace", version, about, after_help = after_help(), propagate_version = true)]
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
@@ -28,7 +34,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
-pub struct Global {
+pub(crate) struct Global {
     /// Workspace region, e.g. cn-north-4
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
@@ -45,10 +51,10 @@ pub struct Global {
     #[arg(long, global = true)]
     pub dry_run: bool,
     /// Timeout of one attempt, in seconds
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
+    #[arg(long, global = true, value_name = "SECS", default_value_t = hwc_workspace::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
     pub timeout: f64,
     /// Further attempts on 429, 502, 503 and 504 (a POST is never resent otherwise)
-    #[arg(long, global = true, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=i64::from(hwc_workspace::MAX_RETRIES)))]
     pub retries: u32,
     /// Also trust this PEM CA certificate
     #[arg(long, global = true, value_name = "FILE")]
@@ -59,7 +65,7 @@ pub struct Global {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// One JSON object per line (per batch)
     Json,
     /// Aligned columns for people
@@ -67,7 +73,7 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Delete depended resources (e.g. DESKTOP_SHARER) of desktops; more than 100 ids are sent in batches
     DeleteSubResources(DeleteArgs),
     /// Follow jobs (the asynchronous tasks a deletion answers with)
@@ -84,7 +90,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct DeleteArgs {
+pub(crate) struct DeleteArgs {
     /// A desktop id; repeatable, and each also takes a comma-separated list
     #[arg(long = "desktop-id", value_name = "ID", value_delimiter = ',')]
     pub desktop_ids: Vec<String>,
@@ -112,7 +118,7 @@ pub struct DeleteArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum JobCommand {
+pub(crate) enum JobCommand {
     /// Print a job and its sub-jobs
     Show {
         /// The job id a deletion answered with
@@ -124,7 +130,7 @@ pub enum JobCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct SimulatorArgs {
+pub(crate) struct SimulatorArgs {
     /// Address to listen on; only loopback unless you name another address
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,

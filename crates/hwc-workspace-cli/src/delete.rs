@@ -14,7 +14,7 @@ use crate::args::{DeleteArgs, Global};
 use crate::failure::{ExitCode, Failure};
 use crate::output;
 
-pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
+pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
     let ids = collect_ids(&args)?;
     let batches: Vec<DeleteSubResources> = ids
         .chunks(MAX_DESKTOP_IDS)
@@ -104,15 +104,11 @@ pub async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure>
     Ok(worst.unwrap_or(ExitCode::Success))
 }
 
-/// The core names an id by its place in one batch (`desktop_ids[7]`); on the command line it
-/// is named by its place among all the ids given, with its value.
+/// The core names an id by its place in one batch; on the command line it is named by its
+/// place among all the ids given, with its value.
 fn locate_in_input(error: Error, batch_index: usize, batch: &DeleteSubResources) -> Failure {
     let position = match &error {
-        Error::InvalidInput(input) => input
-            .field()
-            .strip_prefix("desktop_ids[")
-            .and_then(|rest| rest.strip_suffix(']'))
-            .and_then(|n| n.parse::<usize>().ok()),
+        Error::InvalidInput(input) if input.name() == "desktop_ids" => input.index(),
         _ => None,
     };
     match (position, &error) {
@@ -140,7 +136,7 @@ fn batch_label(index: usize, total: usize, batch: &DeleteSubResources) -> String
 }
 
 /// `job show`: one job, as JSON.
-pub async fn show_job(global: &Global, job_id: &str, project_id: Option<&str>) -> Result<ExitCode, Failure> {
+pub(crate) async fn show_job(global: &Global, job_id: &str, project_id: Option<&str>) -> Result<ExitCode, Failure> {
     let (client, _simulator) = connect(global, project_id).await?;
     let job = client.show_job(job_id).await?;
     match global.output {

@@ -1,10 +1,13 @@
 //! How a failure leaves the program: its exit code, its `error:` line and its `hint:` lines.
 
-use hwc_workspace::{Error, TransportErrorKind};
+use hwc_workspace::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SECURITY_TOKEN, ENV_SK};
+use hwc_workspace::{
+    ApiErrorKind, DELETE_SUB_RESOURCES_PERMISSION, Error, MAX_CLOCK_SKEW, Setting, TransportErrorKind,
+};
 
 /// The documented exit codes (see `--help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ExitCode {
+pub(crate) enum ExitCode {
     Success = 0,
     Internal = 1,
     InvalidInput = 2,
@@ -14,7 +17,7 @@ pub enum ExitCode {
 }
 
 impl ExitCode {
-    pub fn of(error: &Error) -> Self {
+    pub(crate) fn of(error: &Error) -> Self {
         match error {
             Error::InvalidInput(_) | Error::Configuration(_) => Self::InvalidInput,
             Error::Api(api) if api.is_client_error() => Self::Rejected,
@@ -28,19 +31,19 @@ impl ExitCode {
 
 /// A failure of the command, with what to tell the user.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub code: ExitCode,
     pub message: String,
     pub hints: Vec<String>,
 }
 
 impl Failure {
-    pub fn input(message: impl Into<String>) -> Self {
+    pub(crate) fn input(message: impl Into<String>) -> Self {
         Self { code: ExitCode::InvalidInput, message: message.into(), hints: Vec::new() }
     }
 
     #[must_use]
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
     }
@@ -52,35 +55,35 @@ impl From<Error> for Failure {
     }
 }
 
-/// The library's hints speak of builder methods; on the command line they are flags.
-fn as_flags(hint: &str) -> String {
-    if hint.contains("use the local simulator") {
-        return "or try it without an account: hwc-workspace --simulate delete-sub-resources ...".to_owned();
+/// How the command line spells a setting a hint names.
+fn flag(setting: Setting) -> String {
+    match setting {
+        Setting::Region => "--region".to_owned(),
+        Setting::Endpoint => "--endpoint URL".to_owned(),
+        Setting::ProjectId => "--project-id".to_owned(),
+        Setting::Simulator => "hwc-workspace --simulate delete-sub-resources ...".to_owned(),
+        other => other.describe().to_owned(),
     }
-    hint.replace("pass a region", "pass --region")
-        .replace("pass a project id", "pass --project-id")
-        .replace("or an endpoint URL", "or --endpoint URL")
-        .replace("pass its endpoint explicitly", "pass --endpoint URL")
 }
 
 fn hints(error: &Error) -> Vec<String> {
     match error {
-        Error::Configuration(config) => config.hints().iter().map(|hint| as_flags(hint)).collect(),
-        Error::Api(api) => match api.status() {
-            401 => {
-                let text = format!("{} {}", api.error_code().unwrap_or(""), api.error_msg().unwrap_or(""))
-                    .to_ascii_lowercase();
-                if ["date", "time", "expired", "skew", "clock"].iter().any(|w| text.contains(w)) {
-                    vec!["the request date was refused: check this machine's clock (requests more than 15 minutes off are rejected)".to_owned()]
-                } else {
-                    vec!["check the access key and secret key (HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK) and, for temporary credentials, HUAWEICLOUD_SDK_SECURITY_TOKEN".to_owned()]
-                }
+        Error::Configuration(config) => config.hints().iter().map(|hint| hint.render(flag)).collect(),
+        Error::Api(api) => match api.kind() {
+            ApiErrorKind::ClockSkew => vec![format!(
+                "the request date was refused: check this machine's clock (requests more than {} minutes off are rejected)",
+                MAX_CLOCK_SKEW.as_secs() / 60
+            )],
+            ApiErrorKind::Authentication => vec![format!(
+                "check the access key and secret key ({ENV_AK} / {ENV_SK}) and, for temporary credentials, {ENV_SECURITY_TOKEN}"
+            )],
+            ApiErrorKind::PermissionDenied => {
+                vec![format!("the key needs the permission {DELETE_SUB_RESOURCES_PERMISSION}")]
             }
-            403 => vec!["the key needs the permission workspace:desktops:deleteSubResources".to_owned()],
-            404 => {
-                vec!["check the desktop ids and the project id (--project-id or HUAWEICLOUD_SDK_PROJECT_ID)".to_owned()]
+            ApiErrorKind::NotFound => {
+                vec![format!("check the desktop ids and the project id (--project-id or {ENV_PROJECT_ID})")]
             }
-            429 | 502 | 503 | 504 => {
+            ApiErrorKind::Throttled | ApiErrorKind::Unavailable => {
                 vec!["the service is busy; --retries N resends such answers with backoff".to_owned()]
             }
             _ => Vec::new(),

@@ -9,25 +9,25 @@ use serde_json::{Value, json};
 use crate::args::OutputFormat;
 
 /// Writes one data record to stdout. A closed pipe (`| head`) is not an error worth a panic.
-pub fn data(line: &str) {
+pub(crate) fn data(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
 }
 
-pub fn json_record(value: &Value) {
+pub(crate) fn json_record(value: &Value) {
     data(&value.to_string());
 }
 
-pub fn note(message: &str) {
+pub(crate) fn note(message: &str) {
     eprintln!("note: {message}");
 }
 
-pub fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     eprintln!("warning: {message}");
 }
 
-pub fn error(message: &str, hints: &[String]) {
+pub(crate) fn error(message: &str, hints: &[String]) {
     eprintln!("error: {message}");
     for hint in hints {
         eprintln!("hint: {hint}");
@@ -35,7 +35,7 @@ pub fn error(message: &str, hints: &[String]) {
 }
 
 /// A batch's outcome as stdout data.
-pub fn batch(format: OutputFormat, record: &Value, first: bool) {
+pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) {
     match format {
         OutputFormat::Json => json_record(record),
         OutputFormat::Table => {
@@ -60,7 +60,7 @@ pub fn batch(format: OutputFormat, record: &Value, first: bool) {
 }
 
 /// A dry run's signed request, secrets already masked by the caller.
-pub fn signed_request(format: OutputFormat, method: &str, url: &str, headers: &[(String, String)], body: &[u8]) {
+pub(crate) fn signed_request(format: OutputFormat, method: &str, url: &str, headers: &[(String, String)], body: &[u8]) {
     match format {
         OutputFormat::Json => {
             let headers: serde_json::Map<String, Value> = headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
@@ -79,7 +79,7 @@ pub fn signed_request(format: OutputFormat, method: &str, url: &str, headers: &[
 }
 
 /// A job and its sub-jobs for people.
-pub fn job_table(job: &hwc_workspace::Job) {
+pub(crate) fn job_table(job: &hwc_workspace::Job) {
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     data(&format!("job {} {} ({} sub-jobs)", job.id, job.status, job.sub_jobs.len()));
     if let Some(reason) = &job.fail_reason {

@@ -8,7 +8,7 @@ use crate::args::SimulatorArgs;
 use crate::failure::{ExitCode, Failure};
 use crate::output;
 
-pub async fn run(args: SimulatorArgs) -> Result<ExitCode, Failure> {
+pub(crate) async fn run(args: SimulatorArgs) -> Result<ExitCode, Failure> {
     let state = match &args.state {
         Some(path) => State::from_file(path)
             .map_err(|e| Failure::input(format!("cannot load the simulator state {}: {e}", path.display())))?,

@@ -2,6 +2,7 @@
 //!
 //! Both the core crate's `build.rs` (into `OUT_DIR`) and `cargo xtask regenerate` (into the
 //! committed, reviewable snapshot) call [`generate`], so the two can never differ.
+#![warn(missing_docs)]
 
 use std::fmt;
 

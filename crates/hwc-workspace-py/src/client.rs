@@ -16,13 +16,12 @@ use crate::runtime::{free_closed_clients, runtime, wait, wait_on_this_thread};
 
 /// The User-Agent product token of this binding, after the core's.
 const USER_AGENT_SUFFIX: &str = concat!("hwc-workspace-python/", env!("CARGO_PKG_VERSION"));
-/// The defaults the signatures show (`None` also means the default).
-const DEFAULT_TIMEOUT: f64 = 30.0;
-const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
+/// The defaults the signatures show (`None` also means the default): the core's.
+const DEFAULT_TIMEOUT: f64 = hwc_workspace::DEFAULT_TIMEOUT.as_secs_f64();
+const DEFAULT_CONNECT_TIMEOUT: f64 = hwc_workspace::DEFAULT_CONNECT_TIMEOUT.as_secs_f64();
 /// What every PEM certificate starts with.
 const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
-/// The most retries one call may be configured with.
-const MAX_RETRIES: u32 = 10;
+use hwc_workspace::MAX_RETRIES;
 
 /// What a `Client` and an `AsyncClient` share: the configuration, and the core client built
 /// from it in this process.
@@ -156,6 +155,20 @@ fn build(
     builder.clone().build()
 }
 
+/// The timeouts and retries of a client, checked, on top of `builder`.
+pub(crate) fn call_settings(
+    py: Python<'_>,
+    builder: ClientBuilder,
+    timeout: Option<&Bound<'_, PyAny>>,
+    connect_timeout: Option<&Bound<'_, PyAny>>,
+    retries: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ClientBuilder> {
+    Ok(builder
+        .timeout(args::seconds(py, timeout, "timeout", DEFAULT_TIMEOUT)?)
+        .connect_timeout(args::seconds(py, connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)?)
+        .retries(args::count(py, retries, "retries", MAX_RETRIES)?))
+}
+
 /// The builder for the constructor's arguments. Explicit credentials need both keys; without
 /// them the chain official SDK users already have is used (`HUAWEICLOUD_SDK_AK`, …,
 /// `~/.huaweicloud/credentials`).
@@ -179,10 +192,7 @@ pub(crate) fn builder_from_args(
     let project_id = args::optional_string(project_id, "project_id")?;
     let endpoint = args::optional_string(endpoint, "endpoint")?;
     let region = args::optional_string(region, "region")?;
-    let mut builder = hwc_workspace::Client::builder()
-        .timeout(args::seconds(py, timeout, "timeout", DEFAULT_TIMEOUT)?)
-        .connect_timeout(args::seconds(py, connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)?)
-        .retries(args::count(py, retries, "retries", MAX_RETRIES)?);
+    let mut builder = call_settings(py, hwc_workspace::Client::builder(), timeout, connect_timeout, retries)?;
     match (ak, sk) {
         (Some(ak), Some(sk)) => {
             let mut credentials = Credentials::new(ak, sk);
@@ -205,7 +215,11 @@ pub(crate) fn builder_from_args(
                 py,
                 "invalid_credentials",
                 "ak and sk must be given together",
-                &["pass both, or neither to use HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK or ~/.huaweicloud/credentials"],
+                &[&format!(
+                    "pass both, or neither to use {} / {} or ~/.huaweicloud/credentials",
+                    hwc_workspace::credentials::ENV_AK,
+                    hwc_workspace::credentials::ENV_SK
+                )],
             ));
         }
     }

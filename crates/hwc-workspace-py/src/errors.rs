@@ -2,7 +2,7 @@
 //! inheritance, e.g. `InvalidRequestError` is also a `ValueError`), and [`to_py_err`] is the
 //! one place that maps the core's [`Error`] onto them.
 
-use hwc_workspace::{ConfigErrorKind, Error, TransportErrorKind};
+use hwc_workspace::{ConfigErrorKind, Error, Setting, TransportErrorKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -20,6 +20,17 @@ fn instantiate(py: Python<'_>, class: &str, message: String, attributes: &Bound<
         Ok(exception) => PyErr::from_value(exception),
         // Only a broken installation gets here (the module ships with the package).
         Err(e) => e,
+    }
+}
+
+/// How Python spells a setting a hint names: the keyword argument of `Client`.
+fn python_spelling(setting: Setting) -> String {
+    match setting {
+        Setting::Region => "region=...".to_owned(),
+        Setting::Endpoint => "endpoint=URL".to_owned(),
+        Setting::ProjectId => "project_id=...".to_owned(),
+        Setting::Simulator => "hwc_workspace.Simulator()".to_owned(),
+        other => other.describe().to_owned(),
     }
 }
 
@@ -48,15 +59,17 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
         Ok(match error {
             Error::InvalidInput(e) => {
                 set("field", Some(e.field()))?;
+                attributes.set_item("index", e.index())?;
                 set("expected", Some(e.expected()))?;
                 set("got", Some(e.got()))?;
                 ("InvalidRequestError", e.to_string())
             }
             Error::Configuration(e) => {
                 set("kind", Some(config_kind(e.kind())))?;
-                attributes.set_item("hints", PyList::new(py, e.hints())?)?;
+                let hints: Vec<String> = e.hints().iter().map(|hint| hint.render(python_spelling)).collect();
+                attributes.set_item("hints", PyList::new(py, &hints)?)?;
                 let mut message = e.to_string();
-                for hint in e.hints() {
+                for hint in &hints {
                     message.push_str("\nhint: ");
                     message.push_str(hint);
                 }

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::args;
-use crate::client::{AsyncClient, Client, Core, builder_from_args};
+use crate::client::{AsyncClient, Client, Core, call_settings};
 use crate::errors::{closed, simulator_error};
 use crate::log;
 use crate::runtime::wait;
@@ -180,23 +180,8 @@ impl Simulator {
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<hwc_workspace::ClientBuilder> {
-        let ak = self.access_key.clone().into_pyobject(py)?.into_any();
-        let sk = self.secret_key.clone().into_pyobject(py)?.into_any();
-        let project_id = self.project_id.clone().into_pyobject(py)?.into_any();
-        let endpoint = self.endpoint.clone().into_pyobject(py)?.into_any();
-        builder_from_args(
-            py,
-            Some(&ak),
-            Some(&sk),
-            Some(&project_id),
-            None,
-            Some(&endpoint),
-            None,
-            timeout,
-            None,
-            retries,
-            None,
-        )
+        let builder = self.with(hwc_workspace_sim::Simulator::client_builder)?;
+        call_settings(py, builder, timeout, None, retries)
     }
 }
 
@@ -371,7 +356,6 @@ impl Simulator {
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Client> {
-        self.with(|_| ())?;
         let builder = self.builder(py, timeout, retries)?;
         Ok(Client::from_core(Core::new(py, builder)?))
     }
@@ -384,7 +368,6 @@ impl Simulator {
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<AsyncClient> {
-        self.with(|_| ())?;
         let builder = self.builder(py, timeout, retries)?;
         Ok(AsyncClient::from_core(Core::new(py, builder)?))
     }

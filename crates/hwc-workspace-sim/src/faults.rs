@@ -26,7 +26,10 @@ pub enum FaultKind {
     /// 503 with the error body, code `WKS.0503`.
     Unavailable,
     /// 429 with the error body, code `APIGW.0308`, and `Retry-After: <seconds>`.
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        /// The `Retry-After` sent, in seconds.
+        retry_after_secs: u64,
+    },
     /// The connection is closed (a clean FIN) after the request was read, without an answer.
     DropConnection,
     /// 502 with an HTML page (`text/html`), as a proxy in front of the service answers.
@@ -46,7 +49,12 @@ pub enum FaultKind {
     /// An error status with a body of the given shape: JSON (the error body, with the code
     /// of the status), an HTML page, or nothing. `ErrorPage { status: 500, body: Json }`
     /// answers as [`FaultKind::InternalError`] does, and so on for 503 and the 502 page.
-    ErrorPage { status: u16, body: BodyShape },
+    ErrorPage {
+        /// The status, 4xx or 5xx.
+        status: u16,
+        /// What the body holds.
+        body: BodyShape,
+    },
     /// 429 with the error body, code `APIGW.0308`, and no `Retry-After`.
     TooManyRequestsWithoutRetryAfter,
     /// 200 with a JSON body that is not the documented one (no `job_id`).
@@ -57,7 +65,10 @@ pub enum FaultKind {
     OversizedBody,
     /// 307 Temporary Redirect to the same path on another host (`Location:
     /// http://<to><path>`): a signed request must not follow it.
-    Redirect { to: SocketAddr },
+    Redirect {
+        /// Where the redirect points.
+        to: SocketAddr,
+    },
 }
 
 /// The shape of an [`FaultKind::ErrorPage`] body.
@@ -243,12 +254,14 @@ impl Faults {
     }
 
     #[must_use]
+    /// A delay before every answer, as a slow network or service adds.
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
         self
     }
 
     #[must_use]
+    /// Draws `kind` for each request with this probability (0 to 1), besides the scripted faults.
     pub fn with_random(mut self, kind: FaultKind, probability: f64) -> Self {
         self.random.push((kind, probability));
         self
@@ -266,6 +279,7 @@ impl Faults {
     }
 
     #[must_use]
+    /// The seed of the random draws, so that a run can be repeated.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self

@@ -13,7 +13,7 @@ use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use hwc_sign::http::VerifiableRequest;
-use hwc_workspace::PROJECT_ID_HEADER;
+use hwc_workspace::{MAX_CLOCK_SKEW, PROJECT_ID_HEADER};
 use hyper::body::Incoming;
 
 use crate::codes;
@@ -24,8 +24,6 @@ use crate::service::{self, Operation};
 use crate::shared::{Dropped, ResetHandle, Shared, request_id};
 use crate::state::Key;
 
-/// How far `X-Sdk-Date` may be from the simulator's clock, as the service allows.
-pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 /// How long a request body may take to arrive.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Beyond this, an oversized body is not even drained: the answer goes out at once and the

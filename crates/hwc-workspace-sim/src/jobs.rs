@@ -17,7 +17,9 @@ pub const JOB_TYPE: &str = "DELETE_DESKTOP_SUB_RESOURCES";
 /// How long a job stays in each phase before it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobTiming {
+    /// How long a job stays `WAITING`.
     pub waiting: Duration,
+    /// How long it then stays `RUNNING`.
     pub running: Duration,
 }
 

@@ -1,4 +1,8 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+// A refusal is the answer itself, built once per request and sent at once: boxing it would
+// only add an allocation to every error answer.
+#![allow(clippy::result_large_err)]
 
 pub mod codes;
 mod fault_pages;
@@ -17,9 +21,8 @@ mod simulator;
 mod state;
 
 pub use faults::{BodyShape, FaultKind, Faults, OVERSIZED_BODY_BYTES, UnknownFault};
-pub use gateway::MAX_CLOCK_SKEW;
 /// The limits the simulator checks are the client's own: one definition for both sides.
-pub use hwc_workspace::{MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
+pub use hwc_workspace::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
 pub use jobs::{JOB_TYPE, JobTiming};
 pub use simulator::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_JOBS, Simulator, SimulatorBuilder, StartError,

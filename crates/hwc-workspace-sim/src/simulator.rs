@@ -71,16 +71,19 @@ impl SimulatorBuilder {
         self
     }
 
+    /// The most connections served at once; more wait in the listen backlog.
     pub fn max_connections(mut self, max_connections: usize) -> Self {
         self.max_connections = max_connections;
         self
     }
 
+    /// The largest request body read; a larger one gets 413.
     pub fn max_body_bytes(mut self, max_body_bytes: usize) -> Self {
         self.max_body_bytes = max_body_bytes;
         self
     }
 
+    /// How many jobs are kept for ShowJob; the oldest go first.
     pub fn max_jobs(mut self, max_jobs: usize) -> Self {
         self.max_jobs = max_jobs;
         self
@@ -140,13 +143,18 @@ fn connectable(address: SocketAddr) -> SocketAddr {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
+    /// The state given is not valid.
     #[error("the simulator state is not valid")]
     State(#[source] StateError),
+    /// `start` was called outside a tokio runtime.
     #[error("the simulator must be started inside a tokio runtime")]
     NoRuntime,
+    /// The address could not be bound.
     #[error("cannot listen on {address}")]
     Bind {
+        /// The address asked for.
         address: SocketAddr,
+        /// Why it could not be bound.
         #[source]
         source: std::io::Error,
     },
@@ -179,6 +187,7 @@ impl fmt::Debug for Simulator {
 }
 
 impl Simulator {
+    /// A builder with the demo state, loopback and a free port.
     pub fn builder() -> SimulatorBuilder {
         SimulatorBuilder::default()
     }
@@ -193,10 +202,12 @@ impl Simulator {
         &self.endpoint
     }
 
+    /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
+    /// The project its state serves.
     pub fn project_id(&self) -> &str {
         &self.project_id
     }
@@ -206,6 +217,7 @@ impl Simulator {
         &self.credentials
     }
 
+    /// The access key of [`Simulator::credentials`].
     pub fn access_key(&self) -> &str {
         self.credentials.access_key()
     }

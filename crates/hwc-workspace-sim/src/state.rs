@@ -21,8 +21,8 @@ pub const DEMO_DENIED_SK: &str = "SimDeniedSecretKey000000000000000000001";
 
 /// The one sub-resource type the simulator supports (the documented one).
 pub const DESKTOP_SHARER: &str = hwc_workspace::SubResourceType::DESKTOP_SHARER;
-/// The IAM action the operation needs.
-pub const DELETE_SUB_RESOURCES_PERMISSION: &str = "workspace:desktops:deleteSubResources";
+/// The IAM action the operation needs: the client's own constant.
+pub use hwc_workspace::DELETE_SUB_RESOURCES_PERMISSION;
 
 /// Every demo desktop, in seeding order: the first five hold a `DESKTOP_SHARER`
 /// sub-resource ([`DEMO_SHARER_DESKTOP_IDS`]), the last two hold none.
@@ -52,6 +52,7 @@ const MAX_ID_CHARS: usize = 255;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Desktop {
+    /// The desktop id.
     pub id: String,
     /// Sub-resource types, e.g. `["DESKTOP_SHARER"]`.
     #[serde(default)]
@@ -59,6 +60,7 @@ pub struct Desktop {
 }
 
 impl Desktop {
+    /// A desktop holding these sub-resource types.
     pub fn new<I, S>(id: impl Into<String>, sub_resources: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -67,6 +69,7 @@ impl Desktop {
         Self { id: id.into(), sub_resources: sub_resources.into_iter().map(Into::into).collect() }
     }
 
+    /// Whether it holds a sub-resource of this type.
     pub fn has(&self, sub_resource_type: &str) -> bool {
         self.sub_resources.iter().any(|s| s == sub_resource_type)
     }
@@ -77,6 +80,7 @@ impl Desktop {
 /// `Debug` shows the access key only (through [`Credentials`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
+    /// The key's credentials (temporary ones carry their token).
     pub credentials: Credentials,
     /// IAM actions, e.g. `workspace:desktops:deleteSubResources`; a segment `*` matches any
     /// value (`workspace:*:*`, `*`).
@@ -100,6 +104,7 @@ impl Key {
     }
 
     #[must_use]
+    /// The IAM actions the key is allowed.
     pub fn with_permissions<I, S>(mut self, permissions: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -109,6 +114,7 @@ impl Key {
         self
     }
 
+    /// The access key.
     pub fn access_key(&self) -> &str {
         self.credentials.access_key()
     }
@@ -133,7 +139,9 @@ fn action_matches(granted: &str, action: &str) -> bool {
 /// The seed of a simulator: its project, desktops and keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
+    /// The one project the simulator serves.
     pub project_id: String,
+    /// The desktops, in order.
     pub desktops: Vec<Desktop>,
     /// The first key is the one the handle hands out ([`crate::Simulator::credentials`]).
     pub keys: Vec<Key>,
@@ -283,10 +291,13 @@ fn demo_keys() -> Vec<Key> {
 /// A deletion the simulator accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
+    /// The job id the deletion answered with.
     pub job_id: String,
     /// The desktop ids as the request listed them.
     pub desktop_ids: Vec<String>,
+    /// The sub-resource type deleted.
     pub sub_resource_type: String,
+    /// The order id, if one was given.
     pub order_id: Option<String>,
     /// When the simulator accepted the call, by its clock.
     pub created_at: OffsetDateTime,

@@ -33,6 +33,7 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    /// A builder with the defaults; see [`ClientBuilder`].
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -43,14 +44,17 @@ impl Client {
         Self { raw, project_id }
     }
 
+    /// The endpoint calls go to, e.g. `https://workspace.cn-north-4.myhuaweicloud.com`.
     pub fn endpoint(&self) -> &str {
         progenitor_client::ClientInfo::baseurl(&self.raw)
     }
 
+    /// The project every call names.
     pub fn project_id(&self) -> &str {
         &self.project_id
     }
 
+    /// The access key calls are signed with (never the secret key).
     pub fn access_key(&self) -> &str {
         progenitor_client::ClientInfo::inner(&self.raw).credentials.access_key()
     }
@@ -243,11 +247,14 @@ fn api_error(status: u16, request_id: Option<String>, body: ErrorResponse) -> Er
 /// A signed request that was not sent (a dry run).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignedRequest {
+    /// The HTTP method.
     pub method: String,
+    /// The full URL.
     pub url: String,
     /// Every header as it would be sent, secrets included: use [`SignedRequest::masked_headers`]
     /// to show them.
     pub headers: Vec<(String, String)>,
+    /// The body bytes, as they would be sent.
     pub body: Vec<u8>,
 }
 

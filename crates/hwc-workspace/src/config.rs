@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::client::Client;
 use crate::credentials::{self, Environment, ProcessEnvironment};
-use crate::error::{ConfigError, ConfigErrorKind, Error, InvalidInput};
+use crate::error::{ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, Setting};
 use crate::hooks::Inner;
 use crate::regions;
 use crate::retry::RetryPolicy;
@@ -80,6 +80,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The project id; else the chain's (environment, then credentials file).
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
         self.project_id = Some(project_id.into());
         self
@@ -98,6 +99,7 @@ impl ClientBuilder {
         self
     }
 
+    /// How long making a connection may take.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -109,6 +111,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The whole retry policy; see [`RetryPolicy`].
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -174,7 +177,7 @@ impl ClientBuilder {
         }
         let project_id = self.project_id.or(chain_project).ok_or_else(|| {
             ConfigError::new(ConfigErrorKind::MissingProjectId, "no project id given or found")
-                .hint(format!("pass a project id, or set {}", credentials::ENV_PROJECT_ID))
+                .hint(Hint::naming("pass ", Setting::ProjectId, format!(", or set {}", credentials::ENV_PROJECT_ID)))
                 .hint("or add `project_id = …` to the credentials file")
         })?;
         let project_id = check_project_id(&project_id)?;
@@ -183,8 +186,8 @@ impl ClientBuilder {
             (None, Some(region)) => regions::resolve(&region, env)?,
             (None, None) => {
                 return Err(ConfigError::new(ConfigErrorKind::MissingEndpoint, "no region or endpoint given")
-                    .hint(format!("pass a region, one of: {}", regions::REGIONS.join(", ")))
-                    .hint("or an endpoint URL, e.g. the local simulator's http://127.0.0.1:PORT")
+                    .hint(Hint::naming("pass ", Setting::Region, format!(", one of: {}", regions::REGIONS.join(", "))))
+                    .hint(Hint::naming("or ", Setting::Endpoint, ", e.g. the local simulator's http://127.0.0.1:PORT"))
                     .into());
             }
         };

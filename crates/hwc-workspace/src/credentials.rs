@@ -8,12 +8,17 @@ use std::path::{Path, PathBuf};
 
 use hwc_sign::Credentials;
 
-use crate::error::{ConfigError, ConfigErrorKind};
+use crate::error::{ConfigError, ConfigErrorKind, Hint, Setting};
 
+/// The access key variable, as the official SDK reads it.
 pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
+/// The secret key variable.
 pub const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
+/// The project id variable.
 pub const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+/// The security token variable, for temporary credentials.
 pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+/// Where the credentials file is, instead of `~/.huaweicloud/credentials`.
 pub const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
 
 /// The sections read from the credentials file, the first present one winning: `[basic]`
@@ -23,6 +28,7 @@ pub const FILE_SECTIONS: [&str; 2] = ["basic", "basiccredentials"];
 
 /// Reads environment variables. The process environment by default; tests pass a map.
 pub trait Environment: Send + Sync {
+    /// The variable's value, `None` when it is not set.
     fn var(&self, name: &str) -> Option<String>;
 }
 
@@ -56,8 +62,11 @@ pub(crate) fn home_dir(env: &dyn Environment) -> Option<PathBuf> {
 /// came from (for messages and logs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedCredentials {
+    /// The keys.
     pub credentials: Credentials,
+    /// The project id the same source gave, if any.
     pub project_id: Option<String>,
+    /// Where the keys came from, e.g. `environment` or the file's path.
     pub source: String,
 }
 
@@ -87,10 +96,11 @@ pub fn from_chain(env: &dyn Environment) -> Result<ResolvedCredentials, ConfigEr
                 tried.push(format!("credentials file {}: not found", path.display()));
             }
             Err(e) => {
-                return Err(ConfigError::new(
+                let error = ConfigError::new(
                     ConfigErrorKind::InvalidCredentials,
                     format!("cannot read the credentials file {} ({ENV_CREDENTIALS_FILE}): {e}", path.display()),
-                ));
+                );
+                return Err(if explicit { error.variable(ENV_CREDENTIALS_FILE) } else { error });
             }
         },
         None => tried.push("credentials file: no home directory (HOME is not set)".to_owned()),
@@ -101,7 +111,7 @@ pub fn from_chain(env: &dyn Environment) -> Result<ResolvedCredentials, ConfigEr
     )
     .hint(format!("set {ENV_AK} and {ENV_SK} (and {ENV_PROJECT_ID}) in the environment"))
     .hint("or write `[basic]` with `ak = …`, `sk = …`, `project_id = …` to ~/.huaweicloud/credentials")
-    .hint("or, to try things out without a cloud account, use the local simulator"))
+    .hint(Hint::naming("or try it without an account: ", Setting::Simulator, "")))
 }
 
 fn from_environment(env: &dyn Environment) -> Result<Option<ResolvedCredentials>, ConfigError> {
@@ -115,6 +125,7 @@ fn from_environment(env: &dyn Environment) -> Result<Option<ResolvedCredentials>
                 ConfigErrorKind::InvalidCredentials,
                 format!("{set} is set but {unset} is not: both are needed"),
             )
+            .variable(unset)
             .hint(format!("set {unset} as well, or unset {set} to use the credentials file")));
         }
     };

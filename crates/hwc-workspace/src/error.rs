@@ -70,22 +70,44 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: expected {expected}, got {got}")]
 pub struct InvalidInput {
+    /// As shown: the name, and for a list item its place (`desktop_ids[3]`).
     field: String,
+    name: &'static str,
+    index: Option<usize>,
     expected: String,
     got: String,
 }
 
 impl InvalidInput {
-    pub(crate) fn new(field: impl Into<String>, expected: impl Into<String>, got: impl Into<String>) -> Self {
-        Self { field: field.into(), expected: expected.into(), got: got.into() }
+    pub(crate) fn new(name: &'static str, expected: impl Into<String>, got: impl Into<String>) -> Self {
+        Self { field: name.to_owned(), name, index: None, expected: expected.into(), got: got.into() }
     }
+
+    /// The same refusal, of the list item at `index`.
+    #[must_use]
+    pub(crate) fn at(mut self, index: usize) -> Self {
+        self.field = format!("{}[{index}]", self.name);
+        self.index = Some(index);
+        self
+    }
+
     /// The field, as in the API document; list items as `desktop_ids[3]`.
     pub fn field(&self) -> &str {
         &self.field
     }
+    /// The field's name alone, without a list index: `desktop_ids`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// For a list item, its place in the list (from 0).
+    pub fn index(&self) -> Option<usize> {
+        self.index
+    }
+    /// What the field must hold.
     pub fn expected(&self) -> &str {
         &self.expected
     }
+    /// What it held (an excerpt or a count, never a secret).
     pub fn got(&self) -> &str {
         &self.got
     }
@@ -113,32 +135,119 @@ pub enum ConfigErrorKind {
     HttpClient,
 }
 
+/// A setting that each front spells its own way: a builder method in Rust, a keyword
+/// argument in Python, a flag on the command line. Hints name settings as data, so that each
+/// front renders them in its own words without reading the core's sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The region ([`crate::ClientBuilder::region`]).
+    Region,
+    /// The endpoint URL ([`crate::ClientBuilder::endpoint`]).
+    Endpoint,
+    /// The project id ([`crate::ClientBuilder::project_id`]).
+    ProjectId,
+    /// The local simulator, for trying things without a cloud account.
+    Simulator,
+}
+
+impl Setting {
+    /// How a hint names the setting when no front renders it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Region => "a region",
+            Self::Endpoint => "an endpoint URL",
+            Self::ProjectId => "a project id",
+            Self::Simulator => "the local simulator (hwc_workspace_sim::Simulator)",
+        }
+    }
+}
+
+/// A next step for the user: one sentence, which may name one [`Setting`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    before: String,
+    setting: Option<Setting>,
+    after: String,
+}
+
+impl Hint {
+    /// A sentence that names `setting` between `before` and `after`.
+    pub(crate) fn naming(before: impl Into<String>, setting: Setting, after: impl Into<String>) -> Self {
+        Self { before: before.into(), setting: Some(setting), after: after.into() }
+    }
+
+    /// The setting the hint names, if any.
+    pub fn setting(&self) -> Option<Setting> {
+        self.setting
+    }
+
+    /// The sentence, with the setting spelled by `spell` (e.g. `--region` on the command line).
+    pub fn render(&self, spell: impl Fn(Setting) -> String) -> String {
+        match self.setting {
+            Some(setting) => format!("{}{}{}", self.before, spell(setting), self.after),
+            None => self.before.clone(),
+        }
+    }
+}
+
+impl From<String> for Hint {
+    fn from(text: String) -> Self {
+        Self { before: text, setting: None, after: String::new() }
+    }
+}
+
+impl From<&str> for Hint {
+    fn from(text: &str) -> Self {
+        text.to_owned().into()
+    }
+}
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(|setting| setting.describe().to_owned()))
+    }
+}
+
 /// The configuration is wrong; the message says what, the hints what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     kind: ConfigErrorKind,
     message: String,
-    hints: Vec<String>,
+    hints: Vec<Hint>,
+    variable: Option<&'static str>,
 }
 
 impl ConfigError {
     pub(crate) fn new(kind: ConfigErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), hints: Vec::new() }
+        Self { kind, message: message.into(), hints: Vec::new(), variable: None }
     }
     #[must_use]
-    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<Hint>) -> Self {
         self.hints.push(hint.into());
         self
     }
+    /// Names the environment variable the problem comes from.
+    #[must_use]
+    pub(crate) fn variable(mut self, name: &'static str) -> Self {
+        self.variable = Some(name);
+        self
+    }
+    /// What part of the configuration is wrong.
     pub fn kind(&self) -> ConfigErrorKind {
         self.kind
     }
+    /// What is wrong, in one sentence.
     pub fn message(&self) -> &str {
         &self.message
     }
     /// Next steps for the user, one sentence each.
-    pub fn hints(&self) -> &[String] {
+    pub fn hints(&self) -> &[Hint] {
         &self.hints
+    }
+    /// The environment variable involved, when the problem is in one (e.g. half-set keys).
+    pub fn environment_variable(&self) -> Option<&'static str> {
+        self.variable
     }
 }
 
@@ -161,12 +270,62 @@ pub struct ApiError {
     pub(crate) encoded_authorization_message: Option<String>,
 }
 
+/// What an error status means for the caller: the front picks its advice from this, never
+/// from the words of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiErrorKind {
+    /// 400: the request was malformed or a value was refused.
+    BadRequest,
+    /// 401: the signature, key or token was refused.
+    Authentication,
+    /// 401 because of the request's date: this machine's clock is off by more than the
+    /// gateway allows (about 15 minutes).
+    ClockSkew,
+    /// 403: the key lacks the permission.
+    PermissionDenied,
+    /// 404: the project, a desktop or a job does not exist.
+    NotFound,
+    /// 429: throttled; the request was not processed.
+    Throttled,
+    /// 502, 503, 504: the service or its gateway is unavailable for now.
+    Unavailable,
+    /// Another 4xx.
+    OtherClientError,
+    /// Another 5xx, or a status outside 4xx and 5xx.
+    ServiceFailed,
+}
+
 impl ApiError {
+    /// The HTTP status.
     pub fn status(&self) -> u16 {
         self.status
     }
+    /// The service's request id, for support cases.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+    /// What the status means for the caller.
+    pub fn kind(&self) -> ApiErrorKind {
+        match self.status {
+            400 => ApiErrorKind::BadRequest,
+            401 if self.is_about_the_date() => ApiErrorKind::ClockSkew,
+            401 => ApiErrorKind::Authentication,
+            403 => ApiErrorKind::PermissionDenied,
+            404 => ApiErrorKind::NotFound,
+            429 => ApiErrorKind::Throttled,
+            502..=504 => ApiErrorKind::Unavailable,
+            402 | 405..=428 | 430..=499 => ApiErrorKind::OtherClientError,
+            _ => ApiErrorKind::ServiceFailed,
+        }
+    }
+    /// The gateway says why it refused only in words: a refusal of the date names the date
+    /// header, the time or its expiry. The one place that reads them.
+    fn is_about_the_date(&self) -> bool {
+        let text =
+            format!("{} {}", self.error_msg.as_deref().unwrap_or(""), self.error_detail.as_deref().unwrap_or(""))
+                .to_ascii_lowercase();
+        ["x-sdk-date", "date", "expired", "skew", "clock", "timestamp"].iter().any(|word| text.contains(word))
     }
     /// The service's error code, e.g. `WKS.0001` or `APIGW.0301`.
     pub fn error_code(&self) -> Option<&str> {
@@ -176,6 +335,7 @@ impl ApiError {
     pub fn error_msg(&self) -> Option<&str> {
         self.error_msg.as_deref()
     }
+    /// More detail, where the service gives it.
     pub fn error_detail(&self) -> Option<&str> {
         self.error_detail.as_deref()
     }
@@ -241,6 +401,7 @@ impl TransportError {
         let kind = classify(&source);
         Self { kind, endpoint: endpoint.to_owned(), source }
     }
+    /// How the exchange failed.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
     }
@@ -306,9 +467,11 @@ pub struct UndecodableResponse {
 }
 
 impl UndecodableResponse {
+    /// The success status that came with the body.
     pub fn status(&self) -> u16 {
         self.status
     }
+    /// The service's request id, when the answer carried one.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
@@ -389,6 +552,7 @@ pub struct JobTimeout {
 }
 
 impl JobTimeout {
+    /// The job waited for.
     pub fn job_id(&self) -> &str {
         &self.job_id
     }
@@ -396,6 +560,7 @@ impl JobTimeout {
     pub fn last_status(&self) -> Option<&crate::JobStatus> {
         self.last_status.as_ref()
     }
+    /// How long the wait lasted.
     pub fn waited(&self) -> std::time::Duration {
         self.waited
     }

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 // Errors are the cold path: a larger `Result` costs nothing measurable next to a network
 // round trip, while boxing would spread indirection through every match on `Error`.
 #![allow(clippy::result_large_err)]
@@ -23,14 +24,17 @@ pub mod generated {
 pub use client::{Client, SignedRequest, WaitOptions};
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT};
 pub use error::{
-    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobTimeout, TransportError,
-    TransportErrorKind, UndecodableResponse,
+    ApiError, ApiErrorKind, ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, JobFailed, JobTimeout, Setting,
+    TransportError, TransportErrorKind, UndecodableResponse,
 };
 pub use generated::types;
 pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, PROJECT_ID_HEADER, REQUEST_ID_HEADER};
 pub use hwc_sign::Credentials;
-pub use model::{DeleteSubResources, Deleted, JobStatus, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType};
-pub use retry::{RETRYABLE_STATUSES, RetryPolicy};
+pub use model::{
+    DELETE_SUB_RESOURCES_PERMISSION, DeleteSubResources, Deleted, JobStatus, MAX_CLOCK_SKEW, MAX_DESKTOP_IDS,
+    MAX_VALUE_CHARS, SubResourceType,
+};
+pub use retry::{MAX_RETRIES, RETRYABLE_STATUSES, RetryPolicy};
 pub use types::{Job, SubJob, SubJobEntities};
 
 /// For the fuzz targets in `fuzz/` only (the `fuzzing` feature): not part of the API.

@@ -10,6 +10,10 @@ use crate::error::{Error, InvalidInput};
 pub const MAX_DESKTOP_IDS: usize = 100;
 /// Longest desktop id, sub-resource type and order id, in characters.
 pub const MAX_VALUE_CHARS: usize = 255;
+/// The IAM action a key needs for the operation.
+pub const DELETE_SUB_RESOURCES_PERMISSION: &str = "workspace:desktops:deleteSubResources";
+/// How far a request's `X-Sdk-Date` may be from the gateway's clock before it is refused.
+pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// An enum whose list of values is open: the known ones are variants, any other string is
 /// kept in `Other` and sent back unchanged, so values the service adds later work without an
@@ -26,6 +30,7 @@ macro_rules! open_enum {
         }
 
         impl $name {
+            /// The value as the API writes it.
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $text,)+
@@ -94,15 +99,20 @@ open_enum! {
 }
 
 impl SubResourceType {
+    /// The documented value, as text (for `match` arms and constants elsewhere).
     pub const DESKTOP_SHARER: &'static str = "DESKTOP_SHARER";
 }
 
 open_enum! {
     /// The status of a job or sub-job.
     JobStatus {
+        /// Accepted, not started yet.
         Waiting = "WAITING",
+        /// In progress.
         Running = "RUNNING",
+        /// Ended well.
         Success = "SUCCESS",
+        /// Ended with a failure; see the failed sub-jobs.
         Failed = "FAILED",
     }
 }
@@ -117,12 +127,16 @@ impl JobStatus {
 /// The input of `DeleteDesktopSubResources`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteSubResources {
+    /// The desktops, 1 to [`MAX_DESKTOP_IDS`] per call.
     pub desktop_ids: Vec<String>,
+    /// The kind of resource to delete from each desktop.
     pub sub_resource_type: SubResourceType,
+    /// The order, for resources bought with one.
     pub order_id: Option<String>,
 }
 
 impl DeleteSubResources {
+    /// A deletion of `sub_resource_type` from each of `desktop_ids`.
     pub fn new<I, S>(desktop_ids: I, sub_resource_type: impl Into<SubResourceType>) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -136,6 +150,7 @@ impl DeleteSubResources {
     }
 
     #[must_use]
+    /// Sets the order id.
     pub fn order_id(mut self, order_id: impl Into<String>) -> Self {
         self.order_id = Some(order_id.into());
         self
@@ -155,11 +170,11 @@ impl DeleteSubResources {
             .into());
         }
         for (index, id) in self.desktop_ids.iter().enumerate() {
-            check_text(&format!("desktop_ids[{index}]"), id, true)?;
+            check_text("desktop_ids", Some(index), id, true)?;
         }
-        check_text("sub_resource_type", self.sub_resource_type.as_str(), true)?;
+        check_text("sub_resource_type", None, self.sub_resource_type.as_str(), true)?;
         if let Some(order_id) = &self.order_id {
-            check_text("order_id", order_id, false)?;
+            check_text("order_id", None, order_id, false)?;
         }
         Ok(())
     }
@@ -189,15 +204,23 @@ impl DeleteSubResources {
     }
 }
 
-fn check_text(field: &str, value: &str, required: bool) -> Result<(), Error> {
+fn check_text(field: &'static str, index: Option<usize>, value: &str, required: bool) -> Result<(), Error> {
     let chars = value.chars().count();
+    let invalid = |expected: String, got: String| -> Error {
+        let error = InvalidInput::new(field, expected, got);
+        match index {
+            Some(index) => error.at(index).into(),
+            None => error.into(),
+        }
+    };
     if required && value.trim().is_empty() {
-        let expected = format!("a non-blank string of at most {MAX_VALUE_CHARS} characters");
-        return Err(InvalidInput::new(field, expected, format!("{value:?}")).into());
+        return Err(invalid(
+            format!("a non-blank string of at most {MAX_VALUE_CHARS} characters"),
+            format!("{value:?}"),
+        ));
     }
     if chars > MAX_VALUE_CHARS {
-        let expected = format!("at most {MAX_VALUE_CHARS} characters");
-        return Err(InvalidInput::new(field, expected, format!("{chars} characters")).into());
+        return Err(invalid(format!("at most {MAX_VALUE_CHARS} characters"), format!("{chars} characters")));
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::credentials::{Environment, home_dir, non_empty};
-use crate::error::{ConfigError, ConfigErrorKind};
+use crate::error::{ConfigError, ConfigErrorKind, Hint, Setting};
 
 /// The regions where Workspace has an endpoint `https://workspace.{region}.myhuaweicloud.com`.
 pub const REGIONS: [&str; 18] = [
@@ -30,6 +30,7 @@ pub const REGIONS: [&str; 18] = [
     "eu-west-101",
 ];
 
+/// Where the regions file is, instead of `~/.huaweicloud/regions.yaml`.
 pub const ENV_REGIONS_FILE: &str = "HUAWEICLOUD_SDK_REGIONS_FILE";
 
 /// The variable that overrides one region's endpoints, e.g.
@@ -57,9 +58,10 @@ pub fn resolve(region: &str, env: &dyn Environment) -> Result<String, ConfigErro
         ConfigErrorKind::UnknownRegion,
         format!("unknown Workspace region {region:?}; known regions: {}", REGIONS.join(", ")),
     )
-    .hint(format!(
-        "for a region not in this list, pass its endpoint explicitly, or set {}=https://…",
-        override_variable(region)
+    .hint(Hint::naming(
+        "for a region not in this list, pass ",
+        Setting::Endpoint,
+        format!(", or set {}=https://…", override_variable(region)),
     )))
 }
 

@@ -6,6 +6,10 @@ use std::time::Duration;
 /// could not reach it, so the request most likely did not take effect.
 pub const RETRYABLE_STATUSES: [u16; 4] = [429, 502, 503, 504];
 
+/// The most opt-in retries a front accepts: past ten, backoff waits minutes for an answer
+/// that is not coming.
+pub const MAX_RETRIES: u32 = 10;
+
 /// The retry policy.
 ///
 /// By default only a connection that could not be established is tried again: the request

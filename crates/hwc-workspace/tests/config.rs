@@ -129,6 +129,7 @@ fn an_unknown_region_names_the_known_ones_and_the_endpoint_option() {
         error
             .hints()
             .iter()
+            .map(ToString::to_string)
             .any(|h| h.contains("endpoint") && h.contains("HUAWEICLOUD_SDK_REGION_WORKSPACE_XX_MARS_1")),
         "{:?}",
         error.hints()

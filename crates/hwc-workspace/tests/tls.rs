@@ -2,7 +2,7 @@
 //! TLS error, and the same server is trusted once its CA certificate is given.
 
 mod support {
-    pub mod self_signed;
+    pub(crate) mod self_signed;
 }
 
 use hwc_workspace::{Client, Credentials, DeleteSubResources, Error, RetryPolicy, TransportErrorKind};

@@ -54,15 +54,19 @@ class WorkspaceError(Exception):
 
 class InvalidRequestError(WorkspaceError, ValueError):
     """The input was rejected before anything was sent. ``field`` names it, as in the API
-    (list items as ``desktop_ids[3]``)."""
+    (list items as ``desktop_ids[3]``); for a list item, ``index`` is its place (from 0)."""
 
     field: str
+    index: Optional[int]
     expected: str
     got: str
 
-    def __init__(self, message: str, *, field: str = "", expected: str = "", got: str = "") -> None:
+    def __init__(
+        self, message: str, *, field: str = "", index: Optional[int] = None, expected: str = "", got: str = ""
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.index = index
         self.expected = expected
         self.got = got
 

@@ -7,7 +7,7 @@ use hwc_workspace_sim::{DEMO_AK, DEMO_PROJECT_ID, DEMO_SK};
 
 /// The binary with a clean environment: an empty home, the demo credentials, and no
 /// `RUST_BACKTRACE` inherited from the test run; bounded, so a hang fails the test.
-pub fn cli(home: &tempfile::TempDir, endpoint: &str, timeout: &str) -> Command {
+pub(crate) fn cli(home: &tempfile::TempDir, endpoint: &str, timeout: &str) -> Command {
     let mut cmd = Command::cargo_bin("hwc-workspace").unwrap();
     cmd.env_clear()
         .env("HOME", home.path())

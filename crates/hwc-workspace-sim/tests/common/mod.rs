@@ -11,19 +11,19 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 /// The documented error body fields; an error body holds nothing else.
-pub const ERROR_FIELDS: [&str; 4] = ["error_code", "error_msg", "error_detail", "encoded_authorization_message"];
+pub(crate) const ERROR_FIELDS: [&str; 4] = ["error_code", "error_msg", "error_detail", "encoded_authorization_message"];
 
-pub fn delete_path(project_id: &str) -> String {
+pub(crate) fn delete_path(project_id: &str) -> String {
     format!("/v2/{project_id}/desktop/delete-sub-resources")
 }
 
-pub fn sharer_body(ids: &[&str]) -> Vec<u8> {
+pub(crate) fn sharer_body(ids: &[&str]) -> Vec<u8> {
     serde_json::json!({"desktop_ids": ids, "sub_resource_type": "DESKTOP_SHARER"}).to_string().into_bytes()
 }
 
 /// A request signed with hwc-sign and sent with reqwest, every part under the test's control.
 #[derive(Debug, Clone)]
-pub struct RawRequest {
+pub(crate) struct RawRequest {
     method: String,
     path: String,
     headers: Vec<(String, String)>,
@@ -35,7 +35,7 @@ pub struct RawRequest {
 impl RawRequest {
     /// A POST to the simulator's operation with the simulator's credentials, a JSON
     /// content type and the right `X-Project-Id`.
-    pub fn post(sim: &Simulator, body: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn post(sim: &Simulator, body: impl Into<Vec<u8>>) -> Self {
         Self {
             method: "POST".to_owned(),
             path: delete_path(sim.project_id()),
@@ -49,45 +49,45 @@ impl RawRequest {
         }
     }
 
-    pub fn method(mut self, method: &str) -> Self {
+    pub(crate) fn method(mut self, method: &str) -> Self {
         self.method = method.to_owned();
         self
     }
 
-    pub fn path(mut self, path: impl Into<String>) -> Self {
+    pub(crate) fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
 
     /// Sets a header, replacing one of the same name.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
-    pub fn without_header(mut self, name: &str) -> Self {
+    pub(crate) fn without_header(mut self, name: &str) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self
     }
 
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
+    pub(crate) fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
     }
 
     /// Sent without any signature.
-    pub fn unsigned(mut self) -> Self {
+    pub(crate) fn unsigned(mut self) -> Self {
         self.credentials = None;
         self
     }
 
-    pub fn date(mut self, date: OffsetDateTime) -> Self {
+    pub(crate) fn date(mut self, date: OffsetDateTime) -> Self {
         self.date = date;
         self
     }
 
-    pub async fn send(self, sim: &Simulator) -> RawResponse {
+    pub(crate) async fn send(self, sim: &Simulator) -> RawResponse {
         let address = sim.local_addr();
         let host = address.ip().to_string();
         let headers: Vec<(String, String)> = match &self.credentials {
@@ -125,24 +125,24 @@ impl RawRequest {
 }
 
 #[derive(Debug)]
-pub struct RawResponse {
+pub(crate) struct RawResponse {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
 impl RawResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     /// Checks the answer is a documented error body with this status and code and a
     /// request id, and returns its message.
-    pub fn expect_error(&self, status: u16, code: &str) -> String {
+    pub(crate) fn expect_error(&self, status: u16, code: &str) -> String {
         assert_eq!(self.status, status, "{}", self.body);
         assert_documented_error(self);
         let body = self.json();
@@ -152,7 +152,7 @@ impl RawResponse {
 }
 
 /// JSON content, only the documented fields, code and message present, an `X-Request-Id`.
-pub fn assert_documented_error(response: &RawResponse) {
+pub(crate) fn assert_documented_error(response: &RawResponse) {
     assert_eq!(response.header("content-type"), Some("application/json"), "{}", response.body);
     let request_id = response.header("x-request-id").expect("an X-Request-Id header");
     assert_eq!(request_id.len(), 32, "{request_id}");
@@ -172,7 +172,7 @@ pub fn assert_documented_error(response: &RawResponse) {
 
 /// Sends raw bytes on a new connection and reads until the server closes it, it answers
 /// fully (by `Content-Length`), or `wait` runs out.
-pub async fn raw_exchange(sim: &Simulator, request: &[u8], wait: Duration) -> String {
+pub(crate) async fn raw_exchange(sim: &Simulator, request: &[u8], wait: Duration) -> String {
     let mut stream = TcpStream::connect(sim.local_addr()).await.expect("connect");
     // The server may answer (and stop reading) before all is written: that is the point
     // of some tests, so a failed write is not a failure here.
@@ -180,7 +180,7 @@ pub async fn raw_exchange(sim: &Simulator, request: &[u8], wait: Duration) -> St
     read_answer(&mut stream, wait).await
 }
 
-pub async fn read_answer(stream: &mut TcpStream, wait: Duration) -> String {
+pub(crate) async fn read_answer(stream: &mut TcpStream, wait: Duration) -> String {
     let mut received = Vec::new();
     let _ = tokio::time::timeout(wait, async {
         let mut buffer = [0u8; 4096];

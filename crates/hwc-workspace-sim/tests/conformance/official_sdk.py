@@ -1,12 +1,12 @@
 """Conformance of the simulator with Huawei Cloud's official Python SDK.
 
 Calls DeleteDesktopSubResources through `huaweicloudsdkworkspace` against a running simulator
-(`cargo run -p hwc-workspace-sim --example serve` prints what it needs as one JSON line) and
+(`cargo run -p hwc-workspace-cli -- simulator` prints what it needs as one JSON line) and
 checks the answers the official SDK sees: it must sign requests the simulator accepts, and read
 the simulator's error bodies as it reads the real service's.
 
 Usage (any one of):
-    python official_sdk.py --json '<the JSON line printed by the serve example>'
+    python official_sdk.py --json '<the JSON line printed by `hwc-workspace simulator`>'
     python official_sdk.py --endpoint http://127.0.0.1:PORT --ak AK --sk SK \
         --project-id PID --desktop-ids ID1,ID2
     HWC_SIM_JSON='<line>' python official_sdk.py

@@ -9,12 +9,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, rustls};
 
 /// The job id and request id every answer carries.
-pub const JOB_ID: &str = "tls-job";
-pub const REQUEST_ID: &str = "tls-req";
+pub(crate) const JOB_ID: &str = "tls-job";
+pub(crate) const REQUEST_ID: &str = "tls-req";
 
 /// A fresh self-signed certificate for 127.0.0.1 and localhost: the acceptor that serves it,
 /// and the certificate in PEM (what a client must trust).
-pub fn certificate() -> (TlsAcceptor, String) {
+pub(crate) fn certificate() -> (TlsAcceptor, String) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let key = rcgen::KeyPair::generate().unwrap();
     let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
@@ -27,7 +27,7 @@ pub fn certificate() -> (TlsAcceptor, String) {
 }
 
 /// Serves `listener` until the runtime ends.
-pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor) {
+pub(crate) async fn serve(listener: TcpListener, acceptor: TlsAcceptor) {
     while let Ok((stream, _)) = listener.accept().await {
         tokio::spawn(answer(acceptor.clone(), stream));
     }
