@@ -1,10 +1,13 @@
 //! `cargo xtask`: the project's tasks, so that CI and a newcomer run exactly the same steps.
 //!
 //! - `regenerate`: rewrite every artifact derived from the spec.
-//! - `check`: fail, with a diff and the fixing command, when any of them is stale; and the
-//!   tidy checks (generated headers, `//!` file docs).
-//! - `test`: `check`, then every test of the repository: the Rust tests, the conformance
-//!   check with Huawei's official SDK, and the Python tests.
+//! - `check`: fail, with a diff and the fixing command, when any of them is stale; the tidy
+//!   checks (generated headers, `//!` file docs); `cargo fmt --check` and clippy with
+//!   `-D warnings`.
+//! - `test`: `check`, then every test of the repository: the Rust tests, the spec proof, the
+//!   conformance check with Huawei's official SDK (and of the signing vectors), and the
+//!   Python tests.
+//! - `spec-proof`: renamed response fields in a copy of the spec must break the simulator.
 //! - `bench`: the benchmark against bare HTTP loops and the official SDK (not a test).
 
 mod artifacts;
@@ -38,7 +41,8 @@ fn main() -> ExitCode {
 
 const USAGE: &str = "usage: cargo xtask <regenerate | check | test | bench [--quick]>
   regenerate  rewrite every artifact derived from openapi/workspace.yaml
-  check       fail when a derived artifact is stale, or a tidy rule is broken
+  check       fail when a derived artifact is stale, a tidy rule is broken, the tree is not
+              formatted (cargo fmt) or clippy warns
   test        check, then run every test of the repository
   spec-proof  show that renaming response fields in the spec breaks the simulator's build
   bench       measure our clients against bare HTTP loops and the official SDK on loopback
@@ -79,7 +83,12 @@ fn check(workspace: &Workspace) -> Result<(), String> {
     let root = &workspace.root;
     artifacts::check(root)?;
     tidy::check(root)?;
-    println!("xtask check: derived artifacts are fresh, tidy rules hold");
+    // Gates, not habits: the formatting of `rustfmt.toml`, and clippy with every warning an
+    // error (the workspace lints include `unreachable_pub`; the library crates add
+    // `missing_docs`).
+    run(root, &cargo(), &["fmt", "--all", "--", "--check"]).map_err(|e| format!("{e}\n  fix: cargo fmt --all"))?;
+    run(root, &cargo(), &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    println!("xtask check: derived artifacts are fresh, tidy rules hold, formatted, clippy clean");
     Ok(())
 }
 
