@@ -1,6 +1,14 @@
 //! Awaitables for the asyncio API without a second runtime: a call runs as a task on the
 //! shared tokio runtime and settles an `asyncio.Future` of the caller's event loop through
 //! `loop.call_soon_threadsafe`, the one thread-safe way into a loop.
+//!
+//! Why not `pyo3-async-runtimes` (0.30, `tokio::future_into_py` on this same runtime),
+//! measured on 2026-12-01 (2 cores, AsyncClient with 32 calls in flight against a simulator
+//! process, 9 alternating 2 s runs each): ours 6,858 calls/s (median; 6,428-7,940), theirs
+//! 6,194 (5,456-7,268), 0.90x. Its `future_into_py` spawns two tasks per call and hands each
+//! result to the blocking pool (`spawn_blocking`) to take the GIL, where ours settles the
+//! future from the task that finished. It also keeps its runtime in a once-set global, which a
+//! child after `os.fork()` cannot replace, while [`crate::runtime::runtime`] rebuilds it there.
 
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
