@@ -32,9 +32,15 @@ pub(crate) fn test(root: &Path, target_dir: &Path) -> Result<(), String> {
     std::fs::write(&spec_path, renamed(&spec)?).map_err(|e| format!("cannot write the copied spec: {e}"))?;
 
     eprintln!("xtask: spec proof: building the simulator against a spec with renamed response fields");
-    // The main target directory: dependencies are reused, only the copied crates are built.
-    let output = Command::new("cargo")
+    // Cargo hashes a workspace's own crates by their path within the workspace, so the copy's
+    // crates would share the main build's units (and the core's build-script output, the
+    // generated client) in one target directory, and overwrite them. An explicit `--target`
+    // puts the copy's crates under `target/<triple>/`, apart, while build scripts and proc
+    // macros (progenitor, serde's derive), most of the build, are still shared.
+    let host = host_triple()?;
+    let output = Command::new(crate::cargo())
         .args(["build", "--offline", "--locked", "--message-format", "short", "-p", "hwc-workspace-sim", "--lib"])
+        .args(["--target", &host])
         .current_dir(&copy)
         .env("CARGO_TARGET_DIR", target_dir)
         .output()
@@ -67,6 +73,16 @@ pub(crate) fn test(root: &Path, target_dir: &Path) -> Result<(), String> {
     }
     eprintln!("xtask: spec proof: the simulator fails to compile on each renamed field, as it must");
     Ok(())
+}
+
+/// The platform rustc builds for by default, e.g. `x86_64-unknown-linux-gnu`.
+fn host_triple() -> Result<String, String> {
+    let output = Command::new("rustc").arg("-vV").output().map_err(|e| format!("cannot run `rustc -vV`: {e}"))?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| "`rustc -vV` named no host".to_owned())
 }
 
 /// The spec with each of [`RENAMES`] applied to its schema's properties (and `required`).
