@@ -139,9 +139,36 @@ pub(crate) struct SimulatorArgs {
     pub state: Option<PathBuf>,
 }
 
+/// The global options that mean nothing to the `simulator` and `completions` commands (they
+/// send no request); given there, they are refused rather than silently ignored.
+const REQUEST_OPTIONS: [(&str, &str); 8] = [
+    ("region", "--region"),
+    ("endpoint", "--endpoint"),
+    ("simulate", "--simulate"),
+    ("output", "--output"),
+    ("dry_run", "--dry-run"),
+    ("timeout", "--timeout"),
+    ("retries", "--retries"),
+    ("ca_cert", "--ca-cert"),
+];
+
+/// The refusal of a global option given to a command it does not apply to, if any.
+pub(crate) fn options_that_do_not_apply(matches: &clap::ArgMatches) -> Option<String> {
+    let (command, sub) = matches.subcommand()?;
+    if !matches!(command, "simulator" | "completions") {
+        return None;
+    }
+    let given =
+        |id: &str| [matches, sub].iter().any(|m| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
+    let refused: Vec<&str> = REQUEST_OPTIONS.iter().filter(|(id, _)| given(id)).map(|(_, flag)| *flag).collect();
+    (!refused.is_empty())
+        .then(|| format!("{} does not apply to `hwc-workspace {command}`, which sends no request", refused.join(", ")))
+}
+
 fn parse_seconds(text: &str) -> Result<f64, String> {
+    let max = hwc_workspace::MAX_DURATION.as_secs_f64();
     match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(secs),
-        _ => Err(format!("expected a number of seconds above 0 and at most 3600, got {text:?}")),
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= max => Ok(secs),
+        _ => Err(format!("expected a number of seconds above 0 and at most {max}, got {text:?}")),
     }
 }

@@ -2,16 +2,16 @@
 //! concurrency, one stdout record per batch.
 
 use std::collections::HashSet;
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal, Read};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hwc_workspace::{Client, DeleteSubResources, Error, MAX_DESKTOP_IDS, WaitOptions};
+use hwc_workspace::{Client, DeleteSubResources, Error, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, WaitOptions};
 use hwc_workspace_sim::Simulator;
 use serde_json::json;
 
 use crate::args::{DeleteArgs, Global};
-use crate::failure::{ExitCode, Failure};
+use crate::failure::{ExitCode, Failure, Subject};
 use crate::output;
 
 pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
@@ -81,12 +81,7 @@ pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, F
                 record
             }
             Err(error) => {
-                let detail = json!({
-                    "message": error.message_with_causes(),
-                    "status": error.status(),
-                    "error_code": match &error { Error::Api(api) => api.error_code(), _ => None },
-                    "request_id": error.request_id(),
-                });
+                let detail = crate::failure::error_record(&error);
                 let failure = Failure::from(error);
                 output::error(&format!("{}{}", batch_label(index, total, &batch), failure.message), &failure.hints);
                 worst.get_or_insert(failure.code);
@@ -138,7 +133,13 @@ fn batch_label(index: usize, total: usize, batch: &DeleteSubResources) -> String
 /// `job show`: one job, as JSON.
 pub(crate) async fn show_job(global: &Global, job_id: &str, project_id: Option<&str>) -> Result<ExitCode, Failure> {
     let (client, _simulator) = connect(global, project_id).await?;
-    let job = client.show_job(job_id).await?;
+    if global.dry_run {
+        let signed = client.dry_run_show_job(job_id).await.map_err(|e| Failure::about(e, Subject::Job))?;
+        output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body);
+        output::note("dry run: 1 request signed, none sent");
+        return Ok(ExitCode::Success);
+    }
+    let job = client.show_job(job_id).await.map_err(|e| Failure::about(e, Subject::Job))?;
     match global.output {
         crate::args::OutputFormat::Json => output::json_record(&json!(job)),
         crate::args::OutputFormat::Table => output::job_table(&job),
@@ -151,21 +152,18 @@ fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
     let mut raw: Vec<String> =
         args.desktop_ids.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
     if let Some(path) = &args.desktop_ids_from {
-        let (name, text) = if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Failure::input(format!("cannot read desktop ids from stdin: {e}")))?;
-            ("stdin".to_owned(), text)
-        } else {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::input(format!("cannot read desktop ids from {}: {e}", path.display())))?;
-            (path.display().to_string(), text)
-        };
         let before = raw.len();
-        raw.extend(
-            text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).map(str::to_owned),
-        );
+        let name = if path.as_os_str() == "-" {
+            read_id_lines(std::io::stdin().lock(), "stdin", &mut raw)?;
+            "stdin".to_owned()
+        } else {
+            // A FIFO is fine here (`<(command)`): the reading is bounded, not the kind of file.
+            let name = path.display().to_string();
+            let file = std::fs::File::open(path)
+                .map_err(|e| Failure::input(format!("cannot read desktop ids from {name}: {e}")))?;
+            read_id_lines(file, &name, &mut raw)?;
+            name
+        };
         tracing::debug!(source = %name, ids = raw.len() - before, "read desktop ids");
     }
     let mut seen = HashSet::new();
@@ -175,6 +173,74 @@ fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
             .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
     }
     Ok(unique)
+}
+
+/// The most bytes of ids read from a file or stdin: a million ids take about 37 MB.
+const MAX_IDS_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+/// The longest line that can hold an id: 255 characters of up to 4 bytes, with some room for
+/// blanks around it. A longer line is refused at once, so `/dev/zero` fails on its first line.
+const MAX_ID_LINE_BYTES: usize = 4 * MAX_VALUE_CHARS + 64;
+
+/// Reads ids, one per line, from `input` into `ids`: a UTF-8 BOM at the start is skipped,
+/// blank lines and `#` comments (of any length) are ignored, each id is trimmed. Memory and
+/// time are bounded: a line longer than [`MAX_ID_LINE_BYTES`] or an input beyond
+/// [`MAX_IDS_INPUT_BYTES`] is refused, naming the line; so is a line that is not UTF-8.
+fn read_id_lines(input: impl Read, source: &str, ids: &mut Vec<String>) -> Result<(), Failure> {
+    let mut reader = std::io::BufReader::new(input.take(MAX_IDS_INPUT_BYTES + 1));
+    let mut line = Vec::with_capacity(64);
+    let mut number = 0usize;
+    let mut total = 0u64;
+    loop {
+        number += 1;
+        line.clear();
+        let mut comment = false;
+        let ended = loop {
+            let buffer =
+                reader.fill_buf().map_err(|e| Failure::input(format!("cannot read desktop ids from {source}: {e}")))?;
+            if buffer.is_empty() {
+                break true;
+            }
+            let (chunk, newline) = match buffer.iter().position(|&b| b == b'\n') {
+                Some(at) => (&buffer[..at], true),
+                None => (buffer, false),
+            };
+            if !comment {
+                line.extend_from_slice(chunk);
+                let start = if number == 1 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line) } else { &line };
+                comment = start.trim_ascii_start().first() == Some(&b'#');
+                if comment {
+                    line.clear();
+                } else if line.len() > MAX_ID_LINE_BYTES {
+                    return Err(Failure::input(format!(
+                        "line {number} of the desktop ids from {source} is longer than any desktop id \
+                         (at most {MAX_VALUE_CHARS} characters)"
+                    )));
+                }
+            }
+            let used = chunk.len() + usize::from(newline);
+            total += used as u64;
+            reader.consume(used);
+            if total > MAX_IDS_INPUT_BYTES {
+                return Err(Failure::input(format!(
+                    "the desktop ids from {source} exceed {} MiB; split the input",
+                    MAX_IDS_INPUT_BYTES / (1024 * 1024)
+                )));
+            }
+            if newline {
+                break false;
+            }
+        };
+        let bytes = if number == 1 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line) } else { &line[..] };
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Failure::input(format!("line {number} of the desktop ids from {source} is not UTF-8 text")))?;
+        let id = text.trim();
+        if !id.is_empty() && !comment {
+            ids.push(id.to_owned());
+        }
+        if ended {
+            return Ok(());
+        }
+    }
 }
 
 /// Builds the client: against a simulator started here, or the configured endpoint.

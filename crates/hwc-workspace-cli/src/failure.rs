@@ -51,7 +51,42 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self { code: ExitCode::of(&error), message: error.message_with_causes(), hints: hints(&error) }
+        Self::about(error, Subject::Desktops)
+    }
+}
+
+/// Everything an error says, as JSON for stdout: the message, the status, the request id and
+/// every field of the service's error body (for a 403, the encoded authorization message is
+/// the only explanation of the denial).
+pub(crate) fn error_record(error: &Error) -> serde_json::Value {
+    let api = match error {
+        Error::Api(api) => Some(api),
+        _ => None,
+    };
+    serde_json::json!({
+        "message": error.message_with_causes(),
+        "status": error.status(),
+        "request_id": error.request_id(),
+        "error_code": api.and_then(|a| a.error_code()),
+        "error_msg": api.and_then(|a| a.error_msg()),
+        "error_detail": api.and_then(|a| a.error_detail()),
+        "encoded_authorization_message": api.and_then(|a| a.encoded_authorization_message()),
+    })
+}
+
+/// What the failed command was about, so that a hint points at the right input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subject {
+    /// Desktops (a deletion).
+    Desktops,
+    /// A job (`job show`).
+    Job,
+}
+
+impl Failure {
+    /// The failure of a command about `subject`.
+    pub(crate) fn about(error: Error, subject: Subject) -> Self {
+        Self { code: ExitCode::of(&error), message: error.message_with_causes(), hints: hints(&error, subject) }
     }
 }
 
@@ -66,7 +101,7 @@ fn flag(setting: Setting) -> String {
     }
 }
 
-fn hints(error: &Error) -> Vec<String> {
+fn hints(error: &Error, subject: Subject) -> Vec<String> {
     match error {
         Error::Configuration(config) => config.hints().iter().map(|hint| hint.render(flag)).collect(),
         Error::Api(api) => match api.kind() {
@@ -78,11 +113,22 @@ fn hints(error: &Error) -> Vec<String> {
                 "check the access key and secret key ({ENV_AK} / {ENV_SK}) and, for temporary credentials, {ENV_SECURITY_TOKEN}"
             )],
             ApiErrorKind::PermissionDenied => {
-                vec![format!("the key needs the permission {DELETE_SUB_RESOURCES_PERMISSION}")]
+                let mut hints = vec![format!("the key needs the permission {DELETE_SUB_RESOURCES_PERMISSION}")];
+                if let Some(reason) = api.encoded_authorization_message() {
+                    hints.push(format!(
+                        "the service's reason, encoded (STS decode-authorization-message decodes it): {reason}"
+                    ));
+                }
+                hints
             }
-            ApiErrorKind::NotFound => {
-                vec![format!("check the desktop ids and the project id (--project-id or {ENV_PROJECT_ID})")]
-            }
+            ApiErrorKind::NotFound => match subject {
+                Subject::Desktops => {
+                    vec![format!("check the desktop ids and the project id (--project-id or {ENV_PROJECT_ID})")]
+                }
+                Subject::Job => vec![format!(
+                    "check the job id (a deletion prints it as job_id) and the project id (--project-id or {ENV_PROJECT_ID})"
+                )],
+            },
             ApiErrorKind::Throttled | ApiErrorKind::Unavailable => {
                 vec!["the service is busy; --retries N resends such answers with backoff".to_owned()]
             }

@@ -10,7 +10,7 @@ mod serve;
 
 use std::io::IsTerminal;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::args::{Cli, Command, JobCommand};
 use crate::failure::{ExitCode, Failure};
@@ -22,8 +22,18 @@ fn main() -> std::process::ExitCode {
         output::error(&format!("internal error{location}; please report it"), &[]);
         std::process::exit(ExitCode::Internal as i32);
     }));
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command().try_get_matches().and_then(|matches| {
+        let cli = Cli::from_arg_matches(&matches)?;
+        Ok((cli, matches))
+    });
+    let cli = match parsed {
+        Ok((cli, matches)) => {
+            if let Some(refusal) = args::options_that_do_not_apply(&matches) {
+                output::error(&refusal, &[]);
+                return std::process::ExitCode::from(ExitCode::InvalidInput as u8);
+            }
+            cli
+        }
         Err(e) => {
             let code = if e.use_stderr() { ExitCode::InvalidInput } else { ExitCode::Success };
             let _ = e.print();
@@ -68,7 +78,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 /// here ever sees a header or a body.
 fn init_tracing(verbose: u8) {
     let level = match verbose {
-        0 => return,
+        // Warnings reach people at the default verbosity (a credentials file others can read).
+        0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",

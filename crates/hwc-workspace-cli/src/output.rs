@@ -2,6 +2,8 @@
 //! diagnostics (`error:` then `hint:` lines).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write;
 
 use serde_json::{Value, json};
@@ -19,19 +21,53 @@ pub(crate) fn json_record(value: &Value) {
     data(&value.to_string());
 }
 
+/// Text from a server or an input, made safe for a terminal: control characters (C0, DEL,
+/// C1) and the bidirectional overrides are written as `\u{…}` escapes, so that no message
+/// can forge an `error:` or `hint:` line, move the cursor or reorder what is shown.
+pub(crate) fn escaped(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.contains(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One diagnostic line on stderr. A stderr that cannot be written (closed, a full disk) loses
+/// the line but never the process: the exit code still says what happened.
+fn diagnostic(prefix: &str, message: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{prefix}: {}", escaped(message));
+}
+
 pub(crate) fn note(message: &str) {
-    eprintln!("note: {message}");
+    diagnostic("note", message);
 }
 
 pub(crate) fn warn(message: &str) {
-    eprintln!("warning: {message}");
+    diagnostic("warning", message);
 }
 
 pub(crate) fn error(message: &str, hints: &[String]) {
-    eprintln!("error: {message}");
+    diagnostic("error", message);
     for hint in hints {
-        eprintln!("hint: {hint}");
+        diagnostic("hint", hint);
     }
+}
+
+/// One line of output for people (a table): every value in it may come from a server or an
+/// input, so it is escaped; JSON records stay exact.
+fn row(line: &str) {
+    data(&escaped(line));
 }
 
 /// A batch's outcome as stdout data.
@@ -40,7 +76,7 @@ pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) {
         OutputFormat::Json => json_record(record),
         OutputFormat::Table => {
             if first {
-                data(&format!("{:<38} {:<38} {:>5}  {}", "JOB ID", "REQUEST ID", "IDS", "RESULT"));
+                row(&format!("{:<38} {:<38} {:>5}  {}", "JOB ID", "REQUEST ID", "IDS", "RESULT"));
             }
             let count = record["desktop_ids"].as_array().map_or(0, Vec::len);
             let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
@@ -48,7 +84,7 @@ pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) {
                 Some(error) => format!("failed: {}", text(&error["message"])),
                 None => "ok".to_owned(),
             };
-            data(&format!(
+            row(&format!(
                 "{:<38} {:<38} {:>5}  {}",
                 text(&record["job_id"]),
                 text(&record["request_id"]),
@@ -68,12 +104,12 @@ pub(crate) fn signed_request(format: OutputFormat, method: &str, url: &str, head
             json_record(&json!({"method": method, "url": url, "headers": headers, "body": body}));
         }
         OutputFormat::Table => {
-            data(&format!("{method} {url}"));
+            row(&format!("{method} {url}"));
             for (name, value) in headers {
-                data(&format!("{name}: {value}"));
+                row(&format!("{name}: {value}"));
             }
-            data("");
-            data(&String::from_utf8_lossy(body));
+            row("");
+            row(&String::from_utf8_lossy(body));
         }
     }
 }
@@ -81,13 +117,13 @@ pub(crate) fn signed_request(format: OutputFormat, method: &str, url: &str, head
 /// A job and its sub-jobs for people.
 pub(crate) fn job_table(job: &hwc_workspace::Job) {
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    data(&format!("job {} {} ({} sub-jobs)", job.id, job.status, job.sub_jobs.len()));
+    row(&format!("job {} {} ({} sub-jobs)", job.id, job.status, job.sub_jobs.len()));
     if let Some(reason) = &job.fail_reason {
-        data(&format!("  {}: {reason}", text(&job.job_error_code)));
+        row(&format!("  {}: {reason}", text(&job.job_error_code)));
     }
     for sub in &job.sub_jobs {
         let desktop = sub.entities.as_ref().and_then(|e| e.desktop_id.clone());
         let status = sub.status.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
-        data(&format!("  {:<40} {:<8} {}", text(&desktop), status, text(&sub.fail_reason)));
+        row(&format!("  {:<40} {:<8} {}", text(&desktop), status, text(&sub.fail_reason)));
     }
 }

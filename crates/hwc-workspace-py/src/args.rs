@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use hwc_workspace::MAX_DURATION;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::invalid_request;
 
@@ -76,8 +77,13 @@ pub(crate) fn seconds(
         .extract()
         .map_err(|_| PyTypeError::new_err(format!("{name} must be a number of seconds, got {}", type_name(value))))?;
     match Duration::try_from_secs_f64(seconds) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(invalid_request(py, name, "a positive, finite number of seconds", &seconds.to_string())),
+        Ok(duration) if !duration.is_zero() && duration <= MAX_DURATION => Ok(duration),
+        _ => Err(invalid_request(
+            py,
+            name,
+            &format!("a number of seconds above 0 and at most {}", MAX_DURATION.as_secs()),
+            &seconds.to_string(),
+        )),
     }
 }
 
@@ -90,22 +96,28 @@ pub(crate) fn non_negative_seconds(py: Python<'_>, value: Option<&Bound<'_, PyAn
     let seconds: f64 = value
         .extract()
         .map_err(|_| PyTypeError::new_err(format!("{name} must be a number of seconds, got {}", type_name(value))))?;
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|_| invalid_request(py, name, "a finite number of seconds, zero or more", &seconds.to_string()))
+    Duration::try_from_secs_f64(seconds).ok().filter(|duration| *duration <= MAX_DURATION).ok_or_else(|| {
+        invalid_request(
+            py,
+            name,
+            &format!("a number of seconds from 0 to {}", MAX_DURATION.as_secs()),
+            &seconds.to_string(),
+        )
+    })
 }
 
 /// An int (not bool) from 0 to `max`; `None` or absent for 0.
 pub(crate) fn count(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str, max: u32) -> PyResult<u32> {
     let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(0) };
-    if value.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!("{name} must be int, got bool")));
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err(format!("{name} must be int, got {}", type_name(value))));
     }
-    let number: i64 =
-        value.extract().map_err(|_| PyTypeError::new_err(format!("{name} must be int, got {}", type_name(value))))?;
-    u32::try_from(number)
-        .ok()
-        .filter(|n| *n <= max)
-        .ok_or_else(|| invalid_request(py, name, &format!("an int from 0 to {max}"), &number.to_string()))
+    // An int too large for any machine integer is out of range, not of the wrong type.
+    let number: Option<i64> = value.extract().ok();
+    number.and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= max).ok_or_else(|| {
+        let got = value.str().map(|s| s.to_string()).unwrap_or_else(|_| "an int".to_owned());
+        invalid_request(py, name, &format!("an int from 0 to {max}"), &got)
+    })
 }
 
 /// Body bytes from `bytes`, `bytearray`, `str` (encoded as UTF-8) or `None` (empty).

@@ -46,7 +46,7 @@ pub(crate) async fn handle_resettable(
 ) -> Result<Response<Body>, Dropped> {
     let started = Instant::now();
     let number = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
-    let request_id = request_id(number);
+    let request_id = request_id(shared.request_id_seed, number);
     let (fault, latency) = shared.fault_state().draw();
     let (parts, body) = request.into_parts();
     let outcome = answer(&shared, &reset, &parts, body, fault, latency, &request_id).await;

@@ -37,14 +37,23 @@ impl JobTiming {
     }
 }
 
+/// `at + by`, or the last representable moment when that is past it: a job timing of any
+/// length must never turn ShowJob into a panic.
+fn later(at: OffsetDateTime, by: Duration) -> OffsetDateTime {
+    time::Duration::try_from(by)
+        .ok()
+        .and_then(|by| at.checked_add(by))
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
+}
+
 fn timestamp(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
 }
 
 /// The ShowJob body of a job at `now`, in the spec's types.
 pub(crate) fn render(job: &Job, timing: JobTiming, now: OffsetDateTime) -> types::Job {
-    let started = job.created_at + timing.waiting;
-    let ended = started + timing.running;
+    let started = later(job.created_at, timing.waiting);
+    let ended = later(started, timing.running);
     let phase = if now < started {
         JobStatus::Waiting
     } else if now < ended {

@@ -20,6 +20,9 @@ pub(crate) struct Shared {
     pub(crate) world: Mutex<World>,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) requests: AtomicU64,
+    /// Mixed into every request id, so that two simulators (or two runs) never hand out the
+    /// same ids: a support case quoting one names one request.
+    pub(crate) request_id_seed: u64,
     pub(crate) clock: fn() -> OffsetDateTime,
     pub(crate) max_body_bytes: usize,
     pub(crate) job_timing: JobTiming,
@@ -58,6 +61,7 @@ impl Shared {
             }),
             faults: Mutex::new(FaultState::new(faults)),
             requests: AtomicU64::new(0),
+            request_id_seed: instance_seed(),
             clock,
             max_body_bytes,
             job_timing,
@@ -103,8 +107,15 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 /// A 32-hex-digit id, unique per request and the same from run to run.
-pub(crate) fn request_id(number: u64) -> String {
-    format!("{:016x}{:016x}", mix(number ^ 0x5e1a_5e1a_5e1a_5e1a), mix(number))
+pub(crate) fn request_id(seed: u64, number: u64) -> String {
+    format!("{:016x}{:016x}", mix(seed ^ number ^ 0x5e1a_5e1a_5e1a_5e1a), mix(number ^ seed.rotate_left(17)))
+}
+
+/// A seed of its own for each simulator: the clock, the process and a per-process counter.
+fn instance_seed() -> u64 {
+    static INSTANCES: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    mix(nanos ^ (u64::from(std::process::id()) << 32) ^ mix(INSTANCES.fetch_add(1, Ordering::Relaxed)))
 }
 
 /// Asks for a connection to end with a reset (RST) instead of a clean close. The default
@@ -126,10 +137,12 @@ mod tests {
 
     #[test]
     fn request_ids_are_distinct_hex() {
-        let a = request_id(1);
+        let a = request_id(7, 1);
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(a, request_id(2));
-        assert_eq!(a, request_id(1));
+        assert_ne!(a, request_id(7, 2));
+        assert_eq!(a, request_id(7, 1));
+        // Another simulator's first request has another id.
+        assert_ne!(request_id(instance_seed(), 1), request_id(instance_seed(), 1));
     }
 }

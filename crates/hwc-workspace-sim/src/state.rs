@@ -194,7 +194,7 @@ impl State {
     /// Reads a JSON state file; see [`State::from_json`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, StateError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
+        let text = hwc_workspace::files::read_config_text(path)
             .map_err(|e| StateError(format!("cannot read the state file {}: {e}", path.display())))?;
         Self::from_json(&text).map_err(|e| StateError(format!("{}: {}", path.display(), e.0)))
     }

@@ -128,3 +128,15 @@ async fn a_fault_on_show_job_is_a_500_and_waiting_stops_there() {
     // The fault is spent: the job itself is fine.
     assert_eq!(client.show_job(&deleted.job_id).await.unwrap().status, JobStatus::Success);
 }
+
+#[tokio::test]
+async fn a_job_timing_of_any_length_never_breaks_show_job() {
+    for waiting in [Duration::MAX, Duration::from_secs(u64::MAX / 2), Duration::from_secs(10_u64.pow(12))] {
+        let sim = simulator(JobTiming { waiting, running: Duration::MAX }).await;
+        let client = sim.client_builder().build().unwrap();
+        let request = DeleteSubResources::new([DEMO_SHARER_DESKTOP_IDS[0]], DESKTOP_SHARER);
+        let deleted = client.delete_desktop_sub_resources(&request).await.unwrap();
+        let job = client.show_job(&deleted.job_id).await.unwrap();
+        assert_eq!(job.status, JobStatus::Waiting, "{waiting:?}");
+    }
+}

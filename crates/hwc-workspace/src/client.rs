@@ -78,12 +78,19 @@ impl Client {
 
     /// Reads a job (task) and its sub-jobs, e.g. the job a deletion answered with.
     pub async fn show_job(&self, job_id: &str) -> Result<Job, Error> {
-        let job_id_typed = ShowJobJobId::try_from(job_id)
+        let (project_id, job_id) = self.show_job_path(job_id)?;
+        let (job, _) = self.execute("ShowJob", self.raw.show_job(&project_id, &job_id)).await?;
+        Ok(job)
+    }
+
+    /// The path parameters of ShowJob, the job id checked.
+    fn show_job_path(&self, job_id: &str) -> Result<(ShowJobProjectId, ShowJobJobId), Error> {
+        crate::model::check_path_segment("job_id", job_id)?;
+        let job_id = ShowJobJobId::try_from(job_id)
             .map_err(|_| InvalidInput::new("job_id", "a non-empty job id", format!("{job_id:?}")))?;
         let project_id = ShowJobProjectId::try_from(self.project_id.as_str())
             .unwrap_or_else(|_| unreachable!("the builder checks the project id"));
-        let (job, _) = self.execute("ShowJob", self.raw.show_job(&project_id, &job_id_typed)).await?;
-        Ok(job)
+        Ok((project_id, job_id))
     }
 
     /// Polls a job until it ends: `SUCCESS` returns the final job, `FAILED` is
@@ -171,20 +178,38 @@ impl Client {
         request: &DeleteSubResources,
     ) -> Result<SignedRequest, Error> {
         let body = request.to_body()?;
+        self.dry_run(self.raw.delete_desktop_sub_resources(&self.project_id, &body)).await
+    }
+
+    /// Signs the request exactly as [`Client::show_job`] would send it, and returns it
+    /// instead of sending it.
+    pub async fn dry_run_show_job(&self, job_id: &str) -> Result<SignedRequest, Error> {
+        let (project_id, job_id) = self.show_job_path(job_id)?;
+        self.dry_run(self.raw.show_job(&project_id, &job_id)).await
+    }
+
+    /// Runs a generated call with the transport capturing its signed request instead of
+    /// sending it. The stand-in answer the generated code then reads is not the operation's
+    /// (ShowJob's cannot be decoded from it): once a request was captured, only it counts.
+    async fn dry_run<T>(
+        &self,
+        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
+    ) -> Result<SignedRequest, Error> {
         let record = CallRecord { dry_run: Some(None), ..CallRecord::default() };
         let (result, captured) = CALL
             .scope(RefCell::new(record), async {
-                let result = self.raw.delete_desktop_sub_resources(&self.project_id, &body).await;
+                let result = call.await;
                 (result, CALL.with(|call| call.take().dry_run.flatten()))
             })
             .await;
-        if let Err(e) = result {
-            return Err(self.map_error(e, &CallRecord::default()).await);
+        match (captured, result) {
+            (Some(request), _) => Ok(request),
+            (None, Err(e)) => Err(self.map_error(e, &CallRecord::default()).await),
+            (None, Ok(_)) => {
+                Err(ConfigError::new(ConfigErrorKind::HttpClient, "the request could not be captured for the dry run")
+                    .into())
+            }
         }
-        let request = captured.ok_or_else(|| {
-            ConfigError::new(ConfigErrorKind::HttpClient, "the request could not be captured for the dry run")
-        })?;
-        Ok(request)
     }
 
     async fn map_error(&self, error: progenitor_client::Error<ErrorResponse>, call: &CallRecord) -> Error {

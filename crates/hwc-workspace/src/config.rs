@@ -15,6 +15,9 @@ use crate::hooks::Inner;
 use crate::regions;
 use crate::retry::RetryPolicy;
 
+/// The longest duration any front accepts for a timeout, a wait or a simulated delay: a day.
+/// Longer ones are surely a mistake (seconds for milliseconds), and would overflow clocks.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default timeout of one attempt, from sending to the last byte of the answer.
@@ -132,7 +135,7 @@ impl ClientBuilder {
     /// Reads a PEM CA certificate from a file; see [`ClientBuilder::ca_certificate_pem`].
     pub fn ca_certificate_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let pem = std::fs::read(path).map_err(|e| {
+        let pem = crate::files::read_config_file(path).map_err(|e| {
             ConfigError::new(
                 ConfigErrorKind::CaCertificate,
                 format!("cannot read the CA certificate {}: {e}", path.display()),
@@ -162,18 +165,26 @@ impl ClientBuilder {
     /// Resolves credentials, project id and endpoint, and builds the HTTP client.
     pub fn build(self) -> Result<Client, Error> {
         let env = self.environment.as_ref();
-        let (credentials, chain_project) = match self.credentials {
-            Some(credentials) => (credentials, credentials::non_empty(env, credentials::ENV_PROJECT_ID)),
+        let (credentials, chain_project, source) = match self.credentials {
+            Some(credentials) => (
+                credentials,
+                credentials::non_empty(env, credentials::ENV_PROJECT_ID),
+                "explicit credentials".to_owned(),
+            ),
             None => {
                 let found = credentials::from_chain(env)?;
                 tracing::debug!(source = %found.source, access_key = found.credentials.access_key(), "credentials found");
-                (found.credentials, found.project_id)
+                (found.credentials, found.project_id, found.source)
             }
         };
         if credentials.access_key().trim().is_empty() || credentials.expose_secret_key().is_empty() {
             return Err(
                 ConfigError::new(ConfigErrorKind::InvalidCredentials, "the access key or secret key is empty").into()
             );
+        }
+        check_sendable(&source, "access key", credentials.access_key())?;
+        if let Some(token) = credentials.expose_security_token() {
+            check_sendable(&source, "security token", token)?;
         }
         let project_id = self.project_id.or(chain_project).ok_or_else(|| {
             ConfigError::new(ConfigErrorKind::MissingProjectId, "no project id given or found")
@@ -228,6 +239,27 @@ impl ClientBuilder {
     }
 }
 
+/// Refuses a credential that signing would put into a header (the access key into
+/// `Authorization`, the token into `X-Security-Token`) but that no header can carry: a request
+/// must never leave without a header it signed. The value itself is not shown: it may be a
+/// secret.
+fn check_sendable(source: &str, what: &str, value: &str) -> Result<(), Error> {
+    // Signing trims values, as the official signer does, so only what is inside counts.
+    let trimmed = value.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
+    if reqwest::header::HeaderValue::from_str(trimmed).is_ok() {
+        return Ok(());
+    }
+    Err(ConfigError::new(
+        ConfigErrorKind::InvalidCredentials,
+        format!(
+            "the {what} from {source} cannot be sent in a header: it holds a line break or another control \
+             character"
+        ),
+    )
+    .hint(format!("check the {what} for a stray line break or a pasted character"))
+    .into())
+}
+
 /// Every certificate of a PEM text; none at all is an error, not a silent no-op.
 fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error> {
     use rustls::pki_types::CertificateDer;
@@ -242,6 +274,14 @@ fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error>
         CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().map_err(|e| invalid(e.to_string()))?;
     if ders.is_empty() {
         return Err(invalid("it holds no PEM certificate".to_owned()));
+    }
+    // reqwest takes any bytes here and fails later, at build, with a bare "builder error":
+    // each certificate is parsed now, so a garbage body is named as such.
+    let mut parsed = rustls::RootCertStore::empty();
+    for (index, der) in ders.iter().enumerate() {
+        parsed
+            .add(der.clone())
+            .map_err(|e| invalid(format!("certificate {} of the file is not one ({e})", index + 1)))?;
     }
     ders.iter().map(|der| reqwest::Certificate::from_der(der).map_err(|e| invalid(e.to_string()))).collect()
 }
@@ -258,10 +298,21 @@ fn check_project_id(project_id: &str) -> Result<String, Error> {
     }
 }
 
+/// The text with any `user:password@` of a URL in it masked, for messages.
+fn mask_userinfo(text: &str) -> String {
+    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_owned() };
+    let authority_end = text[scheme_end..].find(['/', '?', '#']).map_or(text.len(), |i| scheme_end + i);
+    match text[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..scheme_end], &text[scheme_end + at..]),
+        None => text.to_owned(),
+    }
+}
+
 fn check_endpoint(endpoint: &str) -> Result<String, Error> {
+    let shown = mask_userinfo(endpoint);
     let invalid = |why: &str| {
         Error::from(
-            ConfigError::new(ConfigErrorKind::InvalidEndpoint, format!("the endpoint {endpoint:?} {why}"))
+            ConfigError::new(ConfigErrorKind::InvalidEndpoint, format!("the endpoint {shown:?} {why}"))
                 .hint("expected e.g. https://workspace.cn-north-4.myhuaweicloud.com or http://127.0.0.1:PORT"),
         )
     };
@@ -294,6 +345,10 @@ mod tests {
         );
         for bad in ["ftp://x", "not a url", "http://u:p@host", "https://h/?a=1"] {
             assert!(matches!(check_endpoint(bad), Err(Error::Configuration(_))), "{bad}");
+        }
+        for with_secret in ["http://user:s3cret@host", "http://user:s3cret@ho st/x", "https://:s3cret@h:1/"] {
+            let message = check_endpoint(with_secret).unwrap_err().to_string();
+            assert!(!message.contains("s3cret") && message.contains("***@"), "{message}");
         }
     }
 

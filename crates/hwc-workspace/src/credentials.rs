@@ -84,7 +84,7 @@ pub fn from_chain(env: &dyn Environment) -> Result<ResolvedCredentials, ConfigEr
         None => (home_dir(env).map(|home| home.join(".huaweicloud").join("credentials")), false),
     };
     match &path {
-        Some(path) => match std::fs::read_to_string(path) {
+        Some(path) => match crate::files::read_config_text(path) {
             Ok(text) => match from_file_text(&text, path)? {
                 Some(found) => return Ok(found),
                 None => tried.push(format!(

@@ -35,6 +35,16 @@ impl Error {
     /// why, e.g. which certificate check a TLS handshake failed.
     pub fn message_with_causes(&self) -> String {
         let mut text = self.to_string();
+        if let Self::Transport(transport) = self {
+            // reqwest, hyper and the OS each wrap the one reason ("error sending request for
+            // url (…): client error (Connect): tcp connect error: Connection refused"): it is
+            // said once, plainly, after what failed.
+            if let Some(reason) = transport.root_cause() {
+                text.push_str(": ");
+                text.push_str(&reason);
+            }
+            return text;
+        }
         let mut source = std::error::Error::source(self);
         while let Some(cause) = source {
             let cause_text = cause.to_string();
@@ -408,6 +418,17 @@ impl TransportError {
     /// The endpoint the call went to (scheme, host and port; never credentials).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The innermost cause, the one that says why (`Connection refused (os error 111)`, the
+    /// certificate check that failed), once; `None` when nothing below reqwest says more.
+    fn root_cause(&self) -> Option<String> {
+        let mut deepest = std::error::Error::source(&self.source)?;
+        // An io::Error's `source()` skips the error it wraps; its Display shows it.
+        while let Some(cause) = deepest.source() {
+            deepest = cause;
+        }
+        Some(deepest.to_string()).filter(|text| !text.is_empty())
     }
 }
 

@@ -9,6 +9,7 @@ mod config;
 pub mod credentials;
 mod error;
 mod error_body;
+pub mod files;
 mod hooks;
 mod model;
 pub mod regions;
@@ -22,7 +23,7 @@ pub mod generated {
 }
 
 pub use client::{Client, SignedRequest, WaitOptions};
-pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, USER_AGENT};
+pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION, USER_AGENT};
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, JobFailed, JobTimeout, Setting,
     TransportError, TransportErrorKind, UndecodableResponse,

@@ -234,6 +234,27 @@ pub struct Deleted {
     pub request_id: Option<String>,
 }
 
+/// Refuses an identifier that goes into the URL path but would not stay one segment there:
+/// `.` and `..` are collapsed by URL normalisation, and `\` is read as `/` in http URLs (so
+/// `job show ..` would ask for `/v2/<project>/`). Every other character is percent-encoded
+/// by the generated client. Empty and overlong values are refused too, naming the field.
+pub(crate) fn check_path_segment(field: &'static str, value: &str) -> Result<(), Error> {
+    let expected = || format!("1 to {MAX_VALUE_CHARS} characters, not `.` or `..`, without `\\`");
+    let shown = || {
+        let excerpt: String = value.chars().take(40).collect();
+        if excerpt.len() < value.len() {
+            format!("{excerpt:?}… ({} characters)", value.chars().count())
+        } else {
+            format!("{excerpt:?}")
+        }
+    };
+    let chars = value.chars().count();
+    if chars == 0 || chars > MAX_VALUE_CHARS || value == "." || value == ".." || value.contains('\\') {
+        return Err(InvalidInput::new(field, expected(), shown()).into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +283,27 @@ mod tests {
             Err(Error::InvalidInput(e)) => e.field().to_owned(),
             other => panic!("expected invalid input, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn path_identifiers_stay_one_segment() {
+        for bad in ["", ".", "..", "a\\b", "..\\..", &"j".repeat(MAX_VALUE_CHARS + 1)] {
+            match check_path_segment("job_id", bad) {
+                Err(Error::InvalidInput(e)) => assert_eq!(e.field(), "job_id", "{bad:?}"),
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        for good in ["00000000-0000-4000-8000-000000000001", "...", "a.b", "%2e%2e", "a/b"] {
+            assert!(check_path_segment("job_id", good).is_ok(), "{good:?}");
+        }
+    }
+
+    /// The hand-written limit is the spec's: the generated type takes exactly that many.
+    #[test]
+    fn the_value_limit_is_the_specs() {
+        use crate::types::DesktopId;
+        assert!(DesktopId::try_from("d".repeat(MAX_VALUE_CHARS).as_str()).is_ok());
+        assert!(DesktopId::try_from("d".repeat(MAX_VALUE_CHARS + 1).as_str()).is_err());
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Strin
             None => return Ok(None),
         },
     };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::files::read_config_text(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
         Err(e) => {

@@ -178,3 +178,58 @@ fn a_world_readable_credentials_file_still_works() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert_eq!(from_chain(&env(&[("HOME", &home_str(&home))])).unwrap().credentials.access_key(), "PERM-AK");
 }
+
+#[test]
+fn a_ca_file_whose_body_is_garbage_says_so() {
+    let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    let error = Client::builder()
+        .credentials(Credentials::new("AK", "SK"))
+        .project_id("p1")
+        .endpoint("https://127.0.0.1:1")
+        .ca_certificate_pem(garbage)
+        .build()
+        .unwrap_err();
+    let Error::Configuration(config) = &error else { panic!("{error:?}") };
+    assert_eq!(config.kind(), ConfigErrorKind::CaCertificate);
+    assert!(config.message().contains("certificate 1 of the file is not one"), "{error}");
+    assert!(!config.message().contains("builder error"), "{error}");
+}
+
+#[test]
+fn credentials_that_cannot_be_headers_are_configuration_errors_naming_them() {
+    let cases = [
+        (Credentials::new("HPUA\r\nX", "SK"), "access key"),
+        (Credentials::new("HPUA", "SK").with_security_token("t\nu"), "security token"),
+        (Credentials::new("HPUA", "SK").with_security_token("t\u{7f}u"), "security token"),
+    ];
+    for (credentials, named) in cases {
+        let error = Client::builder().credentials(credentials).project_id("p1").endpoint("http://127.0.0.1:1").build();
+        match error {
+            Err(Error::Configuration(e)) => {
+                assert_eq!(e.kind(), ConfigErrorKind::InvalidCredentials);
+                assert!(e.message().contains(named) && e.message().contains("explicit credentials"), "{e}");
+            }
+            other => panic!("{named}: {other:?}"),
+        }
+    }
+    // Surrounding blanks are trimmed by signing, as the official signer does: not an error.
+    let padded = Credentials::new(" HPUA \n", "SK").with_security_token("\ttoken ");
+    assert!(Client::builder().credentials(padded).project_id("p1").endpoint("http://127.0.0.1:1").build().is_ok());
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_said_once_with_the_cause_at_the_end() {
+    let client = Client::builder()
+        .credentials(Credentials::new("AK", "SK"))
+        .project_id("p1")
+        .endpoint("http://127.0.0.1:1")
+        .build()
+        .unwrap();
+    let error = client.show_job("j-1").await.unwrap_err();
+    let message = error.message_with_causes();
+    assert!(message.starts_with("could not connect to http://127.0.0.1:1: "), "{message}");
+    assert!(message.to_ascii_lowercase().contains("connection refused"), "{message}");
+    for wrapper in ["error sending request", "client error", "tcp connect error"] {
+        assert!(!message.contains(wrapper), "{message}");
+    }
+}
