@@ -3,6 +3,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod completions;
 mod delete;
 mod failure;
 mod output;
@@ -66,9 +67,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Simulator(args) => serve::run(args).await,
         Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "hwc-workspace", &mut out);
-            output::data(String::from_utf8_lossy(&out).trim_end());
+            output::data(completions::script(shell).trim_end());
             Ok(ExitCode::Success)
         }
     }
