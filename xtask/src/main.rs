@@ -13,6 +13,7 @@
 mod artifacts;
 mod bench;
 mod conformance;
+mod packages;
 mod python;
 mod spec_proof;
 mod tidy;
@@ -94,6 +95,8 @@ fn check(workspace: &Workspace) -> Result<(), String> {
 
 fn test(workspace: &Workspace) -> Result<(), String> {
     let root = &workspace.root;
+    // The completion tests run the fish script in fish (bash is everywhere already).
+    packages::installed(root, "fish", "fish")?;
     run(root, &cargo(), &["test", "--workspace", "--locked", "--all-targets"])?;
     run(root, &cargo(), &["test", "--workspace", "--locked", "--doc"])?;
     spec_proof::test(root, &workspace.target)?;

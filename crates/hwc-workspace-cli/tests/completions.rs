@@ -1,6 +1,8 @@
 //! Shell completions, tested by running them: the generated bash script is sourced in a real
-//! bash and its completion function is called as bash calls it at a <TAB>, for subcommands,
-//! nested subcommands, options and option values.
+//! bash and its completion function is called as bash calls it at a <TAB>; the fish script is
+//! sourced in fish (which `cargo xtask test` installs) and asked with `complete -C`. Each for
+//! subcommands, nested subcommands, options and option values. (zsh's completion functions run
+//! only inside its line editor, so its script is checked for being generated, not run.)
 
 use std::process::Command;
 
@@ -41,5 +43,47 @@ fn bash_completes_subcommands_options_and_values_at_every_level() {
             assert!(offered.iter().any(|o| o == word), "{words:?} offered {offered:?}, not {word}");
         }
         assert!(offered.iter().all(|o| o.starts_with(words[words.len() - 1])), "{words:?} offered {offered:?}");
+    }
+}
+
+fn script(shell: &str) -> String {
+    let output =
+        assert_cmd::Command::cargo_bin("hwc-workspace").unwrap().args(["completions", shell]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{shell}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn fish_completes_subcommands_options_and_values_at_every_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hwc-workspace.fish");
+    std::fs::write(&path, script("fish")).unwrap();
+    let cases: [(&str, &[&str]); 5] = [
+        ("hwc-workspace de", &["delete-sub-resources"]),
+        ("hwc-workspace delete-sub-resources --w", &["--wait", "--wait-timeout"]),
+        ("hwc-workspace job ", &["show"]),
+        ("hwc-workspace job show --pro", &["--project-id"]),
+        ("hwc-workspace delete-sub-resources --output ", &["json", "table"]),
+    ];
+    for (line, expected) in cases {
+        let program = format!("source {}; complete -C '{line}'", path.display());
+        let output = Command::new("fish").arg("--no-config").arg("-c").arg(program).output().expect("fish runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let offered: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+            .collect();
+        for word in expected {
+            assert!(offered.iter().any(|o| o == word), "{line:?} offered {offered:?}, not {word}");
+        }
+    }
+}
+
+#[test]
+fn zsh_gets_a_script_for_its_completion_system() {
+    let text = script("zsh");
+    assert!(text.starts_with("#compdef hwc-workspace"), "{}", &text[..text.len().min(200)]);
+    for word in ["delete-sub-resources", "--wait-timeout", "show", "json", "table"] {
+        assert!(text.contains(word), "{word}");
     }
 }

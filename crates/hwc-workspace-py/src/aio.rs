@@ -69,7 +69,7 @@ where
 /// log records are handed to `logging` here too, in the loop's thread.
 #[pyfunction]
 fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, ok: bool, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    crate::log::flush(py);
+    crate::log::flush(py)?;
     if future.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
         return Ok(());
     }

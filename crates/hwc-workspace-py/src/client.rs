@@ -50,11 +50,11 @@ impl Core {
     /// Builds the core client now, so that configuration errors surface at construction.
     pub(crate) fn new(py: Python<'_>, builder: ClientBuilder) -> PyResult<Arc<Self>> {
         let builder = builder.user_agent_suffix(USER_AGENT_SUFFIX);
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         // Building reads the system's CA certificates (milliseconds): without the GIL.
         let runtime = runtime()?;
         let built = py.detach(|| build(runtime, &builder));
-        log::flush(py);
+        log::flush(py)?;
         let client = built.map_err(|e| to_py_err(py, &e))?;
         Ok(Arc::new(Self {
             builder,
@@ -413,18 +413,18 @@ client_class! {
         order_id: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Deleted> {
         let request = request(desktop_ids, sub_resource_type, order_id)?;
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         let outcome = self.core.blocking(py, |client| async move { client.delete_desktop_sub_resources(&request).await });
-        log::flush(py);
+        log::flush(py)?;
         outcome?.map(Deleted::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// Reads a job and its sub-jobs, e.g. the job a deletion answered with.
     fn show_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> PyResult<Job> {
         let job_id = args::string(job_id, "job_id")?;
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         let outcome = self.core.blocking(py, |client| async move { client.show_job(&job_id).await });
-        log::flush(py);
+        log::flush(py)?;
         outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
     }
 
@@ -443,9 +443,9 @@ client_class! {
     ) -> PyResult<Job> {
         let job_id = args::string(job_id, "job_id")?;
         let options = wait_options(py, timeout, poll_interval)?;
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         let outcome = self.core.blocking(py, |client| async move { client.wait_job(&job_id, &options).await });
-        log::flush(py);
+        log::flush(py)?;
         outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
     }
 
@@ -482,7 +482,7 @@ client_class! {
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = request(desktop_ids, sub_resource_type, order_id)?;
         let client = self.core.client(py)?;
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         crate::aio::coroutine(py, async move { client.delete_desktop_sub_resources(&request).await }, |py, outcome| match outcome {
             Ok(deleted) => Ok(Py::new(py, Deleted::from(deleted))?.into_any()),
             Err(e) => Err(to_py_err(py, &e)),
@@ -493,7 +493,7 @@ client_class! {
     fn show_job<'py>(&self, py: Python<'py>, job_id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let job_id = args::string(job_id, "job_id")?;
         let client = self.core.client(py)?;
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         crate::aio::coroutine(py, async move { client.show_job(&job_id).await }, job_or_error)
     }
 
@@ -512,7 +512,7 @@ client_class! {
         let job_id = args::string(job_id, "job_id")?;
         let options = wait_options(py, timeout, poll_interval)?;
         let client = self.core.client(py)?;
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         crate::aio::coroutine(py, async move { client.wait_job(&job_id, &options).await }, job_or_error)
     }
 

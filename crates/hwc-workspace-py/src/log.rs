@@ -97,34 +97,52 @@ fn loggers(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
 
 /// Reads the effective level of the `hwc_workspace` logger, so that events below it are
 /// not even formatted. Called at the start of every call.
-pub(crate) fn refresh_level(py: Python<'_>) {
+pub(crate) fn refresh_level(py: Python<'_>) -> PyResult<()> {
     let level = loggers(py)
         .and_then(|(sdk, _)| sdk.bind(py).call_method0(pyo3::intern!(py, "getEffectiveLevel"))?.extract::<i64>());
-    if let Ok(level) = level {
-        THRESHOLD.store(level.clamp(0, 255) as u8, Ordering::Relaxed);
+    match level {
+        Ok(level) => THRESHOLD.store(level.clamp(0, 255) as u8, Ordering::Relaxed),
+        Err(error) => only_errors(py, error)?,
     }
+    Ok(())
+}
+
+/// Logging's failures are not the caller's; but running Python code (logging is Python) is
+/// also where a pending Ctrl-C is raised, and a `KeyboardInterrupt` (or `SystemExit`) caught
+/// here would be lost: the call would go on as if nobody had pressed it. Those propagate.
+fn only_errors(py: Python<'_>, error: PyErr) -> PyResult<()> {
+    if error.is_instance_of::<pyo3::exceptions::PyException>(py) { Ok(()) } else { Err(error) }
 }
 
 /// Hands the queued records to `logging`. Errors inside logging handlers are logging's own
 /// business (it reports them itself); a failure to reach the loggers drops the records.
-pub(crate) fn flush(py: Python<'_>) {
+pub(crate) fn flush(py: Python<'_>) -> PyResult<()> {
     let lines: Vec<Line> = queue().1.lock().unwrap_or_else(PoisonError::into_inner).try_iter().collect();
     QUEUED.fetch_sub(lines.len(), Ordering::Relaxed);
     let dropped = DROPPED.swap(0, Ordering::Relaxed);
     if lines.is_empty() && dropped == 0 {
-        return;
+        return Ok(());
     }
-    let Ok((sdk, simulator)) = loggers(py) else { return };
+    let (sdk, simulator) = match loggers(py) {
+        Ok(loggers) => loggers,
+        Err(error) => return only_errors(py, error),
+    };
     if dropped > 0 {
-        let _ = sdk.bind(py).call_method1(
+        let warned = sdk.bind(py).call_method1(
             "warning",
             (format!("{dropped} log records were dropped: too many arrived between two calls"),),
         );
+        if let Err(error) = warned {
+            only_errors(py, error)?;
+        }
     }
     for line in lines {
         let logger = if line.simulator { simulator } else { sdk };
-        let _ = logger.bind(py).call_method1(pyo3::intern!(py, "log"), (line.level, "%s", line.text));
+        if let Err(error) = logger.bind(py).call_method1(pyo3::intern!(py, "log"), (line.level, "%s", line.text)) {
+            only_errors(py, error)?;
+        }
     }
+    Ok(())
 }
 
 fn ours(target: &str) -> bool {

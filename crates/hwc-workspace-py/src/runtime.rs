@@ -95,12 +95,19 @@ where
     })
 }
 
-/// Frees this thread's clients whose owner is closed or gone, with their connections.
+/// Frees this thread's clients whose owner is closed or gone, with their connections, and
+/// lets those connections close now.
 pub(crate) fn free_closed_clients() {
     THIS_THREAD.with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut() {
             if let Some(here) = slot.as_mut().filter(|here| here.pid == std::process::id()) {
+                let before = here.clients.len();
                 here.clients.retain(|(token, _)| token.strong_count() > 0);
+                if here.clients.len() < before && tokio::runtime::Handle::try_current().is_err() {
+                    if let Some(runtime) = here.runtime.as_ref() {
+                        settle(runtime);
+                    }
+                }
             }
         }
     });
@@ -172,14 +179,38 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    let mut future = std::pin::pin!(future);
+    let mut future = Box::pin(future);
     loop {
         // The timer is created inside `block_on`, where the runtime's clock is reachable.
         let step = py
             .detach(|| runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, future.as_mut()).await }));
         match step {
             Ok(output) => return Ok(output),
-            Err(_still_running) => py.check_signals()?,
+            Err(_still_running) => {
+                if let Err(interrupted) = py.check_signals() {
+                    // Dropping the call cancels the request; its connection's task then sees
+                    // that and closes the socket, but only once the runtime runs it.
+                    drop(future);
+                    py.detach(|| settle(runtime));
+                    return Err(interrupted);
+                }
+            }
         }
     }
+}
+
+/// Runs, briefly, what a call left behind on `runtime`: the task of a cancelled request's
+/// connection, or of the connections of a client just freed. On a thread's own runtime
+/// nothing runs between calls, so without this their sockets would stay open until the
+/// thread's next call.
+pub(crate) fn settle(runtime: &Runtime) {
+    const SETTLE_TIME: Duration = Duration::from_millis(20);
+    runtime.block_on(async {
+        let _ = tokio::time::timeout(SETTLE_TIME, async {
+            for _ in 0..32 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+    });
 }

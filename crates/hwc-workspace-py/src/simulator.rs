@@ -205,7 +205,7 @@ impl Simulator {
             }
         };
         let timing = JobTiming { waiting: job_duration / 5, running: job_duration - job_duration / 5 };
-        log::refresh_level(py);
+        log::refresh_level(py)?;
         let started = wait(
             py,
             hwc_workspace_sim::Simulator::builder()
@@ -213,7 +213,7 @@ impl Simulator {
                 .job_timing(timing)
                 .start(),
         );
-        log::flush(py);
+        log::flush(py)?;
         let simulator = started?.map_err(|e| simulator_error(py, &e))?;
         let sharer_desktop_ids =
             simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
@@ -281,7 +281,7 @@ impl Simulator {
     /// The jobs of the successful calls, oldest first.
     fn jobs(&self, py: Python<'_>) -> PyResult<Vec<SimulatedJob>> {
         let jobs = self.with(hwc_workspace_sim::Simulator::jobs)?;
-        log::flush(py);
+        log::flush(py)?;
         Ok(jobs.into_iter().map(SimulatedJob::from).collect())
     }
 
@@ -383,7 +383,7 @@ impl Simulator {
         if let Some(simulator) = simulator {
             wait(py, simulator.shutdown())?;
         }
-        log::flush(py);
+        log::flush(py)?;
         Ok(())
     }
 
