@@ -109,6 +109,19 @@ fn endless_huge_or_broken_id_inputs_are_refused_at_once() {
     assert_eq!(sim.simulator.request_count(), 1);
 }
 
+/// A dry-run deletion with credentials from the chain alone (an empty environment but `HOME`).
+fn dry_run_from_the_chain(home: &tempfile::TempDir) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("hwc-workspace").unwrap();
+    cmd.env_clear()
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .args(["--region", "cn-north-4", "--dry-run"])
+        .args(DELETE)
+        .arg("d-1")
+        .timeout(Duration::from_secs(20));
+    cmd
+}
+
 #[test]
 fn a_fifo_or_device_as_credentials_file_fails_at_once_naming_it() {
     let home = tempfile::tempdir().unwrap();
@@ -116,17 +129,7 @@ fn a_fifo_or_device_as_credentials_file_fails_at_once_naming_it() {
     assert!(StdCommand::new("mkfifo").arg(&fifo).status().unwrap().success());
     for file in [fifo.to_str().unwrap(), "/dev/zero"] {
         let started = Instant::now();
-        let output = assert_cmd::Command::cargo_bin("hwc-workspace")
-            .unwrap()
-            .env_clear()
-            .env("HOME", home.path())
-            .env("HUAWEICLOUD_SDK_CREDENTIALS_FILE", file)
-            .args(["--region", "cn-north-4", "--dry-run"])
-            .args(DELETE)
-            .arg("d-1")
-            .timeout(Duration::from_secs(20))
-            .output()
-            .unwrap();
+        let output = dry_run_from_the_chain(&home).env("HUAWEICLOUD_SDK_CREDENTIALS_FILE", file).output().unwrap();
         let text = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{file}: {text}");
         assert!(text.contains(file) && text.contains("not a regular file"), "{text}");
@@ -216,17 +219,7 @@ fn the_readable_credentials_file_warning_shows_at_default_verbosity() {
     let file = dir.join("credentials");
     std::fs::write(&file, "[basic]\nak = HPUAFILEAK\nsk = file-secret\nproject_id = p1\n").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let output = assert_cmd::Command::cargo_bin("hwc-workspace")
-        .unwrap()
-        .env_clear()
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .args(["--region", "cn-north-4", "--dry-run"])
-        .args(DELETE)
-        .arg("d-1")
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
+    let output = dry_run_from_the_chain(&home).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stderr(&output);
     assert!(text.contains("WARN") && text.contains("other users"), "{text}");
