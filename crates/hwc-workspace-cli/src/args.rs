@@ -16,6 +16,8 @@ Exit codes:
   3  the API rejected the request (4xx), or a waited-for job FAILED
   4  the service failed (5xx) or answered what the API does not document
   5  the API could not be reached (connect, TLS, timeout), or --wait timed out
+  6  stdout could not be written (its reader went away, a full disk): the run stopped
+  130, 143  stopped by SIGINT or SIGTERM; the batches in flight were reported first
 
 Credentials come from {ENV_AK}, {ENV_SK}, {ENV_PROJECT_ID} and
 {ENV_SECURITY_TOKEN}, else from ~/.huaweicloud/credentials ([basic]).
@@ -106,8 +108,9 @@ pub(crate) struct DeleteArgs {
     /// Project ID; else from the credentials chain
     #[arg(long, value_name = "ID")]
     pub project_id: Option<String>,
-    /// Batches sent at once
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Batches sent at once (fewer while the service throttles)
+    #[arg(long, value_name = "N", default_value_t = hwc_workspace::bulk::DEFAULT_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=hwc_workspace::bulk::MAX_CONCURRENCY as i64))]
     pub concurrency: u16,
     /// Wait for each batch's job to end, and print the final jobs
     #[arg(long)]
@@ -115,6 +118,15 @@ pub(crate) struct DeleteArgs {
     /// With --wait: how long to wait for each job, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 600.0, value_parser = parse_seconds, requires = "wait")]
     pub wait_timeout: f64,
+    /// Journal the run to FILE (JSON lines, fsync'd); the same FILE resumes a stopped run
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// On resume, send again the batches whose outcome is unknown (they may have been processed)
+    #[arg(long, requires = "journal")]
+    pub resend_unknown: bool,
+    /// One stdout record per desktop (its final state with --wait, ACCEPTED without) instead of per batch
+    #[arg(long)]
+    pub per_desktop: bool,
 }
 
 #[derive(Debug, Subcommand)]

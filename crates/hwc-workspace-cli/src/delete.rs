@@ -1,12 +1,15 @@
-//! `delete-sub-resources`: ids in (flags, a file or stdin), batches of 100 out with bounded
-//! concurrency, one stdout record per batch.
+//! `delete-sub-resources`: ids in (flags, a file or stdin), handed to the core's bulk engine;
+//! out, a stdout record per batch (or per desktop) as each batch ends, a summary on stderr,
+//! and the signals and the broken pipes of a long run.
 
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use hwc_workspace::{Client, DeleteSubResources, Error, MAX_DESKTOP_IDS, MAX_VALUE_CHARS, WaitOptions};
+use hwc_workspace::bulk::{BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopOutcome, DesktopStatus};
+use hwc_workspace::{Client, DeleteSubResources, Error, MAX_VALUE_CHARS, WaitOptions};
 use hwc_workspace_sim::Simulator;
 use serde_json::json;
 
@@ -16,104 +19,244 @@ use crate::output;
 
 pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
     let ids = collect_ids(&args)?;
-    let batches: Vec<DeleteSubResources> = ids
-        .chunks(MAX_DESKTOP_IDS)
-        .map(|chunk| DeleteSubResources {
-            desktop_ids: chunk.to_vec(),
-            sub_resource_type: args.sub_resource_type.as_str().into(),
-            order_id: args.order_id.clone(),
-        })
-        .collect();
-    // Every batch is checked before the first is sent: bad input never leaves half the
+    let mut options = BulkOptions::new(args.sub_resource_type.as_str());
+    options.order_id = args.order_id.clone();
+    options.concurrency = usize::from(args.concurrency);
+    options.wait = args.wait.then(|| WaitOptions::with_timeout(Duration::from_secs_f64(args.wait_timeout)));
+    options.journal = args.journal.clone();
+    options.resend_unknown = args.resend_unknown;
+    // Every id is checked before the first is sent: bad input never leaves half the
     // desktops processed.
-    for (index, batch) in batches.iter().enumerate() {
-        batch.validate().map_err(|error| locate_in_input(error, index, batch))?;
-    }
+    let plan = BulkPlan::new(&ids, options).map_err(|error| locate_in_input(error, &ids))?;
     let (client, _simulator) = connect(global, args.project_id.as_deref()).await?;
 
     if global.dry_run {
-        for batch in &batches {
-            let signed = client.dry_run_delete_desktop_sub_resources(batch).await?;
+        for batch in plan.batches() {
+            let request = DeleteSubResources {
+                desktop_ids: batch.clone(),
+                sub_resource_type: args.sub_resource_type.as_str().into(),
+                order_id: args.order_id.clone(),
+            };
+            let signed = client.dry_run_delete_desktop_sub_resources(&request).await?;
             output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body);
         }
-        output::note(&format!("dry run: {} request(s) signed, none sent", batches.len()));
+        output::note(&format!("dry run: {} request(s) signed, none sent", plan.batches().len()));
         return Ok(ExitCode::Success);
     }
 
-    let wait = args.wait.then(|| WaitOptions::with_timeout(Duration::from_secs_f64(args.wait_timeout)));
-    let total = batches.len();
-    let progress = progress_bar(ids.len(), total);
-    let mut outcomes = futures_util::stream::iter(batches.into_iter().enumerate())
-        .map(|(index, batch)| {
-            let (client, wait) = (&client, &wait);
-            async move {
-                let result = client.delete_desktop_sub_resources(&batch).await;
-                let waited = match (&result, wait) {
-                    (Ok(deleted), Some(options)) => Some(client.wait_job(&deleted.job_id, options).await),
-                    _ => None,
-                };
-                (index, batch, result, waited)
-            }
-        })
-        .buffered(usize::from(args.concurrency));
+    let desktops = plan.desktops();
+    let mut run = client.delete_many(plan)?;
+    let total = run.batch_count();
+    let stopped = watch_signals(run.canceller());
+    let progress = progress_bar(desktops, total);
     let mut worst: Option<ExitCode> = None;
-    while let Some((index, batch, result, waited)) = outcomes.next().await {
+    let mut output_failed = false;
+    let mut first_record = true;
+    while let Some(outcome) = run.next().await {
         if let Some(bar) = &progress {
-            bar.inc(batch.desktop_ids.len() as u64);
+            bar.inc(outcome.desktop_ids.len() as u64);
+            if run.current_limit() < usize::from(args.concurrency) {
+                bar.set_message(format!("throttled: {} in flight", run.current_limit()));
+            } else {
+                bar.set_message("");
+            }
         }
-        let result = result.map(|deleted| (deleted, waited));
-        let record = match result {
-            Ok((deleted, None)) => {
-                json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids})
+        let failure = failure_of(&outcome);
+        if let Some(failure) = &failure {
+            let label = batch_label(outcome.index, total, outcome.desktop_ids.len());
+            let line = || output::error(&format!("{label}{}", failure.message), &failure.hints);
+            match &progress {
+                Some(bar) => bar.suspend(line),
+                None => line(),
             }
-            Ok((deleted, Some(Ok(job)))) => {
-                json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids, "job": job})
-            }
-            Ok((deleted, Some(Err(error)))) => {
-                let mut record = json!({"job_id": deleted.job_id, "request_id": deleted.request_id, "desktop_ids": batch.desktop_ids});
-                if let Error::JobFailed(failed) = &error {
-                    record["job"] = json!(failed.job());
+            worst.get_or_insert(failure.code);
+        }
+        if output_failed {
+            continue;
+        }
+        let records =
+            if args.per_desktop { desktop_records(&outcome) } else { vec![batch_record(&outcome, failure.as_ref())] };
+        for record in records {
+            let write = || {
+                if args.per_desktop {
+                    output::desktop(global.output, &record, first_record)
+                } else {
+                    output::batch(global.output, &record, first_record)
                 }
-                let failure = Failure::from(error);
-                output::error(&format!("{}{}", batch_label(index, total, &batch), failure.message), &failure.hints);
-                worst.get_or_insert(failure.code);
-                record["error"] = json!({"message": failure.message});
-                record
+            };
+            let written = match &progress {
+                Some(bar) => bar.suspend(write),
+                None => write(),
+            };
+            first_record = false;
+            if let Err(error) = written {
+                // Nobody reads the records any more: no batch is sent whose outcome could no
+                // longer be told. The journal, if any, still gets every one.
+                output::error(&format!("stdout cannot be written ({error}); stopping: no new batch is sent"), &[]);
+                run.canceller().cancel();
+                output_failed = true;
+                break;
             }
-            Err(error) => {
-                let detail = crate::failure::error_record(&error);
-                let failure = Failure::from(error);
-                output::error(&format!("{}{}", batch_label(index, total, &batch), failure.message), &failure.hints);
-                worst.get_or_insert(failure.code);
-                json!({"job_id": null, "request_id": detail["request_id"], "desktop_ids": batch.desktop_ids, "error": detail})
-            }
-        };
-        match &progress {
-            Some(bar) => bar.suspend(|| output::batch(global.output, &record, index == 0)),
-            None => output::batch(global.output, &record, index == 0),
         }
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    summarize(&run.account());
+    if output_failed {
+        return Ok(ExitCode::OutputFailed);
+    }
+    if let Some(code) = stopped.code() {
+        return Ok(code);
+    }
     Ok(worst.unwrap_or(ExitCode::Success))
 }
 
-/// The core names an id by its place in one batch; on the command line it is named by its
-/// place among all the ids given, with its value.
-fn locate_in_input(error: Error, batch_index: usize, batch: &DeleteSubResources) -> Failure {
-    let position = match &error {
-        Error::InvalidInput(input) if input.name() == "desktop_ids" => input.index(),
+/// The first SIGINT or SIGTERM cancels the run (no new batch; those in flight are reported);
+/// a second one exits at once, the journal already holding everything known.
+fn watch_signals(canceller: Canceller) -> Stopped {
+    let stopped = Stopped::default();
+    let seen = stopped.clone();
+    tokio::spawn(async move {
+        loop {
+            let code = next_signal().await;
+            if seen.0.swap(code as u8, Ordering::SeqCst) != 0 {
+                std::process::exit(code as i32);
+            }
+            output::note("stopping: no new batch is sent; the batches in flight are reported (again to exit at once)");
+            canceller.cancel();
+        }
+    });
+    stopped
+}
+
+async fn next_signal() -> ExitCode {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => ExitCode::Interrupted,
+                _ = terminate.recv() => ExitCode::Terminated,
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::Interrupted
+}
+
+/// The signal that stopped the run, if one did.
+#[derive(Debug, Clone, Default)]
+struct Stopped(Arc<AtomicU8>);
+
+impl Stopped {
+    fn code(&self) -> Option<ExitCode> {
+        match self.0.load(Ordering::SeqCst) {
+            130 => Some(ExitCode::Interrupted),
+            143 => Some(ExitCode::Terminated),
+            _ => None,
+        }
+    }
+}
+
+/// What a batch's outcome means for the exit code and stderr, if it is a failure.
+fn failure_of(outcome: &BatchOutcome) -> Option<Failure> {
+    match &outcome.result {
+        BatchResult::Accepted { wait_error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Accepted { job: Some(job), .. } if job.status == hwc_workspace::JobStatus::Failed => {
+            Some(Failure::from(hwc_workspace::Error::from(hwc_workspace::JobFailed::new((**job).clone()))))
+        }
+        BatchResult::Accepted { .. } => None,
+        BatchResult::Rejected(error) => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::RefusedEarlier { message, .. } => Some(Failure {
+            code: ExitCode::Rejected,
+            message: format!("refused in an earlier run: {message}"),
+            hints: Vec::new(),
+        }),
+        // The error says what happened; each desktop's record says its state is unknown.
+        BatchResult::Unknown { error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Unknown { reason, error: None } => {
+            Some(Failure { code: ExitCode::Unreachable, message: reason.clone(), hints: Vec::new() })
+        }
+        BatchResult::NotSent => None,
         _ => None,
-    };
-    match (position, &error) {
-        (Some(in_batch), Error::InvalidInput(input)) => {
-            let id = batch.desktop_ids.get(in_batch).map_or("", String::as_str);
+    }
+}
+
+/// The batch's stdout record: its job and request id, its ids, the final job with --wait, and
+/// the error when it failed.
+fn batch_record(outcome: &BatchOutcome, failure: Option<&Failure>) -> serde_json::Value {
+    let mut record = json!({"job_id": null, "request_id": null, "desktop_ids": outcome.desktop_ids});
+    match &outcome.result {
+        BatchResult::Accepted { job_id, request_id, job, .. } => {
+            record["job_id"] = json!(job_id);
+            record["request_id"] = json!(request_id);
+            if let Some(job) = job {
+                record["job"] = json!(job);
+            }
+        }
+        BatchResult::Rejected(error) | BatchResult::Unknown { error: Some(error), .. } => {
+            record["request_id"] = json!(error.request_id());
+            record["error"] = crate::failure::error_record(error);
+        }
+        BatchResult::NotSent => record["status"] = json!("NOT_SENT"),
+        _ => {}
+    }
+    if let (Some(failure), None) = (failure, record.get("error")) {
+        record["error"] = json!({"message": failure.message});
+    }
+    if outcome.resumed {
+        record["resumed"] = json!(true);
+    }
+    record
+}
+
+/// One record per desktop of the batch.
+fn desktop_records(outcome: &BatchOutcome) -> Vec<serde_json::Value> {
+    outcome.desktops.iter().map(|desktop| json!(desktop)).collect()
+}
+
+/// Counts by final state, and failures grouped by error code, on stderr.
+fn summarize(account: &[DesktopOutcome]) {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
+    for desktop in account {
+        let state = match desktop.status {
+            DesktopStatus::Accepted => "ACCEPTED",
+            DesktopStatus::Success => "SUCCESS",
+            DesktopStatus::Failed => "FAILED",
+            DesktopStatus::Unknown => "UNKNOWN",
+        };
+        *counts.entry(state).or_default() += 1;
+        if desktop.status == DesktopStatus::Failed {
+            *codes.entry(desktop.error_code.as_deref().unwrap_or("no error code")).or_default() += 1;
+        }
+    }
+    if account.len() < 2 {
+        // One desktop's record says it all.
+        return;
+    }
+    let states: Vec<String> = counts.iter().map(|(state, n)| format!("{n} {state}")).collect();
+    let mut line = format!("{} desktops: {}", account.len(), states.join(", "));
+    if !codes.is_empty() {
+        let grouped: Vec<String> = codes.iter().map(|(code, n)| format!("{code} x{n}")).collect();
+        line.push_str(&format!("; failures by error code: {}", grouped.join(", ")));
+    }
+    output::note(&line);
+}
+
+/// The engine names a bad id by its place among all the ids given; on the command line it is
+/// shown with its value.
+fn locate_in_input(error: Error, ids: &[String]) -> Failure {
+    match &error {
+        Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
+            let position = input.index().unwrap_or_default();
+            let id = ids.get(position).map_or("", String::as_str).trim();
             let shown: String = id.chars().take(40).collect();
             let shown = if shown.len() < id.len() { format!("{shown:?}…") } else { format!("{shown:?}") };
             Failure::input(format!(
                 "invalid desktop id {shown} (id {} of those given): expected {}, got {}",
-                batch_index * MAX_DESKTOP_IDS + in_batch + 1,
+                position + 1,
                 input.expected(),
                 input.got()
             ))
@@ -122,12 +265,8 @@ fn locate_in_input(error: Error, batch_index: usize, batch: &DeleteSubResources)
     }
 }
 
-fn batch_label(index: usize, total: usize, batch: &DeleteSubResources) -> String {
-    if total > 1 {
-        format!("batch {} of {total} ({} desktop ids) failed: ", index + 1, batch.desktop_ids.len())
-    } else {
-        String::new()
-    }
+fn batch_label(index: usize, total: usize, ids: usize) -> String {
+    if total > 1 { format!("batch {} of {total} ({ids} desktop ids) failed: ", index + 1) } else { String::new() }
 }
 
 /// `job show`: one job, as JSON.
@@ -166,13 +305,13 @@ fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
         };
         tracing::debug!(source = %name, ids = raw.len() - before, "read desktop ids");
     }
-    let mut seen = HashSet::new();
-    let unique: Vec<String> = raw.into_iter().filter(|id| seen.insert(id.clone())).collect();
-    if unique.is_empty() {
+    // Duplicates stay: the engine keeps the first of each, and names a bad id by its place
+    // among all those given.
+    if raw.is_empty() {
         return Err(Failure::input("no desktop ids given")
             .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
     }
-    Ok(unique)
+    Ok(raw)
 }
 
 /// The most bytes of ids read from a file or stdin: a million ids take about 37 MB.
@@ -287,7 +426,7 @@ fn progress_bar(ids: usize, batches: usize) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(ids as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} desktops ({elapsed})") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} desktops ({elapsed}) {msg}") {
         bar.set_style(style);
     }
     Some(bar)

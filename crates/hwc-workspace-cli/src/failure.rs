@@ -14,6 +14,12 @@ pub(crate) enum ExitCode {
     Rejected = 3,
     ServiceFailed = 4,
     Unreachable = 5,
+    /// stdout could not be written (its reader went away, a full disk): the run stopped.
+    OutputFailed = 6,
+    /// Stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
 }
 
 impl ExitCode {
@@ -86,7 +92,12 @@ pub(crate) enum Subject {
 impl Failure {
     /// The failure of a command about `subject`.
     pub(crate) fn about(error: Error, subject: Subject) -> Self {
-        Self { code: ExitCode::of(&error), message: error.message_with_causes(), hints: hints(&error, subject) }
+        Self::of(&error, subject)
+    }
+
+    /// [`Failure::about`] for an error that is kept elsewhere too (a bulk run's outcome).
+    pub(crate) fn of(error: &Error, subject: Subject) -> Self {
+        Self { code: ExitCode::of(error), message: error.message_with_causes(), hints: hints(error, subject) }
     }
 }
 

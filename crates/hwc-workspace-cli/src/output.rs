@@ -12,9 +12,15 @@ use crate::args::OutputFormat;
 
 /// Writes one data record to stdout. A closed pipe (`| head`) is not an error worth a panic.
 pub(crate) fn data(line: &str) {
+    let _ = try_data(line);
+}
+
+/// Writes one data record to stdout and says whether it got there: a bulk run stops when
+/// its records can no longer be read (EPIPE) or stored (ENOSPC).
+pub(crate) fn try_data(line: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+    writeln!(out, "{line}")?;
+    out.flush()
 }
 
 pub(crate) fn json_record(value: &Value) {
@@ -71,26 +77,48 @@ fn row(line: &str) {
 }
 
 /// A batch's outcome as stdout data.
-pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) {
+pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) -> std::io::Result<()> {
+    let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
     match format {
-        OutputFormat::Json => json_record(record),
+        OutputFormat::Json => try_data(&record.to_string()),
         OutputFormat::Table => {
             if first {
-                row(&format!("{:<38} {:<38} {:>5}  {}", "JOB ID", "REQUEST ID", "IDS", "RESULT"));
+                try_data(&format!("{:<38} {:<38} {:>5}  {}", "JOB ID", "REQUEST ID", "IDS", "RESULT"))?;
             }
             let count = record["desktop_ids"].as_array().map_or(0, Vec::len);
-            let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
-            let result = match record.get("error") {
-                Some(error) => format!("failed: {}", text(&error["message"])),
-                None => "ok".to_owned(),
+            let result = match (record.get("error"), record.get("status")) {
+                (Some(error), _) => format!("failed: {}", text(&error["message"])),
+                (None, Some(status)) => text(status),
+                (None, None) => "ok".to_owned(),
             };
-            row(&format!(
-                "{:<38} {:<38} {:>5}  {}",
-                text(&record["job_id"]),
-                text(&record["request_id"]),
-                count,
-                result
-            ));
+            let line =
+                format!("{:<38} {:<38} {:>5}  {}", text(&record["job_id"]), text(&record["request_id"]), count, result);
+            try_data(&escaped(&line))
+        }
+    }
+}
+
+/// A desktop's final state as stdout data.
+pub(crate) fn desktop(format: OutputFormat, record: &Value, first: bool) -> std::io::Result<()> {
+    let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    match format {
+        OutputFormat::Json => try_data(&record.to_string()),
+        OutputFormat::Table => {
+            if first {
+                try_data(&format!("{:<40} {:<9} {:<38} {}", "DESKTOP", "STATUS", "JOB ID", "REASON"))?;
+            }
+            let reason = match (record["error_code"].as_str(), record["fail_reason"].as_str()) {
+                (Some(code), Some(reason)) => format!("{code}: {reason}"),
+                (Some(text), None) | (None, Some(text)) => text.to_owned(),
+                (None, None) => String::new(),
+            };
+            let line = format!(
+                "{:<40} {:<9} {:<38} {reason}",
+                text(&record["desktop_id"]),
+                text(&record["status"]),
+                text(&record["job_id"])
+            );
+            try_data(&escaped(&line))
         }
     }
 }

@@ -87,8 +87,6 @@ fn every_fault_exits_with_its_code_within_the_timeout_and_is_sent_once() {
         case("503 json", page(503, BodyShape::Json), "5", 4, "WKS.0503", 1),
         case("503 html", page(503, BodyShape::Html), "5", 4, "an HTML page: 503 Service Unavailable", 1),
         case("503 empty", page(503, BodyShape::Empty), "5", 4, "503 Service Unavailable with no error body", 1),
-        case("429 with Retry-After", vec![FaultKind::TooManyRequests { retry_after_secs: 1 }], "5", 3, "APIGW.0308", 1),
-        case("429 without Retry-After", vec![FaultKind::TooManyRequestsWithoutRetryAfter], "5", 3, "APIGW.0308", 1),
         case("truncated JSON body", vec![FaultKind::TruncatedBody], "5", 5, "broke off", 1),
         case("200 not the documented shape", vec![FaultKind::UndocumentedBody], "5", 4, "job_id", 1),
         case("200 of 10 MiB", vec![FaultKind::OversizedBody], "5", 4, "MAX_RESPONSE_BODY_BYTES", 1),
@@ -121,6 +119,27 @@ fn every_fault_exits_with_its_code_within_the_timeout_and_is_sent_once() {
         redirect_witness.accept().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
         "the redirect was followed"
     );
+}
+
+/// A 429 means the gateway did not pass the batch on: the bulk engine sends it again after the
+/// wait asked for (`Retry-After`) or a jittered backoff, and the run then succeeds, once.
+#[test]
+fn a_throttled_batch_is_sent_again_after_the_wait_and_accepted_once() {
+    let home = tempfile::tempdir().unwrap();
+    let cases = [
+        (FaultKind::TooManyRequests { retry_after_secs: 1 }, Duration::from_secs(1)),
+        (FaultKind::TooManyRequestsWithoutRetryAfter, Duration::from_millis(500)),
+    ];
+    for (fault, at_least) in cases {
+        let sim = Sim::start(&[fault]);
+        let started = Instant::now();
+        let output = cli(&home, sim.simulator.endpoint(), "5").args(DELETE).output().unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(output.status.code(), Some(0), "{fault}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(elapsed >= at_least && elapsed < Duration::from_secs(10), "{fault}: {elapsed:?}");
+        assert_eq!(sim.simulator.request_count(), 2, "{fault}: the 429 and the accepted one");
+        assert_eq!(sim.simulator.jobs().len(), 1, "{fault}: accepted exactly once");
+    }
 }
 
 #[test]

@@ -184,6 +184,7 @@ fn config_kind(kind: ConfigErrorKind) -> &'static str {
         ConfigErrorKind::InvalidEndpoint => "invalid_endpoint",
         ConfigErrorKind::CaCertificate => "ca_certificate",
         ConfigErrorKind::HttpClient => "http_client",
+        ConfigErrorKind::Journal => "journal",
         _ => "other",
     }
 }

@@ -97,29 +97,47 @@ impl Client {
     /// [`Error::JobFailed`] with the failed sub-jobs, and running out of `options.timeout` is
     /// [`Error::JobTimeout`]. The polling interval grows from `options.poll_interval` by half
     /// each time, up to `options.max_poll_interval`.
+    ///
+    /// The deletion was accepted, so a failure to *read* the job says nothing about it: a
+    /// transient one (no connection, a timeout, a broken exchange, 429, 502/503/504 or another
+    /// 5xx) is read again after the same pause (a `Retry-After` honoured, within the
+    /// deadline) until the wait's timeout, which then names the last failure. Anything else
+    /// (a 4xx: the job or the project is unknown, the key refused) is the error at once.
     pub async fn wait_job(&self, job_id: &str, options: &WaitOptions) -> Result<Job, Error> {
         let started = Instant::now();
         let mut interval = options.poll_interval;
         let mut last_status = None;
+        let mut last_failure: Option<String> = None;
         loop {
             let remaining = options.timeout.saturating_sub(started.elapsed());
-            let job = match tokio::time::timeout(remaining, self.show_job(job_id)).await {
-                Ok(job) => job?,
+            let mut pause = interval;
+            match tokio::time::timeout(remaining, self.show_job(job_id)).await {
                 Err(_) => break,
-            };
-            match job.status {
-                JobStatus::Success => return Ok(job),
-                JobStatus::Failed => return Err(JobFailed { job: Box::new(job) }.into()),
-                ref status => last_status = Some(status.clone()),
+                Ok(Ok(job)) => {
+                    last_failure = None;
+                    match job.status {
+                        JobStatus::Success => return Ok(job),
+                        JobStatus::Failed => return Err(JobFailed { job: Box::new(job) }.into()),
+                        ref status => last_status = Some(status.clone()),
+                    }
+                }
+                Ok(Err(error)) if error.is_transient() => {
+                    tracing::debug!(job_id, error = %error, "reading the job failed; reading it again");
+                    if let Error::Api(api) = &error {
+                        pause = pause.max(api.retry_after().unwrap_or_default());
+                    }
+                    last_failure = Some(error.message_with_causes());
+                }
+                Ok(Err(error)) => return Err(error),
             }
             let remaining = options.timeout.saturating_sub(started.elapsed());
             if remaining.is_zero() {
                 break;
             }
-            tokio::time::sleep(interval.min(remaining)).await;
+            tokio::time::sleep(pause.min(remaining)).await;
             interval = interval.mul_f64(1.5).min(options.max_poll_interval);
         }
-        Err(JobTimeout { job_id: job_id.to_owned(), last_status, waited: started.elapsed() }.into())
+        Err(JobTimeout { job_id: job_id.to_owned(), last_status, waited: started.elapsed(), last_failure }.into())
     }
 
     /// Sends one generated call inside a call record (for the request id and attempts) and a
@@ -218,14 +236,16 @@ impl Client {
             E::ErrorResponse(value) => {
                 let status = value.status().as_u16();
                 let request_id = request_id_of(value.headers()).or_else(|| call.request_id.clone());
-                api_error(status, request_id, value.into_inner())
+                let retry_after = retry_after_of(value.headers());
+                api_error(status, request_id, retry_after, value.into_inner())
             }
             E::UnexpectedResponse(response) => {
                 let status = response.status().as_u16();
                 let request_id = request_id_of(response.headers()).or_else(|| call.request_id.clone());
+                let retry_after = retry_after_of(response.headers());
                 // The hooks already rewrote the body into the documented schema.
                 let body = response.bytes().await.unwrap_or_default();
-                api_error(status, request_id, serde_json::from_slice(&body).unwrap_or_default())
+                api_error(status, request_id, retry_after, serde_json::from_slice(&body).unwrap_or_default())
             }
             E::CommunicationError(e) | E::ResponseBodyError(e) => TransportError::new(self.endpoint(), e).into(),
             E::InvalidResponsePayload(_, e) => UndecodableResponse {
@@ -257,10 +277,17 @@ fn request_id_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
     headers.get(crate::hooks::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-fn api_error(status: u16, request_id: Option<String>, body: ErrorResponse) -> Error {
+/// The wait a `Retry-After` header asks for, as seconds or an HTTP date.
+fn retry_after_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    crate::retry::parse_retry_after(value, std::time::SystemTime::now())
+}
+
+fn api_error(status: u16, request_id: Option<String>, retry_after: Option<Duration>, body: ErrorResponse) -> Error {
     ApiError {
         status,
         request_id,
+        retry_after,
         error_code: body.error_code,
         error_msg: body.error_msg,
         error_detail: body.error_detail,

@@ -66,6 +66,16 @@ impl Error {
         }
     }
 
+    /// A failure that says nothing about the request's effect and may pass: no connection, a
+    /// timeout, a broken exchange, throttling (429) or a 5xx.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport(_) => true,
+            Self::Api(api) => api.status == 429 || api.status >= 500,
+            _ => false,
+        }
+    }
+
     /// The HTTP status, when a response was received.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -143,6 +153,8 @@ pub enum ConfigErrorKind {
     CaCertificate,
     /// The HTTP client could not be built.
     HttpClient,
+    /// A bulk run's journal cannot be used: unreadable, unwritable, or of another run.
+    Journal,
 }
 
 /// A setting that each front spells its own way: a builder method in Rust, a keyword
@@ -274,6 +286,7 @@ impl std::error::Error for ConfigError {}
 pub struct ApiError {
     pub(crate) status: u16,
     pub(crate) request_id: Option<String>,
+    pub(crate) retry_after: Option<std::time::Duration>,
     pub(crate) error_code: Option<String>,
     pub(crate) error_msg: Option<String>,
     pub(crate) error_detail: Option<String>,
@@ -314,6 +327,10 @@ impl ApiError {
     /// The service's request id, for support cases.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+    /// The wait the answer asked for (`Retry-After`), as sent: uncapped.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
     /// What the status means for the caller.
     pub fn kind(&self) -> ApiErrorKind {
@@ -521,6 +538,11 @@ pub struct JobFailed {
 }
 
 impl JobFailed {
+    /// The failure of a job that ended `FAILED`.
+    pub fn new(job: crate::types::Job) -> Self {
+        Self { job: Box::new(job) }
+    }
+
     /// The final job, as the service reported it.
     pub fn job(&self) -> &crate::types::Job {
         &self.job
@@ -570,6 +592,7 @@ pub struct JobTimeout {
     pub(crate) job_id: String,
     pub(crate) last_status: Option<crate::JobStatus>,
     pub(crate) waited: std::time::Duration,
+    pub(crate) last_failure: Option<String>,
 }
 
 impl JobTimeout {
@@ -585,6 +608,10 @@ impl JobTimeout {
     pub fn waited(&self) -> std::time::Duration {
         self.waited
     }
+    /// Why the last read of the job failed, when it did (the job was then not read in time).
+    pub fn last_failure(&self) -> Option<&str> {
+        self.last_failure.as_deref()
+    }
 }
 
 impl fmt::Display for JobTimeout {
@@ -592,6 +619,9 @@ impl fmt::Display for JobTimeout {
         write!(f, "job {} did not finish within {:.1} s", self.job_id, self.waited.as_secs_f64())?;
         if let Some(status) = &self.last_status {
             write!(f, " (last status {status})")?;
+        }
+        if let Some(failure) = &self.last_failure {
+            write!(f, "; the last read of it failed: {failure}")?;
         }
         Ok(())
     }

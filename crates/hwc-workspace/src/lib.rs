@@ -4,6 +4,7 @@
 // round trip, while boxing would spread indirection through every match on `Error`.
 #![allow(clippy::result_large_err)]
 
+pub mod bulk;
 mod client;
 mod config;
 pub mod credentials;
@@ -11,6 +12,7 @@ mod error;
 mod error_body;
 pub mod files;
 mod hooks;
+mod journal;
 mod model;
 pub mod regions;
 mod retry;

@@ -1,0 +1,824 @@
+//! The bulk engine: any number of desktop ids, in batches of [`MAX_DESKTOP_IDS`], sent with
+//! bounded, adaptive concurrency, each batch's outcome reported as soon as it is known, and at
+//! the end an account of every distinct desktop: `SUCCESS`, `FAILED` or `UNKNOWN` (with why),
+//! or `ACCEPTED` when the run does not wait for the jobs.
+//!
+//! The rules that make it safe over a fleet:
+//! - every id is checked before the first batch is sent;
+//! - a batch is sent again only after a 429 (the gateway did not pass it on), after the wait
+//!   the service asked for, with fewer batches in flight until successes raise the number
+//!   again; never after any other answer, nor after a failure in which it may have arrived;
+//! - with a journal, each batch is recorded (and fsync'd) before it is sent and when its
+//!   outcome is known, so a stopped run resumes without sending anything twice;
+//! - cancelling starts no new batch; the batches in flight end within their timeout and are
+//!   reported.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use crate::client::{Client, WaitOptions};
+use crate::error::{Error, InvalidInput};
+use crate::journal::{Entry, Journal};
+use crate::model::{DeleteSubResources, JobStatus, MAX_DESKTOP_IDS, SubResourceType};
+
+/// Batches in flight unless told otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// The most batches in flight a run takes.
+pub const MAX_CONCURRENCY: usize = 64;
+/// The longest a throttled batch waits before it is sent again, whatever `Retry-After` says.
+pub const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(60);
+
+/// How a bulk run goes.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BulkOptions {
+    /// What to delete from each desktop.
+    pub sub_resource_type: SubResourceType,
+    /// The order, for resources bought with one.
+    pub order_id: Option<String>,
+    /// Batches in flight at most (1 to [`MAX_CONCURRENCY`]).
+    pub concurrency: usize,
+    /// Follow each accepted batch's job to its end; `None` reports acceptances only.
+    pub wait: Option<WaitOptions>,
+    /// Where to journal the run; an existing journal of the same run resumes it.
+    pub journal: Option<PathBuf>,
+    /// On resume, send again the batches whose outcome is unknown (they may have been
+    /// processed: only when the caller knows they were not).
+    pub resend_unknown: bool,
+}
+
+impl BulkOptions {
+    /// Defaults: [`DEFAULT_CONCURRENCY`], no waiting, no journal.
+    pub fn new(sub_resource_type: impl Into<SubResourceType>) -> Self {
+        Self {
+            sub_resource_type: sub_resource_type.into(),
+            order_id: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            wait: None,
+            journal: None,
+            resend_unknown: false,
+        }
+    }
+}
+
+/// The final state of one desktop in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DesktopStatus {
+    /// The deletion was accepted; the run did not wait for its job.
+    Accepted,
+    /// Its sub-job ended `SUCCESS`.
+    Success,
+    /// Its batch was refused, or its sub-job ended `FAILED`.
+    Failed,
+    /// Not known: the job did not end in time, its sub-job was not reported, the batch's
+    /// answer was lost, or the batch was not sent.
+    Unknown,
+}
+
+/// One desktop's line of the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesktopOutcome {
+    /// The desktop.
+    pub desktop_id: String,
+    /// What became of it.
+    pub status: DesktopStatus,
+    /// The job of its batch, once accepted.
+    pub job_id: Option<String>,
+    /// The request id of its batch's answer.
+    pub request_id: Option<String>,
+    /// The error code: the sub-job's, or the refusal's.
+    pub error_code: Option<String>,
+    /// Why it failed, or why its state is unknown.
+    pub fail_reason: Option<String>,
+}
+
+impl DesktopOutcome {
+    fn new(desktop_id: &str, status: DesktopStatus) -> Self {
+        Self {
+            desktop_id: desktop_id.to_owned(),
+            status,
+            job_id: None,
+            request_id: None,
+            error_code: None,
+            fail_reason: None,
+        }
+    }
+}
+
+/// What became of one batch.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BatchResult {
+    /// The service accepted it (and, with waiting, its job was followed).
+    Accepted {
+        /// The job the service answered with.
+        job_id: String,
+        /// The request id of the answer.
+        request_id: Option<String>,
+        /// With waiting, the job as it ended.
+        job: Option<Box<crate::types::Job>>,
+        /// Why the job's end is not known, when waiting did not see it end.
+        wait_error: Option<Error>,
+    },
+    /// The service refused it; it was not processed and is not sent again.
+    Rejected(Error),
+    /// An earlier run of the journal recorded its refusal; it is not sent again.
+    RefusedEarlier {
+        /// The status of the refusal.
+        status: Option<u16>,
+        /// The service's error code.
+        error_code: Option<String>,
+        /// What the refusal said.
+        message: String,
+    },
+    /// It was sent and its answer is not known (a timeout, a broken connection, a 5xx, an
+    /// earlier run that stopped): it may have been processed.
+    Unknown {
+        /// Why it is not known.
+        reason: String,
+        /// The failure, when this run met it.
+        error: Option<Error>,
+    },
+    /// It was not sent: the run was cancelled first.
+    NotSent,
+}
+
+/// One batch's outcome, reported as soon as it is known.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// The batch's place in the run (from 0).
+    pub index: usize,
+    /// Its desktops, in input order.
+    pub desktop_ids: Vec<String>,
+    /// What became of it.
+    pub result: BatchResult,
+    /// Each desktop's state after it.
+    pub desktops: Vec<DesktopOutcome>,
+    /// Recorded by an earlier run of the same journal, not sent by this one.
+    pub resumed: bool,
+}
+
+/// The input of a run, checked: distinct ids in batches, every id and setting valid.
+#[derive(Debug, Clone)]
+pub struct BulkPlan {
+    batches: Vec<Vec<String>>,
+    options: BulkOptions,
+}
+
+impl BulkPlan {
+    /// Trims every id, keeps the first of each, and checks them all: a bad one is an
+    /// [`Error::InvalidInput`] whose index is its place among the ids given (from 0), so
+    /// nothing is sent for a run with one bad id.
+    pub fn new<I, S>(ids: I, options: BulkOptions) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        if !(1..=MAX_CONCURRENCY).contains(&options.concurrency) {
+            return Err(InvalidInput::new(
+                "concurrency",
+                format!("1 to {MAX_CONCURRENCY}"),
+                options.concurrency.to_string(),
+            )
+            .into());
+        }
+        let mut seen = HashSet::new();
+        let mut distinct = Vec::new();
+        for (position, id) in ids.into_iter().enumerate() {
+            let id = id.as_ref().trim();
+            if id.is_empty() || seen.contains(id) {
+                continue;
+            }
+            let single = DeleteSubResources {
+                desktop_ids: vec![id.to_owned()],
+                sub_resource_type: options.sub_resource_type.clone(),
+                order_id: options.order_id.clone(),
+            };
+            if let Err(Error::InvalidInput(e)) = single.validate() {
+                return Err(match e.index() {
+                    Some(_) => InvalidInput::new("desktop_ids", e.expected(), e.got()).at(position).into(),
+                    None => e.into(),
+                });
+            }
+            seen.insert(id.to_owned());
+            distinct.push(id.to_owned());
+        }
+        if distinct.is_empty() {
+            return Err(InvalidInput::new("desktop_ids", "at least one desktop id", "none").into());
+        }
+        let batches = distinct.chunks(MAX_DESKTOP_IDS).map(<[String]>::to_vec).collect();
+        Ok(Self { batches, options })
+    }
+
+    /// The batches, in order.
+    pub fn batches(&self) -> &[Vec<String>] {
+        &self.batches
+    }
+
+    /// How many distinct desktops.
+    pub fn desktops(&self) -> usize {
+        self.batches.iter().map(Vec::len).sum()
+    }
+
+    /// What names this run in a journal: the ids, the type, the order, project and endpoint.
+    fn fingerprint(&self, client: &Client) -> String {
+        let mut hash = Sha256::new();
+        for part in [client.endpoint(), client.project_id(), self.options.sub_resource_type.as_str()] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        hash.update(self.options.order_id.as_deref().unwrap_or("\u{0}none").as_bytes());
+        for id in self.batches.iter().flatten() {
+            hash.update([0]);
+            hash.update(id.as_bytes());
+        }
+        hex_digest(&hash.finalize())
+    }
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Stops a run from starting new batches; clone it into a signal handler.
+#[derive(Debug, Clone, Default)]
+pub struct Canceller {
+    cancelled: Arc<AtomicBool>,
+    notify: Arc<Notify>,
+}
+
+impl Canceller {
+    /// No new batch starts; those in flight end within their timeout and are reported.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether [`Canceller::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    async fn cancelled(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// What a batch's task hands back to the scheduler.
+enum Step {
+    Done(Box<BatchOutcome>),
+    /// 429: not processed; send it again after `wait`.
+    Throttled {
+        index: usize,
+        wait: Duration,
+    },
+}
+
+type Task = Pin<Box<dyn Future<Output = Step> + Send>>;
+
+/// A running bulk deletion: pull outcomes with [`BulkRun::next`] as they come; the account
+/// grows as they do.
+pub struct BulkRun {
+    client: Client,
+    batches: Arc<Vec<Vec<String>>>,
+    options: Arc<BulkOptions>,
+    journal: Option<Arc<Journal>>,
+    pending: VecDeque<usize>,
+    resumed: VecDeque<BatchOutcome>,
+    in_flight: FuturesUnordered<Task>,
+    limit: usize,
+    successes: usize,
+    throttles: Arc<AtomicUsize>,
+    canceller: Canceller,
+    account: HashMap<String, DesktopOutcome>,
+    finished: bool,
+}
+
+impl std::fmt::Debug for BulkRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRun")
+            .field("batches", &self.batches.len())
+            .field("pending", &self.pending.len())
+            .field("in_flight", &self.in_flight.len())
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts a bulk deletion of `plan` (see [`BulkPlan`]); nothing is sent until the first
+    /// [`BulkRun::next`]. With a journal, an earlier run of the same plan is resumed: its
+    /// accepted batches are not sent again (with waiting, their jobs are followed again), its
+    /// batches of unknown outcome are reported and not sent unless
+    /// [`BulkOptions::resend_unknown`].
+    pub fn delete_many(&self, plan: BulkPlan) -> Result<BulkRun, Error> {
+        let BulkPlan { batches, options } = plan;
+        let journal = match &options.journal {
+            Some(path) => {
+                let fingerprint = BulkPlan { batches: batches.clone(), options: options.clone() }.fingerprint(self);
+                let desktops = batches.iter().map(Vec::len).sum();
+                Some(Arc::new(Journal::open(path, &fingerprint, desktops, batches.len())?))
+            }
+            None => None,
+        };
+        let mut run = BulkRun {
+            client: self.clone(),
+            limit: options.concurrency,
+            batches: Arc::new(batches),
+            options: Arc::new(options),
+            journal,
+            pending: VecDeque::new(),
+            resumed: VecDeque::new(),
+            in_flight: FuturesUnordered::new(),
+            successes: 0,
+            throttles: Arc::new(AtomicUsize::new(0)),
+            canceller: Canceller::default(),
+            account: HashMap::new(),
+            finished: false,
+        };
+        run.sort_out_the_journal();
+        Ok(run)
+    }
+}
+
+impl BulkRun {
+    /// A handle that cancels this run.
+    pub fn canceller(&self) -> Canceller {
+        self.canceller.clone()
+    }
+
+    /// Batches that may be in flight now: the concurrency, lowered while the service throttles.
+    pub fn current_limit(&self) -> usize {
+        self.limit
+    }
+
+    /// How many 429s the run has met so far.
+    pub fn throttled(&self) -> usize {
+        self.throttles.load(Ordering::Relaxed)
+    }
+
+    /// How many batches the run has, in all.
+    pub fn batch_count(&self) -> usize {
+        self.batches.len()
+    }
+
+    /// Every desktop's state so far, in input order; complete (each distinct id once) once
+    /// [`BulkRun::next`] returned `None`.
+    pub fn account(&self) -> Vec<DesktopOutcome> {
+        self.batches.iter().flatten().filter_map(|id| self.account.get(id).cloned()).collect()
+    }
+
+    /// Splits the batches into those to send and those an earlier run settled.
+    fn sort_out_the_journal(&mut self) {
+        for index in 0..self.batches.len() {
+            let Some(journal) = &self.journal else {
+                self.pending.push_back(index);
+                continue;
+            };
+            let recorded = journal.batches.get(&index).cloned().unwrap_or_default();
+            let ids = &self.batches[index];
+            if let Some((job_id, request_id)) = recorded.accepted {
+                let finals: Option<Vec<DesktopOutcome>> =
+                    ids.iter().map(|id| journal.desktops.get(id).cloned()).collect();
+                let waiting = self.options.wait.is_some();
+                match finals {
+                    // Every desktop's end is known already.
+                    Some(desktops)
+                        if !waiting
+                            || desktops
+                                .iter()
+                                .all(|d| d.status != DesktopStatus::Accepted && d.status != DesktopStatus::Unknown) =>
+                    {
+                        let result = BatchResult::Accepted { job_id, request_id, job: None, wait_error: None };
+                        self.resumed.push_back(BatchOutcome {
+                            index,
+                            desktop_ids: ids.clone(),
+                            result,
+                            desktops,
+                            resumed: true,
+                        });
+                    }
+                    _ if waiting => {
+                        let task = follow(
+                            self.client.clone(),
+                            Arc::clone(&self.batches),
+                            Arc::clone(&self.options),
+                            self.journal.clone(),
+                            index,
+                            job_id,
+                            request_id,
+                            self.canceller.clone(),
+                            true,
+                        );
+                        self.in_flight.push(task);
+                    }
+                    _ => {
+                        let desktops = accepted_desktops(ids, &job_id, request_id.as_deref());
+                        let result = BatchResult::Accepted { job_id, request_id, job: None, wait_error: None };
+                        self.resumed.push_back(BatchOutcome {
+                            index,
+                            desktop_ids: ids.clone(),
+                            result,
+                            desktops,
+                            resumed: true,
+                        });
+                    }
+                }
+            } else if let Some((status, error_code, message)) = recorded.rejected {
+                let desktops = ids
+                    .iter()
+                    .map(|id| DesktopOutcome {
+                        error_code: error_code.clone(),
+                        fail_reason: Some(message.clone()),
+                        ..DesktopOutcome::new(id, DesktopStatus::Failed)
+                    })
+                    .collect();
+                let result = BatchResult::RefusedEarlier { status, error_code, message };
+                self.resumed.push_back(BatchOutcome {
+                    index,
+                    desktop_ids: ids.clone(),
+                    result,
+                    desktops,
+                    resumed: true,
+                });
+            } else if recorded.sending || recorded.unknown.is_some() {
+                if self.options.resend_unknown {
+                    self.pending.push_back(index);
+                } else {
+                    let reason = recorded.unknown.unwrap_or_else(|| {
+                        "sent by an earlier run that stopped before its answer arrived; it may have been processed \
+                         (resume with resend_unknown to send it again)"
+                            .to_owned()
+                    });
+                    let desktops = unknown_desktops(ids, &reason);
+                    self.resumed.push_back(BatchOutcome {
+                        index,
+                        desktop_ids: ids.clone(),
+                        result: BatchResult::Unknown { reason, error: None },
+                        desktops,
+                        resumed: true,
+                    });
+                }
+            } else {
+                self.pending.push_back(index);
+            }
+        }
+    }
+
+    /// The next batch's outcome, in the order they end; `None` once every batch is reported.
+    pub async fn next(&mut self) -> Option<BatchOutcome> {
+        if let Some(outcome) = self.resumed.pop_front() {
+            return Some(self.record(outcome));
+        }
+        loop {
+            if self.canceller.is_cancelled() {
+                if let Some(index) = self.pending.pop_front() {
+                    let ids = self.batches[index].clone();
+                    let desktops = unknown_desktops(&ids, "not sent: the run was stopped first");
+                    return Some(self.record(BatchOutcome {
+                        index,
+                        desktop_ids: ids,
+                        result: BatchResult::NotSent,
+                        desktops,
+                        resumed: false,
+                    }));
+                }
+            }
+            while !self.canceller.is_cancelled() && self.in_flight.len() < self.limit {
+                let Some(index) = self.pending.pop_front() else { break };
+                self.in_flight.push(self.send(index, Duration::ZERO));
+            }
+            if self.in_flight.is_empty() && self.pending.is_empty() {
+                self.finished = true;
+                return None;
+            }
+            if self.in_flight.is_empty() {
+                // Cancelled with batches left: the top of the loop reports them.
+                continue;
+            }
+            let step = tokio::select! {
+                step = self.in_flight.next() => step,
+                // A cancel wakes the loop, so that pending batches are reported at once.
+                () = self.canceller.cancelled(), if !self.canceller.is_cancelled() => continue,
+            };
+            match step {
+                Some(Step::Done(outcome)) => {
+                    let outcome = *outcome;
+                    if matches!(outcome.result, BatchResult::Accepted { .. }) {
+                        self.successes += 1;
+                        if self.successes >= self.limit && self.limit < self.options.concurrency {
+                            self.limit += 1;
+                            self.successes = 0;
+                        }
+                    }
+                    return Some(self.record(outcome));
+                }
+                Some(Step::Throttled { index, wait }) => {
+                    self.throttles.fetch_add(1, Ordering::Relaxed);
+                    self.limit = (self.limit / 2).max(1);
+                    self.successes = 0;
+                    self.in_flight.push(self.send(index, wait));
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn record(&mut self, outcome: BatchOutcome) -> BatchOutcome {
+        for desktop in &outcome.desktops {
+            self.account.insert(desktop.desktop_id.clone(), desktop.clone());
+        }
+        outcome
+    }
+
+    /// The task that sends batch `index` after `delay` (a throttled batch's wait), then, when
+    /// waiting, follows its job.
+    fn send(&self, index: usize, delay: Duration) -> Task {
+        let (client, batches, options, journal, canceller) = (
+            self.client.clone(),
+            Arc::clone(&self.batches),
+            Arc::clone(&self.options),
+            self.journal.clone(),
+            self.canceller.clone(),
+        );
+        Box::pin(async move {
+            let ids = batches[index].clone();
+            if !delay.is_zero() {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    // The 429 said it was not processed: not sending it now is safe.
+                    () = canceller.cancelled() => {
+                        let desktops = unknown_desktops(&ids, "not sent: the run was stopped while the service throttled it");
+                        return Step::Done(Box::new(BatchOutcome { index, desktop_ids: ids, result: BatchResult::NotSent, desktops, resumed: false }));
+                    }
+                }
+            }
+            let request = DeleteSubResources {
+                desktop_ids: ids.clone(),
+                sub_resource_type: options.sub_resource_type.clone(),
+                order_id: options.order_id.clone(),
+            };
+            if let Some(journal) = &journal {
+                if let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: ids.clone() }) {
+                    // Not recorded, so not sent: a resume must never have to guess.
+                    let desktops = failed_desktops(&ids, &error);
+                    return Step::Done(Box::new(BatchOutcome {
+                        index,
+                        desktop_ids: ids,
+                        result: BatchResult::Rejected(error),
+                        desktops,
+                        resumed: false,
+                    }));
+                }
+            }
+            match client.delete_desktop_sub_resources(&request).await {
+                Ok(deleted) => {
+                    note(
+                        &journal,
+                        &Entry::Accepted {
+                            batch: index,
+                            job_id: deleted.job_id.clone(),
+                            request_id: deleted.request_id.clone(),
+                        },
+                    );
+                    if options.wait.is_some() {
+                        return follow(
+                            client,
+                            batches,
+                            options,
+                            journal,
+                            index,
+                            deleted.job_id,
+                            deleted.request_id,
+                            canceller,
+                            false,
+                        )
+                        .await;
+                    }
+                    let desktops = accepted_desktops(&ids, &deleted.job_id, deleted.request_id.as_deref());
+                    journal_desktops(&journal, &desktops);
+                    let result = BatchResult::Accepted {
+                        job_id: deleted.job_id,
+                        request_id: deleted.request_id,
+                        job: None,
+                        wait_error: None,
+                    };
+                    Step::Done(Box::new(BatchOutcome { index, desktop_ids: ids, result, desktops, resumed: false }))
+                }
+                Err(Error::Api(api)) if api.status() == 429 => {
+                    note(&journal, &Entry::Throttled { batch: index });
+                    let asked = api.retry_after().unwrap_or_else(|| jittered(index));
+                    Step::Throttled { index, wait: asked.min(MAX_THROTTLE_WAIT) }
+                }
+                Err(error) if is_refusal(&error) => {
+                    note(
+                        &journal,
+                        &Entry::Rejected {
+                            batch: index,
+                            status: error.status(),
+                            error_code: api_code(&error),
+                            message: error.message_with_causes(),
+                        },
+                    );
+                    let desktops = failed_desktops(&ids, &error);
+                    journal_desktops(&journal, &desktops);
+                    Step::Done(Box::new(BatchOutcome {
+                        index,
+                        desktop_ids: ids,
+                        result: BatchResult::Rejected(error),
+                        desktops,
+                        resumed: false,
+                    }))
+                }
+                Err(error) => {
+                    let reason = format!("the batch's answer was lost: {}", error.message_with_causes());
+                    note(&journal, &Entry::Unknown { batch: index, reason: reason.clone() });
+                    let desktops = unknown_desktops(&ids, &reason);
+                    journal_desktops(&journal, &desktops);
+                    Step::Done(Box::new(BatchOutcome {
+                        index,
+                        desktop_ids: ids,
+                        result: BatchResult::Unknown { reason, error: Some(error) },
+                        desktops,
+                        resumed: false,
+                    }))
+                }
+            }
+        })
+    }
+}
+
+/// An answer that says the batch was not processed (4xx but 429, which is retried).
+fn is_refusal(error: &Error) -> bool {
+    match error {
+        Error::Api(api) => api.is_client_error(),
+        Error::InvalidInput(_) | Error::Configuration(_) => true,
+        _ => false,
+    }
+}
+
+fn api_code(error: &Error) -> Option<String> {
+    match error {
+        Error::Api(api) => api.error_code().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// A backoff without `Retry-After`: 0.5 to 1.5 s, spread by batch so throttled batches do not
+/// return together.
+fn jittered(index: usize) -> Duration {
+    Duration::from_millis(500 + fastrand::u64(0..1000) + (index as u64 % 7) * 13)
+}
+
+fn note(journal: &Option<Arc<Journal>>, entry: &Entry) {
+    if let Some(journal) = journal {
+        // The outcome is still reported; the journal's failure is logged, and a resume then
+        // sees the batch as sent without an answer: unknown, never resent by surprise.
+        if let Err(error) = journal.append(entry) {
+            tracing::warn!(%error, "an outcome could not be journaled");
+        }
+    }
+}
+
+fn journal_desktops(journal: &Option<Arc<Journal>>, desktops: &[DesktopOutcome]) {
+    for desktop in desktops {
+        note(journal, &Entry::Desktop(desktop.clone()));
+    }
+}
+
+fn accepted_desktops(ids: &[String], job_id: &str, request_id: Option<&str>) -> Vec<DesktopOutcome> {
+    ids.iter()
+        .map(|id| DesktopOutcome {
+            job_id: Some(job_id.to_owned()),
+            request_id: request_id.map(str::to_owned),
+            ..DesktopOutcome::new(id, DesktopStatus::Accepted)
+        })
+        .collect()
+}
+
+fn unknown_desktops(ids: &[String], reason: &str) -> Vec<DesktopOutcome> {
+    ids.iter()
+        .map(|id| DesktopOutcome {
+            fail_reason: Some(reason.to_owned()),
+            ..DesktopOutcome::new(id, DesktopStatus::Unknown)
+        })
+        .collect()
+}
+
+fn failed_desktops(ids: &[String], error: &Error) -> Vec<DesktopOutcome> {
+    ids.iter()
+        .map(|id| DesktopOutcome {
+            request_id: error.request_id().map(str::to_owned),
+            error_code: api_code(error),
+            fail_reason: Some(error.message_with_causes()),
+            ..DesktopOutcome::new(id, DesktopStatus::Failed)
+        })
+        .collect()
+}
+
+/// Follows an accepted batch's job to its end and turns it into per-desktop outcomes.
+#[allow(clippy::too_many_arguments)]
+fn follow(
+    client: Client,
+    batches: Arc<Vec<Vec<String>>>,
+    options: Arc<BulkOptions>,
+    journal: Option<Arc<Journal>>,
+    index: usize,
+    job_id: String,
+    request_id: Option<String>,
+    canceller: Canceller,
+    resumed: bool,
+) -> Task {
+    Box::pin(async move {
+        let ids = batches[index].clone();
+        let wait = options.wait.clone().unwrap_or_default();
+        let waited = tokio::select! {
+            waited = client.wait_job(&job_id, &wait) => Some(waited),
+            () = canceller.cancelled() => None,
+        };
+        let base = |status: DesktopStatus, id: &str| DesktopOutcome {
+            job_id: Some(job_id.clone()),
+            request_id: request_id.clone(),
+            ..DesktopOutcome::new(id, status)
+        };
+        let ended = waited.is_some();
+        let (desktops, job, wait_error) = match waited {
+            None => (
+                ids.iter()
+                    .map(|id| DesktopOutcome {
+                        fail_reason: Some("the run was stopped before the job ended".to_owned()),
+                        ..base(DesktopStatus::Unknown, id)
+                    })
+                    .collect(),
+                None,
+                None,
+            ),
+            Some(Ok(job)) => (per_desktop(&ids, &job, &base), Some(Box::new(job)), None),
+            Some(Err(Error::JobFailed(failed))) => {
+                (per_desktop(&ids, failed.job(), &base), Some(Box::new(failed.job().clone())), None)
+            }
+            Some(Err(error)) => {
+                let reason = match &error {
+                    Error::JobTimeout(_) => format!("the job did not end in time: {error}"),
+                    other => format!("the job could not be read: {}", other.message_with_causes()),
+                };
+                let desktops = ids
+                    .iter()
+                    .map(|id| DesktopOutcome { fail_reason: Some(reason.clone()), ..base(DesktopStatus::Unknown, id) })
+                    .collect();
+                (desktops, None, Some(error))
+            }
+        };
+        if ended {
+            journal_desktops(&journal, &desktops);
+        }
+        let result = BatchResult::Accepted { job_id, request_id, job, wait_error };
+        Step::Done(Box::new(BatchOutcome { index, desktop_ids: ids, result, desktops, resumed }))
+    })
+}
+
+/// Each desktop's state from its sub-job; one the job does not report is `UNKNOWN`.
+fn per_desktop(
+    ids: &[String],
+    job: &crate::types::Job,
+    base: &dyn Fn(DesktopStatus, &str) -> DesktopOutcome,
+) -> Vec<DesktopOutcome> {
+    ids.iter()
+        .map(|id| {
+            let sub =
+                job.sub_jobs.iter().find(|sub| sub.entities.as_ref().and_then(|e| e.desktop_id.as_deref()) == Some(id));
+            match sub.and_then(|sub| sub.status.clone().map(|status| (sub, status))) {
+                Some((_, JobStatus::Success)) => base(DesktopStatus::Success, id),
+                Some((sub, JobStatus::Failed)) => DesktopOutcome {
+                    error_code: sub.error_code.clone(),
+                    fail_reason: sub.fail_reason.clone(),
+                    ..base(DesktopStatus::Failed, id)
+                },
+                Some((_, other)) => DesktopOutcome {
+                    fail_reason: Some(format!("its sub-job was still {other} when the job ended")),
+                    ..base(DesktopStatus::Unknown, id)
+                },
+                None => DesktopOutcome {
+                    fail_reason: Some("the job did not report a sub-job for it".to_owned()),
+                    ..base(DesktopStatus::Unknown, id)
+                },
+            }
+        })
+        .collect()
+}
