@@ -149,6 +149,54 @@ pub(crate) struct SimulatorArgs {
     /// Load desktops and keys from this JSON state file instead of the demo state
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Delay every answer by SECS
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = parse_non_negative_seconds)]
+    pub latency: f64,
+    /// How long a job takes to end, in seconds (a fifth waiting, the rest running)
+    #[arg(long, value_name = "SECS", value_parser = parse_non_negative_seconds)]
+    pub job_duration: Option<f64>,
+    /// This desktop's sub-jobs fail (the deletion is accepted, the job ends FAILED); repeatable
+    #[arg(long = "fail-desktop", value_name = "ID")]
+    pub fail_desktops: Vec<String>,
+    /// A fault: NAME for the next request (in the order given), NAME:RATE for that fraction
+    /// of all requests (RATE with a decimal point, e.g. 429:0.3); NAME as FaultKind writes it
+    /// (500, 503, 429, 429:none, 429:SECS, drop, reset, hang, stall, truncate, ...); repeatable
+    #[arg(long = "fault", value_name = "NAME[:RATE]", value_parser = parse_fault)]
+    pub faults: Vec<FaultSpec>,
+    /// The seed of the random faults, to repeat a run
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// A `--fault`: a kind, and the fraction of requests it hits (`None`: the next one).
+#[derive(Debug, Clone)]
+pub(crate) struct FaultSpec {
+    pub kind: hwc_workspace_sim::FaultKind,
+    pub rate: Option<f64>,
+}
+
+fn parse_fault(text: &str) -> Result<FaultSpec, String> {
+    // A rate is told from a kind's own `:` part (`429:1` is Retry-After 1) by its decimal point.
+    let (name, rate) = match text.rsplit_once(':') {
+        Some((name, rate)) if rate.contains('.') => {
+            let rate: f64 = rate.parse().map_err(|_| format!("the rate of {text:?} is not a number"))?;
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("the rate of {text:?} must be from 0.0 to 1.0"));
+            }
+            (name, Some(rate))
+        }
+        _ => (text, None),
+    };
+    let kind = name.parse().map_err(|e| format!("{e}"))?;
+    Ok(FaultSpec { kind, rate })
+}
+
+fn parse_non_negative_seconds(text: &str) -> Result<f64, String> {
+    let max = hwc_workspace::MAX_DURATION.as_secs_f64();
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=max).contains(&secs) => Ok(secs),
+        _ => Err(format!("expected a number of seconds from 0 to {max}, got {text:?}")),
+    }
 }
 
 /// The global options that mean nothing to the `simulator` and `completions` commands (they

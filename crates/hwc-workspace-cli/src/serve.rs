@@ -1,7 +1,9 @@
 //! `simulator`: the local simulator in the foreground, announced as one JSON line on stdout
 //! so that scripts can use it, until Ctrl-C or SIGTERM.
 
-use hwc_workspace_sim::{DESKTOP_SHARER, Simulator, State};
+use std::time::Duration;
+
+use hwc_workspace_sim::{DESKTOP_SHARER, Faults, JobTiming, Simulator, State};
 use serde_json::json;
 
 use crate::args::SimulatorArgs;
@@ -20,11 +22,31 @@ pub(crate) async fn run(args: SimulatorArgs) -> Result<ExitCode, Failure> {
             args.listen
         ));
     }
-    let simulator = Simulator::builder().bind(args.listen).state(state).start().await.map_err(|e| Failure {
-        code: ExitCode::InvalidInput,
-        message: format!("cannot start the simulator on {}: {e}", args.listen),
-        hints: vec!["pick another --listen address, e.g. 127.0.0.1:0 for any free port".to_owned()],
-    })?;
+    let mut faults = Faults::none()
+        .with_latency(Duration::from_secs_f64(args.latency))
+        .with_failing_desktops(args.fail_desktops.iter().cloned())
+        .with_seed(args.seed);
+    for spec in &args.faults {
+        match spec.rate {
+            Some(rate) => faults = faults.with_random(spec.kind, rate),
+            None => faults.fail_next.push(spec.kind),
+        }
+    }
+    let timing = match args.job_duration {
+        Some(secs) => {
+            let total = Duration::from_secs_f64(secs);
+            JobTiming { waiting: total / 5, running: total - total / 5 }
+        }
+        None => JobTiming::default(),
+    };
+    let simulator =
+        Simulator::builder().bind(args.listen).state(state).faults(faults).job_timing(timing).start().await.map_err(
+            |e| Failure {
+                code: ExitCode::InvalidInput,
+                message: format!("cannot start the simulator on {}: {e}", args.listen),
+                hints: vec!["pick another --listen address, e.g. 127.0.0.1:0 for any free port".to_owned()],
+            },
+        )?;
     let sharer_ids: Vec<String> =
         simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
     output::json_record(&json!({

@@ -402,6 +402,48 @@ fn the_simulator_command_announces_itself_as_one_json_line() {
 }
 
 #[test]
+fn the_simulator_process_takes_faults_failing_desktops_and_job_timing() {
+    let (failing, fine) = (DEMO_SHARER_DESKTOP_IDS[0], DEMO_SHARER_DESKTOP_IDS[1]);
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("hwc-workspace"))
+        .args(["simulator", "--fault", "503", "--fail-desktop", failing, "--job-duration", "0", "--latency", "0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let announced: Value = serde_json::from_str(&first).unwrap();
+    let home = home();
+    let delete = |ids: &str| {
+        bare(&home)
+            .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
+            .env("HUAWEICLOUD_SDK_SK", DEMO_SK)
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
+            .args(["--endpoint", announced["endpoint"].as_str().unwrap(), DELETE, "--wait", "--per-desktop"])
+            .args(["--desktop-id", ids])
+            .args(SHARER)
+            .output()
+            .unwrap()
+    };
+    let unavailable = delete(fine);
+    let accepted = delete(&format!("{failing},{fine}"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(unavailable.status.code(), Some(4), "the scripted 503: {}", stderr(&unavailable));
+    assert_eq!(accepted.status.code(), Some(3), "a failed sub-job: {}", stderr(&accepted));
+    let states: Vec<(String, String)> = lines(&accepted.stdout)
+        .iter()
+        .map(|r| (r["desktop_id"].as_str().unwrap().to_owned(), r["status"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(states, [(failing.to_owned(), "FAILED".to_owned()), (fine.to_owned(), "SUCCESS".to_owned())]);
+
+    let bad = bare(&home).args(["simulator", "--fault", "teapot"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown fault"), "{}", stderr(&bad));
+}
+
+#[test]
 fn wait_prints_the_final_job_and_job_show_reads_it_again() {
     let sim = Sim::demo();
     let home = home();
