@@ -379,6 +379,37 @@ macro_rules! client_class {
                 &self.core.access_key
             }
 
+            /// Deletes the sub-resources of any number of desktops: the ids of any iterable are
+            /// trimmed, kept once each and all checked before the first batch of 100 is sent;
+            /// batches go `concurrency` at a time (fewer while the service throttles, a 429
+            /// being sent again after its wait). Returns a `BulkRun` to iterate (or `async for`)
+            /// for each batch's outcome as it ends; `account()` then has every desktop's state.
+            /// `wait=True` follows each job (up to `wait_timeout` seconds); `journal` is a file
+            /// that records the run and resumes it when given again.
+            #[pyo3(
+                signature = (desktop_ids, *, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false),
+                text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False)"
+            )]
+            #[allow(clippy::too_many_arguments)]
+            fn delete_many(
+                &self,
+                py: Python<'_>,
+                desktop_ids: &Bound<'_, PyAny>,
+                sub_resource_type: Option<&Bound<'_, PyAny>>,
+                order_id: Option<&Bound<'_, PyAny>>,
+                concurrency: Option<&Bound<'_, PyAny>>,
+                wait: Option<&Bound<'_, PyAny>>,
+                wait_timeout: Option<&Bound<'_, PyAny>>,
+                journal: Option<&Bound<'_, PyAny>>,
+                resend_unknown: bool,
+            ) -> PyResult<crate::bulk::BulkRun> {
+                let plan = crate::bulk::plan(py, desktop_ids, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown)?;
+                let client = self.core.client(py)?;
+                // Opening a journal reads and fsyncs a file: without the GIL.
+                let run = py.detach(|| client.delete_many(plan));
+                run.map(crate::bulk::BulkRun::new).map_err(|e| to_py_err(py, &e))
+            }
+
             #[doc = $close_doc]
             fn close(&self) {
                 self.core.close();

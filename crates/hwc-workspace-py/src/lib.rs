@@ -13,6 +13,7 @@
 
 mod aio;
 mod args;
+mod bulk;
 mod client;
 mod errors;
 mod jobs;
@@ -31,6 +32,9 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Client>()?;
     module.add_class::<client::AsyncClient>()?;
     module.add_class::<client::Deleted>()?;
+    module.add_class::<bulk::BulkRun>()?;
+    module.add_class::<bulk::BatchOutcome>()?;
+    module.add_class::<bulk::DesktopOutcome>()?;
     module.add_class::<simulator::Simulator>()?;
     module.add_class::<simulator::SimulatedJob>()?;
     module.add_class::<jobs::Job>()?;

@@ -14,7 +14,20 @@ Logs go to the ``logging`` logger ``hwc_workspace`` (the simulator's to
 ``hwc_workspace.simulator``); they never contain a secret key or a security token.
 """
 
-from ._native import AsyncClient, Client, Deleted, Job, SimulatedJob, Simulator, SubJob, __version__, sign_request
+from ._native import (
+    AsyncClient,
+    BatchOutcome,
+    BulkRun,
+    Client,
+    Deleted,
+    DesktopOutcome,
+    Job,
+    SimulatedJob,
+    Simulator,
+    SubJob,
+    __version__,
+    sign_request,
+)
 
 # The exception classes load on first use (an error raised, or an attribute read): they
 # are a third of the import time, and a call that succeeds never needs them.
@@ -42,6 +55,9 @@ __all__ = [
     "Client",
     "AsyncClient",
     "Deleted",
+    "BulkRun",
+    "BatchOutcome",
+    "DesktopOutcome",
     "Simulator",
     "Job",
     "SubJob",

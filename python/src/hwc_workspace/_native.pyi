@@ -4,11 +4,24 @@ import asyncio
 import datetime
 import os
 from types import TracebackType
-from typing import Mapping, Optional, Sequence, Type, Union, final
+from typing import Awaitable, Iterable, Mapping, Optional, Sequence, Type, Union, final
 
 from typing_extensions import Self
 
-__all__ = ["AsyncClient", "Client", "Deleted", "Job", "SimulatedJob", "Simulator", "SubJob", "__version__", "sign_request"]
+__all__ = [
+    "AsyncClient",
+    "BatchOutcome",
+    "BulkRun",
+    "Client",
+    "Deleted",
+    "DesktopOutcome",
+    "Job",
+    "SimulatedJob",
+    "Simulator",
+    "SubJob",
+    "__version__",
+    "sign_request",
+]
 
 __version__: str
 
@@ -61,6 +74,20 @@ class Client:
         order_id: Optional[str] = None,
     ) -> Deleted:
         """Deletes the sub-resources (e.g. ``DESKTOP_SHARER``) of 1 to 100 desktops."""
+    def delete_many(
+        self,
+        desktop_ids: Iterable[str],
+        *,
+        sub_resource_type: str = "DESKTOP_SHARER",
+        order_id: Optional[str] = None,
+        concurrency: int = 4,
+        wait: bool = False,
+        wait_timeout: float = 600.0,
+        journal: Optional[_Path] = None,
+        resend_unknown: bool = False,
+    ) -> BulkRun:
+        """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
+        run for each batch's outcome as it ends, then ``account()`` for every desktop."""
     def show_job(self, job_id: str) -> Job:
         """Reads a job and its sub-jobs, e.g. the job a deletion answered with."""
     def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
@@ -80,6 +107,63 @@ class Client:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None: ...
+
+@final
+class DesktopOutcome:
+    """One desktop's line of a bulk run's account."""
+
+    @property
+    def desktop_id(self) -> str: ...
+    @property
+    def status(self) -> str:
+        """``SUCCESS``, ``FAILED``, ``UNKNOWN``, or ``ACCEPTED`` when the run did not wait."""
+    @property
+    def job_id(self) -> Optional[str]: ...
+    @property
+    def request_id(self) -> Optional[str]: ...
+    @property
+    def error_code(self) -> Optional[str]: ...
+    @property
+    def fail_reason(self) -> Optional[str]:
+        """Why it failed, or why its state is unknown."""
+
+@final
+class BatchOutcome:
+    """One batch's outcome in a bulk run."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def desktop_ids(self) -> list[str]: ...
+    @property
+    def status(self) -> str:
+        """``ACCEPTED``, ``REJECTED`` (not processed), ``UNKNOWN`` (sent, answer unknown) or
+        ``NOT_SENT``."""
+    @property
+    def job_id(self) -> Optional[str]: ...
+    @property
+    def request_id(self) -> Optional[str]: ...
+    @property
+    def error(self) -> Optional[BaseException]: ...
+    @property
+    def desktops(self) -> list[DesktopOutcome]: ...
+    @property
+    def resumed(self) -> bool: ...
+
+@final
+class BulkRun:
+    """A running bulk deletion: an iterator (and async iterator) of ``BatchOutcome``. A
+    Ctrl-C while iterating starts no new batch, yields the ones in flight, then raises
+    ``KeyboardInterrupt``."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> BatchOutcome: ...
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> Awaitable[BatchOutcome]: ...
+    def cancel(self) -> None: ...
+    def account(self) -> list[DesktopOutcome]: ...
+    @property
+    def throttled(self) -> int: ...
 
 @final
 class AsyncClient:
@@ -108,6 +192,20 @@ class AsyncClient:
         order_id: Optional[str] = None,
     ) -> Deleted:
         """Deletes the sub-resources (e.g. ``DESKTOP_SHARER``) of 1 to 100 desktops."""
+    def delete_many(
+        self,
+        desktop_ids: Iterable[str],
+        *,
+        sub_resource_type: str = "DESKTOP_SHARER",
+        order_id: Optional[str] = None,
+        concurrency: int = 4,
+        wait: bool = False,
+        wait_timeout: float = 600.0,
+        journal: Optional[_Path] = None,
+        resend_unknown: bool = False,
+    ) -> BulkRun:
+        """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
+        run for each batch's outcome as it ends, then ``account()`` for every desktop."""
     async def show_job(self, job_id: str) -> Job:
         """Reads a job and its sub-jobs (a coroutine)."""
     async def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
