@@ -49,6 +49,9 @@ pub(crate) struct Global {
     /// Output format of stdout
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
+    /// A JMESPath expression applied to each JSON record on stdout, e.g. "[desktop_id, status]"
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub query: Option<String>,
     /// Print the signed request(s) with secrets masked, and send nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -201,7 +204,8 @@ fn parse_non_negative_seconds(text: &str) -> Result<f64, String> {
 
 /// The global options that mean nothing to the `simulator` and `completions` commands (they
 /// send no request); given there, they are refused rather than silently ignored.
-const REQUEST_OPTIONS: [(&str, &str); 8] = [
+const REQUEST_OPTIONS: [(&str, &str); 9] = [
+    ("query", "--query"),
     ("region", "--region"),
     ("endpoint", "--endpoint"),
     ("simulate", "--simulate"),

@@ -42,6 +42,17 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_tracing(cli.global.verbose);
+    if let Some(query) = &cli.global.query {
+        let refused = if cli.global.output == args::OutputFormat::Table {
+            Err("--query applies to JSON records; it cannot be combined with --output table".to_owned())
+        } else {
+            output::set_query(query)
+        };
+        if let Err(message) = refused {
+            output::error(&message, &[]);
+            return std::process::ExitCode::from(ExitCode::InvalidInput as u8);
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
@@ -23,8 +24,28 @@ pub(crate) fn try_data(line: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// The `--query` expression, compiled once, applied to every JSON record.
+static QUERY: OnceLock<jmespath::Expression<'static>> = OnceLock::new();
+
+/// Compiles `--query` (the aws CLI's and KooCLI's `--cli-query` convention); a bad expression
+/// is refused before anything is sent.
+pub(crate) fn set_query(expression: &str) -> Result<(), String> {
+    let compiled = jmespath::compile(expression).map_err(|e| format!("--query {expression:?} is not JMESPath: {e}"))?;
+    let _ = QUERY.set(compiled);
+    Ok(())
+}
+
+/// A record as written: the query's result when there is one.
+fn queried(value: &Value) -> String {
+    let Some(query) = QUERY.get() else { return value.to_string() };
+    match query.search(value) {
+        Ok(result) => serde_json::to_string(&*result).unwrap_or_else(|_| "null".to_owned()),
+        Err(e) => serde_json::json!({"query_error": e.to_string()}).to_string(),
+    }
+}
+
 pub(crate) fn json_record(value: &Value) {
-    data(&value.to_string());
+    data(&queried(value));
 }
 
 /// Text from a server or an input, made safe for a terminal: control characters (C0, DEL,
@@ -80,7 +101,7 @@ fn row(line: &str) {
 pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) -> std::io::Result<()> {
     let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
     match format {
-        OutputFormat::Json => try_data(&record.to_string()),
+        OutputFormat::Json => try_data(&queried(record)),
         OutputFormat::Table => {
             if first {
                 try_data(&format!("{:<38} {:<38} {:>5}  {}", "JOB ID", "REQUEST ID", "IDS", "RESULT"))?;
@@ -102,7 +123,7 @@ pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) -> std::i
 pub(crate) fn desktop(format: OutputFormat, record: &Value, first: bool) -> std::io::Result<()> {
     let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
     match format {
-        OutputFormat::Json => try_data(&record.to_string()),
+        OutputFormat::Json => try_data(&queried(record)),
         OutputFormat::Table => {
             if first {
                 try_data(&format!("{:<40} {:<9} {:<38} {}", "DESKTOP", "STATUS", "JOB ID", "REASON"))?;

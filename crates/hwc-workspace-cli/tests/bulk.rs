@@ -159,3 +159,30 @@ fn a_full_disk_on_stdout_stops_the_sending() {
     assert_eq!(wait_bounded(&mut child, Duration::from_secs(30)), 6);
     assert!(sim.simulator.jobs().len() <= 3, "sending stopped: {} jobs", sim.simulator.jobs().len());
 }
+
+#[test]
+fn query_applies_a_jmespath_expression_to_each_record() {
+    let (sim, ids) = fleet(3, Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let file = ids_file(&dir, &ids);
+    let run = |extra: &[&str]| {
+        let mut child = start(&sim, &file, extra, None);
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        (wait_bounded(&mut child, Duration::from_secs(30)), out, err)
+    };
+    let (code, out, err) = run(&["--per-desktop", "--wait", "--query", "[desktop_id, status]"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = records(&out);
+    let expected: Vec<Value> = ids.iter().map(|id| serde_json::json!([id, "SUCCESS"])).collect();
+    assert_eq!(rows, expected);
+
+    let (code, out, err) = run(&["--query", "[[["]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--query") && out.is_empty(), "{err}");
+    let (code, _, err) = run(&["--query", "job_id", "--output", "table"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(sim.simulator.jobs().len(), 1, "only the valid run sent anything");
+}
