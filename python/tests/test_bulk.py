@@ -88,3 +88,23 @@ def test_async_for_yields_the_same_outcomes(sim: hw.Simulator) -> None:
         return statuses
 
     assert asyncio.run(main()) == ["ACCEPTED"]
+
+
+def test_a_simulator_of_a_state_given_as_a_dict_or_a_file(tmp_path: Path) -> None:
+    import json
+
+    state = {"project_id": "p1", "desktops": [{"id": "a", "sub_resources": ["DESKTOP_SHARER"]}, {"id": "b"}]}
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    for given in (state, path, str(path)):
+        with hw.Simulator(state=given, job_duration=0) as sim:
+            assert sim.project_id == "p1"
+            assert sim.desktop_ids == ["a"]
+            run = sim.client().delete_many(["a", "b"], wait=True)
+            list(run)
+            assert {d.desktop_id: d.status for d in run.account()} == {"a": "SUCCESS", "b": "SUCCESS"}
+    with pytest.raises(hw.InvalidRequestError) as caught:
+        hw.Simulator(state={"desktops": [{"id": ""}]})
+    assert caught.value.field == "state"
+    with pytest.raises(TypeError):
+        hw.Simulator(state=42)  # type: ignore[arg-type]

@@ -187,15 +187,42 @@ impl Simulator {
 
 #[pymethods]
 impl Simulator {
-    /// Starts the demo simulator; `latency` (seconds) delays every answer, and a job takes
-    /// `job_duration` seconds to end (a fifth waiting, the rest running).
+    /// Starts a simulator: of the demo state, or of `state` (a dict in the state file's
+    /// shape, or the path of a JSON state file); `latency` (seconds) delays every answer, and
+    /// a job takes `job_duration` seconds to end (a fifth waiting, the rest running).
     #[new]
-    #[pyo3(signature = (*, latency=None, job_duration=None), text_signature = "(*, latency=0.0, job_duration=1.0)")]
+    #[pyo3(
+        signature = (*, state=None, latency=None, job_duration=None),
+        text_signature = "(*, state=None, latency=0.0, job_duration=1.0)"
+    )]
     fn new(
         py: Python<'_>,
+        state: Option<&Bound<'_, PyAny>>,
         latency: Option<&Bound<'_, PyAny>>,
         job_duration: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let state = match state.filter(|s| !s.is_none()) {
+            None => hwc_workspace_sim::State::demo(),
+            Some(value) if value.is_instance_of::<pyo3::types::PyDict>() => {
+                let json = py.import("json")?.call_method1("dumps", (value,))?;
+                let json = args::string(&json, "state")?;
+                hwc_workspace_sim::State::from_json(&json).map_err(|e| {
+                    crate::errors::invalid_request(py, "state", "a valid simulator state", &e.to_string())
+                })?
+            }
+            Some(value) => {
+                let path = py.import("os")?.call_method1("fspath", (value,)).map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "state must be a dict, a path or None, got {}",
+                        args::type_name(value)
+                    ))
+                })?;
+                let path = args::string(&path, "state")?;
+                hwc_workspace_sim::State::from_file(&path).map_err(|e| {
+                    crate::errors::invalid_request(py, "state", "a valid simulator state file", &e.to_string())
+                })?
+            }
+        };
         let latency = args::non_negative_seconds(py, latency, "latency")?;
         let job_duration = match job_duration.filter(|d| !d.is_none()) {
             Some(value) => args::non_negative_seconds(py, Some(value), "job_duration")?,
@@ -209,6 +236,7 @@ impl Simulator {
         let started = wait(
             py,
             hwc_workspace_sim::Simulator::builder()
+                .state(state)
                 .faults(Faults::none().with_latency(latency))
                 .job_timing(timing)
                 .start(),

@@ -309,7 +309,13 @@ class Simulator:
     """The Workspace API simulator, in this process on ``127.0.0.1``; use it as a context
     manager. It verifies signatures like the service and records what was deleted."""
 
-    def __new__(cls, *, latency: float = 0.0, job_duration: float = 1.0) -> Self: ...
+    def __new__(
+        cls,
+        *,
+        state: Union[Mapping[str, object], _Path, None] = None,
+        latency: float = 0.0,
+        job_duration: float = 1.0,
+    ) -> Self: ...
     @property
     def endpoint(self) -> str: ...
     @property
