@@ -283,6 +283,12 @@ impl Canceller {
 /// What a batch's task hands back to the scheduler.
 enum Step {
     Done(Box<BatchOutcome>),
+    /// Accepted, to be followed to its job's end.
+    Follow {
+        index: usize,
+        job_id: String,
+        request_id: Option<String>,
+    },
     /// 429: not processed; send it again after `wait`.
     Throttled {
         index: usize,
@@ -302,6 +308,8 @@ pub struct BulkRun {
     pending: VecDeque<usize>,
     resumed: VecDeque<BatchOutcome>,
     in_flight: FuturesUnordered<Task>,
+    /// Accepted batches whose jobs are followed; they hold no sending slot.
+    following: FuturesUnordered<Task>,
     limit: usize,
     successes: usize,
     throttles: Arc<AtomicUsize>,
@@ -346,6 +354,7 @@ impl Client {
             pending: VecDeque::new(),
             resumed: VecDeque::new(),
             in_flight: FuturesUnordered::new(),
+            following: FuturesUnordered::new(),
             successes: 0,
             throttles: Arc::new(AtomicUsize::new(0)),
             canceller: Canceller::default(),
@@ -426,7 +435,7 @@ impl BulkRun {
                             self.canceller.clone(),
                             true,
                         );
-                        self.in_flight.push(task);
+                        self.following.push(task);
                     }
                     _ => {
                         let desktops = accepted_desktops(ids, &job_id, request_id.as_deref());
@@ -504,30 +513,43 @@ impl BulkRun {
                 let Some(index) = self.pending.pop_front() else { break };
                 self.in_flight.push(self.send(index, Duration::ZERO));
             }
-            if self.in_flight.is_empty() && self.pending.is_empty() {
+            if self.in_flight.is_empty() && self.following.is_empty() && self.pending.is_empty() {
                 self.finished = true;
                 return None;
             }
-            if self.in_flight.is_empty() {
+            if self.in_flight.is_empty() && self.following.is_empty() {
                 // Cancelled with batches left: the top of the loop reports them.
                 continue;
             }
             let step = tokio::select! {
-                step = self.in_flight.next() => step,
+                step = self.in_flight.next(), if !self.in_flight.is_empty() => step,
+                step = self.following.next(), if !self.following.is_empty() => step,
                 // A cancel wakes the loop, so that pending batches are reported at once.
                 () = self.canceller.cancelled(), if !self.canceller.is_cancelled() => continue,
             };
             match step {
                 Some(Step::Done(outcome)) => {
                     let outcome = *outcome;
-                    if matches!(outcome.result, BatchResult::Accepted { .. }) {
-                        self.successes += 1;
-                        if self.successes >= self.limit && self.limit < self.options.concurrency {
-                            self.limit += 1;
-                            self.successes = 0;
-                        }
+                    // With waiting, the acceptance was counted when the following began.
+                    if self.options.wait.is_none() && matches!(outcome.result, BatchResult::Accepted { .. }) {
+                        self.accepted();
                     }
                     return Some(self.record(outcome));
+                }
+                Some(Step::Follow { index, job_id, request_id }) => {
+                    self.accepted();
+                    let task = follow(
+                        self.client.clone(),
+                        Arc::clone(&self.batches),
+                        Arc::clone(&self.options),
+                        self.journal.clone(),
+                        index,
+                        job_id,
+                        request_id,
+                        self.canceller.clone(),
+                        false,
+                    );
+                    self.following.push(task);
                 }
                 Some(Step::Throttled { index, wait }) => {
                     self.throttles.fetch_add(1, Ordering::Relaxed);
@@ -537,6 +559,15 @@ impl BulkRun {
                 }
                 None => {}
             }
+        }
+    }
+
+    /// A batch was accepted: after as many successes as batches in flight, one more may be.
+    fn accepted(&mut self) {
+        self.successes += 1;
+        if self.successes >= self.limit && self.limit < self.options.concurrency {
+            self.limit += 1;
+            self.successes = 0;
         }
     }
 
@@ -598,18 +629,8 @@ impl BulkRun {
                         },
                     );
                     if options.wait.is_some() {
-                        return follow(
-                            client,
-                            batches,
-                            options,
-                            journal,
-                            index,
-                            deleted.job_id,
-                            deleted.request_id,
-                            canceller,
-                            false,
-                        )
-                        .await;
+                        // Waiting takes no sending slot: the scheduler follows the job apart.
+                        return Step::Follow { index, job_id: deleted.job_id, request_id: deleted.request_id };
                     }
                     let desktops = accepted_desktops(&ids, &deleted.job_id, deleted.request_id.as_deref());
                     journal_desktops(&journal, &desktops);
