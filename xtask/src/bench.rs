@@ -22,6 +22,8 @@ pub(crate) fn bench(workspace: &Workspace, args: &[String]) -> Result<(), String
     };
     run(root, &cargo(), &["build", "--release", "--locked", "-p", "hwc-workspace-cli", "-p", "hwc-workspace-bench"])?;
     let (nginx, curl) = (installed(root, "nginx", "nginx")?, installed(root, "curl", "curl")?);
+    // GNU time measures the dry run's peak memory.
+    installed(root, "time", "time")?;
     let python = venv(workspace)?;
 
     let release = workspace.target.join("release");

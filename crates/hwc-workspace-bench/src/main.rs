@@ -44,6 +44,14 @@ const SUB_RESOURCE_TYPE: &str = "DESKTOP_SHARER";
 /// The bulk figure: ids, and the batch size the CLI uses.
 const BULK_IDS: usize = 10_000;
 const BULK_BATCHES: usize = BULK_IDS / 100;
+/// A fleet-wide run with waiting: ids, the simulator's latency per request, batches in flight,
+/// and how long each job takes.
+const FLEET_IDS: usize = 100_000;
+const FLEET_LATENCY: Duration = Duration::from_millis(20);
+const FLEET_CONCURRENCY: usize = 16;
+const FLEET_JOB_DURATION: Duration = Duration::from_secs(1);
+/// The ids of the memory figure, through `--dry-run`.
+const DRY_RUN_IDS: usize = 1_000_000;
 /// Connections of the server figures (the simulator's own target was set at 16).
 const SERVER_CONNECTIONS: usize = 16;
 /// Megabytes per MiB: the import target is in MB.
@@ -164,6 +172,9 @@ struct Results {
     server_simulator: Samples,
     server_nginx: Samples,
     bulk_seconds: Samples,
+    fleet_seconds: Samples,
+    fleet_ideal: Samples,
+    dry_run_peak_mb: Samples,
     cli_ours: Samples,
     cli_curl: Samples,
     cli_official: Samples,
@@ -220,7 +231,7 @@ fn run(options: &Options) -> Result<(), String> {
     write(&state, &serde_json::to_string(&json!({ "desktops": desktops })).map_err(|e| e.to_string())?)?;
     let ids_file = out.join("bulk-ids.txt");
     write(&ids_file, &(bulk_ids.join("\n") + "\n"))?;
-    let simulator = servers::start_simulator(&options.cli, Some(&state))?;
+    let simulator = servers::start_simulator(&options.cli, Some(&state), &[])?;
     let simulator_env = vec![
         ("HUAWEICLOUD_SDK_AK".to_owned(), simulator.access_key.clone()),
         ("HUAWEICLOUD_SDK_SK".to_owned(), simulator.secret_key.clone()),
@@ -282,6 +293,88 @@ fn run(options: &Options) -> Result<(), String> {
         )?);
     }
     drop(simulator);
+
+    progress(&format!(
+        "{FLEET_IDS} ids with --wait through the CLI, --concurrency {FLEET_CONCURRENCY}, against a simulator with \
+         {} ms latency and {} s jobs",
+        FLEET_LATENCY.as_millis(),
+        FLEET_JOB_DURATION.as_secs_f64()
+    ));
+    let fleet_ids: Vec<String> = (1..=FLEET_IDS).map(|i| format!("f{i:07}-5e1a-4d00-8000-{i:012}")).collect();
+    let fleet_state = out.join("fleet-state.json");
+    let fleet: Vec<Value> =
+        fleet_ids.iter().map(|id| json!({"id": id, "sub_resources": [SUB_RESOURCE_TYPE]})).collect();
+    write(&fleet_state, &serde_json::to_string(&json!({ "desktops": fleet })).map_err(|e| e.to_string())?)?;
+    let fleet_file = out.join("fleet-ids.txt");
+    write(&fleet_file, &(fleet_ids.join("\n") + "\n"))?;
+    let (latency, duration) = (FLEET_LATENCY.as_secs_f64().to_string(), FLEET_JOB_DURATION.as_secs_f64().to_string());
+    let fleet_simulator = servers::start_simulator(
+        &options.cli,
+        Some(&fleet_state),
+        &["--latency", &latency, "--job-duration", &duration],
+    )?;
+    let fleet_env = vec![
+        ("HUAWEICLOUD_SDK_AK".to_owned(), fleet_simulator.access_key.clone()),
+        ("HUAWEICLOUD_SDK_SK".to_owned(), fleet_simulator.secret_key.clone()),
+    ];
+    let concurrency = FLEET_CONCURRENCY.to_string();
+    let fleet_args: Vec<String> = [
+        "--endpoint",
+        &fleet_simulator.endpoint,
+        "delete-sub-resources",
+        "--project-id",
+        &fleet_simulator.project_id,
+        "--desktop-ids-from",
+        "-",
+        "--sub-resource-type",
+        SUB_RESOURCE_TYPE,
+        "--concurrency",
+        &concurrency,
+        "--wait",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let fleet_batches = FLEET_IDS / 100;
+    // The best any client could do: every batch's request at the latency, FLEET_CONCURRENCY
+    // at a time, then the last job's run.
+    let ideal = fleet_batches as f64 * FLEET_LATENCY.as_secs_f64() / FLEET_CONCURRENCY as f64
+        + FLEET_JOB_DURATION.as_secs_f64();
+    for _ in 0..budget.bulk_runs {
+        results.fleet_seconds.0.push(processes::bulk(
+            &options.cli,
+            &fleet_args,
+            &fleet_env,
+            &fleet_file,
+            fleet_batches,
+        )?);
+        results.fleet_ideal.0.push(ideal);
+    }
+    drop(fleet_simulator);
+
+    progress(&format!("peak memory of {DRY_RUN_IDS} ids through --dry-run"));
+    let dry_ids = out.join("dry-run-ids.txt");
+    let ids: Vec<String> = (1..=DRY_RUN_IDS).map(|i| format!("m{i:07}-5e1a-4d00-8000-{i:012}")).collect();
+    write(&dry_ids, &(ids.join("\n") + "\n"))?;
+    drop(ids);
+    let dry_args: Vec<String> = [
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--dry-run",
+        "delete-sub-resources",
+        "--project-id",
+        BENCH_PROJECT_ID,
+        "--desktop-ids-from",
+        "-",
+        "--sub-resource-type",
+        SUB_RESOURCE_TYPE,
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let dry_env = vec![
+        ("HUAWEICLOUD_SDK_AK".to_owned(), BENCH_AK.to_owned()),
+        ("HUAWEICLOUD_SDK_SK".to_owned(), BENCH_SK.to_owned()),
+    ];
+    results.dry_run_peak_mb.0.push(processes::peak_rss_mb(&options.cli, &dry_args, &dry_env, &dry_ids)?);
 
     let nginx_endpoint = format!("http://{}", nginx.address);
     if let Some(python) = &options.python {
@@ -465,6 +558,8 @@ const IMPORT_MB: &str = "RSS added by the import, MB";
 const SIGNATURES: &str = "signatures/s of the operation's request";
 const BULK: &str = "10,000 ids through the CLI (100 batches, --concurrency 4), s";
 const SERVER: &str = "signed requests/s, 16 connections";
+const FLEET: &str = "100,000 ids with --wait (1,000 batches, 20 ms latency, --concurrency 16, 1 s jobs), s";
+const DRY_RUN_MB: &str = "peak RSS of 1,000,000 ids through --dry-run, MB";
 
 /// A shorter figure name for the chart's labels.
 fn short_figure(figure: &str) -> &str {
@@ -582,6 +677,14 @@ fn rows(results: &Results) -> Vec<Row> {
         None,
     );
     push(BULK, Lower, m("CLI vs simulator", &results.bulk_seconds), None, None);
+    push(
+        FLEET,
+        Lower,
+        m("CLI --wait vs simulator", &results.fleet_seconds),
+        m("ideal (batches x latency / concurrency + job)", &results.fleet_ideal),
+        Some(SpeedUpAtLeast(0.8)),
+    );
+    push(DRY_RUN_MB, Lower, m("CLI --dry-run", &results.dry_run_peak_mb), None, None);
     push(
         SERVER,
         Higher,

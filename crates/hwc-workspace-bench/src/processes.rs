@@ -104,6 +104,39 @@ pub(crate) fn bulk(
     Ok(elapsed)
 }
 
+/// The peak resident memory, in MB, of the CLI reading `ids_file` on stdin with `args`
+/// (stdout to `/dev/null`), as GNU time reports it (`%M`, KiB).
+pub(crate) fn peak_rss_mb(
+    cli: &PathBuf,
+    args: &[String],
+    env: &[(String, String)],
+    ids_file: &PathBuf,
+) -> Result<f64, String> {
+    let ids = std::fs::File::open(ids_file).map_err(|e| format!("cannot open {}: {e}", ids_file.display()))?;
+    let output = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("peak-kib %M")
+        .arg(cli)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(ids)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot start /usr/bin/time (Debian's `time`): {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("the dry run failed ({}): {}", output.status, stderr.trim()));
+    }
+    let kib: f64 = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("peak-kib "))
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| format!("GNU time reported no peak: {}", stderr.trim()))?;
+    Ok(kib * 1024.0 / 1e6)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,9 +145,9 @@ pub(crate) struct Simulator {
 }
 
 /// Starts the CLI's simulator (the demo state, or `state`) and reads its announcement.
-pub(crate) fn start_simulator(cli: &Path, state: Option<&PathBuf>) -> Result<Simulator, String> {
+pub(crate) fn start_simulator(cli: &Path, state: Option<&PathBuf>, extra: &[&str]) -> Result<Simulator, String> {
     let mut command = Command::new(cli);
-    command.arg("simulator");
+    command.arg("simulator").args(extra);
     if let Some(state) = state {
         command.arg("--state").arg(state);
     }
