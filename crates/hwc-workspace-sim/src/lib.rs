@@ -29,5 +29,6 @@ pub use simulator::{
 };
 pub use state::{
     DELETE_SUB_RESOURCES_PERMISSION, DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_PROJECT_ID,
-    DEMO_SHARER_DESKTOP_IDS, DEMO_SK, DESKTOP_SHARER, Desktop, Job, Key, State, StateError, demo_desktop_ids,
+    DEMO_SHARER_DESKTOP_IDS, DEMO_SK, DESKTOP_SHARER, Desktop, Job, Key, MAX_STATE_FILE_BYTES, State, StateError,
+    demo_desktop_ids,
 };

@@ -19,6 +19,9 @@ pub const DEMO_DENIED_AK: &str = "HPUASIMDENIED0000001";
 /// The secret key of [`DEMO_DENIED_AK`].
 pub const DEMO_DENIED_SK: &str = "SimDeniedSecretKey000000000000000000001";
 
+/// The largest state file read: about a million desktops.
+pub const MAX_STATE_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// The one sub-resource type the simulator supports (the documented one).
 pub const DESKTOP_SHARER: &str = hwc_workspace::SubResourceType::DESKTOP_SHARER;
 /// The IAM action the operation needs: the client's own constant.
@@ -191,10 +194,11 @@ impl State {
         Ok(state)
     }
 
-    /// Reads a JSON state file; see [`State::from_json`].
+    /// Reads a JSON state file (at most [`MAX_STATE_FILE_BYTES`], a regular file); see
+    /// [`State::from_json`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, StateError> {
         let path = path.as_ref();
-        let text = hwc_workspace::files::read_config_text(path)
+        let text = hwc_workspace::files::read_text_bounded(path, MAX_STATE_FILE_BYTES)
             .map_err(|e| StateError(format!("cannot read the state file {}: {e}", path.display())))?;
         Self::from_json(&text).map_err(|e| StateError(format!("{}: {}", path.display(), e.0)))
     }

@@ -14,17 +14,23 @@ pub const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// larger than [`MAX_CONFIG_FILE_BYTES`] is refused without reading the rest. Errors keep
 /// their kind (`NotFound` stays `NotFound`), and say what is wrong.
 pub fn read_config_file(path: &Path) -> io::Result<Vec<u8>> {
+    read_file_bounded(path, MAX_CONFIG_FILE_BYTES)
+}
+
+/// [`read_config_file`] with another cap, for files that grow with what they describe (a
+/// simulator state of a whole fleet).
+pub fn read_file_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let metadata = std::fs::metadata(path)?;
     if !metadata.is_file() {
         let kind = if metadata.is_dir() { "a directory" } else { "not a regular file (a FIFO, socket or device)" };
         return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("it is {kind}")));
     }
-    let mut contents = Vec::with_capacity(metadata.len().min(MAX_CONFIG_FILE_BYTES) as usize);
-    std::fs::File::open(path)?.take(MAX_CONFIG_FILE_BYTES + 1).read_to_end(&mut contents)?;
-    if contents.len() as u64 > MAX_CONFIG_FILE_BYTES {
+    let mut contents = Vec::with_capacity(metadata.len().min(limit) as usize);
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut contents)?;
+    if contents.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::FileTooLarge,
-            format!("it is larger than {MAX_CONFIG_FILE_BYTES} bytes, more than any such file needs"),
+            format!("it is larger than {limit} bytes, more than any such file needs"),
         ));
     }
     Ok(contents)
@@ -32,7 +38,16 @@ pub fn read_config_file(path: &Path) -> io::Result<Vec<u8>> {
 
 /// [`read_config_file`] for a text file: not UTF-8 is an error saying so.
 pub fn read_config_text(path: &Path) -> io::Result<String> {
-    String::from_utf8(read_config_file(path)?)
+    text(read_config_file(path)?)
+}
+
+/// [`read_file_bounded`] for a text file.
+pub fn read_text_bounded(path: &Path, limit: u64) -> io::Result<String> {
+    text(read_file_bounded(path, limit)?)
+}
+
+fn text(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("it is not UTF-8 text ({e})")))
 }
 
