@@ -114,19 +114,31 @@ async fn show_job_is_authenticated_and_takes_only_get() {
 }
 
 #[tokio::test]
-async fn a_fault_on_show_job_is_a_500_and_waiting_stops_there() {
+async fn a_fault_on_show_job_is_a_500_and_waiting_reads_past_it() {
     let sim = simulator(JobTiming::instant()).await;
     let client = sim.client_builder().build().unwrap();
     let deleted = client
         .delete_desktop_sub_resources(&DeleteSubResources::new([DEMO_SHARER_DESKTOP_IDS[0]], DESKTOP_SHARER))
         .await
         .unwrap();
+    // One read: the 500 is the error.
     sim.set_faults(Faults::fail_next([hwc_workspace_sim::FaultKind::InternalError]));
-    let error = client.wait_job(&deleted.job_id, &quick_wait(Duration::from_secs(5))).await.unwrap_err();
+    let error = client.show_job(&deleted.job_id).await.unwrap_err();
     let Error::Api(api) = &error else { panic!("expected an API error, got {error:?}") };
     assert_eq!((api.status(), api.error_code()), (500, Some(codes::INTERNAL_ERROR)));
-    // The fault is spent: the job itself is fine.
-    assert_eq!(client.show_job(&deleted.job_id).await.unwrap().status, JobStatus::Success);
+    // Waiting: the deletion was accepted, so a transient failure to read the job is read again.
+    sim.set_faults(Faults::fail_next([hwc_workspace_sim::FaultKind::InternalError; 2]));
+    let job = client.wait_job(&deleted.job_id, &quick_wait(Duration::from_secs(5))).await.unwrap();
+    assert_eq!(job.status, JobStatus::Success);
+    // Failing until the deadline: a timeout naming the last failure.
+    sim.set_faults(Faults::none().with_random(hwc_workspace_sim::FaultKind::Unavailable, 1.0));
+    let error = client.wait_job(&deleted.job_id, &quick_wait(Duration::from_millis(300))).await.unwrap_err();
+    let Error::JobTimeout(timeout) = &error else { panic!("expected a timeout, got {error:?}") };
+    assert!(timeout.last_failure().is_some_and(|f| f.contains("503")), "{error}");
+    // A refusal is not transient: an unknown job stops the wait at once.
+    sim.set_faults(Faults::none());
+    let error = client.wait_job("00000000-0000-4000-8000-00000000dead", &quick_wait(Duration::from_secs(5))).await;
+    assert!(matches!(error, Err(Error::Api(ref api)) if api.status() == 404), "{error:?}");
 }
 
 #[tokio::test]
