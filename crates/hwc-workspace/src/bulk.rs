@@ -423,20 +423,7 @@ impl BulkRun {
                             resumed: true,
                         });
                     }
-                    _ if waiting => {
-                        let task = follow(
-                            self.client.clone(),
-                            Arc::clone(&self.batches),
-                            Arc::clone(&self.options),
-                            self.journal.clone(),
-                            index,
-                            job_id,
-                            request_id,
-                            self.canceller.clone(),
-                            true,
-                        );
-                        self.following.push(task);
-                    }
+                    _ if waiting => self.follow_job(index, job_id, request_id, true),
                     _ => {
                         let desktops = accepted_desktops(ids, &job_id, request_id.as_deref());
                         let result = BatchResult::Accepted { job_id, request_id, job: None, wait_error: None };
@@ -538,18 +525,7 @@ impl BulkRun {
                 }
                 Some(Step::Follow { index, job_id, request_id }) => {
                     self.accepted();
-                    let task = follow(
-                        self.client.clone(),
-                        Arc::clone(&self.batches),
-                        Arc::clone(&self.options),
-                        self.journal.clone(),
-                        index,
-                        job_id,
-                        request_id,
-                        self.canceller.clone(),
-                        false,
-                    );
-                    self.following.push(task);
+                    self.follow_job(index, job_id, request_id, false);
                 }
                 Some(Step::Throttled { index, wait }) => {
                     self.throttles.fetch_add(1, Ordering::Relaxed);
@@ -560,6 +536,22 @@ impl BulkRun {
                 None => {}
             }
         }
+    }
+
+    /// Follows an accepted batch's job, apart from the sending slots.
+    fn follow_job(&mut self, index: usize, job_id: String, request_id: Option<String>, resumed: bool) {
+        let task = follow(
+            self.client.clone(),
+            Arc::clone(&self.batches),
+            Arc::clone(&self.options),
+            self.journal.clone(),
+            index,
+            job_id,
+            request_id,
+            self.canceller.clone(),
+            resumed,
+        );
+        self.following.push(task);
     }
 
     /// A batch was accepted: after as many successes as batches in flight, one more may be.
