@@ -45,6 +45,12 @@ struct Case {
 const QUICK: Duration = Duration::from_secs(1);
 const PATIENT: Duration = Duration::from_secs(5);
 
+/// Taken by the matrix, whose cases are timed, and by the memory test, which saturates both
+/// cores with 200 MiB of bodies for seconds: run side by side (cargo runs a file's tests in
+/// parallel), the matrix's simulator could wait past `PATIENT` for a core and a reset at
+/// accept ended as a timeout (seen once under `cargo xtask test`).
+static TIMED_OR_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn request() -> DeleteSubResources {
     DeleteSubResources::new([DEMO_DESKTOP_IDS[0]], DESKTOP_SHARER)
 }
@@ -97,6 +103,7 @@ fn check(name: &str, error: &Error, expected: Expected) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_a_typed_error_within_the_timeout_and_sent_once() {
+    let _alone = TIMED_OR_HEAVY.lock().await;
     let redirect_witness = witness();
     let redirect = FaultKind::Redirect { to: redirect_witness.local_addr().unwrap() };
     let page = |status, body| Some(FaultKind::ErrorPage { status, body });
@@ -367,6 +374,7 @@ async fn refused_at_the_cap(sim: &Simulator, client: &hwc_workspace::Client) {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_are_refused_at_the_cap_without_memory_growth() {
+    let _alone = TIMED_OR_HEAVY.lock().await;
     const CALLS: usize = 20;
     const ALLOWED_GROWTH: u64 = 8 * 1024 * 1024;
     const { assert!(OVERSIZED_BODY_BYTES >= 10 * MAX_RESPONSE_BODY_BYTES) };
