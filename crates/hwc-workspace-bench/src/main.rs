@@ -161,6 +161,18 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
     })
 }
 
+/// `count` desktop ids starting with `prefix`, a simulator state file of them (each with the
+/// sub-resource) and an ids file, one per line: the state file and the ids file's paths.
+fn write_fleet(out: &Path, prefix: &str, count: usize) -> Result<(Vec<String>, PathBuf, PathBuf), String> {
+    let ids: Vec<String> = (1..=count).map(|i| format!("{prefix}{i:07}-5e1a-4d00-8000-{i:012}")).collect();
+    let state = out.join(format!("{prefix}-state.json"));
+    let desktops: Vec<Value> = ids.iter().map(|id| json!({"id": id, "sub_resources": [SUB_RESOURCE_TYPE]})).collect();
+    write(&state, &serde_json::to_string(&json!({ "desktops": desktops })).map_err(|e| e.to_string())?)?;
+    let ids_file = out.join(format!("{prefix}-ids.txt"));
+    write(&ids_file, &(ids.join("\n") + "\n"))?;
+    Ok((ids, state, ids_file))
+}
+
 fn progress(message: &str) {
     eprintln!("bench: {message}");
 }
@@ -224,13 +236,7 @@ fn run(options: &Options) -> Result<(), String> {
     let mut results = Results { rust: rust_figures::measure(&plan, &progress)?, ..Results::default() };
 
     progress(&format!("simulator: {BULK_IDS} desktops in a state file, the CLI's `simulator` serving it"));
-    let bulk_ids: Vec<String> = (1..=BULK_IDS).map(|i| format!("b{i:07}-5e1a-4d00-8000-{i:012}")).collect();
-    let state = out.join("simulator-state.json");
-    let desktops: Vec<Value> =
-        bulk_ids.iter().map(|id| json!({"id": id, "sub_resources": [SUB_RESOURCE_TYPE]})).collect();
-    write(&state, &serde_json::to_string(&json!({ "desktops": desktops })).map_err(|e| e.to_string())?)?;
-    let ids_file = out.join("bulk-ids.txt");
-    write(&ids_file, &(bulk_ids.join("\n") + "\n"))?;
+    let (bulk_ids, state, ids_file) = write_fleet(&out, "b", BULK_IDS)?;
     let simulator = servers::start_simulator(&options.cli, Some(&state), &[])?;
     let simulator_env = vec![
         ("HUAWEICLOUD_SDK_AK".to_owned(), simulator.access_key.clone()),
@@ -300,13 +306,7 @@ fn run(options: &Options) -> Result<(), String> {
         FLEET_LATENCY.as_millis(),
         FLEET_JOB_DURATION.as_secs_f64()
     ));
-    let fleet_ids: Vec<String> = (1..=FLEET_IDS).map(|i| format!("f{i:07}-5e1a-4d00-8000-{i:012}")).collect();
-    let fleet_state = out.join("fleet-state.json");
-    let fleet: Vec<Value> =
-        fleet_ids.iter().map(|id| json!({"id": id, "sub_resources": [SUB_RESOURCE_TYPE]})).collect();
-    write(&fleet_state, &serde_json::to_string(&json!({ "desktops": fleet })).map_err(|e| e.to_string())?)?;
-    let fleet_file = out.join("fleet-ids.txt");
-    write(&fleet_file, &(fleet_ids.join("\n") + "\n"))?;
+    let (_, fleet_state, fleet_file) = write_fleet(&out, "f", FLEET_IDS)?;
     let (latency, duration) = (FLEET_LATENCY.as_secs_f64().to_string(), FLEET_JOB_DURATION.as_secs_f64().to_string());
     let fleet_simulator = servers::start_simulator(
         &options.cli,

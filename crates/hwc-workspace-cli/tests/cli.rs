@@ -367,10 +367,11 @@ fn completions_are_printed() {
     }
 }
 
-#[test]
-fn the_simulator_command_announces_itself_as_one_json_line() {
+/// `hwc-workspace simulator` with `args`, and the JSON line it announced itself with.
+fn simulator_process(args: &[&str]) -> (std::process::Child, Value) {
     let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("hwc-workspace"))
-        .args(["simulator"])
+        .arg("simulator")
+        .args(args)
         .env_clear()
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -378,7 +379,12 @@ fn the_simulator_command_announces_itself_as_one_json_line() {
         .unwrap();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let announced: Value = serde_json::from_str(&first).unwrap();
+    (child, serde_json::from_str(&first).unwrap())
+}
+
+#[test]
+fn the_simulator_command_announces_itself_as_one_json_line() {
+    let (mut child, announced) = simulator_process(&[]);
     let endpoint = announced["endpoint"].as_str().unwrap().to_owned();
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     assert_eq!(announced["ak"], DEMO_AK);
@@ -404,16 +410,8 @@ fn the_simulator_command_announces_itself_as_one_json_line() {
 #[test]
 fn the_simulator_process_takes_faults_failing_desktops_and_job_timing() {
     let (failing, fine) = (DEMO_SHARER_DESKTOP_IDS[0], DEMO_SHARER_DESKTOP_IDS[1]);
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("hwc-workspace"))
-        .args(["simulator", "--fault", "503", "--fail-desktop", failing, "--job-duration", "0", "--latency", "0"])
-        .env_clear()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let announced: Value = serde_json::from_str(&first).unwrap();
+    let (mut child, announced) =
+        simulator_process(&["--fault", "503", "--fail-desktop", failing, "--job-duration", "0", "--latency", "0"]);
     let home = home();
     let delete = |ids: &str| {
         bare(&home)
