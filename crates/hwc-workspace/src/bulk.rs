@@ -415,25 +415,13 @@ impl BulkRun {
                                 .all(|d| d.status != DesktopStatus::Accepted && d.status != DesktopStatus::Unknown) =>
                     {
                         let result = BatchResult::Accepted { job_id, request_id, job: None, wait_error: None };
-                        self.resumed.push_back(BatchOutcome {
-                            index,
-                            desktop_ids: ids.clone(),
-                            result,
-                            desktops,
-                            resumed: true,
-                        });
+                        self.resumed.push_back(earlier(index, ids, result, desktops));
                     }
                     _ if waiting => self.follow_job(index, job_id, request_id, true),
                     _ => {
                         let desktops = accepted_desktops(ids, &job_id, request_id.as_deref());
                         let result = BatchResult::Accepted { job_id, request_id, job: None, wait_error: None };
-                        self.resumed.push_back(BatchOutcome {
-                            index,
-                            desktop_ids: ids.clone(),
-                            result,
-                            desktops,
-                            resumed: true,
-                        });
+                        self.resumed.push_back(earlier(index, ids, result, desktops));
                     }
                 }
             } else if let Some((status, error_code, message)) = recorded.rejected {
@@ -446,13 +434,7 @@ impl BulkRun {
                     })
                     .collect();
                 let result = BatchResult::RefusedEarlier { status, error_code, message };
-                self.resumed.push_back(BatchOutcome {
-                    index,
-                    desktop_ids: ids.clone(),
-                    result,
-                    desktops,
-                    resumed: true,
-                });
+                self.resumed.push_back(earlier(index, ids, result, desktops));
             } else if recorded.sending || recorded.unknown.is_some() {
                 if self.options.resend_unknown {
                     self.pending.push_back(index);
@@ -463,13 +445,8 @@ impl BulkRun {
                             .to_owned()
                     });
                     let desktops = unknown_desktops(ids, &reason);
-                    self.resumed.push_back(BatchOutcome {
-                        index,
-                        desktop_ids: ids.clone(),
-                        result: BatchResult::Unknown { reason, error: None },
-                        desktops,
-                        resumed: true,
-                    });
+                    let result = BatchResult::Unknown { reason, error: None };
+                    self.resumed.push_back(earlier(index, ids, result, desktops));
                 }
             } else {
                 self.pending.push_back(index);
@@ -675,6 +652,11 @@ impl BulkRun {
             }
         })
     }
+}
+
+/// An outcome an earlier run of the journal recorded.
+fn earlier(index: usize, ids: &[String], result: BatchResult, desktops: Vec<DesktopOutcome>) -> BatchOutcome {
+    BatchOutcome { index, desktop_ids: ids.to_vec(), result, desktops, resumed: true }
 }
 
 /// An answer that says the batch was not processed (4xx but 429, which is retried).
