@@ -161,6 +161,12 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
     })
 }
 
+/// The CLI's arguments for deleting the ids on its stdin at `endpoint`, then `extra`.
+fn deletion_from_stdin(endpoint: &str, project_id: &str, extra: &[&str]) -> Vec<String> {
+    let base = ["--endpoint", endpoint, "delete-sub-resources", "--project-id", project_id, "--desktop-ids-from", "-"];
+    base.iter().chain(&["--sub-resource-type", SUB_RESOURCE_TYPE]).chain(extra).map(|s| (*s).to_owned()).collect()
+}
+
 /// `count` desktop ids starting with `prefix`, a simulator state file of them (each with the
 /// sub-resource) and an ids file, one per line: the state file and the ids file's paths.
 fn write_fleet(out: &Path, prefix: &str, count: usize) -> Result<(Vec<String>, PathBuf, PathBuf), String> {
@@ -276,19 +282,7 @@ fn run(options: &Options) -> Result<(), String> {
     })?;
 
     progress(&format!("{BULK_IDS} ids in bulk through the CLI ({BULK_BATCHES} batches), against the simulator"));
-    let bulk_args: Vec<String> = [
-        "--endpoint",
-        &simulator.endpoint,
-        "delete-sub-resources",
-        "--project-id",
-        &simulator.project_id,
-        "--desktop-ids-from",
-        "-",
-        "--sub-resource-type",
-        SUB_RESOURCE_TYPE,
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let bulk_args = deletion_from_stdin(&simulator.endpoint, &simulator.project_id, &[]);
     for _ in 0..budget.bulk_runs {
         results.bulk_seconds.0.push(processes::bulk(
             &options.cli,
@@ -318,22 +312,11 @@ fn run(options: &Options) -> Result<(), String> {
         ("HUAWEICLOUD_SDK_SK".to_owned(), fleet_simulator.secret_key.clone()),
     ];
     let concurrency = FLEET_CONCURRENCY.to_string();
-    let fleet_args: Vec<String> = [
-        "--endpoint",
+    let fleet_args = deletion_from_stdin(
         &fleet_simulator.endpoint,
-        "delete-sub-resources",
-        "--project-id",
         &fleet_simulator.project_id,
-        "--desktop-ids-from",
-        "-",
-        "--sub-resource-type",
-        SUB_RESOURCE_TYPE,
-        "--concurrency",
-        &concurrency,
-        "--wait",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+        &["--concurrency", &concurrency, "--wait"],
+    );
     let fleet_batches = FLEET_IDS / 100;
     // The best any client could do: every batch's request at the latency, FLEET_CONCURRENCY
     // at a time, then the last job's run.
@@ -356,20 +339,7 @@ fn run(options: &Options) -> Result<(), String> {
     let ids: Vec<String> = (1..=DRY_RUN_IDS).map(|i| format!("m{i:07}-5e1a-4d00-8000-{i:012}")).collect();
     write(&dry_ids, &(ids.join("\n") + "\n"))?;
     drop(ids);
-    let dry_args: Vec<String> = [
-        "--endpoint",
-        "http://127.0.0.1:9",
-        "--dry-run",
-        "delete-sub-resources",
-        "--project-id",
-        BENCH_PROJECT_ID,
-        "--desktop-ids-from",
-        "-",
-        "--sub-resource-type",
-        SUB_RESOURCE_TYPE,
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    let dry_args = deletion_from_stdin("http://127.0.0.1:9", BENCH_PROJECT_ID, &["--dry-run"]);
     let dry_env = vec![
         ("HUAWEICLOUD_SDK_AK".to_owned(), BENCH_AK.to_owned()),
         ("HUAWEICLOUD_SDK_SK".to_owned(), BENCH_SK.to_owned()),
