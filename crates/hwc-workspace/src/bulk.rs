@@ -315,7 +315,6 @@ pub struct BulkRun {
     throttles: Arc<AtomicUsize>,
     canceller: Canceller,
     account: HashMap<String, DesktopOutcome>,
-    finished: bool,
 }
 
 impl std::fmt::Debug for BulkRun {
@@ -359,7 +358,6 @@ impl Client {
             throttles: Arc::new(AtomicUsize::new(0)),
             canceller: Canceller::default(),
             account: HashMap::new(),
-            finished: false,
         };
         run.sort_out_the_journal();
         Ok(run)
@@ -478,7 +476,6 @@ impl BulkRun {
                 self.in_flight.push(self.send(index, Duration::ZERO));
             }
             if self.in_flight.is_empty() && self.following.is_empty() && self.pending.is_empty() {
-                self.finished = true;
                 return None;
             }
             if self.in_flight.is_empty() && self.following.is_empty() {
