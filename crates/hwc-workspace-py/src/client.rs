@@ -30,8 +30,6 @@ pub(crate) struct Core {
     /// connection pool belongs to a runtime that has no threads there.
     builder: ClientBuilder,
     endpoint: String,
-    project_id: String,
-    access_key: String,
     /// Taken only with the GIL held and released before any Python code runs, so a fork
     /// (which needs the GIL) never copies it locked.
     state: Mutex<State>,
@@ -59,8 +57,6 @@ impl Core {
         Ok(Arc::new(Self {
             builder,
             endpoint: client.endpoint().to_owned(),
-            project_id: client.project_id().to_owned(),
-            access_key: client.access_key().to_owned(),
             state: Mutex::new(State {
                 pid: std::process::id(),
                 client: Some(Arc::new(client)),
@@ -123,14 +119,26 @@ impl Core {
         free_closed_clients();
     }
 
+    /// The project id and access key as far as they are known: one from IAM or keys from
+    /// the instance metadata service are learnt by the first call.
+    pub(crate) fn identity(&self) -> (Option<String>, Option<String>) {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match &state.client {
+            Some(client) => (client.project_id(), client.access_key()),
+            None => (None, None),
+        }
+    }
+
     fn repr(&self, class: &str) -> String {
         // The access key identifies the account and is not secret; the secret key and the
         // token are never shown.
+        let (project_id, access_key) = self.identity();
+        let shown = |value: Option<String>| value.map_or_else(|| "None".to_owned(), |v| args::repr_str(&v));
         format!(
             "<hwc_workspace.{class} endpoint={} project_id={} ak={}>",
             args::repr_str(&self.endpoint),
-            args::repr_str(&self.project_id),
-            args::repr_str(&self.access_key)
+            shown(project_id),
+            shown(access_key)
         )
     }
 }
@@ -185,7 +193,11 @@ pub(crate) fn builder_from_args(
     connect_timeout: Option<&Bound<'_, PyAny>>,
     retries: Option<&Bound<'_, PyAny>>,
     ca_cert: Option<&Bound<'_, PyAny>>,
+    proxy: Option<&Bound<'_, PyAny>>,
+    metadata_endpoint: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ClientBuilder> {
+    let proxy = args::optional_string(proxy, "proxy")?;
+    let metadata_endpoint = args::optional_string(metadata_endpoint, "metadata_endpoint")?;
     let ak = args::optional_string(ak, "ak")?;
     let sk = args::optional_string(sk, "sk")?;
     let security_token = args::optional_string(security_token, "security_token")?;
@@ -231,6 +243,12 @@ pub(crate) fn builder_from_args(
     }
     if let Some(region) = region {
         builder = builder.region(region);
+    }
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(proxy);
+    }
+    if let Some(metadata_endpoint) = metadata_endpoint {
+        builder = builder.metadata_endpoint(metadata_endpoint);
     }
     if let Some(ca_cert) = ca_cert.filter(|c| !c.is_none()) {
         builder = if let Ok(pem) = ca_cert.cast::<PyBytes>() {
@@ -341,8 +359,8 @@ macro_rules! client_class {
         impl $name {
             #[new]
             #[pyo3(
-                signature = (*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=None, connect_timeout=None, retries=None, ca_cert=None),
-                text_signature = "(*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=30.0, connect_timeout=10.0, retries=0, ca_cert=None)"
+                signature = (*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=None, connect_timeout=None, retries=None, ca_cert=None, proxy=None, metadata_endpoint=None),
+                text_signature = "(*, ak=None, sk=None, project_id=None, security_token=None, endpoint=None, region=None, timeout=30.0, connect_timeout=10.0, retries=0, ca_cert=None, proxy=None, metadata_endpoint=None)"
             )]
             #[allow(clippy::too_many_arguments)]
             fn new(
@@ -357,8 +375,10 @@ macro_rules! client_class {
                 connect_timeout: Option<&Bound<'_, PyAny>>,
                 retries: Option<&Bound<'_, PyAny>>,
                 ca_cert: Option<&Bound<'_, PyAny>>,
+                proxy: Option<&Bound<'_, PyAny>>,
+                metadata_endpoint: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<Self> {
-                let builder = builder_from_args(py, ak, sk, project_id, security_token, endpoint, region, timeout, connect_timeout, retries, ca_cert)?;
+                let builder = builder_from_args(py, ak, sk, project_id, security_token, endpoint, region, timeout, connect_timeout, retries, ca_cert, proxy, metadata_endpoint)?;
                 Ok(Self { core: Core::new(py, builder)? })
             }
 
@@ -368,15 +388,18 @@ macro_rules! client_class {
                 &self.core.endpoint
             }
 
+            /// The project id; `None` until the first call looked it up through IAM, when
+            /// none was given or found.
             #[getter]
-            fn project_id(&self) -> &str {
-                &self.core.project_id
+            fn project_id(&self) -> Option<String> {
+                self.core.identity().0
             }
 
-            /// The access key (never the secret key).
+            /// The access key (never the secret key); `None` until the first call fetched
+            /// keys from the instance metadata service, when they come from there.
             #[getter]
-            fn ak(&self) -> &str {
-                &self.core.access_key
+            fn ak(&self) -> Option<String> {
+                self.core.identity().1
             }
 
             /// Deletes the sub-resources of any number of desktops: the ids of any iterable are

@@ -88,6 +88,7 @@ pub fn exchange(requests: &[Request<Vec<u8>>]) -> Vec<Response<Bytes>> {
         MAX_JOBS,
         JobTiming::default(),
         stop_rx,
+        crate::cloud::CloudSettings::default(),
     ));
     let output = Arc::new(Mutex::new(Vec::new()));
     let io = Pipe { input: Bytes::from(wire), output: Arc::clone(&output) };

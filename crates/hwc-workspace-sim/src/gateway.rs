@@ -3,6 +3,7 @@
 //! authenticated (the SDK-HMAC-SHA256 signature, the token of temporary keys, the project
 //! header) and authorized, answering `APIGW.*` errors; only then does the service see it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -123,6 +124,9 @@ async fn answer(
 /// The published API the request names, its method, then authentication and authorization;
 /// the service answers the rest.
 fn dispatch(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) -> Result<Response<Body>, Failure> {
+    if let Some(answer) = crate::cloud::serve(shared, parts, body, request_id) {
+        return answer;
+    }
     let operation = Operation::route(parts.uri.path()).ok_or_else(|| {
         Failure::new(
             StatusCode::NOT_FOUND,
@@ -142,10 +146,10 @@ fn dispatch(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) -> Re
     let key = authenticate(shared, parts, body, operation.project_id())?;
     if let Some(permission) = operation.permission() {
         if !key.allows(permission) {
-            return Err(forbidden(key, permission));
+            return Err(forbidden(&key, permission));
         }
     }
-    service::serve(shared, &operation, parts, body, key, request_id)
+    service::serve(shared, &operation, parts, body, &key, request_id)
 }
 
 enum BodyError {
@@ -202,13 +206,40 @@ fn unauthorized(reason: impl std::fmt::Display) -> Failure {
 
 /// AK/SK authentication as the gateway does it: the signature, then the token of temporary
 /// credentials, then `X-Project-Id` against the path.
-fn authenticate<'s>(shared: &'s Shared, parts: &Parts, body: &[u8], project_id: &str) -> Result<&'s Key, Failure> {
+fn authenticate<'s>(shared: &'s Shared, parts: &Parts, body: &[u8], project_id: &str) -> Result<Cow<'s, Key>, Failure> {
+    let key = authenticate_key(shared, parts, body)?;
+    match header(parts, PROJECT_ID_HEADER) {
+        None => Err(unauthorized("the X-Project-Id header is missing")),
+        Some(sent) if sent != project_id => Err(unauthorized(format!(
+            "the X-Project-Id {sent:?} does not match the project {project_id:?} of the path"
+        ))),
+        Some(_) => Ok(key),
+    }
+}
+
+/// The signature, and for temporary keys (the metadata service's) their token and expiry:
+/// what every signed API checks, IAM's included.
+pub(crate) fn authenticate_key<'s>(shared: &'s Shared, parts: &Parts, body: &[u8]) -> Result<Cow<'s, Key>, Failure> {
     let received = VerifiableRequest::from_http_parts(parts, body);
     let max_skew = time::Duration::seconds(MAX_CLOCK_SKEW.as_secs() as i64);
+    let now = (shared.clock)();
+    let temporary = shared.cloud.temporary();
     let verified = received
-        .verify(|ak| shared.keys.get(ak).map(|k| &k.credentials), (shared.clock)(), max_skew)
+        .verify(
+            |ak| shared.keys.get(ak).or_else(|| temporary.get(ak).map(|t| &t.key)).map(|k| &k.credentials),
+            now,
+            max_skew,
+        )
         .map_err(unauthorized)?;
-    let key = shared.keys.get(&verified.access_key).ok_or_else(|| unauthorized("the access key is not known"))?;
+    let key = match (shared.keys.get(&verified.access_key), temporary.get(&verified.access_key)) {
+        (Some(key), _) => Cow::Borrowed(key),
+        (None, Some(issued)) if now >= issued.expires_at => {
+            return Err(unauthorized(format!("the security token expired at {}", issued.expires_at)));
+        }
+        (None, Some(issued)) => Cow::Owned(issued.key.clone()),
+        (None, None) => return Err(unauthorized("the access key is not known")),
+    };
+    drop(temporary);
     if let Some(expected) = key.credentials.expose_security_token() {
         match received.header(hwc_sign::HEADER_SECURITY_TOKEN) {
             None => {
@@ -220,13 +251,11 @@ fn authenticate<'s>(shared: &'s Shared, parts: &Parts, body: &[u8], project_id: 
             Some(_) => {}
         }
     }
-    match received.header(PROJECT_ID_HEADER) {
-        None => Err(unauthorized("the X-Project-Id header is missing")),
-        Some(sent) if sent != project_id => Err(unauthorized(format!(
-            "the X-Project-Id {sent:?} does not match the project {project_id:?} of the path"
-        ))),
-        Some(_) => Ok(key),
-    }
+    Ok(key)
+}
+
+fn header<'p>(parts: &'p Parts, name: &str) -> Option<&'p str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

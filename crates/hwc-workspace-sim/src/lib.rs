@@ -4,9 +4,11 @@
 // only add an allocation to every error answer.
 #![allow(clippy::result_large_err)]
 
+mod cloud;
 pub mod codes;
 mod fault_pages;
 mod faults;
+pub mod forward_proxy;
 /// For the fuzz targets in `fuzz/` only (the `fuzzing` feature): not part of the API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -20,6 +22,7 @@ mod shared;
 mod simulator;
 mod state;
 
+pub use cloud::{DEFAULT_CREDENTIALS_LIFETIME, DEFAULT_REGION};
 pub use faults::{BodyShape, FaultKind, Faults, OVERSIZED_BODY_BYTES, UnknownFault};
 /// The limits the simulator checks are the client's own: one definition for both sides.
 pub use hwc_workspace::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};

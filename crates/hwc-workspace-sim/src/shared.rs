@@ -9,6 +9,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
+use crate::cloud::{Cloud, CloudSettings};
 use crate::faults::{FaultState, Faults, mix};
 use crate::jobs::JobTiming;
 use crate::state::{Desktop, Job, Key, State};
@@ -27,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) max_body_bytes: usize,
     pub(crate) job_timing: JobTiming,
     pub(crate) stop: watch::Receiver<bool>,
+    /// The metadata service and IAM.
+    pub(crate) cloud: Cloud,
 }
 
 /// The mutable part of the state.
@@ -39,6 +42,7 @@ pub(crate) struct World {
 }
 
 impl Shared {
+    #[allow(clippy::too_many_arguments)] // one call site each in the builder and the fuzzer
     pub(crate) fn new(
         state: State,
         faults: Faults,
@@ -47,8 +51,11 @@ impl Shared {
         max_jobs: usize,
         job_timing: JobTiming,
         stop: watch::Receiver<bool>,
+        cloud: CloudSettings,
     ) -> Self {
         let index = state.desktops.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+        // The agency's temporary keys may do what the first key may.
+        let agency_permissions = state.keys.first().map(|k| k.permissions.clone()).unwrap_or_default();
         Self {
             project_id: state.project_id,
             keys: state.keys.into_iter().map(|k| (k.access_key().to_owned(), k)).collect(),
@@ -66,6 +73,7 @@ impl Shared {
             max_body_bytes,
             job_timing,
             stop,
+            cloud: Cloud::new(cloud, agency_permissions),
         }
     }
 

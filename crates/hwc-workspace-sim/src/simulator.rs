@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::cloud::CloudSettings;
 use crate::faults::{FaultState, Faults};
 use crate::jobs::JobTiming;
 use crate::shared::Shared;
@@ -35,6 +36,7 @@ pub struct SimulatorBuilder {
     max_jobs: usize,
     clock: fn() -> OffsetDateTime,
     job_timing: JobTiming,
+    cloud: CloudSettings,
 }
 
 impl Default for SimulatorBuilder {
@@ -48,6 +50,7 @@ impl Default for SimulatorBuilder {
             max_jobs: DEFAULT_MAX_JOBS,
             clock: OffsetDateTime::now_utc,
             job_timing: JobTiming::default(),
+            cloud: CloudSettings::default(),
         }
     }
 }
@@ -101,6 +104,32 @@ impl SimulatorBuilder {
         self
     }
 
+    /// The region the simulator plays: IAM names the project after it. Default `cn-north-4`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.cloud.region = region.into();
+        self
+    }
+
+    /// IAM's projects, for trying a lookup that finds none or several; by default the
+    /// simulator's project, named after its region.
+    pub fn iam_projects(mut self, projects: Vec<hwc_workspace::iam::Project>) -> Self {
+        self.cloud.projects = Some(projects);
+        self
+    }
+
+    /// How long the metadata service's temporary keys live; default an hour.
+    pub fn credentials_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.cloud.credentials_lifetime = lifetime;
+        self
+    }
+
+    /// Whether an agency is bound to the "instance"; without one the metadata service answers
+    /// `Please configure Cloud Service Agency first`, as the real one does. Default yes.
+    pub fn agency(mut self, bound: bool) -> Self {
+        self.cloud.agency = bound;
+        self
+    }
+
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<Simulator, StartError> {
         if tokio::runtime::Handle::try_current().is_err() {
@@ -122,6 +151,7 @@ impl SimulatorBuilder {
             self.max_jobs,
             self.job_timing,
             stop_rx.clone(),
+            self.cloud,
         ));
         let task = tokio::spawn(crate::server::run(listener, Arc::clone(&shared), self.max_connections, stop_rx));
         let endpoint = format!("http://{}", connectable(local_addr));
@@ -268,6 +298,28 @@ impl Simulator {
             .credentials(self.credentials.clone())
             .project_id(self.project_id.clone())
             .endpoint(self.endpoint.clone())
+            .no_proxy()
+    }
+
+    /// The region the simulator plays.
+    pub fn region(&self) -> &str {
+        &self.shared.cloud.settings.region
+    }
+
+    /// How many temporary keys the metadata service issued.
+    pub fn metadata_keys_issued(&self) -> u64 {
+        self.shared.cloud.keys_issued.load(Ordering::Relaxed)
+    }
+
+    /// Binds or unbinds the agency of the "instance": unbound, the metadata service refuses
+    /// to give keys, as the real one does.
+    pub fn set_agency(&self, bound: bool) {
+        self.shared.cloud.agency.store(bound, Ordering::Relaxed);
+    }
+
+    /// How many project lookups IAM answered.
+    pub fn iam_lookups(&self) -> u64 {
+        self.shared.cloud.project_lookups.load(Ordering::Relaxed)
     }
 
     /// Stops accepting, lets answers in progress finish (briefly), and waits until the

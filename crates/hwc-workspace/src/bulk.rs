@@ -233,7 +233,7 @@ impl BulkPlan {
     /// What names this run in a journal: the ids, the type, the order, project and endpoint.
     fn fingerprint(&self, client: &Client) -> String {
         let mut hash = Sha256::new();
-        for part in [client.endpoint(), client.project_id(), self.options.sub_resource_type.as_str()] {
+        for part in [client.endpoint(), &client.project_key(), self.options.sub_resource_type.as_str()] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }

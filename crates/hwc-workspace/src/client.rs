@@ -15,11 +15,11 @@ use crate::hooks::{CALL, CallRecord};
 use crate::model::{DeleteSubResources, Deleted, JobStatus};
 use crate::types::{DeleteDesktopSubResourcesProjectId, ErrorResponse, Job, ShowJobJobId, ShowJobProjectId};
 
-/// A Workspace client. Cheap to clone; clones share one connection pool.
+/// A Workspace client. Cheap to clone; clones share one connection pool, and the keys and
+/// project id learnt on first use.
 #[derive(Clone)]
 pub struct Client {
     raw: crate::generated::Client,
-    project_id: DeleteDesktopSubResourcesProjectId,
 }
 
 impl fmt::Debug for Client {
@@ -38,10 +38,12 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn from_parts(raw: crate::generated::Client, project_id: String) -> Self {
-        let project_id = DeleteDesktopSubResourcesProjectId::try_from(project_id)
-            .unwrap_or_else(|_| unreachable!("the builder checks the project id"));
-        Self { raw, project_id }
+    pub(crate) fn from_parts(raw: crate::generated::Client) -> Self {
+        Self { raw }
+    }
+
+    fn inner(&self) -> &crate::hooks::Inner {
+        progenitor_client::ClientInfo::inner(&self.raw)
     }
 
     /// The endpoint calls go to, e.g. `https://workspace.cn-north-4.myhuaweicloud.com`.
@@ -49,14 +51,46 @@ impl Client {
         progenitor_client::ClientInfo::baseurl(&self.raw)
     }
 
-    /// The project every call names.
-    pub fn project_id(&self) -> &str {
-        &self.project_id
+    /// The endpoints calls go to, in the order they are tried (a region's `regions.yaml`
+    /// entry or override can list several).
+    pub fn endpoints(&self) -> &[String] {
+        &self.inner().failover.endpoints
     }
 
-    /// The access key calls are signed with (never the secret key).
-    pub fn access_key(&self) -> &str {
-        progenitor_client::ClientInfo::inner(&self.raw).credentials.access_key()
+    /// The project every call names: `None` until it has been looked up through IAM, when
+    /// none was given or found.
+    pub fn project_id(&self) -> Option<String> {
+        self.inner().identity.known_project_id().map(|p| p.to_string())
+    }
+
+    /// The access key calls are signed with (never the secret key): `None` until the
+    /// instance metadata service gave keys, when they come from there.
+    pub fn access_key(&self) -> Option<String> {
+        self.inner().identity.known_access_key()
+    }
+
+    /// Where the keys come from, e.g. `environment variables`, the credentials file's path,
+    /// or the instance metadata service.
+    pub fn credentials_source(&self) -> &str {
+        &self.inner().identity.source
+    }
+
+    /// Fetches what the client learns on first use (keys from the instance metadata
+    /// service, the project id from IAM) now, so that a missing one is an error before any
+    /// call; returns the access key and the project id. Sends nothing to Workspace.
+    pub async fn resolve(&self) -> Result<(String, String), Error> {
+        let (credentials, project) = self.identity().await?;
+        Ok((credentials.access_key().to_owned(), project.to_string()))
+    }
+
+    async fn identity(&self) -> Result<(std::sync::Arc<hwc_sign::Credentials>, std::sync::Arc<str>), Error> {
+        let inner = self.inner();
+        inner.identity.resolve(progenitor_client::ClientInfo::client(&self.raw), inner.clock).await
+    }
+
+    /// What names the project in a bulk run's journal.
+    pub(crate) fn project_key(&self) -> String {
+        self.inner().identity.project_key()
     }
 
     /// The generated client underneath, for operations this wrapper does not cover yet;
@@ -70,27 +104,25 @@ impl Client {
     /// The input is checked first; nothing is sent when it breaks a documented limit.
     pub async fn delete_desktop_sub_resources(&self, request: &DeleteSubResources) -> Result<Deleted, Error> {
         let body = request.to_body()?;
+        let identity = self.identity().await?;
+        let project_id = delete_path(&identity.1);
         let (value, call) = self
-            .execute("DeleteDesktopSubResources", self.raw.delete_desktop_sub_resources(&self.project_id, &body))
+            .execute(
+                "DeleteDesktopSubResources",
+                Some(identity),
+                self.raw.delete_desktop_sub_resources(&project_id, &body),
+            )
             .await?;
         Ok(Deleted { job_id: value.job_id, request_id: call.request_id })
     }
 
     /// Reads a job (task) and its sub-jobs, e.g. the job a deletion answered with.
     pub async fn show_job(&self, job_id: &str) -> Result<Job, Error> {
-        let (project_id, job_id) = self.show_job_path(job_id)?;
-        let (job, _) = self.execute("ShowJob", self.raw.show_job(&project_id, &job_id)).await?;
+        let job_id = checked_job_id(job_id)?;
+        let identity = self.identity().await?;
+        let project_id = show_job_path(&identity.1);
+        let (job, _) = self.execute("ShowJob", Some(identity), self.raw.show_job(&project_id, &job_id)).await?;
         Ok(job)
-    }
-
-    /// The path parameters of ShowJob, the job id checked.
-    fn show_job_path(&self, job_id: &str) -> Result<(ShowJobProjectId, ShowJobJobId), Error> {
-        crate::model::check_path_segment("job_id", job_id)?;
-        let job_id = ShowJobJobId::try_from(job_id)
-            .map_err(|_| InvalidInput::new("job_id", "a non-empty job id", format!("{job_id:?}")))?;
-        let project_id = ShowJobProjectId::try_from(self.project_id.as_str())
-            .unwrap_or_else(|_| unreachable!("the builder checks the project id"));
-        Ok((project_id, job_id))
     }
 
     /// Polls a job until it ends: `SUCCESS` returns the final job, `FAILED` is
@@ -145,6 +177,7 @@ impl Client {
     async fn execute<T>(
         &self,
         operation: &'static str,
+        identity: Option<(std::sync::Arc<hwc_sign::Credentials>, std::sync::Arc<str>)>,
         call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
     ) -> Result<(T, CallRecord), Error> {
         let started = Instant::now();
@@ -160,7 +193,7 @@ impl Client {
         // would otherwise move it again.
         let call = Box::pin(call);
         let (result, call) = CALL
-            .scope(RefCell::new(CallRecord::default()), async {
+            .scope(RefCell::new(CallRecord { identity, ..CallRecord::default() }), async {
                 let result = call.await;
                 (result, CALL.with(|call| call.take()))
             })
@@ -196,14 +229,18 @@ impl Client {
         request: &DeleteSubResources,
     ) -> Result<SignedRequest, Error> {
         let body = request.to_body()?;
-        self.dry_run(self.raw.delete_desktop_sub_resources(&self.project_id, &body)).await
+        let identity = self.identity().await?;
+        let project_id = delete_path(&identity.1);
+        self.dry_run(identity, self.raw.delete_desktop_sub_resources(&project_id, &body)).await
     }
 
     /// Signs the request exactly as [`Client::show_job`] would send it, and returns it
     /// instead of sending it.
     pub async fn dry_run_show_job(&self, job_id: &str) -> Result<SignedRequest, Error> {
-        let (project_id, job_id) = self.show_job_path(job_id)?;
-        self.dry_run(self.raw.show_job(&project_id, &job_id)).await
+        let job_id = checked_job_id(job_id)?;
+        let identity = self.identity().await?;
+        let project_id = show_job_path(&identity.1);
+        self.dry_run(identity, self.raw.show_job(&project_id, &job_id)).await
     }
 
     /// Runs a generated call with the transport capturing its signed request instead of
@@ -211,9 +248,10 @@ impl Client {
     /// (ShowJob's cannot be decoded from it): once a request was captured, only it counts.
     async fn dry_run<T>(
         &self,
+        identity: (std::sync::Arc<hwc_sign::Credentials>, std::sync::Arc<str>),
         call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
     ) -> Result<SignedRequest, Error> {
-        let record = CallRecord { dry_run: Some(None), ..CallRecord::default() };
+        let record = CallRecord { dry_run: Some(None), identity: Some(identity), ..CallRecord::default() };
         let (result, captured) = CALL
             .scope(RefCell::new(record), async {
                 let result = call.await;
@@ -247,7 +285,10 @@ impl Client {
                 let body = response.bytes().await.unwrap_or_default();
                 api_error(status, request_id, retry_after, serde_json::from_slice(&body).unwrap_or_default())
             }
-            E::CommunicationError(e) | E::ResponseBodyError(e) => TransportError::new(self.endpoint(), e).into(),
+            E::CommunicationError(e) | E::ResponseBodyError(e) => {
+                let endpoint = call.endpoint.as_deref().unwrap_or_else(|| self.endpoint());
+                TransportError::new(endpoint, e).unreachable_before(call.unreachable.clone()).into()
+            }
             E::InvalidResponsePayload(_, e) => UndecodableResponse {
                 status: call.status.unwrap_or(200),
                 request_id: call.request_id.clone(),
@@ -271,6 +312,23 @@ impl Client {
             }
         }
     }
+}
+
+/// The job id, checked as a path segment.
+fn checked_job_id(job_id: &str) -> Result<ShowJobJobId, Error> {
+    crate::model::check_path_segment("job_id", job_id)?;
+    Ok(ShowJobJobId::try_from(job_id)
+        .map_err(|_| InvalidInput::new("job_id", "a non-empty job id", format!("{job_id:?}")))?)
+}
+
+fn delete_path(project_id: &str) -> DeleteDesktopSubResourcesProjectId {
+    DeleteDesktopSubResourcesProjectId::try_from(project_id)
+        .unwrap_or_else(|_| unreachable!("project ids are checked when given and when looked up"))
+}
+
+fn show_job_path(project_id: &str) -> ShowJobProjectId {
+    ShowJobProjectId::try_from(project_id)
+        .unwrap_or_else(|_| unreachable!("project ids are checked when given and when looked up"))
 }
 
 fn request_id_of(headers: &reqwest::header::HeaderMap) -> Option<String> {

@@ -9,9 +9,13 @@ use hwc_sign::Credentials;
 use time::OffsetDateTime;
 
 use crate::client::Client;
-use crate::credentials::{self, Environment, ProcessEnvironment};
+use crate::credentials::{self, Environment, Found, ProcessEnvironment, env_value};
 use crate::error::{ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, Setting};
 use crate::hooks::Inner;
+use crate::iam::Lookup;
+use crate::identity::{CredentialSource, Identity, ProjectSource};
+use crate::metadata::{self, MetadataCredentials};
+use crate::network::{Failover, ProxySetting};
 use crate::regions;
 use crate::retry::RetryPolicy;
 
@@ -26,8 +30,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const USER_AGENT: &str = concat!("hwc-workspace-rust/", env!("CARGO_PKG_VERSION"));
 
 /// Configures a [`Client`]. Everything not given falls back to the chain official SDK users
-/// already have: credentials and project id from `HUAWEICLOUD_SDK_*` or
-/// `~/.huaweicloud/credentials`, the endpoint from the region.
+/// already have: keys from `HUAWEICLOUD_SDK_*`, `~/.huaweicloud/credentials` or the instance
+/// metadata service; the project id from the environment, the file or IAM; the endpoints from
+/// the region.
 #[must_use]
 #[derive(Clone)]
 pub struct ClientBuilder {
@@ -42,6 +47,9 @@ pub struct ClientBuilder {
     user_agent: String,
     environment: Arc<dyn Environment>,
     clock: fn() -> OffsetDateTime,
+    proxy: ProxySetting,
+    metadata_endpoint: Option<String>,
+    iam_endpoint: Option<String>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -54,6 +62,9 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("proxy", &self.proxy)
+            .field("metadata_endpoint", &self.metadata_endpoint)
+            .field("iam_endpoint", &self.iam_endpoint)
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +83,9 @@ impl Default for ClientBuilder {
             user_agent: USER_AGENT.to_owned(),
             environment: Arc::new(ProcessEnvironment),
             clock: OffsetDateTime::now_utc,
+            proxy: ProxySetting::default(),
+            metadata_endpoint: None,
+            iam_endpoint: None,
         }
     }
 }
@@ -83,7 +97,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The project id; else the chain's (environment, then credentials file).
+    /// The project id; else `HUAWEICLOUD_SDK_PROJECT_ID`, else the credentials file's (when
+    /// the keys come from it), else looked up through IAM for the region.
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
         self.project_id = Some(project_id.into());
         self
@@ -156,45 +171,78 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every call through this proxy (`http://host:port`, with `user:password@` if the
+    /// proxy asks for it), whatever the environment says; see [`crate::network`] for the rules
+    /// without one.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxySetting::Explicit(url.into());
+        self
+    }
+
+    /// Uses no proxy at all, whatever the environment says (the simulator's clients).
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Direct;
+        self
+    }
+
+    /// Where the instance metadata service answers, instead of `http://169.254.169.254` (or
+    /// `HWC_METADATA_ENDPOINT`); `off` leaves it out of the chain.
+    pub fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Where IAM answers the project lookup, instead of `HUAWEICLOUD_SDK_IAM_ENDPOINT`, the
+    /// credentials file's `iam_endpoint` or the region's.
+    pub fn iam_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(endpoint.into());
+        self
+    }
+
     /// The clock that dates each signature; the system clock by default.
     pub fn clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
         self.clock = clock;
         self
     }
 
-    /// Resolves credentials, project id and endpoint, and builds the HTTP client.
+    /// Resolves credentials, project id and endpoints, and builds the HTTP client. Nothing is
+    /// sent: keys from the instance metadata service and a project id from IAM are fetched by
+    /// the first call that needs them.
     pub fn build(self) -> Result<Client, Error> {
         let env = self.environment.as_ref();
-        let (credentials, chain_project, source) = match self.credentials {
-            Some(credentials) => (
-                credentials,
-                credentials::non_empty(env, credentials::ENV_PROJECT_ID),
-                "explicit credentials".to_owned(),
-            ),
-            None => {
-                let found = credentials::from_chain(env)?;
-                tracing::debug!(source = %found.source, access_key = found.credentials.access_key(), "credentials found");
-                (found.credentials, found.project_id, found.source)
-            }
+        let explicit_project = self.project_id.clone();
+        let mut metadata = None;
+        let (credentials, file_project, file_iam, source) = match self.credentials.clone() {
+            Some(credentials) => (Some(credentials), None, None, "explicit credentials".to_owned()),
+            None => match credentials::from_chain(env)? {
+                Found::Keys(found) => {
+                    tracing::debug!(source = %found.source, access_key = found.credentials.access_key(), "credentials found");
+                    (Some(found.credentials), found.project_id, found.iam_endpoint, found.source)
+                }
+                Found::Nothing(tried) => {
+                    let endpoint = metadata_endpoint(&self, env, &tried)?;
+                    let source = format!("the instance metadata service {endpoint}");
+                    metadata = Some((endpoint, tried));
+                    (None, None, None, source)
+                }
+            },
         };
-        if credentials.access_key().trim().is_empty() || credentials.expose_secret_key().is_empty() {
-            return Err(
-                ConfigError::new(ConfigErrorKind::InvalidCredentials, "the access key or secret key is empty").into()
-            );
+        if let Some(credentials) = &credentials {
+            if credentials.access_key().trim().is_empty() || credentials.expose_secret_key().is_empty() {
+                return Err(ConfigError::new(
+                    ConfigErrorKind::InvalidCredentials,
+                    format!("the access key or secret key from {source} is empty"),
+                )
+                .into());
+            }
+            check_sendable(&source, "access key", credentials.access_key())?;
+            if let Some(token) = credentials.expose_security_token() {
+                check_sendable(&source, "security token", token)?;
+            }
         }
-        check_sendable(&source, "access key", credentials.access_key())?;
-        if let Some(token) = credentials.expose_security_token() {
-            check_sendable(&source, "security token", token)?;
-        }
-        let project_id = self.project_id.or(chain_project).ok_or_else(|| {
-            ConfigError::new(ConfigErrorKind::MissingProjectId, "no project id given or found")
-                .hint(Hint::naming("pass ", Setting::ProjectId, format!(", or set {}", credentials::ENV_PROJECT_ID)))
-                .hint("or add `project_id = …` to the credentials file")
-        })?;
-        let project_id = check_project_id(&project_id)?;
-        let endpoint = match (self.endpoint, self.region) {
-            (Some(endpoint), _) => endpoint,
-            (None, Some(region)) => regions::resolve(&region, env)?,
+        let endpoints = match (&self.endpoint, &self.region) {
+            (Some(endpoint), _) => vec![endpoint.clone()],
+            (None, Some(region)) => regions::resolve(region, env)?,
             (None, None) => {
                 return Err(ConfigError::new(ConfigErrorKind::MissingEndpoint, "no region or endpoint given")
                     .hint(Hint::naming("pass ", Setting::Region, format!(", one of: {}", regions::REGIONS.join(", "))))
@@ -202,12 +250,26 @@ impl ClientBuilder {
                     .into());
             }
         };
-        let endpoint = check_endpoint(&endpoint)?;
+        let endpoints = endpoints.iter().map(|e| check_endpoint(e)).collect::<Result<Vec<_>, _>>()?;
+        let endpoint = endpoints[0].clone();
+        // One precedence whatever the keys' source: given, environment, the file (only with
+        // the file's keys: it names that account's project), then IAM.
+        let project = match explicit_project {
+            Some(project) => ProjectSource::Known(Arc::from(check_project_id(&project)?)),
+            None => match env_value(env, credentials::ENV_PROJECT_ID)?.or(file_project) {
+                Some(project) => ProjectSource::Known(Arc::from(check_project_id(&project)?)),
+                None => self.project_lookup(env, &endpoint, file_iam)?,
+            },
+        };
+        let credentials = match credentials {
+            Some(credentials) => CredentialSource::Static(Arc::new(credentials)),
+            None => {
+                let (endpoint, tried) = metadata.unwrap_or_default();
+                CredentialSource::Metadata(MetadataCredentials::new(endpoint, self.clock, tried)?)
+            }
+        };
 
-        // reqwest is built without a default crypto provider (we chose ring); without one
-        // installed, building the HTTP client would panic. Another library may have installed
-        // its own already, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        ensure_crypto_provider();
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -226,17 +288,96 @@ impl ClientBuilder {
         } else {
             http = http.tls_certs_merge(extra_roots);
         }
+        let http = crate::network::configure_proxies(http, &self.proxy, env)?;
         let http = http
             .build()
             .map_err(|e| ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the HTTP client: {e}")))?;
         let inner = Inner {
-            credentials: Arc::new(credentials),
-            project_id: Arc::from(project_id.as_str()),
+            identity: Arc::new(Identity::new(credentials, project, source)),
+            failover: Arc::new(Failover::new(endpoints)),
             retry: self.retry,
             clock: self.clock,
         };
-        Ok(Client::from_parts(crate::generated::Client::new_with_client(&endpoint, http, inner), project_id))
+        Ok(Client::from_parts(crate::generated::Client::new_with_client(&endpoint, http, inner)))
     }
+
+    /// The metadata endpoint: given, else `HWC_METADATA_ENDPOINT`, else the default; `None`
+    /// when turned off.
+    fn metadata_endpoint_from(&self, env: &dyn Environment) -> Result<Option<String>, Error> {
+        let endpoint = match &self.metadata_endpoint {
+            Some(endpoint) => Some(endpoint.trim().to_owned()),
+            None => env_value(env, metadata::ENV_METADATA_ENDPOINT)?,
+        };
+        match endpoint {
+            Some(off) if off.eq_ignore_ascii_case(metadata::OFF) => Ok(None),
+            Some(endpoint) => Ok(Some(check_endpoint(&endpoint)?)),
+            None => Ok(Some(metadata::DEFAULT_ENDPOINT.to_owned())),
+        }
+    }
+
+    /// Where the project id is looked up when none was given: the region's project, at
+    /// `HUAWEICLOUD_SDK_IAM_ENDPOINT`, the file's `iam_endpoint`, or the region's IAM.
+    fn project_lookup(
+        &self,
+        env: &dyn Environment,
+        endpoint: &str,
+        file_iam: Option<String>,
+    ) -> Result<ProjectSource, Error> {
+        let region = self.region.clone().or_else(|| regions::region_of_endpoint(endpoint));
+        let Some(region) = region.map(|r| r.trim().to_owned()) else {
+            return Err(ConfigError::new(
+                ConfigErrorKind::MissingProjectId,
+                "no project id given or found, and no region to look it up by",
+            )
+            .hint(Hint::naming("pass ", Setting::ProjectId, format!(", or set {}", credentials::ENV_PROJECT_ID)))
+            .hint(Hint::naming("or pass ", Setting::Region, ", and it is looked up through IAM"))
+            .into());
+        };
+        let iam = match &self.iam_endpoint {
+            Some(iam) => iam.clone(),
+            None => match env_value(env, credentials::ENV_IAM_ENDPOINT)?.or(file_iam) {
+                Some(iam) => iam,
+                None => crate::iam::endpoint_for(&region),
+            },
+        };
+        let iam_endpoint = check_endpoint(&iam)?;
+        Ok(ProjectSource::Lookup {
+            lookup: Lookup { iam_endpoint, region },
+            found: Default::default(),
+            last: Default::default(),
+        })
+    }
+}
+
+/// The chain found no keys: the metadata service is the last source, unless it is turned
+/// off, and then nothing was found. Returns its endpoint.
+fn metadata_endpoint(builder: &ClientBuilder, env: &dyn Environment, tried: &[String]) -> Result<String, Error> {
+    match builder.metadata_endpoint_from(env)? {
+        Some(endpoint) => Ok(endpoint),
+        None => {
+            let mut tried = tried.to_vec();
+            tried.push(format!(
+                "instance metadata service: turned off ({}={})",
+                metadata::ENV_METADATA_ENDPOINT,
+                metadata::OFF
+            ));
+            Err(ConfigError::new(
+                ConfigErrorKind::MissingCredentials,
+                format!("no credentials found; tried: {}", tried.join("; ")),
+            )
+            .hint(format!("set {} and {} in the environment", credentials::ENV_AK, credentials::ENV_SK))
+            .hint("or write `[basic]` with `ak = …` and `sk = …` to ~/.huaweicloud/credentials")
+            .hint(Hint::naming("or try it without an account: ", Setting::Simulator, ""))
+            .into())
+        }
+    }
+}
+
+/// reqwest is built without a default crypto provider (we chose ring); without one installed,
+/// building any HTTP client panics. Another library may have installed its own already,
+/// which is fine.
+pub(crate) fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Refuses a credential that signing would put into a header (the access key into
@@ -286,7 +427,7 @@ fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error>
     ders.iter().map(|der| reqwest::Certificate::from_der(der).map_err(|e| invalid(e.to_string()))).collect()
 }
 
-fn check_project_id(project_id: &str) -> Result<String, Error> {
+pub(crate) fn check_project_id(project_id: &str) -> Result<String, Error> {
     let trimmed = project_id.trim();
     let ok = !trimmed.is_empty()
         && trimmed.len() <= 64
@@ -299,7 +440,7 @@ fn check_project_id(project_id: &str) -> Result<String, Error> {
 }
 
 /// The text with any `user:password@` of a URL in it masked, for messages.
-fn mask_userinfo(text: &str) -> String {
+pub(crate) fn mask_userinfo(text: &str) -> String {
     let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_owned() };
     let authority_end = text[scheme_end..].find(['/', '?', '#']).map_or(text.len(), |i| scheme_end + i);
     match text[scheme_end..authority_end].rfind('@') {

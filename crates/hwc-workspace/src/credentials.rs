@@ -1,14 +1,20 @@
-//! Where credentials come from: given explicitly, or the chain official SDK users already
-//! have (the `HUAWEICLOUD_SDK_*` variables, then the credentials file).
+//! Where credentials come from, in the official SDK's order: given explicitly, the
+//! `HUAWEICLOUD_SDK_*` variables, the credentials file, then the instance metadata service of
+//! an ECS with an agency ([`crate::metadata`]).
+//!
+//! A source that is present but unusable (a variable that is not UTF-8, keys half set, a file
+//! that cannot be read, a section without `sk`) is an error naming it: the chain never falls
+//! through to the next source, which could hold another account's keys.
 //!
 //! Lookups go through an [`Environment`], so the chain is tested with made-up variables and
 //! a temporary home instead of the process's own.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use hwc_sign::Credentials;
 
-use crate::error::{ConfigError, ConfigErrorKind, Hint, Setting};
+use crate::error::{ConfigError, ConfigErrorKind};
 
 /// The access key variable, as the official SDK reads it.
 pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
@@ -20,6 +26,8 @@ pub const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
 pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
 /// Where the credentials file is, instead of `~/.huaweicloud/credentials`.
 pub const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+/// The IAM endpoint the project id is looked up at, instead of the region's.
+pub const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
 
 /// The sections read from the credentials file, the first present one winning: `[basic]`
 /// is what the official profile provider reads, `[basiccredentials]` what its default chain
@@ -28,8 +36,9 @@ pub const FILE_SECTIONS: [&str; 2] = ["basic", "basiccredentials"];
 
 /// Reads environment variables. The process environment by default; tests pass a map.
 pub trait Environment: Send + Sync {
-    /// The variable's value, `None` when it is not set.
-    fn var(&self, name: &str) -> Option<String>;
+    /// The variable's raw value, `None` when it is not set. Values need not be UTF-8: the
+    /// chain refuses one that is not, naming it, rather than treating it as unset.
+    fn var_os(&self, name: &str) -> Option<OsString>;
 }
 
 /// The real process environment.
@@ -37,116 +46,140 @@ pub trait Environment: Send + Sync {
 pub struct ProcessEnvironment;
 
 impl Environment for ProcessEnvironment {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        std::env::var_os(name)
     }
 }
 
 impl<F: Fn(&str) -> Option<String> + Send + Sync> Environment for F {
-    fn var(&self, name: &str) -> Option<String> {
-        self(name)
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        self(name).map(OsString::from)
     }
 }
 
-/// A non-empty, trimmed variable.
-pub(crate) fn non_empty(env: &dyn Environment, name: &str) -> Option<String> {
-    env.var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+/// A variable's trimmed value; `None` when it is unset or blank, an error naming it when it
+/// is set but not UTF-8 (it is then neither usable nor absent).
+pub(crate) fn env_value(env: &dyn Environment, name: &str) -> Result<Option<String>, ConfigError> {
+    let Some(raw) = env.var_os(name) else { return Ok(None) };
+    let text = raw.into_string().map_err(|_| {
+        ConfigError::new(
+            ConfigErrorKind::InvalidEnvironment,
+            format!("the environment variable {name} is set but is not valid UTF-8"),
+        )
+        .variable(name)
+        .hint(format!("set {name} to a valid UTF-8 value, or unset it"))
+    })?;
+    Ok(Some(text.trim().to_owned()).filter(|v| !v.is_empty()))
 }
 
-/// The user's home directory, where `~/.huaweicloud/` lives.
+/// The user's home directory, where `~/.huaweicloud/` lives. A path need not be UTF-8, so
+/// `HOME` is taken as it is.
 pub(crate) fn home_dir(env: &dyn Environment) -> Option<PathBuf> {
-    non_empty(env, "HOME").or_else(|| non_empty(env, "USERPROFILE")).map(PathBuf::from)
+    ["HOME", "USERPROFILE"].into_iter().filter_map(|name| env.var_os(name)).find(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-/// Credentials found by the chain, the project id from the same source, and where they
-/// came from (for messages and logs).
+/// Keys found by the chain, and what the same source says besides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedCredentials {
     /// The keys.
     pub credentials: Credentials,
     /// The project id the same source gave, if any.
     pub project_id: Option<String>,
-    /// Where the keys came from, e.g. `environment` or the file's path.
+    /// The IAM endpoint the same source gave (the file's `iam_endpoint`), if any.
+    pub iam_endpoint: Option<String>,
+    /// Where the keys came from, e.g. `environment variables` or the file's path.
     pub source: String,
 }
 
-/// Looks for credentials in the environment, then in the credentials file. `Ok(None)` when
-/// neither has any; an error when a source is present but incomplete or unreadable, rather
-/// than silently falling through to another account's keys.
-pub fn from_chain(env: &dyn Environment) -> Result<ResolvedCredentials, ConfigError> {
-    let mut tried = Vec::new();
+/// What the static part of the chain (environment, file) found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // made once per client, never stored
+pub enum Found {
+    /// Keys, from the first source that has them.
+    Keys(ResolvedCredentials),
+    /// No source has keys; what each said, for the message when the metadata service has none
+    /// either.
+    Nothing(Vec<String>),
+}
+
+/// Looks for keys in the environment, then in the credentials file. An error when a source is
+/// present but unusable, rather than silently falling through to another account's keys.
+pub fn from_chain(env: &dyn Environment) -> Result<Found, ConfigError> {
+    let mut tried = vec!["explicit credentials: none given".to_owned()];
     match from_environment(env)? {
-        Some(found) => return Ok(found),
+        Some(found) => return Ok(Found::Keys(found)),
         None => tried.push(format!("environment: {ENV_AK} and {ENV_SK} are not set")),
     }
-    let (path, explicit) = match non_empty(env, ENV_CREDENTIALS_FILE) {
+    let (path, explicit) = match env_value(env, ENV_CREDENTIALS_FILE)? {
         Some(path) => (Some(PathBuf::from(path)), true),
         None => (home_dir(env).map(|home| home.join(".huaweicloud").join("credentials")), false),
     };
-    match &path {
-        Some(path) => match crate::files::read_config_text(path) {
-            Ok(text) => match from_file_text(&text, path)? {
-                Some(found) => return Ok(found),
-                None => tried.push(format!(
-                    "credentials file {}: has no [basic] or [basiccredentials] section with ak and sk",
-                    path.display()
-                )),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-                tried.push(format!("credentials file {}: not found", path.display()));
-            }
-            Err(e) => {
-                let error = ConfigError::new(
-                    ConfigErrorKind::InvalidCredentials,
-                    format!("cannot read the credentials file {} ({ENV_CREDENTIALS_FILE}): {e}", path.display()),
-                );
-                return Err(if explicit { error.variable(ENV_CREDENTIALS_FILE) } else { error });
-            }
+    let Some(path) = path else {
+        tried.push("credentials file: no home directory (HOME is not set)".to_owned());
+        return Ok(Found::Nothing(tried));
+    };
+    match crate::files::read_config_text(&path) {
+        Ok(text) => match from_file_text(&text, &path)? {
+            Some(found) => return Ok(Found::Keys(found)),
+            None => tried.push(format!(
+                "credentials file {}: has no [basic] or [basiccredentials] section with ak and sk",
+                path.display()
+            )),
         },
-        None => tried.push("credentials file: no home directory (HOME is not set)".to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            tried.push(format!("credentials file {}: not found", path.display()));
+        }
+        Err(e) => {
+            let error = ConfigError::new(
+                ConfigErrorKind::InvalidCredentials,
+                format!("cannot read the credentials file {}: {e}", path.display()),
+            );
+            return Err(if explicit { error.variable(ENV_CREDENTIALS_FILE) } else { error });
+        }
     }
-    Err(ConfigError::new(
-        ConfigErrorKind::MissingCredentials,
-        format!("no credentials found; tried: explicit credentials (none given); {}", tried.join("; ")),
-    )
-    .hint(format!("set {ENV_AK} and {ENV_SK} (and {ENV_PROJECT_ID}) in the environment"))
-    .hint("or write `[basic]` with `ak = …`, `sk = …`, `project_id = …` to ~/.huaweicloud/credentials")
-    .hint(Hint::naming("or try it without an account: ", Setting::Simulator, "")))
+    Ok(Found::Nothing(tried))
 }
 
 fn from_environment(env: &dyn Environment) -> Result<Option<ResolvedCredentials>, ConfigError> {
-    let (ak, sk) = (non_empty(env, ENV_AK), non_empty(env, ENV_SK));
+    let (ak, sk) = (env_value(env, ENV_AK)?, env_value(env, ENV_SK)?);
+    let token = env_value(env, ENV_SECURITY_TOKEN)?;
     let (ak, sk) = match (ak, sk) {
-        (None, None) => return Ok(None),
-        (Some(ak), Some(sk)) => (ak, sk),
-        (Some(_), None) | (None, Some(_)) => {
-            let (set, unset) = if env.var(ENV_AK).is_some() { (ENV_AK, ENV_SK) } else { (ENV_SK, ENV_AK) };
-            return Err(ConfigError::new(
-                ConfigErrorKind::InvalidCredentials,
-                format!("{set} is set but {unset} is not: both are needed"),
-            )
-            .variable(unset)
-            .hint(format!("set {unset} as well, or unset {set} to use the credentials file")));
+        (None, None) => {
+            if token.is_some() {
+                return Err(half_set(ENV_SECURITY_TOKEN, &format!("{ENV_AK} and {ENV_SK} are not")));
+            }
+            return Ok(None);
         }
+        (Some(ak), Some(sk)) => (ak, sk),
+        (Some(_), None) => return Err(half_set(ENV_AK, &format!("{ENV_SK} is not"))),
+        (None, Some(_)) => return Err(half_set(ENV_SK, &format!("{ENV_AK} is not"))),
     };
     let mut credentials = Credentials::new(ak, sk);
-    if let Some(token) = non_empty(env, ENV_SECURITY_TOKEN) {
+    if let Some(token) = token {
         credentials = credentials.with_security_token(token);
     }
     Ok(Some(ResolvedCredentials {
         credentials,
-        project_id: non_empty(env, ENV_PROJECT_ID),
+        project_id: None,
+        iam_endpoint: None,
         source: "environment variables".to_owned(),
     }))
 }
 
-/// Reads `ak`, `sk`, `project_id` and `security_token` from the first of [`FILE_SECTIONS`]
-/// present in an INI text. `#` and `;` start comments; keys are case-insensitive.
+fn half_set(set: &'static str, unset: &str) -> ConfigError {
+    ConfigError::new(ConfigErrorKind::InvalidCredentials, format!("{set} is set but {unset}: both keys are needed"))
+        .variable(set)
+        .hint(format!("set {ENV_AK} and {ENV_SK} together, or unset {set} to use the credentials file"))
+}
+
+/// Reads `ak`, `sk`, `project_id`, `security_token` and `iam_endpoint` from the first of
+/// [`FILE_SECTIONS`] present in an INI text. `#` and `;` start comments; keys are
+/// case-insensitive.
 pub fn from_file_text(text: &str, path: &Path) -> Result<Option<ResolvedCredentials>, ConfigError> {
     for wanted in FILE_SECTIONS {
         let mut in_section = false;
         let mut found = false;
-        let (mut ak, mut sk, mut project_id, mut token) = (None, None, None, None);
+        let (mut ak, mut sk, mut project_id, mut token, mut iam_endpoint) = (None, None, None, None, None);
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -167,6 +200,7 @@ pub fn from_file_text(text: &str, path: &Path) -> Result<Option<ResolvedCredenti
                 "sk" => sk = value,
                 "project_id" => project_id = value,
                 "security_token" => token = value,
+                "iam_endpoint" => iam_endpoint = value,
                 _ => {}
             }
         }
@@ -183,6 +217,7 @@ pub fn from_file_text(text: &str, path: &Path) -> Result<Option<ResolvedCredenti
                 Ok(Some(ResolvedCredentials {
                     credentials,
                     project_id,
+                    iam_endpoint,
                     source: format!("credentials file {} [{wanted}]", path.display()),
                 }))
             }

@@ -155,6 +155,13 @@ pub enum ConfigErrorKind {
     HttpClient,
     /// A bulk run's journal cannot be used: unreadable, unwritable, or of another run.
     Journal,
+    /// An environment variable is set but unusable (not UTF-8); the error names it.
+    InvalidEnvironment,
+    /// A proxy URL (given, or from `HTTPS_PROXY` and the like) is not usable.
+    InvalidProxy,
+    /// The instance metadata service answered, but gave no usable credentials (e.g. no
+    /// agency is bound to the instance).
+    InstanceMetadata,
 }
 
 /// A setting that each front spells its own way: a builder method in Rust, a keyword
@@ -237,7 +244,7 @@ pub struct ConfigError {
     kind: ConfigErrorKind,
     message: String,
     hints: Vec<Hint>,
-    variable: Option<&'static str>,
+    variable: Option<String>,
 }
 
 impl ConfigError {
@@ -251,8 +258,8 @@ impl ConfigError {
     }
     /// Names the environment variable the problem comes from.
     #[must_use]
-    pub(crate) fn variable(mut self, name: &'static str) -> Self {
-        self.variable = Some(name);
+    pub(crate) fn variable(mut self, name: impl Into<String>) -> Self {
+        self.variable = Some(name.into());
         self
     }
     /// What part of the configuration is wrong.
@@ -268,8 +275,8 @@ impl ConfigError {
         &self.hints
     }
     /// The environment variable involved, when the problem is in one (e.g. half-set keys).
-    pub fn environment_variable(&self) -> Option<&'static str> {
-        self.variable
+    pub fn environment_variable(&self) -> Option<&str> {
+        self.variable.as_deref()
     }
 }
 
@@ -420,13 +427,25 @@ pub enum TransportErrorKind {
 pub struct TransportError {
     kind: TransportErrorKind,
     endpoint: String,
+    unreachable_before: Vec<String>,
     source: reqwest::Error,
 }
 
 impl TransportError {
     pub(crate) fn new(endpoint: &str, source: reqwest::Error) -> Self {
         let kind = classify(&source);
-        Self { kind, endpoint: endpoint.to_owned(), source }
+        Self { kind, endpoint: endpoint.to_owned(), unreachable_before: Vec::new(), source }
+    }
+    /// The endpoints of the region tried before this one, which could not be reached.
+    #[must_use]
+    pub(crate) fn unreachable_before(mut self, endpoints: Vec<String>) -> Self {
+        self.unreachable_before = endpoints;
+        self
+    }
+    /// The endpoints of the region tried before [`TransportError::endpoint`], none of which
+    /// could be reached (a connection failed, so nothing was sent to them).
+    pub fn endpoints_tried_before(&self) -> &[String] {
+        &self.unreachable_before
     }
     /// How the exchange failed.
     pub fn kind(&self) -> TransportErrorKind {
@@ -440,13 +459,19 @@ impl TransportError {
     /// The innermost cause, the one that says why (`Connection refused (os error 111)`, the
     /// certificate check that failed), once; `None` when nothing below reqwest says more.
     fn root_cause(&self) -> Option<String> {
-        let mut deepest = std::error::Error::source(&self.source)?;
-        // An io::Error's `source()` skips the error it wraps; its Display shows it.
-        while let Some(cause) = deepest.source() {
-            deepest = cause;
-        }
-        Some(deepest.to_string()).filter(|text| !text.is_empty())
+        std::error::Error::source(&self.source)?;
+        Some(root_cause(&self.source)).filter(|text| !text.is_empty())
     }
+}
+
+/// The innermost cause of an error, as text (the error's own when it has no cause).
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut deepest = error;
+    // An io::Error's `source()` skips the error it wraps; its Display shows it.
+    while let Some(cause) = deepest.source() {
+        deepest = cause;
+    }
+    deepest.to_string()
 }
 
 pub(crate) fn classify(error: &reqwest::Error) -> TransportErrorKind {
@@ -486,7 +511,11 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Timeout => write!(f, "the request to {endpoint} timed out"),
             TransportErrorKind::Tls => write!(f, "the TLS handshake with {endpoint} failed"),
             TransportErrorKind::Broken => write!(f, "the exchange with {endpoint} broke off"),
+        }?;
+        if !self.unreachable_before.is_empty() {
+            write!(f, " (after no connection to {})", self.unreachable_before.join(", "))?;
         }
+        Ok(())
     }
 }
 

@@ -14,6 +14,8 @@ use time::OffsetDateTime;
 
 use crate::error::{TransportErrorKind, classify};
 use crate::generated::Client;
+use crate::identity::Identity;
+use crate::network::Failover;
 use crate::retry::{RetryPolicy, parse_retry_after};
 
 /// The largest error body read; the rest is dropped, so a huge answer cannot grow memory.
@@ -34,8 +36,8 @@ pub const PROJECT_ID_HEADER: &str = "x-project-id";
 /// What the generated client carries for the hooks.
 #[derive(Clone)]
 pub struct Inner {
-    pub(crate) credentials: Arc<Credentials>,
-    pub(crate) project_id: Arc<str>,
+    pub(crate) identity: Arc<Identity>,
+    pub(crate) failover: Arc<Failover>,
     pub(crate) retry: RetryPolicy,
     pub(crate) clock: fn() -> OffsetDateTime,
 }
@@ -43,8 +45,9 @@ pub struct Inner {
 impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inner")
-            .field("credentials", &self.credentials)
-            .field("project_id", &self.project_id)
+            .field("access_key", &self.identity.known_access_key())
+            .field("project_id", &self.identity.known_project_id())
+            .field("endpoints", &self.failover.endpoints)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -60,6 +63,12 @@ pub(crate) struct CallRecord {
     pub(crate) dry_run: Option<Option<crate::client::SignedRequest>>,
     /// Set when a success body was larger than [`MAX_RESPONSE_BODY_BYTES`] and refused.
     pub(crate) oversized_body: bool,
+    /// The keys and project the client resolved for this call, so the hooks need not.
+    pub(crate) identity: Option<(Arc<Credentials>, Arc<str>)>,
+    /// Endpoints that could not be reached before the one the last attempt went to.
+    pub(crate) unreachable: Vec<String>,
+    /// The endpoint the last attempt went to, when it was not the first of the list.
+    pub(crate) endpoint: Option<String>,
 }
 
 tokio::task_local! {
@@ -70,13 +79,21 @@ fn with_call(update: impl FnOnce(&mut CallRecord)) {
     let _ = CALL.try_with(|call| update(&mut call.borrow_mut()));
 }
 
-/// Signs the request in place: `X-Project-Id`, `X-Security-Token`, `X-Sdk-Date`, `Host`,
-/// `Authorization`. Headers of an earlier attempt are replaced.
-pub(crate) fn sign_in_place(inner: &Inner, request: &mut reqwest::Request) -> Result<(), hwc_sign::SignError> {
+/// Signs the request in place: `X-Project-Id` (when a project is named: IAM's calls name
+/// none), `X-Security-Token`, `X-Sdk-Date`, `Host`, `Authorization`. Headers of an earlier
+/// attempt are replaced.
+pub(crate) fn sign_request(
+    credentials: &Credentials,
+    project_id: Option<&str>,
+    clock: fn() -> OffsetDateTime,
+    request: &mut reqwest::Request,
+) -> Result<(), hwc_sign::SignError> {
     hwc_sign::http::remove_signature(request.headers_mut());
-    let project_id = HeaderValue::from_str(&inner.project_id)
-        .map_err(|_| hwc_sign::SignError::InvalidHeaderValue("X-Project-Id"))?;
-    request.headers_mut().insert(PROJECT_ID_HEADER, project_id);
+    if let Some(project_id) = project_id {
+        let project_id =
+            HeaderValue::from_str(project_id).map_err(|_| hwc_sign::SignError::InvalidHeaderValue("X-Project-Id"))?;
+        request.headers_mut().insert(PROJECT_ID_HEADER, project_id);
+    }
     let url = request.url();
     let instructions = hwc_sign::http::SignableRequest::from_url_parts(
         request.method().as_str(),
@@ -88,7 +105,7 @@ pub(crate) fn sign_in_place(inner: &Inner, request: &mut reqwest::Request) -> Re
         hwc_sign::http::header_pairs(request.headers())?,
         request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default(),
     )
-    .authorize(&inner.credentials, (inner.clock)())?;
+    .authorize(credentials, clock())?;
     if let Some(query) = instructions.query() {
         let query = query.to_owned();
         request.url_mut().set_query(Some(&query));
@@ -105,7 +122,17 @@ impl ClientHooks<Inner> for Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         // progenitor adds `api-version` to every request; the service knows no such header.
         request.headers_mut().remove("api-version");
-        sign_in_place(self.inner(), request).map_err(|e| progenitor_client::Error::Custom(e.to_string()))
+        let inner = self.inner();
+        let (credentials, project) = match CALL.try_with(|call| call.borrow().identity.clone()).ok().flatten() {
+            Some(resolved) => resolved,
+            None => inner
+                .identity
+                .resolve(self.client(), inner.clock)
+                .await
+                .map_err(|e| progenitor_client::Error::Custom(e.message_with_causes()))?,
+        };
+        sign_request(&credentials, Some(&project), inner.clock, request)
+            .map_err(|e| progenitor_client::Error::Custom(e.to_string()))
     }
 
     async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
@@ -120,7 +147,7 @@ impl ClientHooks<Inner> for Client {
             attempt += 1;
             let retries_left = policy.max_retries.max(policy.connect_retries) >= attempt;
             let spare = if retries_left { request.try_clone() } else { None };
-            let result = self.client().execute(request).await;
+            let result = self.send_with_failover(request).await;
             let delay = match &result {
                 Err(e) if attempt <= policy.connect_retries && classify(e) == TransportErrorKind::Connect => {
                     Some(policy.delay(attempt, None))
@@ -142,8 +169,9 @@ impl ClientHooks<Inner> for Client {
                 (Some(delay), Some(mut next)) => {
                     tracing::debug!(operation = info.operation_id, attempt, delay_ms = delay.as_millis() as u64, outcome = %describe(&result), "retrying");
                     tokio::time::sleep(delay).await;
-                    // Signed after the wait, so the date is fresh when the attempt leaves.
-                    if sign_in_place(inner, &mut next).is_ok() {
+                    // Signed after the wait, so the date is fresh (and refreshed keys are used)
+                    // when the attempt leaves.
+                    if self.sign_again(&mut next).await.is_ok() {
                         request = next;
                         continue;
                     }
@@ -151,6 +179,67 @@ impl ClientHooks<Inner> for Client {
                 }
                 _ => return conclude(result, attempt).await,
             }
+        }
+    }
+}
+
+impl Client {
+    /// Signs a request again with the identity as it is now.
+    async fn sign_again(&self, request: &mut reqwest::Request) -> Result<(), String> {
+        let inner = self.inner();
+        let (credentials, project) =
+            inner.identity.resolve(self.client(), inner.clock).await.map_err(|e| e.to_string())?;
+        sign_request(&credentials, Some(&project), inner.clock, request).map_err(|e| e.to_string())
+    }
+
+    /// Sends one attempt. With several endpoints, it starts at the one that answered last and
+    /// moves to the next when no connection could be made (refused, unreachable, a failed TLS
+    /// handshake: nothing was sent), never after the request went out.
+    async fn send_with_failover(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+        let failover = &self.inner().failover;
+        if failover.endpoints.len() < 2 {
+            return self.client().execute(request).await;
+        }
+        let base = &failover.endpoints[0];
+        let mut unreachable = Vec::new();
+        let mut last = None;
+        for index in failover.order() {
+            let endpoint = &failover.endpoints[index];
+            let Some(mut attempt) = request.try_clone() else { return self.client().execute(request).await };
+            if index != 0 {
+                let rest = request.url().as_str().strip_prefix(base.as_str()).unwrap_or_default();
+                match reqwest::Url::parse(&format!("{endpoint}{rest}")) {
+                    Ok(url) => *attempt.url_mut() = url,
+                    Err(_) => continue,
+                }
+                if self.sign_again(&mut attempt).await.is_err() {
+                    continue;
+                }
+            }
+            match self.client().execute(attempt).await {
+                Err(e) if e.is_connect() => {
+                    tracing::warn!(endpoint = %endpoint, error = %crate::error::root_cause(&e), "no connection to the endpoint; trying the next");
+                    unreachable.push(endpoint.clone());
+                    last = Some(e);
+                }
+                result => {
+                    failover.answered(index);
+                    with_call(|call| {
+                        call.unreachable = std::mem::take(&mut unreachable);
+                        call.endpoint = (index != 0).then(|| endpoint.clone());
+                    });
+                    return result;
+                }
+            }
+        }
+        let last_endpoint = unreachable.pop();
+        with_call(|call| {
+            call.unreachable = unreachable;
+            call.endpoint = last_endpoint;
+        });
+        match last {
+            Some(error) => Err(error),
+            None => self.client().execute(request).await,
         }
     }
 }

@@ -12,8 +12,12 @@ mod error;
 mod error_body;
 pub mod files;
 mod hooks;
+pub mod iam;
+mod identity;
 mod journal;
+pub mod metadata;
 mod model;
+pub mod network;
 pub mod regions;
 mod retry;
 

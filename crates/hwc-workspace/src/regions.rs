@@ -1,11 +1,12 @@
 //! Regions and endpoints: the 18 Workspace regions, and the overrides official SDK users
 //! already have (an environment variable per region, then `regions.yaml`).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::credentials::{Environment, home_dir, non_empty};
+use crate::credentials::{Environment, env_value, home_dir};
 use crate::error::{ConfigError, ConfigErrorKind, Hint, Setting};
 
 /// The regions where Workspace has an endpoint `https://workspace.{region}.myhuaweicloud.com`.
@@ -34,25 +35,29 @@ pub const REGIONS: [&str; 18] = [
 pub const ENV_REGIONS_FILE: &str = "HUAWEICLOUD_SDK_REGIONS_FILE";
 
 /// The variable that overrides one region's endpoints, e.g.
-/// `HUAWEICLOUD_SDK_REGION_WORKSPACE_CN_NORTH_4` (comma-separated; the first is used).
+/// `HUAWEICLOUD_SDK_REGION_WORKSPACE_CN_NORTH_4`: comma-separated, tried in order.
 pub fn override_variable(region: &str) -> String {
     format!("HUAWEICLOUD_SDK_REGION_WORKSPACE_{}", region.to_ascii_uppercase().replace('-', "_"))
 }
 
-/// The endpoint of a region: its environment override, else its `regions.yaml` entry, else
-/// the built-in list. An unknown region is an error naming the known ones.
-pub fn resolve(region: &str, env: &dyn Environment) -> Result<String, ConfigError> {
+/// The endpoints of a region, in the order to try them: its environment override, else its
+/// `regions.yaml` entry, else the built-in list. An unknown region is an error naming the
+/// known ones.
+pub fn resolve(region: &str, env: &dyn Environment) -> Result<Vec<String>, ConfigError> {
     let region = region.trim();
-    if let Some(value) = non_empty(env, &override_variable(region)) {
-        if let Some(first) = value.split(',').map(str::trim).find(|e| !e.is_empty()) {
-            return Ok(first.to_owned());
+    let variable = override_variable(region);
+    if let Some(value) = env_value(env, &variable)? {
+        let endpoints: Vec<String> =
+            value.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
+        if !endpoints.is_empty() {
+            return Ok(endpoints);
         }
     }
-    if let Some(endpoint) = from_regions_file(region, env)? {
-        return Ok(endpoint);
+    if let Some(endpoints) = from_regions_file(region, env)? {
+        return Ok(endpoints);
     }
     if REGIONS.contains(&region) {
-        return Ok(format!("https://workspace.{region}.myhuaweicloud.com"));
+        return Ok(vec![format!("https://workspace.{region}.myhuaweicloud.com")]);
     }
     Err(ConfigError::new(
         ConfigErrorKind::UnknownRegion,
@@ -61,27 +66,33 @@ pub fn resolve(region: &str, env: &dyn Environment) -> Result<String, ConfigErro
     .hint(Hint::naming(
         "for a region not in this list, pass ",
         Setting::Endpoint,
-        format!(", or set {}=https://…", override_variable(region)),
+        format!(", or set {variable}=https://…"),
     )))
 }
 
-#[derive(Deserialize)]
-struct RegionsFile {
-    #[serde(rename = "WORKSPACE", default)]
-    workspace: Vec<RegionEntry>,
+/// The region of an official endpoint (`https://workspace.{region}.myhuaweicloud.com`), for
+/// looking up the project id when only the endpoint was given.
+pub fn region_of_endpoint(endpoint: &str) -> Option<String> {
+    let host = url::Url::parse(endpoint).ok()?.host_str()?.to_ascii_lowercase();
+    let region = host.strip_prefix("workspace.")?.strip_suffix(".myhuaweicloud.com")?;
+    (!region.is_empty() && !region.contains('.')).then(|| region.to_owned())
 }
 
+/// One entry of a service's list in `regions.yaml`. Every field is optional here, so that an
+/// entry without an id is skipped with a warning (as the official SDK skips it) instead of
+/// failing the whole file.
 #[derive(Deserialize)]
 struct RegionEntry {
-    id: String,
+    #[serde(default)]
+    id: Option<String>,
     #[serde(default)]
     endpoint: Option<String>,
     #[serde(default)]
     endpoints: Vec<String>,
 }
 
-fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<String>, ConfigError> {
-    let (path, explicit) = match non_empty(env, ENV_REGIONS_FILE) {
+fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Vec<String>>, ConfigError> {
+    let (path, explicit) = match env_value(env, ENV_REGIONS_FILE)? {
         Some(path) => (PathBuf::from(path), true),
         None => match home_dir(env) {
             Some(home) => (home.join(".huaweicloud").join("regions.yaml"), false),
@@ -92,22 +103,49 @@ fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Strin
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
         Err(e) => {
-            return Err(ConfigError::new(
+            let error = ConfigError::new(
                 ConfigErrorKind::InvalidEndpoint,
                 format!("cannot read the regions file {}: {e}", path.display()),
-            ));
+            );
+            return Err(if explicit { error.variable(ENV_REGIONS_FILE) } else { error });
         }
     };
-    let file: RegionsFile = serde_yaml::from_str(&text).map_err(|e| {
+    let invalid = |why: String| {
         ConfigError::new(
             ConfigErrorKind::InvalidEndpoint,
-            format!("the regions file {} is not valid: {e}", path.display()),
+            format!("the regions file {} is not valid: {why}", path.display()),
         )
-        .hint("expected `WORKSPACE:` with a list of `- id: <region>` and `endpoint: https://…`")
-    })?;
-    Ok(file
-        .workspace
-        .into_iter()
-        .find(|entry| entry.id == region)
-        .and_then(|entry| entry.endpoint.or_else(|| entry.endpoints.into_iter().next())))
+        .hint("expected `WORKSPACE:` with a list of `- id: <region>` and `endpoint: https://…` (or `endpoints: [...]`)")
+    };
+    // Every service's list is read as a map first: the service key is matched in any case
+    // (`WORKSPACE:`, `workspace:`), as the official SDK matches it.
+    let file: Option<HashMap<String, serde_yaml::Value>> =
+        serde_yaml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let Some(entries) =
+        file.unwrap_or_default().into_iter().find(|(key, _)| key.eq_ignore_ascii_case("workspace")).map(|(_, v)| v)
+    else {
+        return Ok(None);
+    };
+    let entries: Vec<RegionEntry> =
+        serde_yaml::from_value(entries).map_err(|e| invalid(format!("its WORKSPACE list: {e}")))?;
+    for (index, entry) in entries.into_iter().enumerate() {
+        let Some(id) = entry.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) else {
+            tracing::warn!(path = %path.display(), entry = index + 1, "a WORKSPACE entry of the regions file has no id; it is skipped");
+            continue;
+        };
+        if id != region {
+            continue;
+        }
+        // `endpoints` first, then `endpoint`: the official SDK's order.
+        let mut endpoints: Vec<String> =
+            entry.endpoints.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
+        if endpoints.is_empty() {
+            endpoints.extend(entry.endpoint.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()));
+        }
+        if endpoints.is_empty() {
+            return Err(invalid(format!("the entry of {region} has no endpoint")));
+        }
+        return Ok(Some(endpoints));
+    }
+    Ok(None)
 }

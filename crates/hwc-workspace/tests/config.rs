@@ -1,15 +1,47 @@
-//! The credentials chain and region resolution, with made-up environments and a temporary
-//! home directory instead of the machine's own.
+//! The credentials chain, the project id's precedence and region resolution, with made-up
+//! environments (values need not be UTF-8) and a temporary home directory instead of the
+//! machine's own. Nothing here opens a connection: what needs one (the metadata service, IAM,
+//! proxies, failover) is tested against the simulator in `hwc-workspace-sim/tests/network.rs`.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 
-use hwc_workspace::credentials::{Environment, from_chain};
+use hwc_workspace::credentials::{Environment, Found, ResolvedCredentials, from_chain};
 use hwc_workspace::regions::{REGIONS, override_variable, resolve};
 use hwc_workspace::{Client, ConfigErrorKind, Credentials, Error};
 
-fn env(pairs: &[(&str, &str)]) -> impl Environment + Clone + 'static {
-    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    move |name: &str| map.get(name).cloned()
+/// An environment of made-up variables; nothing from the process's own.
+#[derive(Clone, Default)]
+struct Env(HashMap<String, OsString>);
+
+impl Env {
+    fn with(mut self, name: &str, value: impl Into<OsString>) -> Self {
+        self.0.insert(name.to_owned(), value.into());
+        self
+    }
+    /// A value that is not UTF-8.
+    fn with_bytes(self, name: &str) -> Self {
+        self.with(name, OsString::from_vec(b"AK\xff\xfe".to_vec()))
+    }
+}
+
+impl Environment for Env {
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn env(pairs: &[(&str, &str)]) -> Env {
+    // The metadata service is off unless a test turns it on: nothing here may reach out.
+    pairs.iter().fold(Env::default().with("HWC_METADATA_ENDPOINT", "off"), |e, (k, v)| e.with(k, *v))
+}
+
+fn keys(found: Found) -> ResolvedCredentials {
+    match found {
+        Found::Keys(keys) => keys,
+        Found::Nothing(tried) => panic!("no keys found: {tried:?}"),
+    }
 }
 
 fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -25,6 +57,13 @@ fn home_str(home: &tempfile::TempDir) -> String {
     home.path().to_str().unwrap().to_owned()
 }
 
+fn config_error(result: Result<Client, Error>) -> hwc_workspace::ConfigError {
+    match result {
+        Err(Error::Configuration(e)) => e,
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
 #[test]
 fn environment_variables_come_first() {
     let home = home_with(&[("credentials", "[basic]\nak = FILE-AK\nsk = file-sk\n")]);
@@ -35,9 +74,10 @@ fn environment_variables_come_first() {
         ("HUAWEICLOUD_SDK_PROJECT_ID", "env-project"),
         ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "env-token"),
     ]);
-    let found = from_chain(&e).unwrap();
+    let found = keys(from_chain(&e).unwrap());
     assert_eq!(found.credentials, Credentials::new("ENV-AK", "env-sk").with_security_token("env-token"));
-    assert_eq!(found.project_id.as_deref(), Some("env-project"));
+    let client = Client::builder().environment(e).endpoint("http://127.0.0.1:1").build().unwrap();
+    assert_eq!(client.project_id().as_deref(), Some("env-project"));
 }
 
 #[test]
@@ -52,13 +92,13 @@ fn half_set_environment_is_an_error_naming_the_missing_variable() {
 fn the_credentials_file_in_home_is_read_basic_winning_over_basiccredentials() {
     let text = "# comment\n[basiccredentials]\nak = OLD-AK\nsk = old-sk\n\n[basic]\nak = BASIC-AK\nsk = basic-sk\nproject_id = file-project\nsecurity_token = file-token\n";
     let home = home_with(&[("credentials", text)]);
-    let found = from_chain(&env(&[("HOME", &home_str(&home))])).unwrap();
+    let found = keys(from_chain(&env(&[("HOME", &home_str(&home))])).unwrap());
     assert_eq!(found.credentials, Credentials::new("BASIC-AK", "basic-sk").with_security_token("file-token"));
     assert_eq!(found.project_id.as_deref(), Some("file-project"));
     assert!(found.source.contains("[basic]"), "{}", found.source);
 
     let home = home_with(&[("credentials", "[basiccredentials]\nak=BC-AK\nsk=bc-sk\n")]);
-    let found = from_chain(&env(&[("HOME", &home_str(&home))])).unwrap();
+    let found = keys(from_chain(&env(&[("HOME", &home_str(&home))])).unwrap());
     assert_eq!(found.credentials.access_key(), "BC-AK");
 }
 
@@ -68,7 +108,7 @@ fn an_explicit_credentials_file_variable_wins_over_home() {
     let other = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(other.path(), "[basic]\nak = EXPLICIT-AK\nsk = s\n").unwrap();
     let e = env(&[("HOME", &home_str(&home)), ("HUAWEICLOUD_SDK_CREDENTIALS_FILE", other.path().to_str().unwrap())]);
-    assert_eq!(from_chain(&e).unwrap().credentials.access_key(), "EXPLICIT-AK");
+    assert_eq!(keys(from_chain(&e).unwrap()).credentials.access_key(), "EXPLICIT-AK");
 
     let missing = env(&[("HUAWEICLOUD_SDK_CREDENTIALS_FILE", "/nonexistent/credentials")]);
     let error = from_chain(&missing).unwrap_err();
@@ -86,7 +126,8 @@ fn a_section_without_sk_is_an_error() {
 #[test]
 fn nothing_found_lists_every_place_tried() {
     let home = tempfile::tempdir().unwrap();
-    let error = from_chain(&env(&[("HOME", &home_str(&home))])).unwrap_err();
+    let error =
+        config_error(Client::builder().environment(env(&[("HOME", &home_str(&home))])).region("cn-north-4").build());
     assert_eq!(error.kind(), ConfigErrorKind::MissingCredentials);
     let message = error.message();
     for tried in [
@@ -94,6 +135,7 @@ fn nothing_found_lists_every_place_tried() {
         "HUAWEICLOUD_SDK_AK",
         "HUAWEICLOUD_SDK_SK",
         &home.path().join(".huaweicloud/credentials").display().to_string(),
+        "instance metadata service: turned off (HWC_METADATA_ENDPOINT=off)",
     ] {
         assert!(message.contains(tried), "{tried} missing from: {message}");
     }
@@ -101,13 +143,27 @@ fn nothing_found_lists_every_place_tried() {
 }
 
 #[test]
-fn the_builder_uses_the_chain_and_reports_a_missing_project() {
+fn the_builder_uses_the_chain_and_looks_a_missing_project_up_only_with_a_region() {
     let home = home_with(&[("credentials", "[basic]\nak = B-AK\nsk = b-sk\n")]);
     let e = env(&[("HOME", &home_str(&home))]);
-    let error = Client::builder().environment(e.clone()).region("cn-north-4").build().unwrap_err();
-    assert!(matches!(&error, Error::Configuration(c) if c.kind() == ConfigErrorKind::MissingProjectId), "{error:?}");
+    // With a region, the project id is left to the IAM lookup of the first call.
+    let client = Client::builder().environment(e.clone()).region("cn-north-4").build().unwrap();
+    assert_eq!(client.project_id(), None);
+    // An official endpoint names its region; any other endpoint does not.
+    let client = Client::builder()
+        .environment(e.clone())
+        .endpoint("https://workspace.cn-east-3.myhuaweicloud.com")
+        .build()
+        .unwrap();
+    assert_eq!(client.project_id(), None);
+    let error = config_error(Client::builder().environment(e.clone()).endpoint("http://127.0.0.1:1").build());
+    assert_eq!(error.kind(), ConfigErrorKind::MissingProjectId);
+    let hints: Vec<String> = error.hints().iter().map(ToString::to_string).collect();
+    assert!(hints.iter().any(|h| h.contains("HUAWEICLOUD_SDK_PROJECT_ID")), "{hints:?}");
+    assert!(hints.iter().any(|h| h.contains("region") && h.contains("IAM")), "{hints:?}");
     let client = Client::builder().environment(e).region("cn-north-4").project_id("p-1").build().unwrap();
-    assert_eq!(client.access_key(), "B-AK");
+    assert_eq!(client.access_key().as_deref(), Some("B-AK"));
+    assert_eq!(client.project_id().as_deref(), Some("p-1"));
     assert_eq!(client.endpoint(), "https://workspace.cn-north-4.myhuaweicloud.com");
 }
 
@@ -116,7 +172,7 @@ fn every_known_region_has_the_official_endpoint() {
     let nothing = env(&[]);
     assert_eq!(REGIONS.len(), 18);
     for region in REGIONS {
-        assert_eq!(resolve(region, &nothing).unwrap(), format!("https://workspace.{region}.myhuaweicloud.com"));
+        assert_eq!(resolve(region, &nothing).unwrap(), [format!("https://workspace.{region}.myhuaweicloud.com")]);
     }
 }
 
@@ -145,15 +201,15 @@ fn the_environment_override_wins_then_regions_yaml() {
         ("HOME", &home_str(&home)),
         ("HUAWEICLOUD_SDK_REGION_WORKSPACE_CN_NORTH_4", " https://env.example, https://second.example"),
     ]);
-    assert_eq!(resolve("cn-north-4", &with_both).unwrap(), "https://env.example");
+    assert_eq!(resolve("cn-north-4", &with_both).unwrap(), ["https://env.example", "https://second.example"]);
     let file_only = env(&[("HOME", &home_str(&home))]);
-    assert_eq!(resolve("cn-north-4", &file_only).unwrap(), "https://file.example:8443");
+    assert_eq!(resolve("cn-north-4", &file_only).unwrap(), ["https://file.example:8443"]);
     assert_eq!(
         resolve("xx-new-1", &file_only).unwrap(),
-        "https://new.example",
+        ["https://new.example"],
         "a region only in regions.yaml is usable"
     );
-    assert_eq!(resolve("cn-east-3", &file_only).unwrap(), "https://workspace.cn-east-3.myhuaweicloud.com");
+    assert_eq!(resolve("cn-east-3", &file_only).unwrap(), ["https://workspace.cn-east-3.myhuaweicloud.com"]);
 }
 
 #[test]
@@ -163,7 +219,7 @@ fn an_explicit_regions_file_variable_is_read_and_bad_yaml_is_reported() {
     std::fs::write(&path, "WORKSPACE:\n  - id: cn-north-4\n    endpoints: [https://a.example, https://b.example]\n")
         .unwrap();
     let e = env(&[("HUAWEICLOUD_SDK_REGIONS_FILE", path.to_str().unwrap())]);
-    assert_eq!(resolve("cn-north-4", &e).unwrap(), "https://a.example");
+    assert_eq!(resolve("cn-north-4", &e).unwrap(), ["https://a.example", "https://b.example"]);
     std::fs::write(&path, "WORKSPACE: [ {").unwrap();
     let error = resolve("cn-north-4", &e).unwrap_err();
     assert!(error.message().contains(&path.display().to_string()), "{error}");
@@ -176,7 +232,7 @@ fn a_world_readable_credentials_file_still_works() {
     let home = home_with(&[("credentials", "[basic]\nak = PERM-AK\nsk = s\n")]);
     let file = home.path().join(".huaweicloud/credentials");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    assert_eq!(from_chain(&env(&[("HOME", &home_str(&home))])).unwrap().credentials.access_key(), "PERM-AK");
+    assert_eq!(keys(from_chain(&env(&[("HOME", &home_str(&home))])).unwrap()).credentials.access_key(), "PERM-AK");
 }
 
 #[test]
@@ -232,4 +288,156 @@ async fn a_refused_connection_is_said_once_with_the_cause_at_the_end() {
     for wrapper in ["error sending request", "client error", "tcp connect error"] {
         assert!(!message.contains(wrapper), "{message}");
     }
+}
+
+#[test]
+fn a_variable_that_is_not_utf8_is_an_error_naming_it_never_a_fall_through() {
+    // The file holds another account's keys: a chain that took the bad variable for unset
+    // would sign with them.
+    let home = home_with(&[("credentials", "[basic]\nak = OTHER-AK\nsk = other-sk\nproject_id = other\n")]);
+    let base = env(&[("HOME", &home_str(&home)), ("HUAWEICLOUD_SDK_AK", "ENV-AK"), ("HUAWEICLOUD_SDK_SK", "env-sk")]);
+    for variable in [
+        "HUAWEICLOUD_SDK_AK",
+        "HUAWEICLOUD_SDK_SK",
+        "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+        "HUAWEICLOUD_SDK_PROJECT_ID",
+        "HUAWEICLOUD_SDK_REGIONS_FILE",
+        "HUAWEICLOUD_SDK_REGION_WORKSPACE_CN_NORTH_4",
+        "HUAWEICLOUD_SDK_IAM_ENDPOINT",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+    ] {
+        let bad = base.clone().with_bytes(variable);
+        let error = config_error(Client::builder().environment(bad).region("cn-north-4").build());
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidEnvironment, "{variable}: {error}");
+        assert_eq!(error.environment_variable(), Some(variable), "{error}");
+        assert!(error.message().contains(variable) && error.message().contains("UTF-8"), "{error}");
+    }
+    // The file's variable is read when the environment has no keys.
+    let bad = env(&[("HOME", &home_str(&home))]).with_bytes("HUAWEICLOUD_SDK_CREDENTIALS_FILE");
+    let error = config_error(Client::builder().environment(bad).region("cn-north-4").build());
+    assert_eq!(error.environment_variable(), Some("HUAWEICLOUD_SDK_CREDENTIALS_FILE"), "{error}");
+    // With the keys from the file, a bad metadata endpoint variable is not even read; without
+    // any keys it is the source the chain would use, and is named.
+    let no_keys =
+        Env::default().with("HOME", home_str(&tempfile::tempdir().unwrap())).with_bytes("HWC_METADATA_ENDPOINT");
+    let error = config_error(Client::builder().environment(no_keys).region("cn-north-4").build());
+    assert_eq!(error.environment_variable(), Some("HWC_METADATA_ENDPOINT"), "{error}");
+}
+
+#[test]
+fn a_home_that_is_not_utf8_is_still_a_home() {
+    use std::os::unix::ffi::OsStrExt;
+    let parent = tempfile::tempdir().unwrap();
+    let home = parent.path().join(std::ffi::OsStr::from_bytes(b"h\xffme"));
+    std::fs::create_dir_all(home.join(".huaweicloud")).unwrap();
+    std::fs::write(home.join(".huaweicloud/credentials"), "[basic]\nak = HOME-AK\nsk = s\n").unwrap();
+    let e = env(&[]).with("HOME", home.into_os_string());
+    assert_eq!(keys(from_chain(&e).unwrap()).credentials.access_key(), "HOME-AK");
+}
+
+#[test]
+fn a_token_without_keys_is_an_error_not_ignored() {
+    let home = home_with(&[("credentials", "[basic]\nak = FILE-AK\nsk = s\n")]);
+    let e = env(&[("HOME", &home_str(&home)), ("HUAWEICLOUD_SDK_SECURITY_TOKEN", "t")]);
+    let error = from_chain(&e).unwrap_err();
+    assert_eq!(error.kind(), ConfigErrorKind::InvalidCredentials);
+    assert_eq!(error.environment_variable(), Some("HUAWEICLOUD_SDK_SECURITY_TOKEN"), "{error}");
+}
+
+#[test]
+fn the_project_id_follows_one_precedence_whatever_the_keys_source() {
+    let home = home_with(&[("credentials", "[basic]\nak = FILE-AK\nsk = s\nproject_id = file-project\n")]);
+    let file_keys = env(&[("HOME", &home_str(&home))]);
+    let build = |e: &Env, explicit: Option<&str>| {
+        let mut builder = Client::builder().environment(e.clone()).region("cn-north-4");
+        if let Some(project) = explicit {
+            builder = builder.project_id(project);
+        }
+        builder.build().unwrap().project_id()
+    };
+    assert_eq!(build(&file_keys, None).as_deref(), Some("file-project"));
+    let with_env_project = file_keys.clone().with("HUAWEICLOUD_SDK_PROJECT_ID", "env-project");
+    assert_eq!(build(&with_env_project, None).as_deref(), Some("env-project"), "the environment wins over the file");
+    assert_eq!(build(&with_env_project, Some("given")).as_deref(), Some("given"), "given wins over everything");
+    // Keys from the environment: the file's project belongs to the file's account, so it is
+    // not used with them; the project is looked up.
+    let env_keys = file_keys.clone().with("HUAWEICLOUD_SDK_AK", "ENV-AK").with("HUAWEICLOUD_SDK_SK", "s");
+    assert_eq!(build(&env_keys, None), None);
+    let client = Client::builder()
+        .environment(file_keys)
+        .credentials(Credentials::new("GIVEN-AK", "s"))
+        .region("cn-north-4")
+        .build()
+        .unwrap();
+    assert_eq!(client.project_id(), None, "given keys do not take the file's project either");
+    assert_eq!(client.credentials_source(), "explicit credentials");
+}
+
+#[test]
+fn regions_yaml_is_read_as_the_official_sdk_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("regions.yaml");
+    let e = env(&[("HUAWEICLOUD_SDK_REGIONS_FILE", path.to_str().unwrap())]);
+    // The service key in any case.
+    std::fs::write(&path, "workspace:\n  - id: cn-north-4\n    endpoint: https://lower.example\n").unwrap();
+    assert_eq!(resolve("cn-north-4", &e).unwrap(), ["https://lower.example"]);
+    std::fs::write(&path, "Workspace:\n  - id: cn-north-4\n    endpoint: https://mixed.example\nECS:\n  - id: x\n")
+        .unwrap();
+    assert_eq!(resolve("cn-north-4", &e).unwrap(), ["https://mixed.example"]);
+    // `endpoints` wins over `endpoint`.
+    std::fs::write(
+        &path,
+        "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://single.example\n    endpoints: [https://one.example, https://two.example]\n",
+    )
+    .unwrap();
+    assert_eq!(resolve("cn-north-4", &e).unwrap(), ["https://one.example", "https://two.example"]);
+    // An entry without an id is skipped; the others still count.
+    std::fs::write(
+        &path,
+        "WORKSPACE:\n  - endpoint: https://orphan.example\n  - id: cn-north-4\n    endpoint: https://kept.example\n",
+    )
+    .unwrap();
+    assert_eq!(resolve("cn-north-4", &e).unwrap(), ["https://kept.example"]);
+    // Another service's list only: the built-in endpoint.
+    std::fs::write(&path, "ECS:\n  - id: cn-north-4\n    endpoint: https://ecs.example\n").unwrap();
+    assert_eq!(resolve("cn-north-4", &e).unwrap(), ["https://workspace.cn-north-4.myhuaweicloud.com"]);
+    // Several endpoints reach the client, in order.
+    std::fs::write(&path, "WORKSPACE:\n  - id: cn-north-4\n    endpoints: [http://127.0.0.1:1, http://127.0.0.1:2]\n")
+        .unwrap();
+    let client = Client::builder()
+        .environment(e)
+        .credentials(Credentials::new("A", "S"))
+        .project_id("p")
+        .region("cn-north-4")
+        .build()
+        .unwrap();
+    assert_eq!(client.endpoints(), ["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+}
+
+#[test]
+fn proxy_settings_are_checked_and_never_show_a_password() {
+    let base =
+        || Client::builder().credentials(Credentials::new("A", "S")).project_id("p").endpoint("https://h.example");
+    for (variable, value) in [
+        ("HTTPS_PROXY", "ftp://user:s3cret@proxy:21"),
+        ("ALL_PROXY", "http://user:s3cret@"),
+        ("http_proxy", "socks5://u:s3cret@p:1"),
+    ] {
+        let error = config_error(base().environment(env(&[(variable, value)])).build());
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidProxy, "{error}");
+        assert_eq!(error.environment_variable(), Some(variable), "{error}");
+        assert!(error.message().contains(variable) && !error.message().contains("s3cret"), "{error}");
+    }
+    let error = config_error(base().proxy("gopher://u:s3cret@p:70").build());
+    assert!(error.message().contains("proxy option") && !error.message().contains("s3cret"), "{error}");
+    assert_eq!(error.environment_variable(), None);
+    // A proxy without a scheme is http, as curl reads it; the builder's Debug masks it.
+    let builder = base().environment(env(&[("HTTPS_PROXY", "proxy.example:3128")])).proxy("http://u:s3cret@p:1");
+    assert!(!format!("{builder:?}").contains("s3cret"), "{builder:?}");
+    assert!(builder.build().is_ok());
+    assert!(base().environment(env(&[("HTTPS_PROXY", "proxy.example:3128")])).build().is_ok());
 }

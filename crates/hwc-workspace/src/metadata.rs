@@ -1,0 +1,295 @@
+//! Temporary credentials from the instance metadata service of an ECS (or BMS) with an
+//! agency, as the official SDK's `MetadataCredentialProvider` gets them: a session token
+//! (`PUT /meta-data/latest/api/token`), then the agency's temporary keys
+//! (`GET /openstack/latest/securitykey`), cached in the client and refreshed before they
+//! expire, once for all the calls that need them.
+//!
+//! Unlike the official SDK (3 s connect and read timeouts, then a raw connection error), the
+//! first probe gives up after [`CONNECT_TIMEOUT`], and the chain's error says what was tried.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use hwc_sign::Credentials;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::{ConfigError, ConfigErrorKind, Error, Hint, Setting};
+
+/// Where the metadata service answers on every ECS.
+pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
+/// Sets the metadata endpoint (for tests and unusual hosts); `off` leaves the metadata
+/// service out of the chain.
+pub const ENV_METADATA_ENDPOINT: &str = "HWC_METADATA_ENDPOINT";
+/// The value of [`ENV_METADATA_ENDPOINT`] that leaves the metadata service out.
+pub const OFF: &str = "off";
+/// Where the session token is asked for (`PUT`).
+pub const TOKEN_PATH: &str = "/meta-data/latest/api/token";
+/// Where the temporary keys are read (`GET`).
+pub const SECURITY_KEY_PATH: &str = "/openstack/latest/securitykey";
+/// The header that asks for a session token's lifetime, in seconds.
+pub const TOKEN_TTL_HEADER: &str = "x-metadata-token-ttl-seconds";
+/// The header that carries the session token.
+pub const TOKEN_HEADER: &str = "x-metadata-token";
+/// The session token's lifetime asked for: 6 hours, as the official SDK asks.
+pub const TOKEN_TTL: Duration = Duration::from_secs(6 * 3600);
+/// Credentials are refreshed when less than this remains before they expire (the official
+/// SDK's margin), or half their lifetime for keys that live shorter than twice that.
+pub const REFRESH_BEFORE: Duration = Duration::from_secs(40 * 60);
+/// How long connecting to the metadata service may take: off-cloud, nothing answers.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long asking for the session token may take in all: it is the probe that tells an ECS
+/// from elsewhere, where something may accept the connection and never answer.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long reading the keys may take in all.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// The words of a 401 that means "no agency", not "stale session token".
+const NO_AGENCY: &str = "Please configure Cloud Service Agency first";
+/// After a failed refresh while the keys are still valid, how long until the next try.
+const RETRY_REFRESH_AFTER: Duration = Duration::from_secs(30);
+
+/// The body of `GET /openstack/latest/securitykey`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecurityKeyResponse {
+    /// The temporary keys.
+    #[serde(alias = "credentials")]
+    pub credential: SecurityKey,
+}
+
+/// Temporary keys of the instance's agency. The field names are the service's; the aliases
+/// are the other spellings the official SDK accepts.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SecurityKey {
+    /// The temporary access key.
+    #[serde(alias = "accessKeyId", alias = "access_key_id", alias = "access_key")]
+    pub access: String,
+    /// The temporary secret key.
+    #[serde(alias = "secretAccessKey", alias = "secret_access_key", alias = "secret_key")]
+    pub secret: String,
+    /// The security token every request signed with these keys carries.
+    #[serde(alias = "securityToken", alias = "security_token")]
+    pub securitytoken: String,
+    /// When the keys expire, RFC 3339 (`2026-12-01T12:00:00.000000Z`).
+    #[serde(alias = "expiration", alias = "expiresAt")]
+    pub expires_at: String,
+}
+
+impl fmt::Debug for SecurityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityKey").field("access", &self.access).field("expires_at", &self.expires_at).finish()
+    }
+}
+
+/// Keys held by the client, with when to refresh them.
+struct Cached {
+    credentials: Arc<Credentials>,
+    expires_at: OffsetDateTime,
+    refresh_at: OffsetDateTime,
+}
+
+/// The session token, or the knowledge that the service gives none.
+struct Session {
+    token: Option<String>,
+    until: Instant,
+}
+
+/// The metadata service of this client, and the keys it gave.
+pub(crate) struct MetadataCredentials {
+    http: reqwest::Client,
+    endpoint: String,
+    clock: fn() -> OffsetDateTime,
+    /// What the chain tried before, for the message when this source has nothing either.
+    tried: Vec<String>,
+    cached: Mutex<Option<Cached>>,
+    /// Held while keys are fetched, so that concurrent calls wait for one refresh.
+    session: tokio::sync::Mutex<Option<Session>>,
+}
+
+impl MetadataCredentials {
+    pub(crate) fn new(endpoint: String, clock: fn() -> OffsetDateTime, tried: Vec<String>) -> Result<Self, Error> {
+        crate::config::ensure_crypto_provider();
+        let http = reqwest::Client::builder()
+            // A link-local service that no proxy could reach.
+            .no_proxy()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| {
+                ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the metadata HTTP client: {e}"))
+            })?;
+        Ok(Self { http, endpoint, clock, tried, cached: Mutex::new(None), session: tokio::sync::Mutex::new(None) })
+    }
+
+    /// The access key of the keys held now, if any were fetched.
+    pub(crate) fn access_key(&self) -> Option<String> {
+        self.lock().as_ref().map(|c| c.credentials.access_key().to_owned())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {
+        self.cached.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn fresh(&self, now: OffsetDateTime) -> Option<Arc<Credentials>> {
+        self.lock().as_ref().filter(|c| now < c.refresh_at).map(|c| Arc::clone(&c.credentials))
+    }
+
+    /// Keys valid now: the held ones, or new ones once they are due for a refresh. A failed
+    /// refresh while the held keys are still valid is a warning, and they are used.
+    pub(crate) async fn current(&self) -> Result<Arc<Credentials>, Error> {
+        if let Some(fresh) = self.fresh((self.clock)()) {
+            return Ok(fresh);
+        }
+        let mut session = self.session.lock().await;
+        let now = (self.clock)();
+        // Another call may have refreshed them while this one waited.
+        if let Some(fresh) = self.fresh(now) {
+            return Ok(fresh);
+        }
+        match self.fetch(&mut session, now).await {
+            Ok((credentials, expires_at)) => {
+                let half_life = (expires_at - now) / 2;
+                let margin = time::Duration::try_from(REFRESH_BEFORE).map_or(half_life, |m| m.min(half_life));
+                let credentials = Arc::new(credentials);
+                tracing::debug!(access_key = credentials.access_key(), %expires_at, "instance metadata credentials fetched");
+                *self.lock() =
+                    Some(Cached { credentials: Arc::clone(&credentials), expires_at, refresh_at: expires_at - margin });
+                Ok(credentials)
+            }
+            Err(error) => {
+                let mut cached = self.lock();
+                match cached.as_mut().filter(|c| now < c.expires_at) {
+                    Some(valid) => {
+                        tracing::warn!(
+                            error = %error.message_with_causes(),
+                            expires_at = %valid.expires_at,
+                            "refreshing the instance metadata credentials failed; the current ones are still valid"
+                        );
+                        valid.refresh_at = (now + RETRY_REFRESH_AFTER).min(valid.expires_at);
+                        Ok(Arc::clone(&valid.credentials))
+                    }
+                    None => Err(error),
+                }
+            }
+        }
+    }
+
+    async fn fetch(
+        &self,
+        session: &mut Option<Session>,
+        now: OffsetDateTime,
+    ) -> Result<(Credentials, OffsetDateTime), Error> {
+        let mut token = match session.as_ref().filter(|s| Instant::now() < s.until) {
+            Some(s) => s.token.clone(),
+            None => self.session_token(session).await?,
+        };
+        let url = format!("{}{SECURITY_KEY_PATH}", self.endpoint);
+        let mut retried = false;
+        let (status, body) = loop {
+            let mut request = self.http.get(&url);
+            if let Some(token) = &token {
+                request = request.header(TOKEN_HEADER, token);
+            }
+            let response = request.send().await.map_err(|e| self.unreachable(SECURITY_KEY_PATH, &e))?;
+            let status = response.status().as_u16();
+            let body = response.bytes().await.map_err(|e| self.unreachable(SECURITY_KEY_PATH, &e))?;
+            let stale = status == 401 && !String::from_utf8_lossy(&body).contains(NO_AGENCY);
+            if stale && !retried {
+                // The session token expired: one new one, one more try.
+                retried = true;
+                *session = None;
+                token = self.session_token(session).await?;
+                continue;
+            }
+            break (status, body);
+        };
+        if status >= 400 {
+            return Err(self.refused(status, &body));
+        }
+        let parsed: SecurityKeyResponse = serde_json::from_slice(&body).map_err(|e| {
+            self.invalid(format!(
+                "answered {SECURITY_KEY_PATH} with a body that is not the documented credentials ({e})"
+            ))
+        })?;
+        let key = parsed.credential;
+        let expires_at = OffsetDateTime::parse(&key.expires_at, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| {
+                self.invalid(format!("gave an expiry {:?} that is not an RFC 3339 time ({e})", key.expires_at))
+            })?;
+        if expires_at <= now {
+            return Err(self.invalid(format!("gave keys that expired already ({expires_at})")));
+        }
+        if key.access.trim().is_empty() || key.secret.is_empty() {
+            return Err(self.invalid("gave an empty access key or secret key".to_owned()));
+        }
+        Ok((Credentials::new(key.access, key.secret).with_security_token(key.securitytoken), expires_at))
+    }
+
+    /// Asks for a session token. A service without the token API (404, 405, 503) is asked
+    /// without one, and the token API is not asked again for a day.
+    async fn session_token(&self, session: &mut Option<Session>) -> Result<Option<String>, Error> {
+        let url = format!("{}{TOKEN_PATH}", self.endpoint);
+        let response = self
+            .http
+            .put(&url)
+            .header(TOKEN_TTL_HEADER, TOKEN_TTL.as_secs().to_string())
+            .timeout(PROBE_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(TOKEN_PATH, &e))?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| self.unreachable(TOKEN_PATH, &e))?;
+        let (token, lasts) = match status {
+            200..=299 => {
+                let token = String::from_utf8_lossy(&body).trim().to_owned();
+                // A token is used for less than its lifetime, so it never expires in flight.
+                (Some(token).filter(|t| !t.is_empty()), TOKEN_TTL - Duration::from_secs(600))
+            }
+            404 | 405 | 503 => (None, Duration::from_secs(24 * 3600)),
+            _ => return Err(self.refused(status, &body)),
+        };
+        *session = Some(Session { token: token.clone(), until: Instant::now() + lasts });
+        Ok(token)
+    }
+
+    /// Nothing answered: the chain has no source left, and its message says what it tried.
+    fn unreachable(&self, path: &str, error: &reqwest::Error) -> Error {
+        let why = if error.is_timeout() || error.is_connect() && crate::error::root_cause(error).contains("timed out") {
+            format!("nothing answered within {} s", CONNECT_TIMEOUT.as_secs())
+        } else {
+            crate::error::root_cause(error)
+        };
+        let mut tried = self.tried.clone();
+        tried.push(format!(
+            "instance metadata service {}{path}: no instance metadata service answered ({why})",
+            self.endpoint
+        ));
+        ConfigError::new(
+            ConfigErrorKind::MissingCredentials,
+            format!("no credentials found; tried: {}", tried.join("; ")),
+        )
+        .hint(format!("set {} and {} in the environment", crate::credentials::ENV_AK, crate::credentials::ENV_SK))
+        .hint("or write `[basic]` with `ak = …` and `sk = …` to ~/.huaweicloud/credentials")
+        .hint("on an ECS, bind an agency to the instance to use its temporary keys")
+        .hint(Hint::naming("or try it without an account: ", Setting::Simulator, ""))
+        .into()
+    }
+
+    fn refused(&self, status: u16, body: &[u8]) -> Error {
+        let text = String::from_utf8_lossy(&body[..body.len().min(512)]).trim().to_owned();
+        let why = format!("answered {status}: {}", if text.is_empty() { "(no body)" } else { &text });
+        self.error(why).hint("bind an agency to the instance (ECS console, Manage Agency), or give keys").into()
+    }
+
+    fn invalid(&self, why: String) -> Error {
+        self.error(why).into()
+    }
+
+    fn error(&self, why: String) -> ConfigError {
+        ConfigError::new(
+            ConfigErrorKind::InstanceMetadata,
+            format!("the instance metadata service at {} {why}", self.endpoint),
+        )
+    }
+}

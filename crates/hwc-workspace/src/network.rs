@@ -1,0 +1,152 @@
+//! The networks users sit in: the proxy a call goes through, and the endpoints a region's
+//! calls fail over to.
+//!
+//! Proxies: an explicit proxy is always used. Otherwise `HTTPS_PROXY` (https destinations),
+//! `HTTP_PROXY` (http destinations) and `ALL_PROXY` (either, when the other is unset), upper
+//! case before lower case, except destinations in `NO_PROXY` and loopback destinations
+//! (`localhost`, `127.0.0.0/8`, `::1`: Go's convention), which are reached directly. Under CGI
+//! (`REQUEST_METHOD` set) upper-case `HTTP_PROXY` is ignored, since a request's `Proxy:`
+//! header arrives as that variable ("httpoxy"). The variables are read through the client's
+//! [`Environment`], so a value that is not UTF-8 is an error naming it, not "no proxy".
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::credentials::{Environment, env_value};
+use crate::error::{ConfigError, ConfigErrorKind};
+
+/// The proxy variables, each in the order it is read.
+pub const PROXY_VARIABLES: [[&str; 2]; 4] = [
+    ["HTTPS_PROXY", "https_proxy"],
+    ["HTTP_PROXY", "http_proxy"],
+    ["ALL_PROXY", "all_proxy"],
+    ["NO_PROXY", "no_proxy"],
+];
+
+/// What is always reached without a proxy from the environment.
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+
+/// Where the proxy setting of a client comes from.
+#[derive(Clone, Default)]
+pub(crate) enum ProxySetting {
+    /// The proxy variables of the environment.
+    #[default]
+    Environment,
+    /// This proxy, for every destination.
+    Explicit(String),
+    /// None at all (the simulator's own clients).
+    Direct,
+}
+
+impl std::fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Environment => f.write_str("Environment"),
+            Self::Explicit(url) => f.debug_tuple("Explicit").field(&crate::config::mask_userinfo(url)).finish(),
+            Self::Direct => f.write_str("Direct"),
+        }
+    }
+}
+
+/// Sets the client's proxies; reqwest's own reading of the process environment is turned
+/// off, so that only these rules apply.
+pub(crate) fn configure_proxies(
+    builder: reqwest::ClientBuilder,
+    setting: &ProxySetting,
+    env: &dyn Environment,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    let mut builder = builder.no_proxy();
+    match setting {
+        ProxySetting::Direct => Ok(builder),
+        ProxySetting::Explicit(url) => {
+            let url = proxy_url(url, "the proxy option")?;
+            Ok(builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| invalid("the proxy option", &url, &e))?))
+        }
+        ProxySetting::Environment => {
+            let cgi = env.var_os("REQUEST_METHOD").is_some();
+            let read = |names: [&'static str; 2]| -> Result<Option<(String, &'static str)>, ConfigError> {
+                for name in names {
+                    if cgi && name == "HTTP_PROXY" {
+                        continue;
+                    }
+                    if let Some(value) = env_value(env, name)? {
+                        return Ok(Some((value, name)));
+                    }
+                }
+                Ok(None)
+            };
+            let [https_names, http_names, all_names, no_names] = PROXY_VARIABLES;
+            let all = read(all_names)?;
+            let https = read(https_names)?.or_else(|| all.clone());
+            let http = read(http_names)?.or(all);
+            let no = read(no_names)?.map(|(list, _)| list).unwrap_or_default();
+            let no_proxy = reqwest::NoProxy::from_string(&format!("{no},{LOOPBACK}"));
+            if let Some((value, name)) = https {
+                let url = proxy_url(&value, name)?;
+                let proxy = reqwest::Proxy::https(url.as_str()).map_err(|e| invalid(name, &url, &e))?;
+                builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
+            }
+            if let Some((value, name)) = http {
+                let url = proxy_url(&value, name)?;
+                let proxy = reqwest::Proxy::http(url.as_str()).map_err(|e| invalid(name, &url, &e))?;
+                builder = builder.proxy(proxy.no_proxy(no_proxy));
+            }
+            Ok(builder)
+        }
+    }
+}
+
+/// A proxy URL, checked: `http` when no scheme is given (as curl does), `http` or `https`
+/// only, with a host. The source is named in errors and the URL shown without its password.
+fn proxy_url(value: &str, source: &str) -> Result<url::Url, ConfigError> {
+    let value = value.trim();
+    let text = if value.contains("://") { value.to_owned() } else { format!("http://{value}") };
+    let shown = crate::config::mask_userinfo(&text);
+    let error = |why: String| {
+        let error = ConfigError::new(ConfigErrorKind::InvalidProxy, format!("the proxy {shown:?} from {source} {why}"))
+            .hint("expected e.g. http://proxy.example:3128 or http://user:password@proxy.example:3128");
+        if source.contains("PROXY") || source.contains("proxy") && !source.contains(' ') {
+            error.variable(source)
+        } else {
+            error
+        }
+    };
+    let url = url::Url::parse(&text).map_err(|e| error(format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(error(format!("has the scheme {:?}; only http and https proxies are supported", url.scheme())));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(error("has no host".to_owned()));
+    }
+    Ok(url)
+}
+
+fn invalid(source: &str, url: &url::Url, error: &reqwest::Error) -> ConfigError {
+    ConfigError::new(
+        ConfigErrorKind::InvalidProxy,
+        format!("the proxy {:?} from {source} cannot be used: {error}", crate::config::mask_userinfo(url.as_str())),
+    )
+}
+
+/// The endpoints of a region, in order, and the one that answered last: calls start there,
+/// and move to the next when a connection cannot be made (nothing was sent).
+#[derive(Debug)]
+pub(crate) struct Failover {
+    pub(crate) endpoints: Vec<String>,
+    preferred: AtomicUsize,
+}
+
+impl Failover {
+    pub(crate) fn new(endpoints: Vec<String>) -> Self {
+        Self { endpoints, preferred: AtomicUsize::new(0) }
+    }
+
+    /// The endpoints in the order to try them: the one that answered last first.
+    pub(crate) fn order(&self) -> impl Iterator<Item = usize> + '_ {
+        let start = self.preferred.load(Ordering::Relaxed) % self.endpoints.len().max(1);
+        (0..self.endpoints.len()).map(move |i| (start + i) % self.endpoints.len())
+    }
+
+    pub(crate) fn answered(&self, index: usize) {
+        self.preferred.store(index, Ordering::Relaxed);
+    }
+}
