@@ -37,7 +37,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// Workspace region, e.g. cn-north-4
+    /// Workspace region, e.g. cn-north-4 (for `simulator`: the region it plays, default
+    /// cn-north-4)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
     /// Endpoint URL; wins over --region (http allowed, e.g. a local simulator)
@@ -64,6 +65,15 @@ pub(crate) struct Global {
     /// Also trust this PEM CA certificate
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Send every call through this proxy, http://[user:password@]host:port, whatever
+    /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY say (without it they are honoured; loopback is
+    /// never proxied from them)
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Where the ECS instance metadata service answers (default http://169.254.169.254, or
+    /// HWC_METADATA_ENDPOINT; "off" leaves it out of the credential chain)
+    #[arg(long, global = true, value_name = "URL")]
+    pub metadata_endpoint: Option<String>,
     /// More diagnostics on stderr (-v info, -vv debug, -vvv trace); never secrets
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -169,6 +179,9 @@ pub(crate) struct SimulatorArgs {
     /// The seed of the random faults, to repeat a run
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
+    /// How long the temporary keys of its instance metadata service live, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = hwc_workspace_sim::DEFAULT_CREDENTIALS_LIFETIME.as_secs_f64(), value_parser = parse_non_negative_seconds)]
+    pub credentials_lifetime: f64,
 }
 
 /// A `--fault`: a kind, and the fraction of requests it hits (`None`: the next one).
@@ -204,7 +217,7 @@ fn parse_non_negative_seconds(text: &str) -> Result<f64, String> {
 
 /// The global options that mean nothing to the `simulator` and `completions` commands (they
 /// send no request); given there, they are refused rather than silently ignored.
-const REQUEST_OPTIONS: [(&str, &str); 9] = [
+const REQUEST_OPTIONS: [(&str, &str); 11] = [
     ("query", "--query"),
     ("region", "--region"),
     ("endpoint", "--endpoint"),
@@ -214,6 +227,8 @@ const REQUEST_OPTIONS: [(&str, &str); 9] = [
     ("timeout", "--timeout"),
     ("retries", "--retries"),
     ("ca_cert", "--ca-cert"),
+    ("proxy", "--proxy"),
+    ("metadata_endpoint", "--metadata-endpoint"),
 ];
 
 /// The refusal of a global option given to a command it does not apply to, if any.
@@ -224,7 +239,10 @@ pub(crate) fn options_that_do_not_apply(matches: &clap::ArgMatches) -> Option<St
     }
     let given =
         |id: &str| [matches, sub].iter().any(|m| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
-    let refused: Vec<&str> = REQUEST_OPTIONS.iter().filter(|(id, _)| given(id)).map(|(_, flag)| *flag).collect();
+    // The simulator plays a region (its IAM names its project after it).
+    let applies = |id: &str| command == "simulator" && id == "region";
+    let refused: Vec<&str> =
+        REQUEST_OPTIONS.iter().filter(|(id, _)| given(id) && !applies(id)).map(|(_, flag)| *flag).collect();
     (!refused.is_empty())
         .then(|| format!("{} does not apply to `hwc-workspace {command}`, which sends no request", refused.join(", ")))
 }

@@ -417,6 +417,12 @@ async fn connect(global: &Global, project_id: Option<&str>) -> Result<(Client, O
     if let Some(path) = &global.ca_cert {
         builder = builder.ca_certificate_file(path)?;
     }
+    if let Some(proxy) = &global.proxy {
+        builder = builder.proxy(proxy);
+    }
+    if let Some(endpoint) = &global.metadata_endpoint {
+        builder = builder.metadata_endpoint(endpoint);
+    }
     let client = builder.build()?;
     Ok((client, simulator))
 }

@@ -76,7 +76,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Job(JobCommand::Show { job_id, project_id }) => {
             delete::show_job(&cli.global, &job_id, project_id.as_deref()).await
         }
-        Command::Simulator(args) => serve::run(args).await,
+        Command::Simulator(args) => serve::run(args, cli.global.region.as_deref()).await,
         Command::Completions { shell } => {
             output::data(completions::script(shell).trim_end());
             Ok(ExitCode::Success)

@@ -10,7 +10,7 @@ use crate::args::SimulatorArgs;
 use crate::failure::{ExitCode, Failure};
 use crate::output;
 
-pub(crate) async fn run(args: SimulatorArgs) -> Result<ExitCode, Failure> {
+pub(crate) async fn run(args: SimulatorArgs, region: Option<&str>) -> Result<ExitCode, Failure> {
     let state = match &args.state {
         Some(path) => State::from_file(path)
             .map_err(|e| Failure::input(format!("cannot load the simulator state {}: {e}", path.display())))?,
@@ -39,14 +39,20 @@ pub(crate) async fn run(args: SimulatorArgs) -> Result<ExitCode, Failure> {
         }
         None => JobTiming::default(),
     };
-    let simulator =
-        Simulator::builder().bind(args.listen).state(state).faults(faults).job_timing(timing).start().await.map_err(
-            |e| Failure {
-                code: ExitCode::InvalidInput,
-                message: format!("cannot start the simulator on {}: {e}", args.listen),
-                hints: vec!["pick another --listen address, e.g. 127.0.0.1:0 for any free port".to_owned()],
-            },
-        )?;
+    let simulator = Simulator::builder()
+        .bind(args.listen)
+        .state(state)
+        .faults(faults)
+        .job_timing(timing)
+        .region(region.unwrap_or(hwc_workspace_sim::DEFAULT_REGION))
+        .credentials_lifetime(Duration::from_secs_f64(args.credentials_lifetime))
+        .start()
+        .await
+        .map_err(|e| Failure {
+            code: ExitCode::InvalidInput,
+            message: format!("cannot start the simulator on {}: {e}", args.listen),
+            hints: vec!["pick another --listen address, e.g. 127.0.0.1:0 for any free port".to_owned()],
+        })?;
     let sharer_ids: Vec<String> =
         simulator.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect();
     output::json_record(&json!({
@@ -54,6 +60,7 @@ pub(crate) async fn run(args: SimulatorArgs) -> Result<ExitCode, Failure> {
         "ak": simulator.access_key(),
         "sk": simulator.secret_key(),
         "project_id": simulator.project_id(),
+        "region": simulator.region(),
         "desktop_ids": sharer_ids,
     }));
     output::note(&format!("simulator listening on {}", simulator.endpoint()));

@@ -47,7 +47,8 @@ impl Sim {
 
 fn bare(home: &tempfile::TempDir) -> Command {
     let mut cmd = Command::cargo_bin("hwc-workspace").unwrap();
-    cmd.env_clear().env("HOME", home.path()).env("NO_COLOR", "1");
+    // The instance metadata service is off: nothing here may reach 169.254.169.254.
+    cmd.env_clear().env("HOME", home.path()).env("NO_COLOR", "1").env("HWC_METADATA_ENDPOINT", "off");
     cmd
 }
 

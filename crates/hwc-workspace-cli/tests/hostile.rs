@@ -115,6 +115,7 @@ fn dry_run_from_the_chain(home: &tempfile::TempDir) -> assert_cmd::Command {
     cmd.env_clear()
         .env("HOME", home.path())
         .env("NO_COLOR", "1")
+        .env("HWC_METADATA_ENDPOINT", "off")
         .args(["--region", "cn-north-4", "--dry-run"])
         .args(DELETE)
         .arg("d-1")
@@ -275,7 +276,8 @@ fn options_that_do_not_apply_to_a_command_are_refused() {
     let home = tempfile::tempdir().unwrap();
     for args in [
         vec!["--dry-run", "simulator"],
-        vec!["simulator", "--region", "cn-north-4"],
+        vec!["simulator", "--proxy", "http://127.0.0.1:1"],
+        vec!["completions", "bash", "--region", "cn-north-4"],
         vec!["--endpoint", "http://127.0.0.1:1", "completions", "bash"],
         vec!["completions", "bash", "--timeout", "3"],
     ] {

@@ -185,6 +185,9 @@ fn config_kind(kind: ConfigErrorKind) -> &'static str {
         ConfigErrorKind::CaCertificate => "ca_certificate",
         ConfigErrorKind::HttpClient => "http_client",
         ConfigErrorKind::Journal => "journal",
+        ConfigErrorKind::InvalidEnvironment => "invalid_environment",
+        ConfigErrorKind::InvalidProxy => "invalid_proxy",
+        ConfigErrorKind::InstanceMetadata => "instance_metadata",
         _ => "other",
     }
 }

@@ -12,6 +12,7 @@ pub(crate) fn cli(home: &tempfile::TempDir, endpoint: &str, timeout: &str) -> Co
     cmd.env_clear()
         .env("HOME", home.path())
         .env("NO_COLOR", "1")
+        .env("HWC_METADATA_ENDPOINT", "off")
         .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
         .env("HUAWEICLOUD_SDK_SK", DEMO_SK)
         .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
