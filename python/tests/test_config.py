@@ -33,9 +33,13 @@ def test_half_of_the_credentials() -> None:
 
 @pytest.mark.usefixtures("no_credentials")
 def test_missing_project_id() -> None:
+    # With a region, the project id is looked up through IAM by the first call; without one
+    # (an endpoint that names none) nothing can find it.
     with pytest.raises(hw.ConfigurationError) as info:
-        hw.Client(ak="AK", sk="SK", region="cn-north-4")
+        hw.Client(ak="AK", sk="SK", endpoint="http://127.0.0.1:1")
     assert info.value.kind == "missing_project_id"
+    assert any("region" in hint for hint in info.value.hints)
+    assert hw.Client(ak="AK", sk="SK", region="cn-north-4").project_id is None
 
 
 def test_region_and_endpoint_problems() -> None:

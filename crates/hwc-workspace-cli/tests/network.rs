@@ -66,19 +66,15 @@ fn keys_from_the_metadata_service_and_the_project_from_iam() {
     assert_eq!(services.simulator.jobs().len(), 1);
 
     // The same from HWC_METADATA_ENDPOINT; off, nothing is found, and the message says so.
-    let output = delete(bare(&home).env("HWC_METADATA_ENDPOINT", endpoint).args([
-        "--endpoint",
-        endpoint,
-        "--project-id",
-        DEMO_PROJECT_ID,
-    ]))
-    .output()
-    .unwrap();
+    let output = delete(bare(&home).env("HWC_METADATA_ENDPOINT", endpoint).args(["--endpoint", endpoint]))
+        .args(["--project-id", DEMO_PROJECT_ID])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    let output =
-        delete(bare(&home).env("HWC_METADATA_ENDPOINT", "off").args(["--endpoint", endpoint, "--project-id", "p"]))
-            .output()
-            .unwrap();
+    let output = delete(bare(&home).env("HWC_METADATA_ENDPOINT", "off").args(["--endpoint", endpoint]))
+        .args(["--project-id", "p"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(

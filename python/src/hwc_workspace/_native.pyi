@@ -46,9 +46,13 @@ class Client:
     """A blocking client; thread-safe, and each call releases the GIL while it waits.
 
     Without ``ak`` and ``sk``, credentials come from ``HUAWEICLOUD_SDK_AK`` /
-    ``HUAWEICLOUD_SDK_SK`` (``HUAWEICLOUD_SDK_SECURITY_TOKEN``, ``HUAWEICLOUD_SDK_PROJECT_ID``)
-    or ``~/.huaweicloud/credentials``, as in the official SDK. ``endpoint`` wins over
-    ``region``. ``ca_cert`` is a PEM file path or PEM bytes, trusted besides the system's.
+    ``HUAWEICLOUD_SDK_SK`` (``HUAWEICLOUD_SDK_SECURITY_TOKEN``), ``~/.huaweicloud/credentials``,
+    then the ECS instance metadata service (``metadata_endpoint``, ``HWC_METADATA_ENDPOINT``;
+    ``"off"`` leaves it out), as in the official SDK; without a project id (given,
+    ``HUAWEICLOUD_SDK_PROJECT_ID``, the file's) it is looked up through IAM for the region.
+    ``endpoint`` wins over ``region``. ``proxy`` (``http://[user:password@]host:port``) is
+    always used; without it ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``
+    are honoured, never for loopback. ``ca_cert`` is a PEM file path or PEM bytes, trusted besides the system's.
     ``timeout`` bounds each attempt; ``retries`` opts in to retrying 429/502/503/504.
     """
 
@@ -65,6 +69,8 @@ class Client:
         connect_timeout: float = 10.0,
         retries: int = 0,
         ca_cert: Union[_Path, bytes, None] = None,
+        proxy: Optional[str] = None,
+        metadata_endpoint: Optional[str] = None,
     ) -> Self: ...
     def delete_desktop_sub_resources(
         self,
@@ -96,9 +102,11 @@ class Client:
     @property
     def endpoint(self) -> str: ...
     @property
-    def project_id(self) -> str: ...
+    def project_id(self) -> Optional[str]:
+        """``None`` until the first call looked it up through IAM, when none was given."""
     @property
-    def ak(self) -> str: ...
+    def ak(self) -> Optional[str]:
+        """``None`` until the first call fetched keys from the instance metadata service."""
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -183,6 +191,8 @@ class AsyncClient:
         connect_timeout: float = 10.0,
         retries: int = 0,
         ca_cert: Union[_Path, bytes, None] = None,
+        proxy: Optional[str] = None,
+        metadata_endpoint: Optional[str] = None,
     ) -> Self: ...
     async def delete_desktop_sub_resources(
         self,
@@ -213,9 +223,11 @@ class AsyncClient:
     @property
     def endpoint(self) -> str: ...
     @property
-    def project_id(self) -> str: ...
+    def project_id(self) -> Optional[str]:
+        """``None`` until the first call looked it up through IAM, when none was given."""
     @property
-    def ak(self) -> str: ...
+    def ak(self) -> Optional[str]:
+        """``None`` until the first call fetched keys from the instance metadata service."""
     def close(self) -> None: ...
     def __aenter__(self) -> asyncio.Future[Self]: ...
     def __aexit__(
