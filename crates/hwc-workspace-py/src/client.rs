@@ -97,11 +97,17 @@ impl Core {
         Fut: Future<Output = T> + Send,
         T: Send,
     {
-        let owner = {
+        let (owner, main) = {
             let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.owner.clone().ok_or_else(|| closed("client"))?
+            (state.owner.clone().ok_or_else(|| closed("client"))?, state.client.clone())
         };
-        let build = |runtime: &tokio::runtime::Runtime| build(runtime, &self.builder).map_err(|e| to_py_err(py, &e));
+        // This thread's client has its own connections, and shares the keys and project id
+        // (and what the first call learnt of them) with the client this object was built with.
+        let builder = match &main {
+            Some(main) => self.builder.clone().sharing_identity_of(main),
+            None => self.builder.clone(),
+        };
+        let build = |runtime: &tokio::runtime::Runtime| build(runtime, &builder).map_err(|e| to_py_err(py, &e));
         match wait_on_this_thread(py, &owner, build, call) {
             Ok(outcome) => outcome,
             Err(call) => wait(py, call(self.client(py)?)),

@@ -88,6 +88,10 @@ impl Client {
         inner.identity.resolve(progenitor_client::ClientInfo::client(&self.raw), inner.clock).await
     }
 
+    pub(crate) fn identity_handle(&self) -> std::sync::Arc<crate::identity::Identity> {
+        std::sync::Arc::clone(&self.inner().identity)
+    }
+
     /// What names the project in a bulk run's journal.
     pub(crate) fn project_key(&self) -> String {
         self.inner().identity.project_key()

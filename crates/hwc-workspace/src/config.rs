@@ -50,6 +50,7 @@ pub struct ClientBuilder {
     proxy: ProxySetting,
     metadata_endpoint: Option<String>,
     iam_endpoint: Option<String>,
+    shared_identity: Option<Arc<Identity>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -86,6 +87,7 @@ impl Default for ClientBuilder {
             proxy: ProxySetting::default(),
             metadata_endpoint: None,
             iam_endpoint: None,
+            shared_identity: None,
         }
     }
 }
@@ -199,6 +201,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Builds a client that shares `client`'s keys and project id, and what it learnt of them
+    /// (keys from the metadata service, the project from IAM), but has its own connections:
+    /// for a client per thread or per runtime, which must not share a connection pool. The
+    /// credential settings of this builder are then not read.
+    pub fn sharing_identity_of(mut self, client: &Client) -> Self {
+        self.shared_identity = Some(client.identity_handle());
+        self
+    }
+
     /// The clock that dates each signature; the system clock by default.
     pub fn clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
         self.clock = clock;
@@ -210,7 +221,56 @@ impl ClientBuilder {
     /// the first call that needs them.
     pub fn build(self) -> Result<Client, Error> {
         let env = self.environment.as_ref();
-        let explicit_project = self.project_id.clone();
+        let endpoints = match (&self.endpoint, &self.region) {
+            (Some(endpoint), _) => vec![endpoint.clone()],
+            (None, Some(region)) => regions::resolve(region, env)?,
+            (None, None) => {
+                return Err(ConfigError::new(ConfigErrorKind::MissingEndpoint, "no region or endpoint given")
+                    .hint(Hint::naming("pass ", Setting::Region, format!(", one of: {}", regions::REGIONS.join(", "))))
+                    .hint(Hint::naming("or ", Setting::Endpoint, ", e.g. the local simulator's http://127.0.0.1:PORT"))
+                    .into());
+            }
+        };
+        let endpoints = endpoints.iter().map(|e| check_endpoint(e)).collect::<Result<Vec<_>, _>>()?;
+        let endpoint = endpoints[0].clone();
+        let identity = match &self.shared_identity {
+            Some(identity) => Arc::clone(identity),
+            None => Arc::new(self.identity(&endpoint)?),
+        };
+
+        ensure_crypto_provider();
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent.clone())
+            // A signed request must never be replayed to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true);
+        let mut extra_roots = Vec::new();
+        for pem in &self.ca_certificates {
+            extra_roots.extend(parse_ca_certificates(pem)?);
+        }
+        let plain_http = endpoints.iter().all(|e| e.starts_with("http://"))
+            && identity.lookup_endpoint().is_none_or(|iam| iam.starts_with("http://"));
+        if plain_http {
+            // A plain-http client never makes a TLS handshake (redirects are not followed), so
+            // the system's roots are not read: reading them is most of a one-call CLI run.
+            http = http.tls_certs_only(extra_roots);
+        } else {
+            http = http.tls_certs_merge(extra_roots);
+        }
+        let http = crate::network::configure_proxies(http, &self.proxy, env)?;
+        let http = http
+            .build()
+            .map_err(|e| ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the HTTP client: {e}")))?;
+        let inner =
+            Inner { identity, failover: Arc::new(Failover::new(endpoints)), retry: self.retry, clock: self.clock };
+        Ok(Client::from_parts(crate::generated::Client::new_with_client(&endpoint, http, inner)))
+    }
+
+    /// The keys and the project id, from the chain (see the crate's README for the order).
+    fn identity(&self, endpoint: &str) -> Result<Identity, Error> {
+        let env = self.environment.as_ref();
         let mut metadata = None;
         let (credentials, file_project, file_iam, source) = match self.credentials.clone() {
             Some(credentials) => (Some(credentials), None, None, "explicit credentials".to_owned()),
@@ -220,7 +280,7 @@ impl ClientBuilder {
                     (Some(found.credentials), found.project_id, found.iam_endpoint, found.source)
                 }
                 Found::Nothing(tried) => {
-                    let endpoint = metadata_endpoint(&self, env, &tried)?;
+                    let endpoint = metadata_endpoint(self, env, &tried)?;
                     let source = format!("the instance metadata service {endpoint}");
                     metadata = Some((endpoint, tried));
                     (None, None, None, source)
@@ -240,25 +300,13 @@ impl ClientBuilder {
                 check_sendable(&source, "security token", token)?;
             }
         }
-        let endpoints = match (&self.endpoint, &self.region) {
-            (Some(endpoint), _) => vec![endpoint.clone()],
-            (None, Some(region)) => regions::resolve(region, env)?,
-            (None, None) => {
-                return Err(ConfigError::new(ConfigErrorKind::MissingEndpoint, "no region or endpoint given")
-                    .hint(Hint::naming("pass ", Setting::Region, format!(", one of: {}", regions::REGIONS.join(", "))))
-                    .hint(Hint::naming("or ", Setting::Endpoint, ", e.g. the local simulator's http://127.0.0.1:PORT"))
-                    .into());
-            }
-        };
-        let endpoints = endpoints.iter().map(|e| check_endpoint(e)).collect::<Result<Vec<_>, _>>()?;
-        let endpoint = endpoints[0].clone();
         // One precedence whatever the keys' source: given, environment, the file (only with
         // the file's keys: it names that account's project), then IAM.
-        let project = match explicit_project {
-            Some(project) => ProjectSource::Known(Arc::from(check_project_id(&project)?)),
+        let project = match &self.project_id {
+            Some(project) => ProjectSource::Known(Arc::from(check_project_id(project)?)),
             None => match env_value(env, credentials::ENV_PROJECT_ID)?.or(file_project) {
                 Some(project) => ProjectSource::Known(Arc::from(check_project_id(&project)?)),
-                None => self.project_lookup(env, &endpoint, file_iam)?,
+                None => self.project_lookup(env, endpoint, file_iam)?,
             },
         };
         let credentials = match credentials {
@@ -268,37 +316,7 @@ impl ClientBuilder {
                 CredentialSource::Metadata(MetadataCredentials::new(endpoint, self.clock, tried)?)
             }
         };
-
-        ensure_crypto_provider();
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent)
-            // A signed request must never be replayed to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true);
-        let mut extra_roots = Vec::new();
-        for pem in &self.ca_certificates {
-            extra_roots.extend(parse_ca_certificates(pem)?);
-        }
-        if endpoint.starts_with("http://") {
-            // A plain-http client never makes a TLS handshake (redirects are not followed), so
-            // the system's roots are not read: reading them is most of a one-call CLI run.
-            http = http.tls_certs_only(extra_roots);
-        } else {
-            http = http.tls_certs_merge(extra_roots);
-        }
-        let http = crate::network::configure_proxies(http, &self.proxy, env)?;
-        let http = http
-            .build()
-            .map_err(|e| ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the HTTP client: {e}")))?;
-        let inner = Inner {
-            identity: Arc::new(Identity::new(credentials, project, source)),
-            failover: Arc::new(Failover::new(endpoints)),
-            retry: self.retry,
-            clock: self.clock,
-        };
-        Ok(Client::from_parts(crate::generated::Client::new_with_client(&endpoint, http, inner)))
+        Ok(Identity::new(credentials, project, source))
     }
 
     /// The metadata endpoint: given, else `HWC_METADATA_ENDPOINT`, else the default; `None`

@@ -91,6 +91,14 @@ impl Identity {
         }
     }
 
+    /// Where the project id is looked up, when it is.
+    pub(crate) fn lookup_endpoint(&self) -> Option<&str> {
+        match &self.project {
+            ProjectSource::Known(_) => None,
+            ProjectSource::Lookup { lookup, .. } => Some(&lookup.iam_endpoint),
+        }
+    }
+
     /// The access key, when known without asking anyone.
     pub(crate) fn known_access_key(&self) -> Option<String> {
         match &self.credentials {

@@ -115,6 +115,9 @@ impl MetadataCredentials {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            // No idle connections: clients on several runtimes (Python's, one per thread) share
+            // these keys, and a pooled connection belongs to the runtime that made it.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| {
                 ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the metadata HTTP client: {e}"))
