@@ -44,6 +44,17 @@ fn region_client(sim: &Simulator, pairs: &[(&str, &str)]) -> Client {
         .unwrap()
 }
 
+/// `calls` deletions at once, each of which must succeed.
+async fn delete_concurrently(client: &Client, calls: usize) {
+    let calls = (0..calls).map(|i| {
+        let client = client.clone();
+        async move { client.delete_desktop_sub_resources(&one_desktop(i)).await }
+    });
+    for result in futures_util::future::join_all(calls).await {
+        result.unwrap();
+    }
+}
+
 /// A port where nothing listens.
 fn closed_port() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -81,13 +92,7 @@ async fn keys_are_refreshed_before_they_expire_once_for_all_concurrent_calls() {
     client.delete_desktop_sub_resources(&one_desktop(0)).await.unwrap();
     let first = client.access_key().unwrap();
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    let calls = (0..16).map(|i| {
-        let client = client.clone();
-        async move { client.delete_desktop_sub_resources(&one_desktop(i)).await }
-    });
-    for result in futures_util::future::join_all(calls).await {
-        result.unwrap();
-    }
+    delete_concurrently(&client, 16).await;
     assert_eq!(sim.metadata_keys_issued(), 2, "16 calls due for a refresh made one");
     assert_ne!(client.access_key().unwrap(), first);
 }
@@ -188,13 +193,7 @@ async fn the_project_id_is_looked_up_through_iam_once() {
         .build()
         .unwrap();
     assert_eq!(client.project_id(), None);
-    let calls = (0..8).map(|i| {
-        let client = client.clone();
-        async move { client.delete_desktop_sub_resources(&one_desktop(i)).await }
-    });
-    for result in futures_util::future::join_all(calls).await {
-        result.unwrap();
-    }
+    delete_concurrently(&client, 8).await;
     assert_eq!(client.project_id().as_deref(), Some(DEMO_PROJECT_ID));
     assert_eq!(sim.iam_lookups(), 1, "8 concurrent first calls asked IAM once");
     // With keys from the metadata service too: the ECS case, nothing configured but a region.

@@ -83,7 +83,7 @@ impl Client {
         Ok((credentials.access_key().to_owned(), project.to_string()))
     }
 
-    async fn identity(&self) -> Result<(std::sync::Arc<hwc_sign::Credentials>, std::sync::Arc<str>), Error> {
+    async fn identity(&self) -> Result<crate::identity::Resolved, Error> {
         let inner = self.inner();
         inner.identity.resolve(progenitor_client::ClientInfo::client(&self.raw), inner.clock).await
     }
@@ -181,7 +181,7 @@ impl Client {
     async fn execute<T>(
         &self,
         operation: &'static str,
-        identity: Option<(std::sync::Arc<hwc_sign::Credentials>, std::sync::Arc<str>)>,
+        identity: Option<crate::identity::Resolved>,
         call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
     ) -> Result<(T, CallRecord), Error> {
         let started = Instant::now();
@@ -252,7 +252,7 @@ impl Client {
     /// (ShowJob's cannot be decoded from it): once a request was captured, only it counts.
     async fn dry_run<T>(
         &self,
-        identity: (std::sync::Arc<hwc_sign::Credentials>, std::sync::Arc<str>),
+        identity: crate::identity::Resolved,
         call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
     ) -> Result<SignedRequest, Error> {
         let record = CallRecord { dry_run: Some(None), identity: Some(identity), ..CallRecord::default() };

@@ -379,14 +379,7 @@ fn metadata_endpoint(builder: &ClientBuilder, env: &dyn Environment, tried: &[St
                 metadata::ENV_METADATA_ENDPOINT,
                 metadata::OFF
             ));
-            Err(ConfigError::new(
-                ConfigErrorKind::MissingCredentials,
-                format!("no credentials found; tried: {}", tried.join("; ")),
-            )
-            .hint(format!("set {} and {} in the environment", credentials::ENV_AK, credentials::ENV_SK))
-            .hint("or write `[basic]` with `ak = …` and `sk = …` to ~/.huaweicloud/credentials")
-            .hint(Hint::naming("or try it without an account: ", Setting::Simulator, ""))
-            .into())
+            Err(credentials::nothing_found(&tried, None).into())
         }
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use hwc_sign::Credentials;
 
-use crate::error::{ConfigError, ConfigErrorKind};
+use crate::error::{ConfigError, ConfigErrorKind, Hint, Setting};
 
 /// The access key variable, as the official SDK reads it.
 pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
@@ -138,6 +138,21 @@ pub fn from_chain(env: &dyn Environment) -> Result<Found, ConfigError> {
         }
     }
     Ok(Found::Nothing(tried))
+}
+
+/// No source had keys: the one error for it, whichever source was the last, listing what each
+/// said; `also` is a hint of the last source, before the simulator's.
+pub(crate) fn nothing_found(tried: &[String], also: Option<&str>) -> ConfigError {
+    let mut error = ConfigError::new(
+        ConfigErrorKind::MissingCredentials,
+        format!("no credentials found; tried: {}", tried.join("; ")),
+    )
+    .hint(format!("set {ENV_AK} and {ENV_SK} in the environment"))
+    .hint("or write `[basic]` with `ak = …` and `sk = …` to ~/.huaweicloud/credentials");
+    if let Some(also) = also {
+        error = error.hint(also);
+    }
+    error.hint(Hint::naming("or try it without an account: ", Setting::Simulator, ""))
 }
 
 fn from_environment(env: &dyn Environment) -> Result<Option<ResolvedCredentials>, ConfigError> {

@@ -64,7 +64,7 @@ pub(crate) struct CallRecord {
     /// Set when a success body was larger than [`MAX_RESPONSE_BODY_BYTES`] and refused.
     pub(crate) oversized_body: bool,
     /// The keys and project the client resolved for this call, so the hooks need not.
-    pub(crate) identity: Option<(Arc<Credentials>, Arc<str>)>,
+    pub(crate) identity: Option<crate::identity::Resolved>,
     /// Endpoints that could not be reached before the one the last attempt went to.
     pub(crate) unreachable: Vec<String>,
     /// The endpoint the last attempt went to, when it was not the first of the list.

@@ -109,7 +109,7 @@ impl Lookup {
             .map_err(|e| Error::from(crate::error::TransportError::new(&self.iam_endpoint, e)))?;
         let status = response.status().as_u16();
         let trace_id = response.headers().get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = read_limited(response).await?;
+        let body = read_limited(response, &self.iam_endpoint).await?;
         if !(200..300).contains(&status) {
             let parsed = crate::error_body::normalize(&body);
             let message = [parsed.error_code, parsed.error_msg].into_iter().flatten().collect::<Vec<_>>().join(": ");
@@ -144,9 +144,9 @@ impl Lookup {
 }
 
 /// IAM's answers are small; a larger one is cut, and then fails to parse.
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Error> {
+async fn read_limited(mut response: reqwest::Response, endpoint: &str) -> Result<Vec<u8>, Error> {
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| crate::error::TransportError::new("IAM", e))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| crate::error::TransportError::new(endpoint, e))? {
         body.extend_from_slice(&chunk);
         if body.len() > crate::hooks::MAX_RESPONSE_BODY_BYTES {
             break;

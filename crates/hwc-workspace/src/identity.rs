@@ -12,6 +12,9 @@ use crate::error::Error;
 use crate::iam::Lookup;
 use crate::metadata::MetadataCredentials;
 
+/// The keys and the project id of one call.
+pub(crate) type Resolved = (Arc<Credentials>, Arc<str>);
+
 /// Where the keys come from.
 pub(crate) enum CredentialSource {
     /// Given, or found in the environment or the credentials file.
@@ -54,7 +57,7 @@ impl Identity {
         &self,
         http: &reqwest::Client,
         clock: fn() -> OffsetDateTime,
-    ) -> Result<(Arc<Credentials>, Arc<str>), Error> {
+    ) -> Result<Resolved, Error> {
         let credentials = self.credentials().await?;
         let project = match &self.project {
             ProjectSource::Known(project) => Arc::clone(project),

@@ -15,7 +15,7 @@ use hwc_sign::Credentials;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::{ConfigError, ConfigErrorKind, Error, Hint, Setting};
+use crate::error::{ConfigError, ConfigErrorKind, Error};
 
 /// Where the metadata service answers on every ECS.
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
@@ -268,14 +268,10 @@ impl MetadataCredentials {
             "instance metadata service {}{path}: no instance metadata service answered ({why})",
             self.endpoint
         ));
-        ConfigError::new(
-            ConfigErrorKind::MissingCredentials,
-            format!("no credentials found; tried: {}", tried.join("; ")),
+        crate::credentials::nothing_found(
+            &tried,
+            Some("on an ECS, bind an agency to the instance to use its temporary keys"),
         )
-        .hint(format!("set {} and {} in the environment", crate::credentials::ENV_AK, crate::credentials::ENV_SK))
-        .hint("or write `[basic]` with `ak = …` and `sk = …` to ~/.huaweicloud/credentials")
-        .hint("on an ECS, bind an agency to the instance to use its temporary keys")
-        .hint(Hint::naming("or try it without an account: ", Setting::Simulator, ""))
         .into()
     }
 

@@ -58,7 +58,7 @@ pub(crate) fn configure_proxies(
     match setting {
         ProxySetting::Direct => Ok(builder),
         ProxySetting::Explicit(url) => {
-            let url = proxy_url(url, "the proxy option")?;
+            let url = proxy_url(url, "the proxy option", None)?;
             Ok(builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| invalid("the proxy option", &url, &e))?))
         }
         ProxySetting::Environment => {
@@ -81,12 +81,12 @@ pub(crate) fn configure_proxies(
             let no = read(no_names)?.map(|(list, _)| list).unwrap_or_default();
             let no_proxy = reqwest::NoProxy::from_string(&format!("{no},{LOOPBACK}"));
             if let Some((value, name)) = https {
-                let url = proxy_url(&value, name)?;
+                let url = proxy_url(&value, name, Some(name))?;
                 let proxy = reqwest::Proxy::https(url.as_str()).map_err(|e| invalid(name, &url, &e))?;
                 builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
             }
             if let Some((value, name)) = http {
-                let url = proxy_url(&value, name)?;
+                let url = proxy_url(&value, name, Some(name))?;
                 let proxy = reqwest::Proxy::http(url.as_str()).map_err(|e| invalid(name, &url, &e))?;
                 builder = builder.proxy(proxy.no_proxy(no_proxy));
             }
@@ -97,17 +97,16 @@ pub(crate) fn configure_proxies(
 
 /// A proxy URL, checked: `http` when no scheme is given (as curl does), `http` or `https`
 /// only, with a host. The source is named in errors and the URL shown without its password.
-fn proxy_url(value: &str, source: &str) -> Result<url::Url, ConfigError> {
+fn proxy_url(value: &str, source: &str, variable: Option<&'static str>) -> Result<url::Url, ConfigError> {
     let value = value.trim();
     let text = if value.contains("://") { value.to_owned() } else { format!("http://{value}") };
     let shown = crate::config::mask_userinfo(&text);
     let error = |why: String| {
         let error = ConfigError::new(ConfigErrorKind::InvalidProxy, format!("the proxy {shown:?} from {source} {why}"))
             .hint("expected e.g. http://proxy.example:3128 or http://user:password@proxy.example:3128");
-        if source.contains("PROXY") || source.contains("proxy") && !source.contains(' ') {
-            error.variable(source)
-        } else {
-            error
+        match variable {
+            Some(name) => error.variable(name),
+            None => error,
         }
     };
     let url = url::Url::parse(&text).map_err(|e| error(format!("is not a URL ({e})")))?;
