@@ -2,17 +2,19 @@
 //!
 //! - `regenerate`: rewrite every artifact derived from the spec.
 //! - `check`: fail, with a diff and the fixing command, when any of them is stale; the tidy
-//!   checks (generated headers, `//!` file docs); `cargo fmt --check` and clippy with
-//!   `-D warnings`.
+//!   checks (generated headers, `//!` file docs); the real minimum `rust-version`; `cargo fmt
+//!   --check` and clippy with `-D warnings`; `cargo package` of every publishable crate.
 //! - `test`: `check`, then every test of the repository: the Rust tests, the spec proof, the
 //!   conformance check with Huawei's official SDK (and of the signing vectors), and the
-//!   Python tests.
+//!   Python tests against the built wheel on every CPython 3.9-3.13 found.
 //! - `spec-proof`: renamed response fields in a copy of the spec must break the simulator.
+//! - `dist`: the wheel, sdist and CLI archive users install; `--check` tests the wheel.
 //! - `bench`: the benchmark against bare HTTP loops and the official SDK (not a test).
 
 mod artifacts;
 mod bench;
 mod conformance;
+mod dist;
 mod packages;
 mod python;
 mod spec_proof;
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("check") => check(&workspace),
         Some("test") => check(&workspace).and_then(|()| test(&workspace)),
         Some("bench") => bench::bench(&workspace, &args[1..]),
+        Some("dist") => dist::dist(&workspace, &args[1..]),
         Some("spec-proof") => spec_proof::test(&workspace.root, &workspace.target),
         _ => Err(USAGE.to_owned()),
     });
@@ -40,12 +43,14 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <regenerate | check | test | bench [--quick]>
+const USAGE: &str = "usage: cargo xtask <regenerate | check | test | dist [--check] | bench [--quick]>
   regenerate  rewrite every artifact derived from openapi/workspace.yaml
   check       fail when a derived artifact is stale, a tidy rule is broken, the tree is not
               formatted (cargo fmt) or clippy warns
   test        check, then run every test of the repository
   spec-proof  show that renaming response fields in the spec breaks the simulator's build
+  dist        build the wheel, the sdist and the CLI archive into target/dist (--check: and
+              test the wheel on every CPython 3.9-3.13 found)
   bench       measure our clients against bare HTTP loops and the official SDK on loopback
               (installs nginx and a venv); writes target/bench/report.md and report.svg";
 
@@ -84,12 +89,17 @@ fn check(workspace: &Workspace) -> Result<(), String> {
     let root = &workspace.root;
     artifacts::check(root)?;
     tidy::check(root)?;
+    dist::rust_version_check(root)?;
     // Gates, not habits: the formatting of `rustfmt.toml`, and clippy with every warning an
     // error (the workspace lints include `unreachable_pub`; the library crates add
     // `missing_docs`).
     run(root, &cargo(), &["fmt", "--all", "--", "--check"]).map_err(|e| format!("{e}\n  fix: cargo fmt --all"))?;
     run(root, &cargo(), &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
-    println!("xtask check: derived artifacts are fresh, tidy rules hold, formatted, clippy clean");
+    dist::package_check(root)?;
+    println!(
+        "xtask check: derived artifacts are fresh, tidy rules hold, rust-version is the real minimum, formatted, \
+         clippy clean, the publishable crates package"
+    );
     Ok(())
 }
 

@@ -1,48 +1,99 @@
-//! The Python package's tests: a fresh venv in `target/py-venv`, the package built from
-//! `python/` by pip through maturin (as a user installs it), then pytest and `mypy.stubtest`
-//! against what was installed.
+//! The Python package's tests, against the wheel users install: built once (abi3, release,
+//! manylinux; [`crate::dist::wheel`]), installed into a fresh venv of every CPython from 3.9
+//! to 3.13 the machine has, with no Rust toolchain on `PATH`, then pytest in each and
+//! `mypy.stubtest` in the first.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Command;
 
 use crate::Workspace;
+use crate::dist::{path_without_rust, pythons, utf8};
 
 /// Test tools, with the versions the tests and stubs are written for.
-const TOOLS: [&str; 3] = ["maturin>=1.9,<2", "pytest>=7", "mypy>=1.18"];
+const TOOLS: [&str; 2] = ["pytest>=7", "mypy>=1.18"];
 
+/// Builds the wheel into `target/wheel/` and tests it on every CPython found.
 pub(crate) fn test(workspace: &Workspace) -> Result<(), String> {
-    let root = &workspace.root;
-    let venv = workspace.target.join("py-venv");
-    // Always fresh: a venv left by an earlier run may hold an older build or other packages.
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
+    let out = workspace.target.join("wheel");
+    if out.exists() {
+        std::fs::remove_dir_all(&out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
     }
-    let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
-    let python = bin.join(if cfg!(windows) { "python.exe" } else { "python" });
-    let (venv, python) = (utf8(&venv)?, utf8(&python)?);
+    let venv = crate::dist::build_venv(workspace)?;
+    let wheel = crate::dist::wheel(workspace, &venv, &out)?;
+    test_wheel(workspace, &wheel)
+}
 
-    crate::run(root, if cfg!(windows) { "python" } else { "python3" }, &["-m", "venv", venv])?;
-    let pip = [python, "-m", "pip", "--disable-pip-version-check"];
-    crate::run(root, python, &[&pip[1..], &["install", "--quiet"], &TOOLS[..]].concat())?;
-
-    // `--no-build-isolation` builds with the maturin just installed instead of fetching it
-    // again; pip then runs `maturin` by name, so the venv's scripts must be on PATH. The dev
-    // profile reuses the workspace's debug artifacts: the tests need no optimised build.
-    let mut paths = vec![bin];
-    paths.extend(
-        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default(),
-    );
-    let path = std::env::join_paths(paths).map_err(|e| format!("cannot build PATH: {e}"))?;
-    let path = format!("PATH={}", path.to_str().ok_or("PATH is not UTF-8")?);
-    let install =
-        ["install", "--quiet", "--no-build-isolation", "--config-settings=build-args=--profile dev", "./python"];
-    crate::run(root, "env", &[&[path.as_str()], &pip[..], &install[..]].concat())?;
-
-    crate::run(root, python, &["-m", "pytest", "python/tests", "-q"])?;
-    // The config sets no cache, so nothing is written into the source tree.
-    crate::run(root, python, &["-m", "mypy.stubtest", "--mypy-config-file", "python/pyproject.toml", "hwc_workspace"])?;
+/// Installs `wheel` into a fresh venv of each CPython found and runs the tests there; fails
+/// when fewer than two versions are found (one would say nothing about the others).
+pub(crate) fn test_wheel(workspace: &Workspace, wheel: &Path) -> Result<(), String> {
+    let root = &workspace.root;
+    let found = pythons();
+    let names: Vec<String> = found.iter().map(|(minor, path)| format!("3.{minor} ({})", path.display())).collect();
+    eprintln!("xtask: CPython versions found: {}", names.join(", "));
+    if found.len() < 2 {
+        return Err(format!(
+            "the wheel is to be tested on every CPython from 3.9 to 3.13, and only {} was found; install more (e.g. with pyenv)",
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        ));
+    }
+    let mut summaries = Vec::new();
+    for (index, (minor, interpreter)) in found.iter().enumerate() {
+        let venv = workspace.target.join(format!("wheel-venvs/3.{minor}"));
+        // Always fresh: a venv left by an earlier run may hold an older build.
+        if venv.exists() {
+            std::fs::remove_dir_all(&venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
+        }
+        crate::run(root, utf8(interpreter)?, &["-m", "venv", utf8(&venv)?])?;
+        let bin = venv.join("bin");
+        let python = bin.join("python");
+        let path = path_without_rust(&bin)?;
+        let tools: &[&str] = if index == 0 { &TOOLS } else { &TOOLS[..1] };
+        let mut pip = without_rust(&python, &path);
+        pip.args(["-m", "pip", "--disable-pip-version-check", "install", "--quiet", utf8(wheel)?]).args(tools);
+        run_checked(&mut pip, "pip install")?;
+        let output = without_rust(&python, &path)
+            .args(["-m", "pytest", "python/tests", "-q"])
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("cannot run pytest: {e}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let summary = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("(no output)").to_owned();
+        eprintln!("xtask: CPython 3.{minor}: {summary}");
+        if !output.status.success() {
+            return Err(format!(
+                "the Python tests failed on CPython 3.{minor}:\n{stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        summaries.push(format!("3.{minor}: {summary}"));
+        if index == 0 {
+            // The config sets no cache, so nothing is written into the source tree.
+            let mut stubtest = without_rust(&python, &path);
+            stubtest
+                .args(["-m", "mypy.stubtest", "--mypy-config-file", "python/pyproject.toml", "hwc_workspace"])
+                .current_dir(root);
+            run_checked(&mut stubtest, "mypy.stubtest")?;
+        }
+    }
+    println!("xtask: the wheel's tests passed on {} CPython versions:\n  {}", summaries.len(), summaries.join("\n  "));
     Ok(())
 }
 
-fn utf8(path: &Path) -> Result<&str, String> {
-    path.to_str().ok_or_else(|| format!("the path {} is not UTF-8", path.display()))
+/// `python` with `PATH` free of any Rust toolchain and no cargo or rustup variables.
+fn without_rust(python: &Path, path: &str) -> Command {
+    let mut command = Command::new(python);
+    command.env("PATH", path);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if name.starts_with("CARGO") || name.starts_with("RUSTUP") || name.starts_with("RUSTC") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn run_checked(command: &mut Command, what: &str) -> Result<(), String> {
+    eprintln!("xtask: running {what}");
+    let status = command.status().map_err(|e| format!("cannot run {what}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
 }

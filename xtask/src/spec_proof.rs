@@ -29,7 +29,11 @@ pub(crate) fn test(root: &Path, target_dir: &Path) -> Result<(), String> {
     }
     let spec_path = copy.join(SPEC);
     let spec = std::fs::read_to_string(&spec_path).map_err(|e| format!("cannot read the copied spec: {e}"))?;
-    std::fs::write(&spec_path, renamed(&spec)?).map_err(|e| format!("cannot write the copied spec: {e}"))?;
+    let renamed = renamed(&spec)?;
+    // The copy's spec and the core crate's copy of it, as `cargo xtask regenerate` would leave them.
+    for path in [spec_path, copy.join(crate::artifacts::CRATE_SPEC)] {
+        std::fs::write(&path, &renamed).map_err(|e| format!("cannot write the copied spec: {e}"))?;
+    }
 
     eprintln!("xtask: spec proof: building the simulator against a spec with renamed response fields");
     // Cargo hashes a workspace's own crates by their path within the workspace, so the copy's

@@ -185,10 +185,10 @@ fn prepare<'a>(
     for &(name, value) in request.headers {
         set_exact(&mut headers, name, Cow::Borrowed(strip(value)));
     }
-    if let Some(token) = credentials.expose_security_token() {
-        if find(&headers, HEADER_SECURITY_TOKEN).is_none() {
-            headers.push((HEADER_SECURITY_TOKEN, Cow::Borrowed(strip(token))));
-        }
+    if let Some(token) = credentials.expose_security_token()
+        && find(&headers, HEADER_SECURITY_TOKEN).is_none()
+    {
+        headers.push((HEADER_SECURITY_TOKEN, Cow::Borrowed(strip(token))));
     }
     // The official signer looks up `Content-Type` by its exact spelling here (a plain dict),
     // so a lower-cased `content-type` adds nothing: matched for byte-exact signatures.

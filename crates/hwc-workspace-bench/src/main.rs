@@ -551,10 +551,10 @@ fn rows(results: &Results) -> Vec<Row> {
     let py = |key: &str| python_samples(results, key, 1.0);
     let mut rows = Vec::new();
     let mut push = |figure: &str, better, ours: Option<Measured>, baseline: Option<Measured>, target| {
-        if let Some(ours) = ours {
-            if !ours.samples.0.is_empty() {
-                rows.push(Row { figure: figure.to_owned(), better, ours, baseline, target });
-            }
+        if let Some(ours) = ours
+            && !ours.samples.0.is_empty()
+        {
+            rows.push(Row { figure: figure.to_owned(), better, ours, baseline, target });
         }
     };
     let m = |name: &str, samples: &Samples| Some(Measured::new(name, samples.clone()));

@@ -102,6 +102,8 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff), e.g. `hwc-workspace manpage > hwc-workspace.1`
+    Manpage,
 }
 
 #[derive(Debug, Args)]
@@ -234,7 +236,7 @@ const REQUEST_OPTIONS: [(&str, &str); 11] = [
 /// The refusal of a global option given to a command it does not apply to, if any.
 pub(crate) fn options_that_do_not_apply(matches: &clap::ArgMatches) -> Option<String> {
     let (command, sub) = matches.subcommand()?;
-    if !matches!(command, "simulator" | "completions") {
+    if !matches!(command, "simulator" | "completions" | "manpage") {
         return None;
     }
     let given =

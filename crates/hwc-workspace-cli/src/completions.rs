@@ -1,4 +1,4 @@
-//! Shell completion scripts, from clap's own generator.
+//! Shell completion scripts and the manual page, from clap's own generators.
 //!
 //! clap_complete's bash script names its per-command branches inconsistently when the binary's
 //! name has a hyphen (clap-rs/clap#6421): it sets `cmd="hwc__workspace__subcmd__job"` but
@@ -17,6 +17,14 @@ const BINARY: &str = "hwc-workspace";
 const STAND_IN: &str = "hwcworkspacestandin";
 /// How functions and variables are named in the bash script (identifiers take no hyphen).
 const BASH_IDENTIFIER: &str = "hwc_workspace";
+
+/// The manual page (roff) of `hwc-workspace`, from the same definitions as `--help`.
+pub(crate) fn manpage() -> String {
+    let mut page = Vec::new();
+    // Rendering into memory cannot fail.
+    let _ = clap_mangen::Man::new(Cli::command()).render(&mut page);
+    String::from_utf8_lossy(&page).into_owned()
+}
 
 /// The completion script of `shell` for `hwc-workspace`.
 pub(crate) fn script(shell: Shell) -> String {

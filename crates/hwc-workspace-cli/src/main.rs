@@ -81,6 +81,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             output::data(completions::script(shell).trim_end());
             Ok(ExitCode::Success)
         }
+        Command::Manpage => {
+            output::data(completions::manpage().trim_end());
+            Ok(ExitCode::Success)
+        }
     }
 }
 

@@ -32,10 +32,10 @@ static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 pub(crate) fn runtime() -> PyResult<&'static Runtime> {
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((built_in, runtime)) = *slot {
-        if built_in == pid {
-            return Ok(runtime);
-        }
+    if let Some((built_in, runtime)) = *slot
+        && built_in == pid
+    {
+        return Ok(runtime);
     }
     let workers = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, MAX_WORKER_THREADS);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -99,15 +99,16 @@ where
 /// lets those connections close now.
 pub(crate) fn free_closed_clients() {
     THIS_THREAD.with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut() {
-            if let Some(here) = slot.as_mut().filter(|here| here.pid == std::process::id()) {
-                let before = here.clients.len();
-                here.clients.retain(|(token, _)| token.strong_count() > 0);
-                if here.clients.len() < before && tokio::runtime::Handle::try_current().is_err() {
-                    if let Some(runtime) = here.runtime.as_ref() {
-                        settle(runtime);
-                    }
-                }
+        if let Ok(mut slot) = cell.try_borrow_mut()
+            && let Some(here) = slot.as_mut().filter(|here| here.pid == std::process::id())
+        {
+            let before = here.clients.len();
+            here.clients.retain(|(token, _)| token.strong_count() > 0);
+            if here.clients.len() < before
+                && tokio::runtime::Handle::try_current().is_err()
+                && let Some(runtime) = here.runtime.as_ref()
+            {
+                settle(runtime);
             }
         }
     });

@@ -144,10 +144,10 @@ fn dispatch(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) -> Re
         .header("allow", allowed.as_str()));
     }
     let key = authenticate(shared, parts, body, operation.project_id())?;
-    if let Some(permission) = operation.permission() {
-        if !key.allows(permission) {
-            return Err(forbidden(&key, permission));
-        }
+    if let Some(permission) = operation.permission()
+        && !key.allows(permission)
+    {
+        return Err(forbidden(&key, permission));
     }
     service::serve(shared, &operation, parts, body, &key, request_id)
 }

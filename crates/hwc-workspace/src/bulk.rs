@@ -458,18 +458,18 @@ impl BulkRun {
             return Some(self.record(outcome));
         }
         loop {
-            if self.canceller.is_cancelled() {
-                if let Some(index) = self.pending.pop_front() {
-                    let ids = self.batches[index].clone();
-                    let desktops = unknown_desktops(&ids, "not sent: the run was stopped first");
-                    return Some(self.record(BatchOutcome {
-                        index,
-                        desktop_ids: ids,
-                        result: BatchResult::NotSent,
-                        desktops,
-                        resumed: false,
-                    }));
-                }
+            if self.canceller.is_cancelled()
+                && let Some(index) = self.pending.pop_front()
+            {
+                let ids = self.batches[index].clone();
+                let desktops = unknown_desktops(&ids, "not sent: the run was stopped first");
+                return Some(self.record(BatchOutcome {
+                    index,
+                    desktop_ids: ids,
+                    result: BatchResult::NotSent,
+                    desktops,
+                    resumed: false,
+                }));
             }
             while !self.canceller.is_cancelled() && self.in_flight.len() < self.limit {
                 let Some(index) = self.pending.pop_front() else { break };
@@ -571,18 +571,18 @@ impl BulkRun {
                 sub_resource_type: options.sub_resource_type.clone(),
                 order_id: options.order_id.clone(),
             };
-            if let Some(journal) = &journal {
-                if let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: ids.clone() }) {
-                    // Not recorded, so not sent: a resume must never have to guess.
-                    let desktops = failed_desktops(&ids, &error);
-                    return Step::Done(Box::new(BatchOutcome {
-                        index,
-                        desktop_ids: ids,
-                        result: BatchResult::Rejected(error),
-                        desktops,
-                        resumed: false,
-                    }));
-                }
+            if let Some(journal) = &journal
+                && let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: ids.clone() })
+            {
+                // Not recorded, so not sent: a resume must never have to guess.
+                let desktops = failed_desktops(&ids, &error);
+                return Step::Done(Box::new(BatchOutcome {
+                    index,
+                    desktop_ids: ids,
+                    result: BatchResult::Rejected(error),
+                    desktops,
+                    resumed: false,
+                }));
             }
             match client.delete_desktop_sub_resources(&request).await {
                 Ok(deleted) => {

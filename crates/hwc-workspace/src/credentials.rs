@@ -253,13 +253,13 @@ pub fn from_file_text(text: &str, path: &Path) -> Result<Option<ResolvedCredenti
 #[cfg(unix)]
 fn warn_if_readable_by_others(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(
-                path = %path.display(),
-                "the credentials file can be read by other users; `chmod 600` it"
-            );
-        }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            "the credentials file can be read by other users; `chmod 600` it"
+        );
     }
 }
 

@@ -495,10 +495,10 @@ fn classify_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Transport
         return Some(TransportErrorKind::Tls);
     }
     let io = cause.downcast_ref::<std::io::Error>()?;
-    if let Some(inner) = io.get_ref() {
-        if let Some(kind) = classify_cause(inner) {
-            return Some(kind);
-        }
+    if let Some(inner) = io.get_ref()
+        && let Some(kind) = classify_cause(inner)
+    {
+        return Some(kind);
     }
     (io.kind() == std::io::ErrorKind::TimedOut).then_some(TransportErrorKind::Timeout)
 }

@@ -54,12 +54,12 @@ fn from_object(object: &Map<String, Value>) -> Option<ErrorResponse> {
 fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let lower = text.to_ascii_lowercase();
-    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
-        if start + 7 <= end {
-            // A title is cut like any text: a page may hold anything there.
-            let title = cut(collapse(&text[start + 7..end]));
-            return format!("an HTML page: {title}");
-        }
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>"))
+        && start + 7 <= end
+    {
+        // A title is cut like any text: a page may hold anything there.
+        let title = cut(collapse(&text[start + 7..end]));
+        return format!("an HTML page: {title}");
     }
     cut(collapse(&text))
 }
