@@ -40,6 +40,8 @@ pub(crate) fn dist(workspace: &Workspace, args: &[String]) -> Result<(), String>
     let venv = build_venv(workspace)?;
     let wheel = wheel(workspace, &venv, &out)?;
     let maturin = venv.join("bin/maturin");
+    // maturin first looks for a `Cargo.toml` beside `pyproject.toml` and says so ("manifest
+    // path `Cargo.toml` does not exist") before it reads the `manifest-path` there; harmless.
     crate::run(&workspace.root.join("python"), utf8(&maturin)?, &["sdist", "--out", utf8(&out)?])?;
     cli_archive(workspace, &out)?;
     report_sizes(&out)?;
@@ -90,7 +92,10 @@ pub(crate) fn wheel(workspace: &Workspace, venv: &Path, out: &Path) -> Result<Pa
 fn cli_archive(workspace: &Workspace, out: &Path) -> Result<(), String> {
     crate::run(&workspace.root, &crate::cargo(), &["build", "--release", "--locked", "-p", "hwc-workspace-cli"])?;
     let binary = workspace.target.join("release/hwc-workspace");
-    let name = format!("hwc-workspace-{}-{}", env!("CARGO_PKG_VERSION"), host_target()?);
+    // `hwc-workspace 0.1.0`: the CLI's own version, not this tool's.
+    let version = Command::new(&binary).arg("--version").output().map_err(|e| format!("cannot run the CLI: {e}"))?;
+    let version = String::from_utf8_lossy(&version.stdout).split_whitespace().nth(1).unwrap_or("unknown").to_owned();
+    let name = format!("hwc-workspace-{version}-{}", host_target()?);
     let dir = out.join(&name);
     std::fs::create_dir_all(dir.join("completions")).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     std::fs::copy(&binary, dir.join("hwc-workspace")).map_err(|e| format!("cannot copy {}: {e}", binary.display()))?;

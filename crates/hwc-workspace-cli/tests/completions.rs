@@ -87,3 +87,16 @@ fn zsh_gets_a_script_for_its_completion_system() {
         assert!(text.contains(word), "{word}");
     }
 }
+
+/// The manual page is roff for `man`, from the same definitions as `--help`: every subcommand
+/// and global option is in it.
+#[test]
+fn the_manual_page_names_every_command_and_option() {
+    let output = assert_cmd::Command::cargo_bin("hwc-workspace").unwrap().arg("manpage").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.contains(".TH hwc-workspace 1"), "{page}");
+    for word in ["delete\\-sub\\-resources", "simulator", "completions", "\\-\\-proxy", "\\-\\-metadata\\-endpoint"] {
+        assert!(page.contains(word), "{word} missing from the manual page");
+    }
+}
