@@ -251,26 +251,21 @@ pub(crate) fn pythons() -> Vec<(u32, PathBuf)> {
 }
 
 /// `PATH` with `dir` first, as an `env` argument.
-pub(crate) fn prepend_path(dir: &Path) -> Result<String, String> {
-    let mut paths = vec![dir.to_owned()];
-    paths.extend(
-        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default(),
-    );
-    let path = std::env::join_paths(paths).map_err(|e| format!("cannot build PATH: {e}"))?;
-    Ok(format!("PATH={}", path.to_str().ok_or("PATH is not UTF-8")?))
+fn prepend_path(dir: &Path) -> Result<String, String> {
+    Ok(format!("PATH={}", path_with(dir, |_| true)?))
 }
 
 /// `PATH` with `dir` first and every directory that holds `cargo` or `rustc` left out: a wheel
 /// must install and run without a Rust toolchain.
 pub(crate) fn path_without_rust(dir: &Path) -> Result<String, String> {
-    let mut paths = vec![dir.to_owned()];
-    paths.extend(
-        std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|d| !d.join("cargo").exists() && !d.join("rustc").exists()),
-    );
+    path_with(dir, |d| !d.join("cargo").exists() && !d.join("rustc").exists())
+}
+
+/// `dir`, then the directories of `PATH` that `keep` keeps.
+fn path_with(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<String, String> {
+    let inherited =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<PathBuf>>()).unwrap_or_default();
+    let paths = std::iter::once(dir.to_owned()).chain(inherited.into_iter().filter(|d| keep(d)));
     let path = std::env::join_paths(paths).map_err(|e| format!("cannot build PATH: {e}"))?;
     Ok(path.to_str().ok_or("PATH is not UTF-8")?.to_owned())
 }
