@@ -85,7 +85,7 @@ impl Client {
 
     async fn identity(&self) -> Result<crate::identity::Resolved, Error> {
         let inner = self.inner();
-        inner.identity.resolve(progenitor_client::ClientInfo::client(&self.raw), inner.clock).await
+        inner.identity.resolve(&inner.transport, inner.clock).await
     }
 
     pub(crate) fn identity_handle(&self) -> std::sync::Arc<crate::identity::Identity> {
@@ -196,7 +196,7 @@ impl Client {
         // Boxed once here: the generated call's future is kilobytes, and every wrapper below
         // would otherwise move it again.
         let call = Box::pin(call);
-        let (result, call) = CALL
+        let (result, mut call) = CALL
             .scope(RefCell::new(CallRecord { identity, ..CallRecord::default() }), async {
                 let result = call.await;
                 (result, CALL.with(|call| call.take()))
@@ -213,7 +213,7 @@ impl Client {
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         let outcome = match result {
             Ok(value) => Ok(value.into_inner()),
-            Err(e) => Err(self.map_error(e, &call).await),
+            Err(e) => Err(self.map_error(e, &mut call).await),
         };
         span.in_scope(|| match &outcome {
             Ok(_) => {
@@ -264,7 +264,7 @@ impl Client {
             .await;
         match (captured, result) {
             (Some(request), _) => Ok(request),
-            (None, Err(e)) => Err(self.map_error(e, &CallRecord::default()).await),
+            (None, Err(e)) => Err(self.map_error(e, &mut CallRecord::default()).await),
             (None, Ok(_)) => {
                 Err(ConfigError::new(ConfigErrorKind::HttpClient, "the request could not be captured for the dry run")
                     .into())
@@ -272,7 +272,7 @@ impl Client {
         }
     }
 
-    async fn map_error(&self, error: progenitor_client::Error<ErrorResponse>, call: &CallRecord) -> Error {
+    async fn map_error(&self, error: progenitor_client::Error<ErrorResponse>, call: &mut CallRecord) -> Error {
         use progenitor_client::Error as E;
         match error {
             E::ErrorResponse(value) => {
@@ -291,7 +291,10 @@ impl Client {
             }
             E::CommunicationError(e) | E::ResponseBodyError(e) => {
                 let endpoint = call.endpoint.as_deref().unwrap_or_else(|| self.endpoint());
-                TransportError::new(endpoint, e).unreachable_before(call.unreachable.clone()).into()
+                // The transport's own failure when it failed; else reqwest's, from the
+                // generated code's side of the boundary.
+                let failure = call.failure.take().unwrap_or_else(|| crate::transport::Failure::new(e, false));
+                TransportError::new(endpoint, failure).unreachable_before(std::mem::take(&mut call.unreachable)).into()
             }
             E::InvalidResponsePayload(_, e) => UndecodableResponse {
                 status: call.status.unwrap_or(200),

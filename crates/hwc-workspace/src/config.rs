@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderValue;
 use hwc_sign::Credentials;
+use rustls::pki_types::CertificateDer;
 use time::OffsetDateTime;
 
 use crate::client::Client;
@@ -18,6 +20,7 @@ use crate::metadata::{self, MetadataCredentials};
 use crate::network::{Failover, ProxySetting};
 use crate::regions;
 use crate::retry::RetryPolicy;
+use crate::transport::{Settings, Transport};
 
 /// The longest duration any front accepts for a timeout, a wait or a simulated delay: a day.
 /// Longer ones are surely a mistake (seconds for milliseconds), and would overflow clocks.
@@ -239,32 +242,37 @@ impl ClientBuilder {
         };
 
         ensure_crypto_provider();
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent.clone())
-            // A signed request must never be replayed to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true);
         let mut extra_roots = Vec::new();
         for pem in &self.ca_certificates {
             extra_roots.extend(parse_ca_certificates(pem)?);
         }
+        let proxies = crate::network::proxies(&self.proxy, env)?;
         let plain_http = endpoints.iter().all(|e| e.starts_with("http://"))
-            && identity.lookup_endpoint().is_none_or(|iam| iam.starts_with("http://"));
-        if plain_http {
-            // A plain-http client never makes a TLS handshake (redirects are not followed), so
-            // the system's roots are not read: reading them is most of a one-call CLI run.
-            http = http.tls_certs_only(extra_roots);
-        } else {
-            http = http.tls_certs_merge(extra_roots);
-        }
-        let http = crate::network::configure_proxies(http, &self.proxy, env)?;
-        let http = http
-            .build()
-            .map_err(|e| ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the HTTP client: {e}")))?;
-        let inner =
-            Inner { identity, failover: Arc::new(Failover::new(endpoints)), retry: self.retry, clock: self.clock };
+            && identity.lookup_endpoint().is_none_or(|iam| iam.starts_with("http://"))
+            && !proxies.through_https();
+        let transport = Transport::new(Settings {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            user_agent: HeaderValue::from_str(&self.user_agent).map_err(|_| {
+                ConfigError::new(ConfigErrorKind::HttpClient, "the user agent cannot be sent in a header")
+            })?,
+            tls: tls_config(extra_roots, plain_http)?,
+            proxies,
+            pooled: true,
+        });
+        // The generated code builds its requests with this client; it never sends one (the
+        // transport does), so it is built bare: no proxies read, no roots loaded.
+        let http =
+            reqwest::Client::builder().no_proxy().tls_certs_only([]).build().map_err(|e| {
+                ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the HTTP client: {e}"))
+            })?;
+        let inner = Inner {
+            identity,
+            failover: Arc::new(Failover::new(endpoints)),
+            transport,
+            retry: self.retry,
+            clock: self.clock,
+        };
         Ok(Client::from_parts(crate::generated::Client::new_with_client(&endpoint, http, inner)))
     }
 
@@ -412,9 +420,33 @@ fn check_sendable(source: &str, what: &str, value: &str) -> Result<(), Error> {
     .into())
 }
 
+/// The TLS settings of a client: the system's roots and the extra ones, or, for a client
+/// that never makes a TLS handshake, the extra ones alone (reading the system's roots is
+/// most of a one-call CLI run).
+fn tls_config(extra_roots: Vec<CertificateDer<'static>>, plain_http: bool) -> Result<rustls::ClientConfig, Error> {
+    let failed = |e: rustls::Error| {
+        Error::from(ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot set up TLS: {e}")))
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(failed)?;
+    let config = if plain_http {
+        let mut roots = rustls::RootCertStore::empty();
+        for root in extra_roots {
+            roots.add(root).map_err(failed)?;
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        let verifier =
+            rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider).map_err(failed)?;
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth()
+    };
+    Ok(config)
+}
+
 /// Every certificate of a PEM text; none at all is an error, not a silent no-op.
-fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error> {
-    use rustls::pki_types::CertificateDer;
+fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
     use rustls::pki_types::pem::PemObject;
     let invalid = |why: String| {
         Error::from(
@@ -427,15 +459,15 @@ fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, Error>
     if ders.is_empty() {
         return Err(invalid("it holds no PEM certificate".to_owned()));
     }
-    // reqwest takes any bytes here and fails later, at build, with a bare "builder error":
-    // each certificate is parsed now, so a garbage body is named as such.
+    // Each certificate is parsed now, so that a garbage block is named as such here, not
+    // found at the first handshake.
     let mut parsed = rustls::RootCertStore::empty();
     for (index, der) in ders.iter().enumerate() {
         parsed
             .add(der.clone())
             .map_err(|e| invalid(format!("certificate {} of the file is not one ({e})", index + 1)))?;
     }
-    ders.iter().map(|der| reqwest::Certificate::from_der(der).map_err(|e| invalid(e.to_string()))).collect()
+    Ok(ders)
 }
 
 pub(crate) fn check_project_id(project_id: &str) -> Result<String, Error> {

@@ -428,13 +428,17 @@ pub struct TransportError {
     kind: TransportErrorKind,
     endpoint: String,
     unreachable_before: Vec<String>,
-    source: reqwest::Error,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl TransportError {
-    pub(crate) fn new(endpoint: &str, source: reqwest::Error) -> Self {
-        let kind = classify(&source);
-        Self { kind, endpoint: endpoint.to_owned(), unreachable_before: Vec::new(), source }
+    pub(crate) fn new(endpoint: &str, failure: crate::transport::Failure) -> Self {
+        Self {
+            kind: failure.kind,
+            endpoint: endpoint.to_owned(),
+            unreachable_before: Vec::new(),
+            source: failure.source,
+        }
     }
     /// The endpoints of the region tried before this one, which could not be reached.
     #[must_use]
@@ -457,10 +461,9 @@ impl TransportError {
     }
 
     /// The innermost cause, the one that says why (`Connection refused (os error 111)`, the
-    /// certificate check that failed), once; `None` when nothing below reqwest says more.
+    /// certificate check that failed), once.
     fn root_cause(&self) -> Option<String> {
-        std::error::Error::source(&self.source)?;
-        Some(root_cause(&self.source)).filter(|text| !text.is_empty())
+        Some(root_cause(self.source.as_ref())).filter(|text| !text.is_empty())
     }
 }
 
@@ -472,35 +475,6 @@ pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
         deepest = cause;
     }
     deepest.to_string()
-}
-
-pub(crate) fn classify(error: &reqwest::Error) -> TransportErrorKind {
-    if error.is_timeout() {
-        return TransportErrorKind::Timeout;
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(kind) = classify_cause(cause) {
-            return kind;
-        }
-        source = cause.source();
-    }
-    if error.is_connect() { TransportErrorKind::Connect } else { TransportErrorKind::Broken }
-}
-
-/// Looks through nested `io::Error`s too: their `source()` skips the error they wrap, and
-/// hyper wraps rustls's error two `io::Error`s deep.
-fn classify_cause(cause: &(dyn std::error::Error + 'static)) -> Option<TransportErrorKind> {
-    if cause.downcast_ref::<rustls::Error>().is_some() {
-        return Some(TransportErrorKind::Tls);
-    }
-    let io = cause.downcast_ref::<std::io::Error>()?;
-    if let Some(inner) = io.get_ref()
-        && let Some(kind) = classify_cause(inner)
-    {
-        return Some(kind);
-    }
-    (io.kind() == std::io::ErrorKind::TimedOut).then_some(TransportErrorKind::Timeout)
 }
 
 impl fmt::Display for TransportError {
@@ -521,7 +495,7 @@ impl fmt::Display for TransportError {
 
 impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+        Some(self.source.as_ref())
     }
 }
 

@@ -6,17 +6,18 @@ use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use hwc_sign::Credentials;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::HeaderValue;
 use time::OffsetDateTime;
 
-use crate::error::{TransportErrorKind, classify};
+use crate::error::TransportErrorKind;
 use crate::generated::Client;
 use crate::identity::Identity;
 use crate::network::Failover;
 use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::transport::{Answer, Failure, Transport};
 
 /// The largest error body read; the rest is dropped, so a huge answer cannot grow memory.
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
@@ -38,6 +39,7 @@ pub const PROJECT_ID_HEADER: &str = "x-project-id";
 pub struct Inner {
     pub(crate) identity: Arc<Identity>,
     pub(crate) failover: Arc<Failover>,
+    pub(crate) transport: Transport,
     pub(crate) retry: RetryPolicy,
     pub(crate) clock: fn() -> OffsetDateTime,
 }
@@ -54,7 +56,7 @@ impl fmt::Debug for Inner {
 }
 
 /// What the last attempt of a call saw, for the caller's result and error.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub(crate) struct CallRecord {
     pub(crate) attempts: u32,
     pub(crate) status: Option<u16>,
@@ -69,6 +71,9 @@ pub(crate) struct CallRecord {
     pub(crate) unreachable: Vec<String>,
     /// The endpoint the last attempt went to, when it was not the first of the list.
     pub(crate) endpoint: Option<String>,
+    /// Why the last attempt failed, when it did: `exec` must return a `reqwest::Error`,
+    /// which the transport does not make, so the real error travels here.
+    pub(crate) failure: Option<Failure>,
 }
 
 tokio::task_local! {
@@ -127,7 +132,7 @@ impl ClientHooks<Inner> for Client {
             Some(resolved) => resolved,
             None => inner
                 .identity
-                .resolve(self.client(), inner.clock)
+                .resolve(&inner.transport, inner.clock)
                 .await
                 .map_err(|e| progenitor_client::Error::Custom(e.message_with_causes()))?,
         };
@@ -149,14 +154,15 @@ impl ClientHooks<Inner> for Client {
             let spare = if retries_left { request.try_clone() } else { None };
             let result = self.send_with_failover(request).await;
             let delay = match &result {
-                Err(e) if attempt <= policy.connect_retries && classify(e) == TransportErrorKind::Connect => {
+                Err(failure) if attempt <= policy.connect_retries && failure.kind == TransportErrorKind::Connect => {
                     Some(policy.delay(attempt, None))
                 }
-                Ok(response)
+                Ok(answer)
                     if attempt <= policy.max_retries
-                        && crate::retry::RETRYABLE_STATUSES.contains(&response.status().as_u16()) =>
+                        && crate::retry::RETRYABLE_STATUSES.contains(&answer.response.status().as_u16()) =>
                 {
-                    let asked = response
+                    let asked = answer
+                        .response
                         .headers()
                         .get(reqwest::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
@@ -175,9 +181,9 @@ impl ClientHooks<Inner> for Client {
                         request = next;
                         continue;
                     }
-                    return conclude(result, attempt).await;
+                    return conclude(result, attempt);
                 }
-                _ => return conclude(result, attempt).await,
+                _ => return conclude(result, attempt),
             }
         }
     }
@@ -188,24 +194,25 @@ impl Client {
     async fn sign_again(&self, request: &mut reqwest::Request) -> Result<(), String> {
         let inner = self.inner();
         let (credentials, project) =
-            inner.identity.resolve(self.client(), inner.clock).await.map_err(|e| e.to_string())?;
+            inner.identity.resolve(&inner.transport, inner.clock).await.map_err(|e| e.to_string())?;
         sign_request(&credentials, Some(&project), inner.clock, request).map_err(|e| e.to_string())
     }
 
     /// Sends one attempt. With several endpoints, it starts at the one that answered last and
     /// moves to the next when no connection could be made (refused, unreachable, a failed TLS
     /// handshake: nothing was sent), never after the request went out.
-    async fn send_with_failover(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
-        let failover = &self.inner().failover;
+    async fn send_with_failover(&self, request: reqwest::Request) -> Result<Answer, Failure> {
+        let inner = self.inner();
+        let (failover, transport) = (&inner.failover, &inner.transport);
         if failover.endpoints.len() < 2 {
-            return self.client().execute(request).await;
+            return transport.send(request).await;
         }
         let base = &failover.endpoints[0];
         let mut unreachable = Vec::new();
         let mut last = None;
         for index in failover.order() {
             let endpoint = &failover.endpoints[index];
-            let Some(mut attempt) = request.try_clone() else { return self.client().execute(request).await };
+            let Some(mut attempt) = request.try_clone() else { return transport.send(request).await };
             if index != 0 {
                 let rest = request.url().as_str().strip_prefix(base.as_str()).unwrap_or_default();
                 match reqwest::Url::parse(&format!("{endpoint}{rest}")) {
@@ -216,11 +223,11 @@ impl Client {
                     continue;
                 }
             }
-            match self.client().execute(attempt).await {
-                Err(e) if e.is_connect() => {
-                    tracing::warn!(endpoint = %endpoint, error = %crate::error::root_cause(&e), "no connection to the endpoint; trying the next");
+            match transport.send(attempt).await {
+                Err(failure) if failure.before_sending => {
+                    tracing::warn!(endpoint = %endpoint, error = %crate::error::root_cause(failure.source.as_ref()), "no connection to the endpoint; trying the next");
                     unreachable.push(endpoint.clone());
-                    last = Some(e);
+                    last = Some(failure);
                 }
                 result => {
                     failover.answered(index);
@@ -238,21 +245,37 @@ impl Client {
             call.endpoint = last_endpoint;
         });
         match last {
-            Some(error) => Err(error),
-            None => self.client().execute(request).await,
+            Some(failure) => Err(failure),
+            None => transport.send(request).await,
         }
     }
 }
 
-async fn conclude(result: reqwest::Result<reqwest::Response>, attempts: u32) -> reqwest::Result<reqwest::Response> {
+fn conclude(result: Result<Answer, Failure>, attempts: u32) -> reqwest::Result<reqwest::Response> {
     with_call(|call| call.attempts = attempts);
-    finish(result?).await
+    match result {
+        Ok(answer) => Ok(finish(answer)),
+        Err(failure) => {
+            with_call(|call| call.failure = Some(failure));
+            Err(stand_in_error())
+        }
+    }
 }
 
-fn describe(result: &reqwest::Result<reqwest::Response>) -> String {
+/// The `reqwest::Error` that `exec` returns for a failed exchange (reqwest makes its errors
+/// only itself); the call's error is built from the [`Failure`] in the call record instead.
+fn stand_in_error() -> reqwest::Error {
+    let response = http::Response::builder().status(599).body(Bytes::new()).unwrap_or_default();
+    match reqwest::Response::from(response).error_for_status() {
+        Err(error) => error,
+        Ok(_) => unreachable!("599 is an error status"),
+    }
+}
+
+fn describe(result: &Result<Answer, Failure>) -> String {
     match result {
-        Ok(response) => response.status().to_string(),
-        Err(e) => format!("{:?}", classify(e)),
+        Ok(answer) => answer.response.status().to_string(),
+        Err(failure) => format!("{:?}", failure.kind),
     }
 }
 
@@ -267,79 +290,34 @@ fn capture_dry_run(request: &reqwest::Request) -> Option<reqwest::Response> {
     http::Response::builder().status(200).header("content-type", "application/json").body(body).ok().map(Into::into)
 }
 
-/// Records the status and request id, and reads the body here, bounded, so that no answer
-/// can grow memory: a success body up to [`MAX_RESPONSE_BODY_BYTES`] (an error if it breaks
-/// off, so a cut body is a transport error; past the cap an empty body that the generated
-/// code fails to decode, with the call marked oversized); any other body (an error status,
-/// or a redirect that is not followed) up to [`MAX_ERROR_BODY_BYTES`], rewritten into the
-/// documented error schema so that the status and headers survive into the typed error.
-async fn finish(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+/// Records the status and request id, and hands the answer (its body read by the transport
+/// within the caps) to the generated code: a success body as it came (empty past
+/// [`MAX_RESPONSE_BODY_BYTES`], with the call marked oversized, so that decoding fails and
+/// says why); any other body (an error status, or a redirect that is not followed) rewritten
+/// into the documented error schema, so that the status and headers survive into the typed
+/// error.
+fn finish(answer: Answer) -> reqwest::Response {
+    let Answer { response, oversized } = answer;
+    let (mut head, body) = response.into_parts();
+    let request_id = head.headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     with_call(|call| {
-        call.status = Some(status.as_u16());
+        call.status = Some(head.status.as_u16());
         call.request_id = request_id;
+        call.oversized_body = oversized;
     });
-    if status.is_success()
-        && response.content_length().is_some_and(|declared| declared <= MAX_RESPONSE_BODY_BYTES as u64)
-    {
-        // Framed by a length within the cap, so the generated code's read is bounded already;
-        // it passes untouched (a rebuilt response costs a copy and a URL parse per call).
-        return Ok(response);
+    if head.status.is_success() && !oversized {
+        return http::Response::from_parts(head, body).into();
     }
-    let version = response.version();
-    let mut headers = std::mem::take(response.headers_mut());
     for stale in
         [reqwest::header::CONTENT_LENGTH, reqwest::header::CONTENT_ENCODING, reqwest::header::TRANSFER_ENCODING]
     {
-        headers.remove(stale);
+        head.headers.remove(stale);
     }
-    let body = if status.is_success() {
-        match read_capped(response, MAX_RESPONSE_BODY_BYTES).await? {
-            Some(body) => body,
-            None => {
-                with_call(|call| call.oversized_body = true);
-                Bytes::new()
-            }
-        }
+    let body = if head.status.is_success() {
+        body
     } else {
-        let body = read_bounded(response, MAX_ERROR_BODY_BYTES).await;
-        headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        head.headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Bytes::from(serde_json::to_vec(&crate::error_body::normalize(&body)).unwrap_or_else(|_| b"{}".to_vec()))
     };
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(rebuilt.into())
-}
-
-/// Reads a whole body of at most `limit` bytes; `None` as soon as it is larger (the rest is
-/// never read, and dropping the response closes the connection).
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Option<Bytes>> {
-    if response.content_length().is_some_and(|declared| declared > limit as u64) {
-        return Ok(None);
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        if chunk.len() > limit - body.len() {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body.freeze()))
-}
-
-/// Reads at most `limit` bytes of a body; a body that breaks off keeps what arrived.
-async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Bytes {
-    let mut body = BytesMut::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let room = limit - body.len();
-        if chunk.len() >= room {
-            body.extend_from_slice(&chunk[..room]);
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    body.freeze()
+    http::Response::from_parts(head, body).into()
 }

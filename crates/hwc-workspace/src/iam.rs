@@ -93,7 +93,7 @@ impl Lookup {
     /// token); the one project found is the answer.
     pub(crate) async fn project_id(
         &self,
-        http: &reqwest::Client,
+        transport: &crate::transport::Transport,
         credentials: &hwc_sign::Credentials,
         clock: fn() -> time::OffsetDateTime,
     ) -> Result<String, Error> {
@@ -103,13 +103,17 @@ impl Lookup {
         let mut request = reqwest::Request::new(reqwest::Method::GET, url);
         crate::hooks::sign_request(credentials, None, clock, &mut request)
             .map_err(|e| self.failed(format!("the request could not be signed: {e}"), None))?;
-        let response = http
-            .execute(request)
+        let answer = transport
+            .send(request)
             .await
-            .map_err(|e| Error::from(crate::error::TransportError::new(&self.iam_endpoint, e)))?;
-        let status = response.status().as_u16();
-        let trace_id = response.headers().get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = read_limited(response, &self.iam_endpoint).await?;
+            .map_err(|failure| Error::from(crate::error::TransportError::new(&self.iam_endpoint, failure)))?;
+        let (head, body) = answer.response.into_parts();
+        let status = head.status.as_u16();
+        let trace_id = head.headers.get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if answer.oversized {
+            let limit = crate::hooks::MAX_RESPONSE_BODY_BYTES;
+            return Err(self.failed(format!("IAM's answer is larger than {limit} bytes, so it was not read"), trace_id));
+        }
         if !(200..300).contains(&status) {
             let parsed = crate::error_body::normalize(&body);
             let message = [parsed.error_code, parsed.error_msg].into_iter().flatten().collect::<Vec<_>>().join(": ");
@@ -141,16 +145,4 @@ impl Lookup {
         .hint(Hint::naming("pass ", Setting::ProjectId, format!(", or set {}", crate::credentials::ENV_PROJECT_ID)))
         .into()
     }
-}
-
-/// IAM's answers are small; a larger one is cut, and then fails to parse.
-async fn read_limited(mut response: reqwest::Response, endpoint: &str) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| crate::error::TransportError::new(endpoint, e))? {
-        body.extend_from_slice(&chunk);
-        if body.len() > crate::hooks::MAX_RESPONSE_BODY_BYTES {
-            break;
-        }
-    }
-    Ok(body)
 }

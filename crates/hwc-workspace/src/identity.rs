@@ -55,7 +55,7 @@ impl Identity {
     /// The keys and the project id of a call, looking either up when needed.
     pub(crate) async fn resolve(
         &self,
-        http: &reqwest::Client,
+        transport: &crate::transport::Transport,
         clock: fn() -> OffsetDateTime,
     ) -> Result<Resolved, Error> {
         let credentials = self.credentials().await?;
@@ -67,7 +67,7 @@ impl Identity {
                 match found.get(credentials.access_key()) {
                     Some(project) => Arc::clone(project),
                     None => {
-                        let id = lookup.project_id(http, &credentials, clock).await?;
+                        let id = lookup.project_id(transport, &credentials, clock).await?;
                         let id = crate::config::check_project_id(&id).map_err(|_| {
                             crate::error::ConfigError::new(
                                 crate::error::ConfigErrorKind::MissingProjectId,

@@ -20,6 +20,7 @@ mod model;
 pub mod network;
 pub mod regions;
 mod retry;
+mod transport;
 
 /// The client generated from `openapi/workspace.yaml` at build time. Never edited by hand:
 /// change the spec and run `cargo xtask regenerate`.

@@ -11,6 +11,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use hyper_util::client::proxy::matcher::Matcher;
+
 use crate::credentials::{Environment, env_value};
 use crate::error::{ConfigError, ConfigErrorKind};
 
@@ -47,19 +49,18 @@ impl std::fmt::Debug for ProxySetting {
     }
 }
 
-/// Sets the client's proxies; reqwest's own reading of the process environment is turned
-/// off, so that only these rules apply.
-pub(crate) fn configure_proxies(
-    builder: reqwest::ClientBuilder,
-    setting: &ProxySetting,
-    env: &dyn Environment,
-) -> Result<reqwest::ClientBuilder, ConfigError> {
-    let mut builder = builder.no_proxy();
+/// The proxies of a client, by these rules; the process environment is read only through
+/// `env`, so that only these rules apply.
+pub(crate) fn proxies(setting: &ProxySetting, env: &dyn Environment) -> Result<Proxies, ConfigError> {
     match setting {
-        ProxySetting::Direct => Ok(builder),
+        ProxySetting::Direct => {
+            Ok(Proxies { matcher: Matcher::builder().build(), forwards_http: false, through_https: false })
+        }
         ProxySetting::Explicit(url) => {
             let url = proxy_url(url, "the proxy option", None)?;
-            Ok(builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| invalid("the proxy option", &url, &e))?))
+            usable(&url, "the proxy option", None)?;
+            let through_https = url.scheme() == "https";
+            Ok(Proxies { matcher: Matcher::builder().all(url.as_str()).build(), forwards_http: true, through_https })
         }
         ProxySetting::Environment => {
             let cgi = env.var_os("REQUEST_METHOD").is_some();
@@ -79,20 +80,57 @@ pub(crate) fn configure_proxies(
             let https = read(https_names)?.or_else(|| all.clone());
             let http = read(http_names)?.or(all);
             let no = read(no_names)?.map(|(list, _)| list).unwrap_or_default();
-            let no_proxy = reqwest::NoProxy::from_string(&format!("{no},{LOOPBACK}"));
+            let mut builder = Matcher::builder().no(format!("{no},{LOOPBACK}"));
+            let mut through_https = false;
             if let Some((value, name)) = https {
                 let url = proxy_url(&value, name, Some(name))?;
-                let proxy = reqwest::Proxy::https(url.as_str()).map_err(|e| invalid(name, &url, &e))?;
-                builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
+                usable(&url, name, Some(name))?;
+                through_https |= url.scheme() == "https";
+                builder = builder.https(url.as_str());
             }
+            let forwards_http = http.is_some();
             if let Some((value, name)) = http {
                 let url = proxy_url(&value, name, Some(name))?;
-                let proxy = reqwest::Proxy::http(url.as_str()).map_err(|e| invalid(name, &url, &e))?;
-                builder = builder.proxy(proxy.no_proxy(no_proxy));
+                usable(&url, name, Some(name))?;
+                through_https |= url.scheme() == "https";
+                builder = builder.http(url.as_str());
             }
-            Ok(builder)
+            Ok(Proxies { matcher: builder.build(), forwards_http, through_https })
         }
     }
+}
+
+/// The proxies of a client.
+#[derive(Debug)]
+pub(crate) struct Proxies {
+    pub(crate) matcher: Matcher,
+    /// Whether any http destination can go through a proxy.
+    pub(crate) forwards_http: bool,
+    /// Whether a proxy is reached over TLS (so even a plain-http client needs roots).
+    through_https: bool,
+}
+
+impl Proxies {
+    pub(crate) fn through_https(&self) -> bool {
+        self.through_https
+    }
+}
+
+/// The matcher drops a proxy URL it cannot read; a proxy that was set must be used, so that
+/// is an error naming its source, never a direct call.
+fn usable(url: &url::Url, source: &str, variable: Option<&'static str>) -> Result<(), ConfigError> {
+    let alone = Matcher::builder().all(url.as_str()).build();
+    if alone.intercept(&http::Uri::from_static("https://proxied.check.invalid/")).is_some() {
+        return Ok(());
+    }
+    let error = ConfigError::new(
+        ConfigErrorKind::InvalidProxy,
+        format!("the proxy {:?} from {source} cannot be used", crate::config::mask_userinfo(url.as_str())),
+    );
+    Err(match variable {
+        Some(name) => error.variable(name),
+        None => error,
+    })
 }
 
 /// A proxy URL, checked: `http` when no scheme is given (as curl does), `http` or `https`
@@ -117,13 +155,6 @@ fn proxy_url(value: &str, source: &str, variable: Option<&'static str>) -> Resul
         return Err(error("has no host".to_owned()));
     }
     Ok(url)
-}
-
-fn invalid(source: &str, url: &url::Url, error: &reqwest::Error) -> ConfigError {
-    ConfigError::new(
-        ConfigErrorKind::InvalidProxy,
-        format!("the proxy {:?} from {source} cannot be used: {error}", crate::config::mask_userinfo(url.as_str())),
-    )
 }
 
 /// The endpoints of a region, in order, and the one that answered last: calls start there,

@@ -59,3 +59,47 @@ fn a_bad_ca_certificate_is_a_configuration_error() {
     let error = builder("https://127.0.0.1:9").ca_certificate_file("/nonexistent/ca.pem").map(|_| ()).unwrap_err();
     assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
 }
+
+/// A `CONNECT`-only proxy on loopback: the tunnel targets it opened, in order.
+async fn tunnelling_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&targets);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let seen = std::sync::Arc::clone(&seen);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && client.read_exact(&mut byte).await.is_ok() {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.strip_prefix("CONNECT ").and_then(|rest| rest.split(' ').next()).unwrap_or("");
+                seen.lock().unwrap().push(target.to_owned());
+                let Ok(mut server) = tokio::net::TcpStream::connect(target).await else { return };
+                let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            });
+        }
+    });
+    (url, targets)
+}
+
+#[tokio::test]
+async fn an_https_endpoint_is_reached_through_a_proxy_tunnel_and_verified_at_the_end() {
+    let (endpoint, pem) = self_signed_server().await;
+    let (proxy, targets) = tunnelling_proxy().await;
+    let authority = endpoint.strip_prefix("https://").unwrap().to_owned();
+    let client = builder(&endpoint).proxy(&proxy).ca_certificate_pem(pem).build().unwrap();
+    let deleted = client.delete_desktop_sub_resources(&request()).await.unwrap();
+    assert_eq!(deleted.job_id, self_signed::JOB_ID);
+    assert_eq!(*targets.lock().unwrap(), [authority.clone()]);
+    // The certificate is checked through the tunnel as it is without one.
+    let untrusting = builder(&endpoint).proxy(&proxy).build().unwrap();
+    let error = untrusting.delete_desktop_sub_resources(&request()).await.unwrap_err();
+    assert!(matches!(&error, Error::Transport(t) if t.kind() == TransportErrorKind::Tls), "{error:?}");
+    assert_eq!(targets.lock().unwrap().len(), 2);
+}
