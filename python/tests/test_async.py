@@ -94,3 +94,53 @@ def test_sync_and_async_in_one_program(sim: hw.Simulator) -> None:
     asyncio.run(main())
     asyncio.run(main())
     assert len(sim.jobs()) == 5
+
+
+def test_loops_in_four_threads_at_once_each_get_their_own_results(sim: hw.Simulator) -> None:
+    # Each loop has its own completion queue; a result must settle the future of the loop
+    # that started the call, never another's.
+    import threading
+
+    client = sim.async_client()
+    found: dict[int, list[str]] = {}
+
+    def run_loop(index: int) -> None:
+        async def main() -> list[str]:
+            deleted = await asyncio.gather(
+                *(client.delete_desktop_sub_resources([sim.desktop_ids[index]]) for _ in range(50))
+            )
+            return [d.job_id for d in deleted]
+
+        found[index] = asyncio.run(asyncio.wait_for(main(), 30))
+
+    threads = [threading.Thread(target=run_loop, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(found) == [0, 1, 2, 3]
+    job_ids = [job_id for ids in found.values() for job_id in ids]
+    assert len(job_ids) == 200 and len(set(job_ids)) == 200
+    assert len(sim.jobs()) == 200
+
+
+def test_a_loop_that_cannot_watch_a_socket_is_woken_thread_safely(sim: hw.Simulator) -> None:
+    # As Windows' proactor loop: `add_reader` is not implemented there.
+    class NoReaders(asyncio.SelectorEventLoop):
+        def add_reader(self, *args: object, **kwargs: object) -> None:
+            raise NotImplementedError
+
+    async def main() -> list[hw.Deleted]:
+        async with sim.async_client() as client:
+            with pytest.raises(hw.NotFoundError):
+                await client.show_job("no-such-job")
+            calls = (client.delete_desktop_sub_resources([sim.desktop_ids[i % 5]]) for i in range(100))
+            return await asyncio.gather(*calls)
+
+    event_loop = NoReaders()
+    try:
+        # Bounded: a loop that is never woken would otherwise wait for ever.
+        results = event_loop.run_until_complete(asyncio.wait_for(main(), 30))
+    finally:
+        event_loop.close()
+    assert len({r.job_id for r in results}) == 100
