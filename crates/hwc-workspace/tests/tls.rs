@@ -96,7 +96,7 @@ async fn an_https_endpoint_is_reached_through_a_proxy_tunnel_and_verified_at_the
     let client = builder(&endpoint).proxy(&proxy).ca_certificate_pem(pem).build().unwrap();
     let deleted = client.delete_desktop_sub_resources(&request()).await.unwrap();
     assert_eq!(deleted.job_id, self_signed::JOB_ID);
-    assert_eq!(*targets.lock().unwrap(), [authority.clone()]);
+    assert_eq!(*targets.lock().unwrap(), std::slice::from_ref(&authority));
     // The certificate is checked through the tunnel as it is without one.
     let untrusting = builder(&endpoint).proxy(&proxy).build().unwrap();
     let error = untrusting.delete_desktop_sub_resources(&request()).await.unwrap_err();
