@@ -1,5 +1,5 @@
 //! `cargo xtask bench [--quick]`: builds the release binaries, installs what the figures need
-//! (nginx and curl from the distribution's packages, a venv with Huawei's official SDK and our
+//! (nginx, curl and valgrind from the distribution's packages, a venv with Huawei's official SDK and our
 //! Python package built in release), then runs `hwc-workspace-bench`, which measures, prints
 //! the table and writes `target/bench/report.md` and `report.svg`. Not part of the tests.
 
@@ -22,6 +22,8 @@ pub(crate) fn bench(workspace: &Workspace, args: &[String]) -> Result<(), String
     };
     run(root, &cargo(), &["build", "--release", "--locked", "-p", "hwc-workspace-cli", "-p", "hwc-workspace-bench"])?;
     let (nginx, curl) = (installed(root, "nginx", "nginx")?, installed(root, "curl", "curl")?);
+    // callgrind counts the instructions per call.
+    let valgrind = installed(root, "valgrind", "valgrind")?;
     // GNU time measures the dry run's peak memory.
     installed(root, "time", "time")?;
     let python = venv(workspace)?;
@@ -38,6 +40,8 @@ pub(crate) fn bench(workspace: &Workspace, args: &[String]) -> Result<(), String
         utf8(&nginx)?,
         "--curl",
         utf8(&curl)?,
+        "--valgrind",
+        utf8(&valgrind)?,
         "--cli",
         utf8(&cli)?,
         "--out",

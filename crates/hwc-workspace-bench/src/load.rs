@@ -106,8 +106,8 @@ impl Outcome {
 /// for `duration`; on the runtime of the caller.
 pub(crate) async fn run(target: Arc<Target>, connections: usize, duration: Duration) -> Result<Outcome, String> {
     let started = Instant::now();
-    let deadline = started + duration;
-    let tasks: Vec<_> = (0..connections).map(|_| tokio::spawn(connection(Arc::clone(&target), deadline))).collect();
+    let until = Until::Deadline(started + duration);
+    let tasks: Vec<_> = (0..connections).map(|_| tokio::spawn(connection(Arc::clone(&target), until))).collect();
     let (mut ok, mut failed) = (0, 0);
     for task in tasks {
         let (o, f) = task.await.map_err(|e| e.to_string())??;
@@ -117,13 +117,31 @@ pub(crate) async fn run(target: Arc<Target>, connections: usize, duration: Durat
     Ok(Outcome { ok, failed, elapsed: started.elapsed() })
 }
 
-async fn connection(target: Arc<Target>, deadline: Instant) -> Result<(u64, u64), String> {
+/// Posts exactly `calls` requests on one connection, for the instruction counts (which need
+/// the same work in every run, not the same time).
+pub(crate) async fn run_calls(target: Arc<Target>, calls: u64) -> Result<Outcome, String> {
+    let started = Instant::now();
+    let (ok, failed) = connection(target, Until::Calls(calls)).await?;
+    Ok(Outcome { ok, failed, elapsed: started.elapsed() })
+}
+
+/// When a connection stops posting.
+#[derive(Debug, Clone, Copy)]
+enum Until {
+    Deadline(Instant),
+    Calls(u64),
+}
+
+async fn connection(target: Arc<Target>, until: Until) -> Result<(u64, u64), String> {
     let stream = TcpStream::connect(target.address).await.map_err(|e| format!("connect to {}: {e}", target.address))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let (mut sender, driver) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     tokio::spawn(driver);
     let (mut ok, mut failed) = (0u64, 0u64);
-    while Instant::now() < deadline {
+    while match until {
+        Until::Deadline(deadline) => Instant::now() < deadline,
+        Until::Calls(calls) => ok + failed < calls,
+    } {
         let mut request = http::Request::post(target.path.as_str())
             .body(Full::new(target.body.clone()))
             .map_err(|e| e.to_string())?;

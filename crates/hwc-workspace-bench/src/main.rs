@@ -8,11 +8,12 @@
 //!
 //! ```text
 //! hwc-workspace-bench --root DIR [--python VENV_PYTHON] [--cli PATH] [--nginx PATH]
-//!                     [--curl PATH] [--out DIR] [--quick]
+//!                     [--curl PATH] [--valgrind PATH] [--out DIR] [--quick]
 //! ```
 
 mod capture;
 mod chart;
+mod instructions;
 mod load;
 mod processes;
 mod report;
@@ -64,6 +65,8 @@ struct Options {
     cli: PathBuf,
     nginx: PathBuf,
     curl: PathBuf,
+    /// Without it, the instruction counts are not measured.
+    valgrind: Option<PathBuf>,
     out: PathBuf,
     quick: bool,
 }
@@ -81,6 +84,9 @@ struct Budget {
     import_samples: usize,
     official_import_samples: usize,
     bulk_runs: usize,
+    /// Runs of the instruction counts, and the calls of the two runs subtracted.
+    instruction_runs: usize,
+    instruction_calls: (u64, u64),
 }
 
 impl Budget {
@@ -94,6 +100,8 @@ impl Budget {
                 import_samples: 5,
                 official_import_samples: 2,
                 bulk_runs: 1,
+                instruction_runs: 1,
+                instruction_calls: (100, 400),
             }
         } else {
             Self {
@@ -104,6 +112,8 @@ impl Budget {
                 import_samples: 20,
                 official_import_samples: 8,
                 bulk_runs: 3,
+                instruction_runs: 2,
+                instruction_calls: (100, 1100),
             }
         }
     }
@@ -114,7 +124,17 @@ impl Budget {
 }
 
 fn main() -> ExitCode {
-    let options = match parse_options(std::env::args().skip(1)) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|first| first == instructions::FLAG) {
+        return match instructions::child(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let options = match parse_options(args.into_iter()) {
         Ok(options) => options,
         Err(message) => {
             eprintln!("error: {message}\n{USAGE}");
@@ -130,11 +150,11 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: hwc-workspace-bench --root DIR [--python VENV_PYTHON] [--cli PATH] [--nginx PATH] [--curl PATH] [--out DIR] [--quick]";
+const USAGE: &str = "usage: hwc-workspace-bench --root DIR [--python VENV_PYTHON] [--cli PATH] [--nginx PATH] [--curl PATH] [--valgrind PATH] [--out DIR] [--quick]";
 
 fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let (mut root, mut python, mut cli, mut nginx, mut curl, mut out, mut quick) =
-        (None, None, None, None, None, None, false);
+    let (mut root, mut python, mut cli, mut nginx, mut curl, mut valgrind, mut out, mut quick) =
+        (None, None, None, None, None, None, None, false);
     while let Some(arg) = args.next() {
         let mut value = || args.next().map(PathBuf::from).ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
@@ -143,6 +163,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             "--cli" => cli = Some(value()?),
             "--nginx" => nginx = Some(value()?),
             "--curl" => curl = Some(value()?),
+            "--valgrind" => valgrind = Some(value()?),
             "--out" => out = Some(value()?),
             "--quick" => quick = true,
             other => return Err(format!("unknown argument {other:?}")),
@@ -155,6 +176,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         out: out.unwrap_or_else(|| root.join("target/bench")),
         nginx: nginx.unwrap_or_else(|| "nginx".into()),
         curl: curl.unwrap_or_else(|| "curl".into()),
+        valgrind,
         python,
         quick,
         root,
@@ -196,6 +218,7 @@ struct Results {
     cli_ours: Samples,
     cli_curl: Samples,
     cli_official: Samples,
+    instructions: Option<instructions::Counts>,
     python: Option<Value>,
 }
 
@@ -240,6 +263,17 @@ fn run(options: &Options) -> Result<(), String> {
     progress(&format!("starting nginx ({}) on {address}", options.nginx.display()));
     let nginx = servers::start_nginx(&options.nginx, &out.join("nginx"), port, &body)?;
     let mut results = Results { rust: rust_figures::measure(&plan, &progress)?, ..Results::default() };
+    if let Some(valgrind) = &options.valgrind {
+        let plan_file = out.join("instructions-plan.json");
+        instructions::write_plan(&plan_file, address, &wire)?;
+        results.instructions = Some(instructions::measure(
+            valgrind,
+            &plan_file,
+            budget.instruction_runs,
+            budget.instruction_calls,
+            &progress,
+        )?);
+    }
 
     progress(&format!("simulator: {BULK_IDS} desktops in a state file, the CLI's `simulator` serving it"));
     let (bulk_ids, state, ids_file) = write_fleet(&out, "b", BULK_IDS)?;
@@ -456,6 +490,8 @@ fn run(options: &Options) -> Result<(), String> {
                 speed_up: row.speed_up()?,
                 target: match row.target {
                     Some(report::Target::SpeedUpAtLeast(goal)) => Some(goal),
+                    // At most `times` the baseline's cost is a speed-up of at least 1/times.
+                    Some(report::Target::CostAtMost(times)) => Some(1.0 / times),
                     _ => None,
                 },
                 met: row.met(),
@@ -522,6 +558,7 @@ fn python_samples(results: &Results, key: &str, scale: f64) -> Option<Samples> {
 
 const SEQUENTIAL: &str = "sequential calls/s, 1 keep-alive connection";
 const IN_FLIGHT: &str = "calls/s, 32 in flight";
+const INSTRUCTIONS: &str = "instructions per call (callgrind, client process only)";
 const ONE_CALL: &str = "one CLI call, process start to exit, ms";
 const IMPORT_MS: &str = "import time, ms added to a bare interpreter";
 const IMPORT_MB: &str = "RSS added by the import, MB";
@@ -540,13 +577,14 @@ fn short_figure(figure: &str) -> &str {
         IMPORT_MS => "import time",
         IMPORT_MB => "import RSS",
         SIGNATURES => "signatures/s",
+        INSTRUCTIONS => "instructions/call",
         SERVER => "16 connections",
         other => other,
     }
 }
 
 fn rows(results: &Results) -> Vec<Row> {
-    use report::Target::{OursAtMost, SpeedUpAtLeast};
+    use report::Target::{CostAtMost, OursAtMost, SpeedUpAtLeast};
     let rust = &results.rust;
     let py = |key: &str| python_samples(results, key, 1.0);
     let mut rows = Vec::new();
@@ -608,8 +646,26 @@ fn rows(results: &Results) -> Vec<Row> {
         Higher,
         m("Rust Client", &rust.in_flight_ours),
         m("bare hyper, 32 connections", &rust.in_flight_hyper),
-        None,
+        Some(SpeedUpAtLeast(0.8)),
     );
+    push(
+        IN_FLIGHT,
+        Higher,
+        mp("Python AsyncClient", py("in_flight_ours")),
+        mp("Python Client, sequential", py("sequential_ours")),
+        Some(SpeedUpAtLeast(3.0)),
+    );
+    if let Some(counts) = &results.instructions {
+        let ours = Samples(counts.ours.clone());
+        push(
+            INSTRUCTIONS,
+            Lower,
+            m("Rust Client", &ours),
+            m("bare hyper", &Samples(counts.hyper.clone())),
+            Some(CostAtMost(1.3)),
+        );
+        push(INSTRUCTIONS, Lower, m("Rust Client", &ours), m("raw reqwest", &Samples(counts.reqwest.clone())), None);
+    }
     push(
         ONE_CALL,
         Lower,

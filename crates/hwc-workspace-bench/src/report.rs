@@ -19,6 +19,8 @@ pub(crate) enum Target {
     SpeedUpAtLeast(f64),
     /// Our own figure, in the row's unit, must be at most this.
     OursAtMost(f64),
+    /// Our cost (a lower-is-better figure) must be at most this many times the baseline's.
+    CostAtMost(f64),
 }
 
 /// One measured thing and its samples.
@@ -66,6 +68,11 @@ impl Row {
         match self.target? {
             Target::SpeedUpAtLeast(goal) => self.speed_up().map(|s| s >= goal),
             Target::OursAtMost(limit) => Some(self.ours.samples.median() <= limit),
+            Target::CostAtMost(times) => {
+                let baseline = self.baseline.as_ref()?.samples.median();
+                let ratio = self.ours.samples.median() / baseline;
+                ratio.is_finite().then_some(ratio <= times)
+            }
         }
     }
 
@@ -73,6 +80,7 @@ impl Row {
         match self.target {
             Some(Target::SpeedUpAtLeast(goal)) => format!(">= {goal}x"),
             Some(Target::OursAtMost(limit)) => format!("ours <= {}", format_number(limit)),
+            Some(Target::CostAtMost(times)) => format!("ours <= {times}x baseline"),
             None => String::new(),
         }
     }
@@ -154,6 +162,16 @@ mod tests {
         assert_eq!(time.met(), Some(true));
         let slow = row(Better::Lower, vec![12.0], vec![10.0], Some(Target::SpeedUpAtLeast(1.0)));
         assert_eq!(slow.met(), Some(false));
+    }
+
+    #[test]
+    fn a_cost_target_judges_the_ratio_of_medians() {
+        let instructions = row(Better::Lower, vec![120.0, 125.0, 200.0], vec![100.0], Some(Target::CostAtMost(1.3)));
+        assert_eq!(instructions.met(), Some(true));
+        assert!((instructions.speed_up().unwrap() - 0.8).abs() < 1e-9);
+        let costly = row(Better::Lower, vec![140.0], vec![100.0], Some(Target::CostAtMost(1.3)));
+        assert_eq!(costly.met(), Some(false));
+        assert!(text_table(&[costly]).contains("ours <= 1.3x baseline"));
     }
 
     #[test]

@@ -69,26 +69,10 @@ pub(crate) fn measure(plan: &Plan<'_>, progress: &dyn Fn(&str)) -> Result<Figure
     let sequential = runtime(false)?;
     sequential.block_on(async {
         let ours = our_client(plan.address, plan.credentials, plan.project_id)?;
-        // reqwest's client is built as our client builds it, minus what a raw loop does not do.
-        let raw = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("cannot build a reqwest client: {e}"))?;
+        let raw = raw_reqwest()?;
         let call_ours =
             || async { ours.delete_desktop_sub_resources(plan.request).await.map(drop).map_err(|e| e.to_string()) };
-        let call_raw = || async {
-            let response = raw
-                .post(&url)
-                .headers(wire_headers.clone())
-                .body(plan.wire.body.clone())
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status();
-            response.bytes().await.map_err(|e| e.to_string())?;
-            if status == reqwest::StatusCode::OK { Ok(()) } else { Err(format!("reqwest loop: status {status}")) }
-        };
+        let call_raw = || raw_reqwest_call(&raw, &url, &wire_headers, &plan.wire.body);
         for _ in 0..WARMUP_CALLS {
             call_ours().await?;
             call_raw().await?;
@@ -132,6 +116,32 @@ pub(crate) fn our_client(address: SocketAddr, credentials: &Credentials, project
         .project_id(project_id)
         .build()
         .map_err(|e| format!("cannot build our client: {e}"))
+}
+
+/// reqwest's client for the raw loop: built as our client used to build it before it had its
+/// own transport, minus what a raw loop does not do.
+pub(crate) fn raw_reqwest() -> Result<reqwest::Client, String> {
+    // The workspace builds reqwest without a default crypto provider (ring is chosen).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot build a reqwest client: {e}"))
+}
+
+/// One call of the raw reqwest loop: our request's headers and body, the answer read whole.
+pub(crate) async fn raw_reqwest_call(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) -> Result<(), String> {
+    let response =
+        client.post(url).headers(headers.clone()).body(body.to_vec()).send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    response.bytes().await.map_err(|e| e.to_string())?;
+    if status == reqwest::StatusCode::OK { Ok(()) } else { Err(format!("reqwest loop: status {status}")) }
 }
 
 /// A run of the load generator must have been answered 200 every time.
