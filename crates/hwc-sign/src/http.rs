@@ -215,9 +215,17 @@ pub fn sign_in_place<B: AsRef<[u8]>>(
     instructions.apply_to_request(request)
 }
 
+/// [`SIGNATURE_HEADERS`] as header names, so that removing them parses no name.
+const SIGNATURE_HEADER_NAMES: [HeaderName; 4] = [
+    http::header::AUTHORIZATION,
+    HeaderName::from_static(SIGNATURE_HEADERS[1]),
+    http::header::HOST,
+    HeaderName::from_static(SIGNATURE_HEADERS[3]),
+];
+
 /// Removes the headers an earlier signature added ([`SIGNATURE_HEADERS`]).
 pub fn remove_signature(headers: &mut HeaderMap) {
-    for name in SIGNATURE_HEADERS {
+    for name in SIGNATURE_HEADER_NAMES {
         headers.remove(name);
     }
 }
@@ -285,6 +293,12 @@ mod tests {
             .header("x-project-id", "p1")
             .body(br#"{"a":1}"#.to_vec())
             .expect("a valid request")
+    }
+
+    #[test]
+    fn the_signature_header_names_are_the_documented_ones() {
+        let names = SIGNATURE_HEADER_NAMES;
+        assert_eq!(names.each_ref().map(HeaderName::as_str), SIGNATURE_HEADERS);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hwc_sign::Credentials;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 use time::OffsetDateTime;
 
 use crate::error::TransportErrorKind;
@@ -33,6 +33,11 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The header that names the project of a request; the gateway checks it against the path.
 pub const PROJECT_ID_HEADER: &str = "x-project-id";
+
+// The same names as header names, so that looking them up parses no name on each call.
+const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+const PROJECT_ID: HeaderName = HeaderName::from_static(PROJECT_ID_HEADER);
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 /// What the generated client carries for the hooks.
 #[derive(Clone)]
@@ -97,7 +102,7 @@ pub(crate) fn sign_request(
     if let Some(project_id) = project_id {
         let project_id =
             HeaderValue::from_str(project_id).map_err(|_| hwc_sign::SignError::InvalidHeaderValue("X-Project-Id"))?;
-        request.headers_mut().insert(PROJECT_ID_HEADER, project_id);
+        request.headers_mut().insert(PROJECT_ID, project_id);
     }
     let url = request.url();
     let instructions = hwc_sign::http::SignableRequest::from_url_parts(
@@ -126,7 +131,7 @@ impl ClientHooks<Inner> for Client {
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         // progenitor adds `api-version` to every request; the service knows no such header.
-        request.headers_mut().remove("api-version");
+        request.headers_mut().remove(API_VERSION);
         let inner = self.inner();
         let (credentials, project) = match CALL.try_with(|call| call.borrow().identity.clone()).ok().flatten() {
             Some(resolved) => resolved,
@@ -299,7 +304,7 @@ fn capture_dry_run(request: &reqwest::Request) -> Option<reqwest::Response> {
 fn finish(answer: Answer) -> reqwest::Response {
     let Answer { response, oversized } = answer;
     let (mut head, body) = response.into_parts();
-    let request_id = head.headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = head.headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     with_call(|call| {
         call.status = Some(head.status.as_u16());
         call.request_id = request_id;

@@ -131,6 +131,7 @@ impl Transport {
 
     /// Sends one request and reads its answer, all within the timeout of an attempt.
     pub(crate) async fn send(&self, request: reqwest::Request) -> Result<Answer, Failure> {
+        let url = request.url().clone();
         let mut request = http::Request::<reqwest::Body>::try_from(request).map_err(|e| Failure::new(e, false))?;
         let headers = request.headers_mut();
         if !headers.contains_key(USER_AGENT) {
@@ -151,7 +152,11 @@ impl Transport {
             read(response).await
         };
         match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(answer) => answer,
+            Ok(Ok(mut answer)) => {
+                answer.response.extensions_mut().extend(response_url(url));
+                Ok(answer)
+            }
+            Ok(Err(failure)) => Err(failure),
             Err(_) => Err(Failure {
                 kind: TransportErrorKind::Timeout,
                 before_sending: false,
@@ -159,6 +164,14 @@ impl Transport {
             }),
         }
     }
+}
+
+/// The extension by which a `reqwest::Response` made from an `http` one knows its URL (the
+/// request's, as for a response of reqwest's own client); without it, reqwest parses a
+/// placeholder URL for every response.
+fn response_url(url: reqwest::Url) -> http::Extensions {
+    use reqwest::ResponseBuilderExt as _;
+    http::Response::builder().url(url).body(()).map(|carrier| carrier.into_parts().0.extensions).unwrap_or_default()
 }
 
 /// Reads the body: a success body up to [`crate::hooks::MAX_RESPONSE_BODY_BYTES`] (one that
