@@ -1,13 +1,14 @@
 //! Instructions per call, counted by valgrind's callgrind: a figure that holds on a busy
 //! machine, where calls per second do not. Each loop (our Rust `Client`, raw reqwest, the
-//! bare hyper loop) runs in a child process of this binary under callgrind, posting a fixed
+//! bare hyper loop with fixed headers, and the same loop signing every request with
+//! `hwc-sign`: the floor of any client that signs) runs in a child process of this binary under callgrind, posting a fixed
 //! number of calls on one keep-alive connection to nginx; only the client process is
 //! counted. Two runs of each loop, with `FEW` and `MANY` calls, are subtracted, so that what
 //! every run does once (the process start, the runtime, the first connection, the warm-up)
 //! drops out: what remains is the cost of `MANY - FEW` calls.
 //!
 //! ```text
-//! hwc-workspace-bench --count-instructions ours|reqwest|hyper PLAN_FILE CALLS
+//! hwc-workspace-bench --count-instructions ours|reqwest|hyper|hyper-signed PLAN_FILE CALLS
 //! ```
 
 use std::net::SocketAddr;
@@ -28,7 +29,7 @@ pub(crate) const FLAG: &str = "--count-instructions";
 const WARMUP_CALLS: u64 = 50;
 
 /// The loops counted.
-pub(crate) const LOOPS: [&str; 3] = ["ours", "reqwest", "hyper"];
+pub(crate) const LOOPS: [&str; 4] = ["ours", "reqwest", "hyper", "hyper-signed"];
 
 /// Instructions per call of each loop in [`LOOPS`] order, one sample per `runs`.
 #[derive(Debug, Default)]
@@ -36,6 +37,7 @@ pub(crate) struct Counts {
     pub ours: Vec<f64>,
     pub reqwest: Vec<f64>,
     pub hyper: Vec<f64>,
+    pub hyper_signed: Vec<f64>,
 }
 
 /// What a child needs: nginx's address and the request our client sent, for the bare loops.
@@ -68,7 +70,8 @@ pub(crate) fn measure(
             match name {
                 "ours" => counts.ours.push(per_call),
                 "reqwest" => counts.reqwest.push(per_call),
-                _ => counts.hyper.push(per_call),
+                "hyper" => counts.hyper.push(per_call),
+                _ => counts.hyper_signed.push(per_call),
             }
         }
     }
@@ -101,7 +104,7 @@ fn counted(valgrind: &Path, binary: &Path, name: &str, plan: &Path, calls: u64) 
 /// The child: `calls` calls of one loop after the warm-up, on a current-thread runtime.
 pub(crate) fn child(args: &[String]) -> Result<(), String> {
     let [name, plan, calls] = args else {
-        return Err(format!("usage: hwc-workspace-bench {FLAG} ours|reqwest|hyper PLAN_FILE CALLS"));
+        return Err(format!("usage: hwc-workspace-bench {FLAG} ours|reqwest|hyper|hyper-signed PLAN_FILE CALLS"));
     };
     let calls: u64 = calls.parse().map_err(|_| format!("not a number of calls: {calls:?}"))?;
     let text = std::fs::read_to_string(plan).map_err(|e| format!("cannot read {plan}: {e}"))?;
@@ -131,10 +134,15 @@ pub(crate) fn child(args: &[String]) -> Result<(), String> {
                     crate::rust_figures::raw_reqwest_call(&client, &url, &headers, body.as_bytes()).await?;
                 }
             }
-            "hyper" => {
-                let target = Arc::new(Target::fixed(address, path, body.as_bytes(), &headers)?);
+            "hyper" | "hyper-signed" => {
+                let mut target = Target::fixed(address, path, body.as_bytes(), &headers)?;
+                if name == "hyper-signed" {
+                    let unsigned = load::unsigned(headers.iter().cloned());
+                    let credentials = Credentials::new(crate::BENCH_AK, crate::BENCH_SK);
+                    target.headers = load::Headers::Signed { credentials, unsigned };
+                }
                 // One connection for the warm-up and the counted calls, as for the others.
-                let outcome = load::run_calls(target, WARMUP_CALLS + calls).await?;
+                let outcome = load::run_calls(Arc::new(target), WARMUP_CALLS + calls).await?;
                 crate::rust_figures::checked(outcome)?;
             }
             other => return Err(format!("no loop named {other:?}")),

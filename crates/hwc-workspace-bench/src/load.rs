@@ -67,11 +67,20 @@ impl Target {
                     pairs,
                     &self.body,
                 );
-                let signed = request.sign(credentials, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
-                header_map(&signed.headers)
+                // What a client signing each call does: only what goes on the wire is kept.
+                let added = request.authorize(credentials, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+                let mut headers = header_map(unsigned)?;
+                added.apply_to_headers(&mut headers);
+                Ok(headers)
             }
         }
     }
+}
+
+/// The headers without those signing adds, to be signed afresh.
+pub(crate) fn unsigned(headers: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let signature = |name: &str| hwc_sign::http::SIGNATURE_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s));
+    headers.into_iter().filter(|(name, _)| !signature(name)).collect()
 }
 
 pub(crate) fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {

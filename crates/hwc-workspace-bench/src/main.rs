@@ -665,6 +665,13 @@ fn rows(results: &Results) -> Vec<Row> {
             Some(CostAtMost(1.3)),
         );
         push(INSTRUCTIONS, Lower, m("Rust Client", &ours), m("raw reqwest", &Samples(counts.reqwest.clone())), None);
+        push(
+            INSTRUCTIONS,
+            Lower,
+            m("Rust Client", &ours),
+            m("bare hyper, signing each request", &Samples(counts.hyper_signed.clone())),
+            None,
+        );
     }
     push(
         ONE_CALL,

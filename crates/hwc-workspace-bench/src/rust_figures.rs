@@ -210,11 +210,7 @@ impl SigningInput {
         Self {
             host: wire.header("host").unwrap_or_default().to_owned(),
             path: wire.path.clone(),
-            headers: wire
-                .replayable_headers()
-                .into_iter()
-                .filter(|(name, _)| !hwc_sign::http::SIGNATURE_HEADERS.iter().any(|a| name.eq_ignore_ascii_case(a)))
-                .collect(),
+            headers: crate::load::unsigned(wire.replayable_headers()),
             body: wire.body.clone(),
         }
     }
