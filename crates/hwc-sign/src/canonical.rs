@@ -154,7 +154,9 @@ pub fn signed_header_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<
 /// any case (the official canonical headers are a dict keyed by the lower-cased name, so a
 /// later spelling wins, while the list of names keeps every spelling).
 pub(crate) fn signed_headers<'h>(headers: &[(&'h str, &'h str)]) -> Vec<(&'h str, &'h str)> {
-    let mut signed: Vec<(&str, &str)> = headers.iter().copied().filter(|(name, _)| !name.contains('_')).collect();
+    // Sized for all of them: a filtered `collect` would start small and grow.
+    let mut signed: Vec<(&str, &str)> = Vec::with_capacity(headers.len());
+    signed.extend(headers.iter().copied().filter(|(name, _)| !name.contains('_')));
     // Stable, so that among names equal but for case the last one stays last.
     signed.sort_by(|a, b| cmp_lower(a.0, b.0));
     let mut end = signed.len();
