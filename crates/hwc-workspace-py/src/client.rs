@@ -103,11 +103,14 @@ impl Core {
         };
         // This thread's client has its own connections, and shares the keys and project id
         // (and what the first call learnt of them) with the client this object was built with.
-        let builder = match &main {
-            Some(main) => self.builder.clone().sharing_identity_of(main),
-            None => self.builder.clone(),
+        // Made only on the thread's first call, not on every call.
+        let build = |runtime: &tokio::runtime::Runtime| {
+            let builder = match &main {
+                Some(main) => self.builder.clone().sharing_identity_of(main),
+                None => self.builder.clone(),
+            };
+            build(runtime, &builder).map_err(|e| to_py_err(py, &e))
         };
-        let build = |runtime: &tokio::runtime::Runtime| build(runtime, &builder).map_err(|e| to_py_err(py, &e));
         match wait_on_this_thread(py, &owner, build, call) {
             Ok(outcome) => outcome,
             Err(call) => wait(py, call(self.client(py)?)),
