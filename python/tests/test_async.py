@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import pytest
 
@@ -144,3 +146,8 @@ def test_a_loop_that_cannot_watch_a_socket_is_woken_thread_safely(sim: hw.Simula
     finally:
         event_loop.close()
     assert len({r.job_id for r in results}) == 100
+    # The queue kept for the loop does not keep the loop alive.
+    gone = weakref.ref(event_loop)
+    del event_loop
+    gc.collect()
+    assert gone() is None

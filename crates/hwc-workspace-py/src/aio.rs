@@ -98,9 +98,31 @@ struct Queue {
     /// The socket pair whose read end the loop watches; `None` where there is none.
     #[cfg(unix)]
     socket: Option<(std::os::unix::net::UnixStream, std::os::unix::net::UnixStream)>,
-    /// `loop.call_soon_threadsafe` and this queue's `drain`, for a loop that cannot watch
-    /// the socket.
-    threadsafe: std::sync::OnceLock<(Py<PyAny>, Py<PyAny>)>,
+    /// For a loop that cannot watch the socket: called with a [`Drain`] of this queue, it
+    /// schedules it on the loop (`loop.call_soon_threadsafe`, held weakly by
+    /// `hwc_workspace._aio`, so that the queue kept for a loop does not keep the loop alive).
+    wake: std::sync::OnceLock<Py<PyAny>>,
+}
+
+/// The drain of one queue, scheduled on a loop that cannot watch the socket. It holds the
+/// queue, not the [`Completions`] object: a bound `drain` method kept in the queue would be a
+/// cycle through Rust that Python's collector cannot see, and never freed.
+#[pyclass(frozen, module = "hwc_workspace")]
+struct Drain {
+    queue: std::sync::Arc<Queue>,
+}
+
+impl std::fmt::Debug for Drain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drain").finish_non_exhaustive()
+    }
+}
+
+#[pymethods]
+impl Drain {
+    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
+        self.queue.drain(py)
+    }
 }
 
 impl std::fmt::Debug for Completions {
@@ -111,7 +133,7 @@ impl std::fmt::Debug for Completions {
 
 impl Queue {
     /// Queues a finished call and wakes the loop if nothing else has since it last drained.
-    fn push(&self, settle: Settle) {
+    fn push(self: &std::sync::Arc<Self>, settle: Settle) {
         let wake = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             pending.settles.push(settle);
@@ -120,10 +142,11 @@ impl Queue {
         if !wake {
             return;
         }
-        if let Some((call_soon_threadsafe, drain)) = self.threadsafe.get() {
+        if let Some(wake) = self.wake.get() {
             // `try_attach` fails only while the interpreter shuts down; the call fails only
-            // when the loop is closed. Either way nobody is waiting any more.
-            let _ = Python::try_attach(|py| call_soon_threadsafe.call1(py, (drain,)).map(drop));
+            // when the loop is closed or gone. Either way nobody is waiting any more.
+            let drain = Drain { queue: std::sync::Arc::clone(self) };
+            let _ = Python::try_attach(|py| wake.call1(py, (drain,)).map(drop));
             return;
         }
         #[cfg(unix)]
@@ -147,7 +170,7 @@ impl Completions {
             pending: Mutex::new(Pending::default()),
             #[cfg(unix)]
             socket,
-            threadsafe: std::sync::OnceLock::new(),
+            wake: std::sync::OnceLock::new(),
         };
         Self { queue: std::sync::Arc::new(queue) }
     }
@@ -163,26 +186,32 @@ impl Completions {
         None
     }
 
-    /// Wakes the loop with `call_soon_threadsafe(drain)` instead of the socket.
-    fn wake_with(slf: &Bound<'_, Self>, call_soon_threadsafe: Py<PyAny>) -> PyResult<()> {
-        let drain = slf.getattr(pyo3::intern!(slf.py(), "drain"))?.unbind();
-        let _ = slf.get().queue.threadsafe.set((call_soon_threadsafe, drain));
-        Ok(())
+    /// Wakes the loop with `wake(drain)` (which schedules the drain on it) instead of the
+    /// socket.
+    fn wake_with(&self, wake: Py<PyAny>) {
+        let _ = self.queue.wake.set(wake);
     }
 
+    /// Settles every queued future, in the loop's thread.
+    fn drain(&self, py: Python<'_>) -> PyResult<()> {
+        self.queue.drain(py)
+    }
+}
+
+impl Queue {
     /// Settles every queued future, in the loop's thread. Queued log records are handed to
     /// `logging` here too.
     fn drain(&self, py: Python<'_>) -> PyResult<()> {
         // The socket is emptied before the queue is taken: a byte written after this point
         // belongs to a call queued after it, which the next wake-up then finds.
         #[cfg(unix)]
-        if let Some((reader, _)) = &self.queue.socket {
+        if let Some((reader, _)) = &self.socket {
             use std::io::Read as _;
             let mut bytes = [0u8; 64];
             while matches!((&*reader).read(&mut bytes), Ok(n) if n > 0) {}
         }
         let settles = {
-            let mut pending = self.queue.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             pending.woken = false;
             std::mem::take(&mut pending.settles)
         };

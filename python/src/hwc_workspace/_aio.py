@@ -27,7 +27,8 @@ def completions(loop: Any, new: Callable[[], Any]) -> Any:
     except KeyError:
         pass
     except TypeError:
-        # A loop that takes no weak reference: a queue per call, woken the thread-safe way.
+        # A loop that takes no weak reference: a queue per call (freed with the call), woken
+        # the thread-safe way.
         queue = new()
         queue.wake_with(loop.call_soon_threadsafe)
         return queue
@@ -40,6 +41,19 @@ def completions(loop: Any, new: Callable[[], Any]) -> Any:
         # Closing the loop leaves the reader behind in its selector; removing it on close is
         # the loop's business, and the socket closes with the queue.
     except NotImplementedError:
-        queue.wake_with(loop.call_soon_threadsafe)
+        queue.wake_with(_waker(loop))
     _completions[loop] = queue
     return queue
+
+
+def _waker(loop: Any) -> Callable[[Any], None]:
+    """``loop.call_soon_threadsafe``, held weakly: the queue kept for the loop (under a weak
+    key) must not keep the loop alive through its own value."""
+    method = weakref.WeakMethod(loop.call_soon_threadsafe)
+
+    def wake(drain: Any) -> None:
+        call_soon_threadsafe = method()
+        if call_soon_threadsafe is not None:
+            call_soon_threadsafe(drain)
+
+    return wake
