@@ -181,6 +181,75 @@ async fn off_cloud_the_chain_gives_up_fast_and_lists_what_it_tried() {
     }
 }
 
+/// A metadata service that knows no session tokens and answers the keys with a body of
+/// `BODY_BYTES` (declared, or chunked without a length), written until the client hangs up.
+async fn flooding_metadata_service(declared: bool) -> String {
+    const BODY_BYTES: usize = 8 * 1024 * 1024;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                if head.starts_with(b"PUT") {
+                    let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").await;
+                    return;
+                }
+                let framing = if declared {
+                    format!("Content-Length: {BODY_BYTES}")
+                } else {
+                    "Transfer-Encoding: chunked".to_owned()
+                };
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{framing}\r\n\r\n");
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 64 * 1024];
+                for _ in 0..BODY_BYTES / chunk.len() {
+                    let written = if declared {
+                        stream.write_all(&chunk).await
+                    } else {
+                        let size = format!("{:x}\r\n", chunk.len());
+                        match stream.write_all(size.as_bytes()).await {
+                            Ok(()) => stream.write_all(&chunk).await.and(stream.write_all(b"\r\n").await),
+                            Err(e) => Err(e),
+                        }
+                    };
+                    if written.is_err() {
+                        return;
+                    }
+                }
+                let _ = stream.write_all(if declared { b"" } else { b"0\r\n\r\n" }).await;
+            });
+        }
+    });
+    endpoint
+}
+
+#[tokio::test]
+async fn a_metadata_service_that_floods_its_answer_is_an_error_not_a_growing_buffer() {
+    for declared in [true, false] {
+        let endpoint = flooding_metadata_service(declared).await;
+        let client = Client::builder()
+            .environment(env(&[("HWC_METADATA_ENDPOINT", &endpoint)]))
+            .endpoint("http://127.0.0.1:1")
+            .project_id("p1")
+            .build()
+            .unwrap();
+        // Bounded: the reading stops at the cap, well within the metadata timeouts.
+        let error = tokio::time::timeout(Duration::from_secs(20), client.show_job("j")).await.unwrap().unwrap_err();
+        let error = config_error(error);
+        assert_eq!(error.kind(), ConfigErrorKind::InstanceMetadata, "{error}");
+        assert!(error.message().contains("larger than 1048576 bytes"), "{error}");
+        assert!(error.message().contains(&endpoint), "{error}");
+    }
+}
+
 #[tokio::test]
 async fn the_project_id_is_looked_up_through_iam_once() {
     let sim = Simulator::start().await.unwrap();

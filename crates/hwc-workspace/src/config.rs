@@ -321,7 +321,7 @@ impl ClientBuilder {
             Some(credentials) => CredentialSource::Static(Arc::new(credentials)),
             None => {
                 let (endpoint, tried) = metadata.unwrap_or_default();
-                CredentialSource::Metadata(MetadataCredentials::new(endpoint, self.clock, tried)?)
+                CredentialSource::Metadata(Box::new(MetadataCredentials::new(endpoint, self.clock, tried)?))
             }
         };
         Ok(Identity::new(credentials, project, source))
@@ -423,7 +423,10 @@ fn check_sendable(source: &str, what: &str, value: &str) -> Result<(), Error> {
 /// The TLS settings of a client: the system's roots and the extra ones, or, for a client
 /// that never makes a TLS handshake, the extra ones alone (reading the system's roots is
 /// most of a one-call CLI run).
-fn tls_config(extra_roots: Vec<CertificateDer<'static>>, plain_http: bool) -> Result<rustls::ClientConfig, Error> {
+pub(crate) fn tls_config(
+    extra_roots: Vec<CertificateDer<'static>>,
+    plain_http: bool,
+) -> Result<rustls::ClientConfig, Error> {
     let failed = |e: rustls::Error| {
         Error::from(ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot set up TLS: {e}")))
     };

@@ -20,7 +20,7 @@ pub(crate) enum CredentialSource {
     /// Given, or found in the environment or the credentials file.
     Static(Arc<Credentials>),
     /// The instance metadata service, refreshed before they expire.
-    Metadata(MetadataCredentials),
+    Metadata(Box<MetadataCredentials>),
 }
 
 /// Where the project id comes from.

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{ConfigError, ConfigErrorKind, Error};
+use crate::transport::{Answer, Failure, Settings, Transport};
 
 /// Where the metadata service answers on every ECS.
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
@@ -96,7 +97,11 @@ struct Session {
 
 /// The metadata service of this client, and the keys it gave.
 pub(crate) struct MetadataCredentials {
-    http: reqwest::Client,
+    /// The client's transport without proxies (a link-local service that no proxy could
+    /// reach) and without idle connections: clients on several runtimes (Python's, one per
+    /// thread) share these keys, and a pooled connection belongs to the runtime that made it.
+    /// Bodies are read within the transport's caps, as every answer is.
+    transport: Transport,
     endpoint: String,
     clock: fn() -> OffsetDateTime,
     /// What the chain tried before, for the message when this source has nothing either.
@@ -108,21 +113,53 @@ pub(crate) struct MetadataCredentials {
 
 impl MetadataCredentials {
     pub(crate) fn new(endpoint: String, clock: fn() -> OffsetDateTime, tried: Vec<String>) -> Result<Self, Error> {
-        crate::config::ensure_crypto_provider();
-        let http = reqwest::Client::builder()
-            // A link-local service that no proxy could reach.
-            .no_proxy()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            // No idle connections: clients on several runtimes (Python's, one per thread) share
-            // these keys, and a pooled connection belongs to the runtime that made it.
-            .pool_max_idle_per_host(0)
-            .build()
-            .map_err(|e| {
-                ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot build the metadata HTTP client: {e}"))
-            })?;
-        Ok(Self { http, endpoint, clock, tried, cached: Mutex::new(None), session: tokio::sync::Mutex::new(None) })
+        let transport = Transport::new(Settings {
+            connect_timeout: CONNECT_TIMEOUT,
+            timeout: REQUEST_TIMEOUT,
+            user_agent: http::HeaderValue::from_static(crate::config::USER_AGENT),
+            // Plain http: a root store of no certificates, nothing of the platform's loaded.
+            tls: crate::config::tls_config(Vec::new(), true)?,
+            proxies: crate::network::Proxies::direct(),
+            pooled: false,
+        });
+        Ok(Self { transport, endpoint, clock, tried, cached: Mutex::new(None), session: tokio::sync::Mutex::new(None) })
+    }
+
+    /// One exchange with the service, within `timeout` when one is given (besides the
+    /// transport's own); a body past the transport's cap is not the documented answer.
+    async fn exchange(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        header: Option<(&'static str, String)>,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, Error> {
+        let url = format!("{}{path}", self.endpoint);
+        let url = reqwest::Url::parse(&url).map_err(|e| self.invalid(format!("cannot be asked at {url} ({e})")))?;
+        let mut request = reqwest::Request::new(method, url);
+        if let Some((name, value)) = header {
+            let value = http::HeaderValue::try_from(value)
+                .map_err(|_| self.invalid(format!("cannot be sent the {name} header it gave")))?;
+            request.headers_mut().insert(name, value);
+        }
+        let sent = self.transport.send(request);
+        let result = match timeout {
+            Some(limit) => tokio::time::timeout(limit, sent).await.unwrap_or_else(|_| {
+                Err(Failure::new(
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, format!("nothing answered within {limit:?}")),
+                    false,
+                ))
+            }),
+            None => sent.await,
+        };
+        let answer = result.map_err(|failure| self.unreachable(path, &failure))?;
+        if answer.oversized {
+            return Err(self.invalid(format!(
+                "answered {path} with a body larger than {} bytes, which is not the documented answer",
+                crate::hooks::MAX_RESPONSE_BODY_BYTES
+            )));
+        }
+        Ok(answer)
     }
 
     /// The access key of the keys held now, if any were fetched.
@@ -187,16 +224,12 @@ impl MetadataCredentials {
             Some(s) => s.token.clone(),
             None => self.session_token(session).await?,
         };
-        let url = format!("{}{SECURITY_KEY_PATH}", self.endpoint);
         let mut retried = false;
         let (status, body) = loop {
-            let mut request = self.http.get(&url);
-            if let Some(token) = &token {
-                request = request.header(TOKEN_HEADER, token);
-            }
-            let response = request.send().await.map_err(|e| self.unreachable(SECURITY_KEY_PATH, &e))?;
-            let status = response.status().as_u16();
-            let body = response.bytes().await.map_err(|e| self.unreachable(SECURITY_KEY_PATH, &e))?;
+            let header = token.clone().map(|token| (TOKEN_HEADER, token));
+            let answer = self.exchange(reqwest::Method::GET, SECURITY_KEY_PATH, header, None).await?;
+            let status = answer.response.status().as_u16();
+            let body = answer.response.into_body();
             let stale = status == 401 && !String::from_utf8_lossy(&body).contains(NO_AGENCY);
             if stale && !retried {
                 // The session token expired: one new one, one more try.
@@ -232,17 +265,10 @@ impl MetadataCredentials {
     /// Asks for a session token. A service without the token API (404, 405, 503) is asked
     /// without one, and the token API is not asked again for a day.
     async fn session_token(&self, session: &mut Option<Session>) -> Result<Option<String>, Error> {
-        let url = format!("{}{TOKEN_PATH}", self.endpoint);
-        let response = self
-            .http
-            .put(&url)
-            .header(TOKEN_TTL_HEADER, TOKEN_TTL.as_secs().to_string())
-            .timeout(PROBE_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(TOKEN_PATH, &e))?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| self.unreachable(TOKEN_PATH, &e))?;
+        let header = Some((TOKEN_TTL_HEADER, TOKEN_TTL.as_secs().to_string()));
+        let answer = self.exchange(reqwest::Method::PUT, TOKEN_PATH, header, Some(PROBE_TIMEOUT)).await?;
+        let status = answer.response.status().as_u16();
+        let body = answer.response.into_body();
         let (token, lasts) = match status {
             200..=299 => {
                 let token = String::from_utf8_lossy(&body).trim().to_owned();
@@ -257,12 +283,9 @@ impl MetadataCredentials {
     }
 
     /// Nothing answered: the chain has no source left, and its message says what it tried.
-    fn unreachable(&self, path: &str, error: &reqwest::Error) -> Error {
-        let why = if error.is_timeout() || error.is_connect() && crate::error::root_cause(error).contains("timed out") {
-            format!("nothing answered within {} s", CONNECT_TIMEOUT.as_secs())
-        } else {
-            crate::error::root_cause(error)
-        };
+    fn unreachable(&self, path: &str, failure: &Failure) -> Error {
+        // A timeout names itself ("no connection within the connect timeout of 1s").
+        let why = crate::error::root_cause(failure.source.as_ref());
         let mut tried = self.tried.clone();
         tried.push(format!(
             "instance metadata service {}{path}: no instance metadata service answered ({why})",

@@ -53,9 +53,7 @@ impl std::fmt::Debug for ProxySetting {
 /// `env`, so that only these rules apply.
 pub(crate) fn proxies(setting: &ProxySetting, env: &dyn Environment) -> Result<Proxies, ConfigError> {
     match setting {
-        ProxySetting::Direct => {
-            Ok(Proxies { matcher: Matcher::builder().build(), forwards_http: false, through_https: false })
-        }
+        ProxySetting::Direct => Ok(Proxies::direct()),
         ProxySetting::Explicit(url) => {
             let url = proxy_url(url, "the proxy option", None)?;
             usable(&url, "the proxy option", None)?;
@@ -111,6 +109,11 @@ pub(crate) struct Proxies {
 }
 
 impl Proxies {
+    /// No proxy for any destination.
+    pub(crate) fn direct() -> Self {
+        Self { matcher: Matcher::builder().build(), forwards_http: false, through_https: false }
+    }
+
     pub(crate) fn through_https(&self) -> bool {
         self.through_https
     }
