@@ -29,6 +29,17 @@ fn metadata_client(sim: &Simulator) -> ClientBuilder {
         .project_id(DEMO_PROJECT_ID)
 }
 
+/// A client whose only source of keys is the metadata service at `endpoint`, and whose API
+/// endpoint is never reached (the chain fails first).
+fn keys_only_from_metadata(endpoint: &str) -> Client {
+    Client::builder()
+        .environment(env(&[("HWC_METADATA_ENDPOINT", endpoint)]))
+        .endpoint("http://127.0.0.1:1")
+        .project_id("p1")
+        .build()
+        .unwrap()
+}
+
 fn one_desktop(index: usize) -> DeleteSubResources {
     DeleteSubResources::new([DEMO_DESKTOP_IDS[index % DEMO_DESKTOP_IDS.len()]], "DESKTOP_SHARER")
 }
@@ -162,12 +173,7 @@ async fn off_cloud_the_chain_gives_up_fast_and_lists_what_it_tried() {
     // Nothing listens, and something that accepts and never answers: both fail in about 1 s.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     for endpoint in [format!("http://{}", closed_port()), format!("http://{}", silent.local_addr().unwrap())] {
-        let client = Client::builder()
-            .environment(env(&[("HWC_METADATA_ENDPOINT", &endpoint)]))
-            .endpoint("http://127.0.0.1:1")
-            .project_id("p1")
-            .build()
-            .unwrap();
+        let client = keys_only_from_metadata(&endpoint);
         let started = Instant::now();
         let error = config_error(client.show_job("j").await.unwrap_err());
         assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
@@ -235,12 +241,7 @@ async fn flooding_metadata_service(declared: bool) -> String {
 async fn a_metadata_service_that_floods_its_answer_is_an_error_not_a_growing_buffer() {
     for declared in [true, false] {
         let endpoint = flooding_metadata_service(declared).await;
-        let client = Client::builder()
-            .environment(env(&[("HWC_METADATA_ENDPOINT", &endpoint)]))
-            .endpoint("http://127.0.0.1:1")
-            .project_id("p1")
-            .build()
-            .unwrap();
+        let client = keys_only_from_metadata(&endpoint);
         // Bounded: the reading stops at the cap, well within the metadata timeouts.
         let error = tokio::time::timeout(Duration::from_secs(20), client.show_job("j")).await.unwrap().unwrap_err();
         let error = config_error(error);
