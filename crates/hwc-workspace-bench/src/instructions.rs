@@ -139,7 +139,7 @@ pub(crate) fn child(args: &[String]) -> Result<(), String> {
                 if name == "hyper-signed" {
                     let unsigned = load::unsigned(headers.iter().cloned());
                     let credentials = Credentials::new(crate::BENCH_AK, crate::BENCH_SK);
-                    target.headers = load::Headers::Signed { credentials, unsigned };
+                    target.headers = load::Headers::signed(credentials, unsigned)?;
                 }
                 // One connection for the warm-up and the counted calls, as for the others.
                 let outcome = load::run_calls(Arc::new(target), WARMUP_CALLS + calls).await?;

@@ -22,8 +22,17 @@ use tokio::net::TcpStream;
 pub(crate) enum Headers {
     /// The same headers every time (a signature computed once).
     Fixed(HeaderMap),
-    /// Signed for each request over these headers, with `X-Sdk-Date` = now.
-    Signed { credentials: Credentials, unsigned: Vec<(String, String)> },
+    /// Signed for each request over these headers, with `X-Sdk-Date` = now; `map` holds
+    /// them parsed once, as a client holds the headers it built.
+    Signed { credentials: Box<Credentials>, unsigned: Vec<(String, String)>, map: HeaderMap },
+}
+
+impl Headers {
+    /// Headers signed for each request over `unsigned`.
+    pub(crate) fn signed(credentials: Credentials, unsigned: Vec<(String, String)>) -> Result<Self, String> {
+        let map = header_map(&unsigned)?;
+        Ok(Self::Signed { credentials: Box::new(credentials), unsigned, map })
+    }
 }
 
 /// Where and what to post.
@@ -54,7 +63,7 @@ impl Target {
     fn headers(&self) -> Result<HeaderMap, String> {
         match &self.headers {
             Headers::Fixed(map) => Ok(map.clone()),
-            Headers::Signed { credentials, unsigned } => {
+            Headers::Signed { credentials, unsigned, map } => {
                 let host = self.address.ip().to_string();
                 let pairs: Vec<(&str, &str)> = unsigned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
                 let request = hwc_sign::http::SignableRequest::from_url_parts(
@@ -69,7 +78,7 @@ impl Target {
                 );
                 // What a client signing each call does: only what goes on the wire is kept.
                 let added = request.authorize(credentials, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
-                let mut headers = header_map(unsigned)?;
+                let mut headers = map.clone();
                 added.apply_to_headers(&mut headers);
                 Ok(headers)
             }

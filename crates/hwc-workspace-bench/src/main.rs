@@ -285,21 +285,21 @@ fn run(options: &Options) -> Result<(), String> {
 
     progress(&format!("signed requests/s over {SERVER_CONNECTIONS} connections: the simulator, nginx"));
     let path = format!("/v2/{}/desktop/delete-sub-resources", simulator.project_id);
-    let signed_target = |address| {
-        Arc::new(Target {
+    let signed_target = |address| -> Result<Arc<Target>, String> {
+        Ok(Arc::new(Target {
             address,
             path: path.clone(),
             body: json!({"desktop_ids": [bulk_ids[0]], "sub_resource_type": SUB_RESOURCE_TYPE}).to_string().into(),
-            headers: Headers::Signed {
-                credentials: Credentials::new(&simulator.access_key, &simulator.secret_key),
-                unsigned: vec![
+            headers: Headers::signed(
+                Credentials::new(&simulator.access_key, &simulator.secret_key),
+                vec![
                     ("Content-Type".to_owned(), "application/json".to_owned()),
                     ("X-Project-Id".to_owned(), simulator.project_id.clone()),
                 ],
-            },
-        })
+            )?,
+        }))
     };
-    let (to_simulator, to_nginx) = (signed_target(simulator.address), signed_target(nginx.address));
+    let (to_simulator, to_nginx) = (signed_target(simulator.address)?, signed_target(nginx.address)?);
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?.block_on(async {
         for target in [&to_simulator, &to_nginx] {
             rust_figures::checked(
