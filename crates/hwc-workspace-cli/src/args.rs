@@ -13,11 +13,15 @@ Exit codes:
   0  success
   1  anything else (an internal error)
   2  invalid input or configuration (including usage errors)
-  3  the API rejected the request (4xx), or a waited-for job FAILED
+  3  the API rejected the request (4xx, or throttled past --throttle-timeout), a
+     desktop FAILED, or a waited-for job FAILED
   4  the service failed (5xx) or answered what the API does not document
   5  the API could not be reached (connect, TLS, timeout), or --wait timed out
-  6  stdout could not be written (its reader went away, a full disk): the run stopped
-  130, 143  stopped by SIGINT or SIGTERM; the batches in flight were reported first
+  6  stdout could not be written (its reader went away, a full disk, closed)
+  7  what became of a desktop is not known: its job did not report it, its
+     reports contradict each other, or an earlier run sent it without an answer
+  129, 130, 143  stopped by SIGHUP, SIGINT or SIGTERM; the batches in flight
+     were reported first
 
 Credentials come from {ENV_AK}, {ENV_SK}, {ENV_PROJECT_ID} and
 {ENV_SECURITY_TOKEN}, else from ~/.huaweicloud/credentials ([basic]).
@@ -139,6 +143,13 @@ pub(crate) struct DeleteArgs {
     /// On resume, send again the batches whose outcome is unknown (they may have been processed)
     #[arg(long, requires = "journal")]
     pub resend_unknown: bool,
+    /// On resume, send again the batches an earlier run had refused (after fixing the keys, say)
+    #[arg(long, requires = "journal")]
+    pub resend_refused: bool,
+    /// How long a batch may stay throttled (429) before the run gives it up and sends nothing more, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = hwc_workspace::bulk::DEFAULT_THROTTLE_TIMEOUT.as_secs_f64(),
+          value_parser = parse_seconds)]
+    pub throttle_timeout: f64,
     /// One stdout record per desktop (its final state with --wait, ACCEPTED without) instead of per batch
     #[arg(long)]
     pub per_desktop: bool,

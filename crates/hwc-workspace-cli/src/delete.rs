@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use hwc_workspace::bulk::{BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopOutcome, DesktopStatus};
+use hwc_workspace::bulk::{
+    BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopOutcome, DesktopStatus, Verdict,
+};
 use hwc_workspace::{Client, DeleteSubResources, Error, MAX_VALUE_CHARS, WaitOptions};
 use hwc_workspace_sim::Simulator;
 use serde_json::json;
@@ -25,6 +27,8 @@ pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, F
     options.wait = args.wait.then(|| WaitOptions::with_timeout(Duration::from_secs_f64(args.wait_timeout)));
     options.journal = args.journal.clone();
     options.resend_unknown = args.resend_unknown;
+    options.resend_refused = args.resend_refused;
+    options.throttle_timeout = Duration::from_secs_f64(args.throttle_timeout);
     // Every id is checked before the first is sent: bad input never leaves half the
     // desktops processed.
     let plan = BulkPlan::new(&ids, options).map_err(|error| locate_in_input(error, &ids))?;
@@ -38,7 +42,8 @@ pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, F
                 order_id: args.order_id.clone(),
             };
             let signed = client.dry_run_delete_desktop_sub_resources(&request).await?;
-            output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body);
+            output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
+                .map_err(Failure::output)?;
         }
         output::note(&format!("dry run: {} request(s) signed, none sent", plan.batches().len()));
         return Ok(ExitCode::Success);
@@ -109,11 +114,22 @@ pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, F
     if let Some(code) = stopped.code() {
         return Ok(code);
     }
-    Ok(worst.unwrap_or(ExitCode::Success))
+    if let Some(code) = worst {
+        return Ok(code);
+    }
+    if let Some(reason) = output::query_failure() {
+        // Every record was written whole; the query could not be applied to some.
+        output::error(
+            &format!("--query failed on a record ({reason}); those records were written whole, with query_error"),
+            &[],
+        );
+        return Ok(ExitCode::InvalidInput);
+    }
+    Ok(ExitCode::Success)
 }
 
-/// The first SIGINT or SIGTERM cancels the run (no new batch; those in flight are reported);
-/// a second one exits at once, the journal already holding everything known.
+/// The first SIGINT, SIGTERM or SIGHUP cancels the run (no new batch; those in flight are
+/// reported); a second one exits at once, the journal already holding everything known.
 fn watch_signals(canceller: Canceller) -> Stopped {
     let stopped = Stopped::default();
     let seen = stopped.clone();
@@ -134,10 +150,13 @@ async fn next_signal() -> ExitCode {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+        // A closed terminal or a dropped ssh session (SIGHUP) is the usual end of a long run:
+        // it stops the run as gracefully as Ctrl-C does.
+        if let (Ok(mut terminate), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
             return tokio::select! {
                 _ = tokio::signal::ctrl_c() => ExitCode::Interrupted,
                 _ = terminate.recv() => ExitCode::Terminated,
+                _ = hangup.recv() => ExitCode::HangUp,
             };
         }
     }
@@ -152,6 +171,7 @@ struct Stopped(Arc<AtomicU8>);
 impl Stopped {
     fn code(&self) -> Option<ExitCode> {
         match self.0.load(Ordering::SeqCst) {
+            129 => Some(ExitCode::HangUp),
             130 => Some(ExitCode::Interrupted),
             143 => Some(ExitCode::Terminated),
             _ => None,
@@ -159,27 +179,85 @@ impl Stopped {
     }
 }
 
-/// What a batch's outcome means for the exit code and stderr, if it is a failure.
+/// What a batch's outcome means for the exit code and stderr, if it is a failure: the error
+/// that ended it, else its verdict (the core's reading of its job and desktops).
 fn failure_of(outcome: &BatchOutcome) -> Option<Failure> {
     match &outcome.result {
         BatchResult::Accepted { wait_error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
-        BatchResult::Accepted { job: Some(job), .. } if job.status == hwc_workspace::JobStatus::Failed => {
-            Some(Failure::from(hwc_workspace::Error::from(hwc_workspace::JobFailed::new((**job).clone()))))
-        }
-        BatchResult::Accepted { .. } => None,
+        BatchResult::Accepted { .. } => verdict_failure(outcome),
         BatchResult::Rejected(error) => Some(Failure::of(error, Subject::Desktops)),
-        BatchResult::RefusedEarlier { message, .. } => Some(Failure {
-            code: ExitCode::Rejected,
-            message: format!("refused in an earlier run: {message}"),
-            hints: Vec::new(),
-        }),
+        BatchResult::RefusedEarlier { message, .. } => Some(
+            Failure {
+                code: ExitCode::Rejected,
+                message: format!("refused in an earlier run: {message}"),
+                hints: Vec::new(),
+            }
+            .hint("once the cause is fixed (e.g. the keys), --resend-refused sends such batches again"),
+        ),
+        BatchResult::Throttled { error, throttled_for } => Some(
+            Failure {
+                code: ExitCode::Rejected,
+                message: format!(
+                    "throttled for {:.0} s, longer than --throttle-timeout; never passed on, and the run sent nothing more: {}",
+                    throttled_for.as_secs_f64(),
+                    error.message_with_causes()
+                ),
+                hints: Vec::new(),
+            }
+            .hint("run again later with the same --journal to send what was not sent, or raise --throttle-timeout"),
+        ),
         // The error says what happened; each desktop's record says its state is unknown.
         BatchResult::Unknown { error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
-        BatchResult::Unknown { reason, error: None } => {
-            Some(Failure { code: ExitCode::Unreachable, message: reason.clone(), hints: Vec::new() })
-        }
+        BatchResult::Unknown { reason, error: None } => Some(
+            Failure { code: ExitCode::OutcomeUnknown, message: reason.clone(), hints: Vec::new() }
+                .hint("--resend-unknown sends such batches again, if they were not processed"),
+        ),
         BatchResult::NotSent => None,
         _ => None,
+    }
+}
+
+/// The failure an accepted batch's verdict means: a failed desktop or job (exit 3), a desktop
+/// whose outcome is not known (exit 7).
+fn verdict_failure(outcome: &BatchOutcome) -> Option<Failure> {
+    let listed = |status: DesktopStatus| -> Vec<String> {
+        outcome
+            .desktops
+            .iter()
+            .filter(|d| d.status == status)
+            .map(|d| match (&d.error_code, &d.fail_reason) {
+                (Some(code), Some(reason)) => format!("{} ({code}: {reason})", d.desktop_id),
+                (Some(text), None) | (None, Some(text)) => format!("{} ({text})", d.desktop_id),
+                (None, None) => d.desktop_id.clone(),
+            })
+            .collect()
+    };
+    let earlier = if outcome.resumed { " (recorded by an earlier run)" } else { "" };
+    let job = match &outcome.result {
+        BatchResult::Accepted { job_id, .. } => job_id.as_str(),
+        _ => "",
+    };
+    match outcome.verdict {
+        Verdict::Failed => {
+            let failed = listed(DesktopStatus::Failed);
+            let message = match (&outcome.result, failed.is_empty()) {
+                (BatchResult::Accepted { job: Some(job), .. }, true) => {
+                    hwc_workspace::JobFailed::new((**job).clone()).to_string()
+                }
+                (_, true) => format!("job {job} failed{earlier}"),
+                (_, false) => format!("job {job}{earlier}: failed desktops: {}", failed.join(", ")),
+            };
+            Some(Failure { code: ExitCode::Rejected, message, hints: Vec::new() })
+        }
+        Verdict::Unknown => Some(Failure {
+            code: ExitCode::OutcomeUnknown,
+            message: format!(
+                "job {job}{earlier}: what became of these desktops is not known: {}",
+                listed(DesktopStatus::Unknown).join("; ")
+            ),
+            hints: vec![format!("check them with `hwc-workspace job show {job}`")],
+        }),
+        Verdict::Success | Verdict::Accepted => None,
     }
 }
 
@@ -195,7 +273,9 @@ fn batch_record(outcome: &BatchOutcome, failure: Option<&Failure>) -> serde_json
                 record["job"] = json!(job);
             }
         }
-        BatchResult::Rejected(error) | BatchResult::Unknown { error: Some(error), .. } => {
+        BatchResult::Rejected(error)
+        | BatchResult::Throttled { error, .. }
+        | BatchResult::Unknown { error: Some(error), .. } => {
             record["request_id"] = json!(error.request_id());
             record["error"] = crate::failure::error_record(error);
         }
@@ -274,7 +354,8 @@ pub(crate) async fn show_job(global: &Global, job_id: &str, project_id: Option<&
     let (client, _simulator) = connect(global, project_id).await?;
     if global.dry_run {
         let signed = client.dry_run_show_job(job_id).await.map_err(|e| Failure::about(e, Subject::Job))?;
-        output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body);
+        output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
+            .map_err(Failure::output)?;
         output::note("dry run: 1 request signed, none sent");
         return Ok(ExitCode::Success);
     }
@@ -282,6 +363,11 @@ pub(crate) async fn show_job(global: &Global, job_id: &str, project_id: Option<&
     match global.output {
         crate::args::OutputFormat::Json => output::json_record(&json!(job)),
         crate::args::OutputFormat::Table => output::job_table(&job),
+    }
+    .map_err(Failure::output)?;
+    if let Some(reason) = output::query_failure() {
+        output::error(&format!("--query failed on the job ({reason}); it was written whole, with query_error"), &[]);
+        return Ok(ExitCode::InvalidInput);
     }
     Ok(ExitCode::Success)
 }

@@ -14,8 +14,14 @@ pub(crate) enum ExitCode {
     Rejected = 3,
     ServiceFailed = 4,
     Unreachable = 5,
-    /// stdout could not be written (its reader went away, a full disk): the run stopped.
+    /// stdout could not be written (its reader went away, a full disk, closed): the run stopped.
     OutputFailed = 6,
+    /// What became of some desktop is not known and nothing else explains it: its job did not
+    /// report it, reported it still running, or its reports contradict each other; or an
+    /// earlier run sent its batch without learning the answer.
+    OutcomeUnknown = 7,
+    /// Stopped by SIGHUP (128 + 1): the terminal or the ssh session went away.
+    HangUp = 129,
     /// Stopped by SIGINT (128 + 2).
     Interrupted = 130,
     /// Stopped by SIGTERM (128 + 15).
@@ -29,6 +35,7 @@ impl ExitCode {
             Error::Api(api) if api.is_client_error() => Self::Rejected,
             Error::Api(_) | Error::UndecodableResponse(_) => Self::ServiceFailed,
             Error::JobFailed(_) => Self::Rejected,
+            Error::JobOutcomeUnknown(_) => Self::OutcomeUnknown,
             Error::Transport(_) | Error::JobTimeout(_) => Self::Unreachable,
             _ => Self::Internal,
         }
@@ -46,6 +53,11 @@ pub(crate) struct Failure {
 impl Failure {
     pub(crate) fn input(message: impl Into<String>) -> Self {
         Self { code: ExitCode::InvalidInput, message: message.into(), hints: Vec::new() }
+    }
+
+    /// stdout could not be written: nobody can read what the command did.
+    pub(crate) fn output(error: std::io::Error) -> Self {
+        Self { code: ExitCode::OutputFailed, message: format!("stdout cannot be written ({error})"), hints: Vec::new() }
     }
 
     #[must_use]

@@ -41,6 +41,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(code as u8);
         }
     };
+    // Before anything is opened (a journal, a socket), which could take a closed stdout's place.
+    if let Err(message) = output::stdout_usable() {
+        output::error(&message, &[]);
+        return std::process::ExitCode::from(ExitCode::OutputFailed as u8);
+    }
     init_tracing(cli.global.verbose);
     if let Some(query) = &cli.global.query {
         let refused = if cli.global.output == args::OutputFormat::Table {

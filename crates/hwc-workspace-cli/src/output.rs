@@ -35,17 +35,56 @@ pub(crate) fn set_query(expression: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A record as written: the query's result when there is one.
+/// The first failure of `--query` on a record, if any: the command then exits with an error.
+static QUERY_FAILURE: OnceLock<String> = OnceLock::new();
+
+/// Why `--query` failed on a record during this command, if it did.
+pub(crate) fn query_failure() -> Option<&'static str> {
+    QUERY_FAILURE.get().map(String::as_str)
+}
+
+/// A record as written: the query's result when there is one. A query that fails on a record
+/// never costs the record (its job id may be the only trace of a deletion): the record is
+/// written whole, with `query_error`, and the command's exit code reports the failure.
 fn queried(value: &Value) -> String {
     let Some(query) = QUERY.get() else { return value.to_string() };
     match query.search(value) {
         Ok(result) => serde_json::to_string(&*result).unwrap_or_else(|_| "null".to_owned()),
-        Err(e) => serde_json::json!({"query_error": e.to_string()}).to_string(),
+        Err(e) => {
+            let reason = e.to_string();
+            let _ = QUERY_FAILURE.set(reason.clone());
+            let mut whole = value.clone();
+            match whole.as_object_mut() {
+                Some(fields) => {
+                    fields.insert("query_error".to_owned(), json!(reason));
+                    whole.to_string()
+                }
+                None => json!({"record": value, "query_error": reason}).to_string(),
+            }
+        }
     }
 }
 
-pub(crate) fn json_record(value: &Value) {
-    data(&queried(value));
+pub(crate) fn json_record(value: &Value) -> std::io::Result<()> {
+    try_data(&queried(value))
+}
+
+/// Whether stdout can take records at all. Rust's standard library treats a write to a closed
+/// stdout (`>&-`) as a success, so records would vanish unseen; worse, the next file this
+/// process opens would take descriptor 1. Checked once, before anything is opened or sent.
+pub(crate) fn stdout_usable() -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{OFlags, fcntl_getfl};
+        match fcntl_getfl(std::io::stdout()) {
+            Err(e) => return Err(format!("stdout is closed ({e}): there is nowhere to write the records")),
+            Ok(flags) if !flags.intersects(OFlags::WRONLY | OFlags::RDWR) => {
+                return Err("stdout is open for reading only: there is nowhere to write the records".to_owned());
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Text from a server or an input, made safe for a terminal: control characters (C0, DEL,
@@ -93,8 +132,8 @@ pub(crate) fn error(message: &str, hints: &[String]) {
 
 /// One line of output for people (a table): every value in it may come from a server or an
 /// input, so it is escaped; JSON records stay exact.
-fn row(line: &str) {
-    data(&escaped(line));
+fn row(line: &str) -> std::io::Result<()> {
+    try_data(&escaped(line))
 }
 
 /// A batch's outcome as stdout data.
@@ -145,34 +184,41 @@ pub(crate) fn desktop(format: OutputFormat, record: &Value, first: bool) -> std:
 }
 
 /// A dry run's signed request, secrets already masked by the caller.
-pub(crate) fn signed_request(format: OutputFormat, method: &str, url: &str, headers: &[(String, String)], body: &[u8]) {
+pub(crate) fn signed_request(
+    format: OutputFormat,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
     match format {
         OutputFormat::Json => {
             let headers: serde_json::Map<String, Value> = headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
             let body = serde_json::from_slice::<Value>(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body)));
-            json_record(&json!({"method": method, "url": url, "headers": headers, "body": body}));
+            json_record(&json!({"method": method, "url": url, "headers": headers, "body": body}))
         }
         OutputFormat::Table => {
-            row(&format!("{method} {url}"));
+            row(&format!("{method} {url}"))?;
             for (name, value) in headers {
-                row(&format!("{name}: {value}"));
+                row(&format!("{name}: {value}"))?;
             }
-            row("");
-            row(&String::from_utf8_lossy(body));
+            row("")?;
+            row(&String::from_utf8_lossy(body))
         }
     }
 }
 
 /// A job and its sub-jobs for people.
-pub(crate) fn job_table(job: &hwc_workspace::Job) {
+pub(crate) fn job_table(job: &hwc_workspace::Job) -> std::io::Result<()> {
     let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    row(&format!("job {} {} ({} sub-jobs)", job.id, job.status, job.sub_jobs.len()));
+    row(&format!("job {} {} ({} sub-jobs)", job.id, job.status, job.sub_jobs.len()))?;
     if let Some(reason) = &job.fail_reason {
-        row(&format!("  {}: {reason}", text(&job.job_error_code)));
+        row(&format!("  {}: {reason}", text(&job.job_error_code)))?;
     }
     for sub in &job.sub_jobs {
         let desktop = sub.entities.as_ref().and_then(|e| e.desktop_id.clone());
         let status = sub.status.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
-        row(&format!("  {:<40} {:<8} {}", text(&desktop), status, text(&sub.fail_reason)));
+        row(&format!("  {:<40} {:<8} {}", text(&desktop), status, text(&sub.fail_reason)))?;
     }
+    Ok(())
 }

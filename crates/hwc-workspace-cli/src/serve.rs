@@ -62,7 +62,8 @@ pub(crate) async fn run(args: SimulatorArgs, region: Option<&str>) -> Result<Exi
         "project_id": simulator.project_id(),
         "region": simulator.region(),
         "desktop_ids": sharer_ids,
-    }));
+    }))
+    .map_err(Failure::output)?;
     output::note(&format!("simulator listening on {}", simulator.endpoint()));
     output::note(&format!("project {}, access key {}", simulator.project_id(), simulator.access_key()));
     output::note(&format!("desktops holding {DESKTOP_SHARER}: {}", sharer_ids.join(", ")));

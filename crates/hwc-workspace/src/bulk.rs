@@ -18,17 +18,18 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use crate::client::{Client, WaitOptions};
 use crate::error::{Error, InvalidInput};
-use crate::journal::{Entry, Journal};
-use crate::model::{DeleteSubResources, JobStatus, MAX_DESKTOP_IDS, SubResourceType};
+pub use crate::journal::MAX_JOURNAL_LINE_BYTES;
+use crate::journal::{Entry, Journal, Parts, RunIdentity};
+use crate::model::{DeleteSubResources, MAX_DESKTOP_IDS, SubResourceType};
+pub use crate::outcome::{DesktopOutcome, DesktopStatus, Verdict};
 
 /// Batches in flight unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -36,6 +37,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const MAX_CONCURRENCY: usize = 64;
 /// The longest a throttled batch waits before it is sent again, whatever `Retry-After` says.
 pub const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(60);
+/// How long a batch may stay throttled (from its first 429) before the run gives it up: a
+/// gateway that throttles for ever ends the run in about two minutes, not never.
+pub const DEFAULT_THROTTLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How a bulk run goes.
 #[derive(Debug, Clone)]
@@ -54,6 +58,13 @@ pub struct BulkOptions {
     /// On resume, send again the batches whose outcome is unknown (they may have been
     /// processed: only when the caller knows they were not).
     pub resend_unknown: bool,
+    /// On resume, send again the batches an earlier run had refused (e.g. for keys that
+    /// have been fixed since).
+    pub resend_refused: bool,
+    /// How long a batch may stay throttled, from its first 429, before it is given up
+    /// ([`BatchResult::Throttled`]) and the rest of the run is not sent (at most
+    /// [`crate::MAX_DURATION`]).
+    pub throttle_timeout: Duration,
 }
 
 impl BulkOptions {
@@ -66,51 +77,8 @@ impl BulkOptions {
             wait: None,
             journal: None,
             resend_unknown: false,
-        }
-    }
-}
-
-/// The final state of one desktop in a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DesktopStatus {
-    /// The deletion was accepted; the run did not wait for its job.
-    Accepted,
-    /// Its sub-job ended `SUCCESS`.
-    Success,
-    /// Its batch was refused, or its sub-job ended `FAILED`.
-    Failed,
-    /// Not known: the job did not end in time, its sub-job was not reported, the batch's
-    /// answer was lost, or the batch was not sent.
-    Unknown,
-}
-
-/// One desktop's line of the account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DesktopOutcome {
-    /// The desktop.
-    pub desktop_id: String,
-    /// What became of it.
-    pub status: DesktopStatus,
-    /// The job of its batch, once accepted.
-    pub job_id: Option<String>,
-    /// The request id of its batch's answer.
-    pub request_id: Option<String>,
-    /// The error code: the sub-job's, or the refusal's.
-    pub error_code: Option<String>,
-    /// Why it failed, or why its state is unknown.
-    pub fail_reason: Option<String>,
-}
-
-impl DesktopOutcome {
-    fn new(desktop_id: &str, status: DesktopStatus) -> Self {
-        Self {
-            desktop_id: desktop_id.to_owned(),
-            status,
-            job_id: None,
-            request_id: None,
-            error_code: None,
-            fail_reason: None,
+            resend_refused: false,
+            throttle_timeout: DEFAULT_THROTTLE_TIMEOUT,
         }
     }
 }
@@ -149,7 +117,15 @@ pub enum BatchResult {
         /// The failure, when this run met it.
         error: Option<Error>,
     },
-    /// It was not sent: the run was cancelled first.
+    /// The gateway throttled it (429) for longer than [`BulkOptions::throttle_timeout`]: it
+    /// was never passed on, and the run sends nothing more.
+    Throttled {
+        /// The last 429.
+        error: Error,
+        /// How long it was throttled, from its first 429.
+        throttled_for: Duration,
+    },
+    /// It was not sent: the run was stopped first.
     NotSent,
 }
 
@@ -166,6 +142,9 @@ pub struct BatchOutcome {
     pub desktops: Vec<DesktopOutcome>,
     /// Recorded by an earlier run of the same journal, not sent by this one.
     pub resumed: bool,
+    /// The verdict over its desktops (and its job): success only when every desktop
+    /// succeeded and no job failed.
+    pub verdict: Verdict,
 }
 
 /// The input of a run, checked: distinct ids in batches, every id and setting valid.
@@ -176,14 +155,23 @@ pub struct BulkPlan {
 }
 
 impl BulkPlan {
-    /// Trims every id, keeps the first of each, and checks them all: a bad one is an
-    /// [`Error::InvalidInput`] whose index is its place among the ids given (from 0), so
-    /// nothing is sent for a run with one bad id.
+    /// Keeps the first of each id and checks them all, as a single call checks them (an id
+    /// with surrounding white space is refused, not trimmed: it is not the id that was
+    /// meant): a bad one is an [`Error::InvalidInput`] whose index is its place among the ids
+    /// given (from 0), so nothing is sent for a run with one bad id.
     pub fn new<I, S>(ids: I, options: BulkOptions) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        if options.throttle_timeout > crate::MAX_DURATION {
+            return Err(InvalidInput::new(
+                "throttle_timeout",
+                format!("at most {} s", crate::MAX_DURATION.as_secs()),
+                format!("{} s", options.throttle_timeout.as_secs_f64()),
+            )
+            .into());
+        }
         if !(1..=MAX_CONCURRENCY).contains(&options.concurrency) {
             return Err(InvalidInput::new(
                 "concurrency",
@@ -195,8 +183,8 @@ impl BulkPlan {
         let mut seen = HashSet::new();
         let mut distinct = Vec::new();
         for (position, id) in ids.into_iter().enumerate() {
-            let id = id.as_ref().trim();
-            if id.is_empty() || seen.contains(id) {
+            let id = id.as_ref();
+            if seen.contains(id) {
                 continue;
             }
             let single = DeleteSubResources {
@@ -230,19 +218,40 @@ impl BulkPlan {
         self.batches.iter().map(Vec::len).sum()
     }
 
-    /// What names this run in a journal: the ids, the type, the order, project and endpoint.
-    fn fingerprint(&self, client: &Client) -> String {
+    /// What names this run in a journal: the ids, the type, the order, project and endpoint,
+    /// with a digest of each so that a refusal can say which differs.
+    fn identity(&self, client: &Client) -> RunIdentity {
+        let digest = |parts: &[&[u8]]| {
+            let mut hash = Sha256::new();
+            for part in parts {
+                hash.update(part);
+                hash.update([0]);
+            }
+            hex_digest(&hash.finalize())
+        };
+        // The fingerprint's formula is the one journals have always been matched on.
         let mut hash = Sha256::new();
         for part in [client.endpoint(), &client.project_key(), self.options.sub_resource_type.as_str()] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
-        hash.update(self.options.order_id.as_deref().unwrap_or("\u{0}none").as_bytes());
+        let order = self.options.order_id.as_deref().unwrap_or("\u{0}none");
+        hash.update(order.as_bytes());
         for id in self.batches.iter().flatten() {
             hash.update([0]);
             hash.update(id.as_bytes());
         }
-        hex_digest(&hash.finalize())
+        let ids: Vec<&[u8]> = self.batches.iter().flatten().map(String::as_bytes).collect();
+        RunIdentity {
+            fingerprint: hex_digest(&hash.finalize()),
+            parts: Parts {
+                desktop_ids: digest(&ids),
+                sub_resource_type: digest(&[self.options.sub_resource_type.as_str().as_bytes()]),
+                order_id: digest(&[order.as_bytes()]),
+                project: digest(&[client.project_key().as_bytes()]),
+                endpoint: digest(&[client.endpoint().as_bytes()]),
+            },
+        }
     }
 }
 
@@ -289,10 +298,11 @@ enum Step {
         job_id: String,
         request_id: Option<String>,
     },
-    /// 429: not processed; send it again after `wait`.
+    /// 429: not processed; send it again after `wait`, unless it has been throttled too long.
     Throttled {
         index: usize,
         wait: Duration,
+        error: Error,
     },
 }
 
@@ -313,7 +323,11 @@ pub struct BulkRun {
     limit: usize,
     successes: usize,
     throttles: Arc<AtomicUsize>,
+    /// When each batch throttled now was first throttled.
+    throttled_since: HashMap<usize, Instant>,
     canceller: Canceller,
+    /// Why the run stopped sending, when it stopped by itself (a batch throttled too long).
+    stop_reason: Option<String>,
     account: HashMap<String, DesktopOutcome>,
 }
 
@@ -338,9 +352,9 @@ impl Client {
         let BulkPlan { batches, options } = plan;
         let journal = match &options.journal {
             Some(path) => {
-                let fingerprint = BulkPlan { batches: batches.clone(), options: options.clone() }.fingerprint(self);
+                let identity = BulkPlan { batches: batches.clone(), options: options.clone() }.identity(self);
                 let desktops = batches.iter().map(Vec::len).sum();
-                Some(Arc::new(Journal::open(path, &fingerprint, desktops, batches.len())?))
+                Some(Arc::new(Journal::open(path, &identity, desktops, batches.len())?))
             }
             None => None,
         };
@@ -356,7 +370,9 @@ impl Client {
             following: FuturesUnordered::new(),
             successes: 0,
             throttles: Arc::new(AtomicUsize::new(0)),
+            throttled_since: HashMap::new(),
             canceller: Canceller::default(),
+            stop_reason: None,
             account: HashMap::new(),
         };
         run.sort_out_the_journal();
@@ -423,6 +439,10 @@ impl BulkRun {
                     }
                 }
             } else if let Some((status, error_code, message)) = recorded.rejected {
+                if self.options.resend_refused {
+                    self.pending.push_back(index);
+                    continue;
+                }
                 let desktops = ids
                     .iter()
                     .map(|id| DesktopOutcome {
@@ -462,20 +482,21 @@ impl BulkRun {
                 && let Some(index) = self.pending.pop_front()
             {
                 let ids = self.batches[index].clone();
-                let desktops = unknown_desktops(&ids, "not sent: the run was stopped first");
-                return Some(self.record(BatchOutcome {
-                    index,
-                    desktop_ids: ids,
-                    result: BatchResult::NotSent,
-                    desktops,
-                    resumed: false,
-                }));
+                let reason = match &self.stop_reason {
+                    Some(why) => format!("not sent: {why}"),
+                    None => "not sent: the run was stopped first".to_owned(),
+                };
+                let desktops = unknown_desktops(&ids, &reason);
+                return Some(self.record(BatchOutcome::new(index, ids, BatchResult::NotSent, desktops, false)));
             }
             while !self.canceller.is_cancelled() && self.in_flight.len() < self.limit {
                 let Some(index) = self.pending.pop_front() else { break };
                 self.in_flight.push(self.send(index, Duration::ZERO));
             }
             if self.in_flight.is_empty() && self.following.is_empty() && self.pending.is_empty() {
+                // Every batch is reported: the journal is let go at once, not when the run
+                // is dropped, so that the next run (a resume) can take it.
+                self.journal = None;
                 return None;
             }
             if self.in_flight.is_empty() && self.following.is_empty() {
@@ -501,11 +522,35 @@ impl BulkRun {
                     self.accepted();
                     self.follow_job(index, job_id, request_id, false);
                 }
-                Some(Step::Throttled { index, wait }) => {
+                Some(Step::Throttled { index, wait, error }) => {
                     self.throttles.fetch_add(1, Ordering::Relaxed);
                     self.limit = (self.limit / 2).max(1);
                     self.successes = 0;
-                    self.in_flight.push(self.send(index, wait));
+                    let since = *self.throttled_since.entry(index).or_insert_with(Instant::now);
+                    let throttled_for = since.elapsed();
+                    if throttled_for + wait <= self.options.throttle_timeout {
+                        self.in_flight.push(self.send(index, wait));
+                        continue;
+                    }
+                    // Throttled for good, it seems: give the batch up (never passed on), and
+                    // send nothing more, which would meet the same gateway.
+                    self.throttled_since.remove(&index);
+                    let ids = self.batches[index].clone();
+                    let reason = format!(
+                        "throttled (429) for {:.0} s, longer than the throttle timeout of {:.0} s; never passed on to the service",
+                        throttled_for.as_secs_f64(),
+                        self.options.throttle_timeout.as_secs_f64()
+                    );
+                    let desktops = failed_desktops(&ids, &error)
+                        .into_iter()
+                        .map(|d| DesktopOutcome { fail_reason: Some(reason.clone()), ..d })
+                        .collect();
+                    if self.stop_reason.is_none() {
+                        self.stop_reason = Some(format!("the run stopped after batch {} was {reason}", index + 1));
+                    }
+                    self.canceller.cancel();
+                    let result = BatchResult::Throttled { error, throttled_for };
+                    return Some(self.record(BatchOutcome::new(index, ids, result, desktops, false)));
                 }
                 None => {}
             }
@@ -538,6 +583,9 @@ impl BulkRun {
     }
 
     fn record(&mut self, outcome: BatchOutcome) -> BatchOutcome {
+        if !matches!(outcome.result, BatchResult::Throttled { .. }) {
+            self.throttled_since.remove(&outcome.index);
+        }
         for desktop in &outcome.desktops {
             self.account.insert(desktop.desktop_id.clone(), desktop.clone());
         }
@@ -562,7 +610,7 @@ impl BulkRun {
                     // The 429 said it was not processed: not sending it now is safe.
                     () = canceller.cancelled() => {
                         let desktops = unknown_desktops(&ids, "not sent: the run was stopped while the service throttled it");
-                        return Step::Done(Box::new(BatchOutcome { index, desktop_ids: ids, result: BatchResult::NotSent, desktops, resumed: false }));
+                        return Step::Done(Box::new(BatchOutcome::new(index, ids, BatchResult::NotSent, desktops, false)));
                     }
                 }
             }
@@ -576,13 +624,13 @@ impl BulkRun {
             {
                 // Not recorded, so not sent: a resume must never have to guess.
                 let desktops = failed_desktops(&ids, &error);
-                return Step::Done(Box::new(BatchOutcome {
+                return Step::Done(Box::new(BatchOutcome::new(
                     index,
-                    desktop_ids: ids,
-                    result: BatchResult::Rejected(error),
+                    ids,
+                    BatchResult::Rejected(error),
                     desktops,
-                    resumed: false,
-                }));
+                    false,
+                )));
             }
             match client.delete_desktop_sub_resources(&request).await {
                 Ok(deleted) => {
@@ -606,12 +654,12 @@ impl BulkRun {
                         job: None,
                         wait_error: None,
                     };
-                    Step::Done(Box::new(BatchOutcome { index, desktop_ids: ids, result, desktops, resumed: false }))
+                    Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)))
                 }
                 Err(Error::Api(api)) if api.status() == 429 => {
                     note(&journal, &Entry::Throttled { batch: index });
                     let asked = api.retry_after().unwrap_or_else(|| jittered(index));
-                    Step::Throttled { index, wait: asked.min(MAX_THROTTLE_WAIT) }
+                    Step::Throttled { index, wait: asked.min(MAX_THROTTLE_WAIT), error: Error::Api(api) }
                 }
                 Err(error) if is_refusal(&error) => {
                     note(
@@ -625,26 +673,21 @@ impl BulkRun {
                     );
                     let desktops = failed_desktops(&ids, &error);
                     journal_desktops(&journal, &desktops);
-                    Step::Done(Box::new(BatchOutcome {
-                        index,
-                        desktop_ids: ids,
-                        result: BatchResult::Rejected(error),
-                        desktops,
-                        resumed: false,
-                    }))
+                    Step::Done(Box::new(BatchOutcome::new(index, ids, BatchResult::Rejected(error), desktops, false)))
                 }
                 Err(error) => {
-                    let reason = format!("the batch's answer was lost: {}", error.message_with_causes());
+                    let reason = match &error {
+                        // The service answered, but not as documented: it may have acted.
+                        Error::UndecodableResponse(_) => {
+                            format!("the batch's answer was not the documented one: {}", error.message_with_causes())
+                        }
+                        _ => format!("the batch's answer was lost: {}", error.message_with_causes()),
+                    };
                     note(&journal, &Entry::Unknown { batch: index, reason: reason.clone() });
                     let desktops = unknown_desktops(&ids, &reason);
                     journal_desktops(&journal, &desktops);
-                    Step::Done(Box::new(BatchOutcome {
-                        index,
-                        desktop_ids: ids,
-                        result: BatchResult::Unknown { reason, error: Some(error) },
-                        desktops,
-                        resumed: false,
-                    }))
+                    let result = BatchResult::Unknown { reason, error: Some(error) };
+                    Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)))
                 }
             }
         })
@@ -653,7 +696,27 @@ impl BulkRun {
 
 /// An outcome an earlier run of the journal recorded.
 fn earlier(index: usize, ids: &[String], result: BatchResult, desktops: Vec<DesktopOutcome>) -> BatchOutcome {
-    BatchOutcome { index, desktop_ids: ids.to_vec(), result, desktops, resumed: true }
+    BatchOutcome::new(index, ids.to_vec(), result, desktops, true)
+}
+
+impl BatchOutcome {
+    /// An outcome whose verdict follows from its result and its desktops.
+    fn new(
+        index: usize,
+        desktop_ids: Vec<String>,
+        result: BatchResult,
+        desktops: Vec<DesktopOutcome>,
+        resumed: bool,
+    ) -> Self {
+        let verdict = match &result {
+            BatchResult::Rejected(_) | BatchResult::RefusedEarlier { .. } | BatchResult::Throttled { .. } => {
+                Verdict::Failed
+            }
+            BatchResult::Unknown { .. } | BatchResult::NotSent => Verdict::Unknown,
+            BatchResult::Accepted { .. } => Verdict::of(&desktops),
+        };
+        Self { index, desktop_ids, result, desktops, resumed, verdict }
+    }
 }
 
 /// An answer that says the batch was not processed (4xx but 429, which is retried).
@@ -750,6 +813,7 @@ fn follow(
             ..DesktopOutcome::new(id, status)
         };
         let ended = waited.is_some();
+        let mut verdict = None;
         let (desktops, job, wait_error) = match waited {
             None => (
                 ids.iter()
@@ -761,13 +825,19 @@ fn follow(
                 None,
                 None,
             ),
-            Some(Ok(job)) => (per_desktop(&ids, &job, &base), Some(Box::new(job)), None),
+            Some(Ok(job)) => (read_job(&ids, &job, &base, &mut verdict), Some(Box::new(job)), None),
             Some(Err(Error::JobFailed(failed))) => {
-                (per_desktop(&ids, failed.job(), &base), Some(Box::new(failed.job().clone())), None)
+                (read_job(&ids, failed.job(), &base, &mut verdict), Some(Box::new(failed.job().clone())), None)
+            }
+            Some(Err(Error::JobOutcomeUnknown(unknown))) => {
+                (read_job(&ids, unknown.job(), &base, &mut verdict), Some(Box::new(unknown.job().clone())), None)
             }
             Some(Err(error)) => {
                 let reason = match &error {
                     Error::JobTimeout(_) => format!("the job did not end in time: {error}"),
+                    Error::UndecodableResponse(_) => {
+                        format!("the job's answer was not the documented one: {}", error.message_with_causes())
+                    }
                     other => format!("the job could not be read: {}", other.message_with_causes()),
                 };
                 let desktops = ids
@@ -781,36 +851,31 @@ fn follow(
             journal_desktops(&journal, &desktops);
         }
         let result = BatchResult::Accepted { job_id, request_id, job, wait_error };
-        Step::Done(Box::new(BatchOutcome { index, desktop_ids: ids, result, desktops, resumed }))
+        let mut outcome = BatchOutcome::new(index, ids, result, desktops, resumed);
+        if let Some(verdict) = verdict {
+            outcome.verdict = verdict;
+        }
+        Step::Done(Box::new(outcome))
     })
 }
 
-/// Each desktop's state from its sub-job; one the job does not report is `UNKNOWN`.
-fn per_desktop(
+/// Each desktop's state as the job reports it ([`crate::outcome::job_report`]), and the
+/// job's verdict, which a job that failed as a whole makes `FAILED` even where no desktop is.
+fn read_job(
     ids: &[String],
     job: &crate::types::Job,
     base: &dyn Fn(DesktopStatus, &str) -> DesktopOutcome,
+    verdict: &mut Option<Verdict>,
 ) -> Vec<DesktopOutcome> {
-    ids.iter()
-        .map(|id| {
-            let sub =
-                job.sub_jobs.iter().find(|sub| sub.entities.as_ref().and_then(|e| e.desktop_id.as_deref()) == Some(id));
-            match sub.and_then(|sub| sub.status.clone().map(|status| (sub, status))) {
-                Some((_, JobStatus::Success)) => base(DesktopStatus::Success, id),
-                Some((sub, JobStatus::Failed)) => DesktopOutcome {
-                    error_code: sub.error_code.clone(),
-                    fail_reason: sub.fail_reason.clone(),
-                    ..base(DesktopStatus::Failed, id)
-                },
-                Some((_, other)) => DesktopOutcome {
-                    fail_reason: Some(format!("its sub-job was still {other} when the job ended")),
-                    ..base(DesktopStatus::Unknown, id)
-                },
-                None => DesktopOutcome {
-                    fail_reason: Some("the job did not report a sub-job for it".to_owned()),
-                    ..base(DesktopStatus::Unknown, id)
-                },
-            }
+    let report = crate::outcome::job_report(job, Some(ids));
+    *verdict = Some(report.verdict);
+    report
+        .desktops
+        .into_iter()
+        .map(|read| DesktopOutcome {
+            error_code: read.error_code,
+            fail_reason: read.fail_reason,
+            ..base(read.status, &read.desktop_id)
         })
         .collect()
 }

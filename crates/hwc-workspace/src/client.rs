@@ -8,11 +8,12 @@ use tracing::Instrument;
 
 use crate::config::ClientBuilder;
 use crate::error::{
-    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobTimeout, TransportError,
-    UndecodableResponse,
+    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobOutcomeUnknown, JobTimeout,
+    TransportError, UndecodableResponse,
 };
 use crate::hooks::{CALL, CallRecord};
-use crate::model::{DeleteSubResources, Deleted, JobStatus};
+use crate::model::{DeleteSubResources, Deleted};
+use crate::outcome::Verdict;
 use crate::types::{DeleteDesktopSubResourcesProjectId, ErrorResponse, Job, ShowJobJobId, ShowJobProjectId};
 
 /// A Workspace client. Cheap to clone; clones share one connection pool, and the keys and
@@ -117,20 +118,46 @@ impl Client {
                 self.raw.delete_desktop_sub_resources(&project_id, &body),
             )
             .await?;
+        // The job id becomes a path segment of every later ShowJob: an id that cannot be one
+        // is not a documented answer, whatever the service meant by it.
+        if let Err(Error::InvalidInput(invalid)) = crate::model::check_path_segment("job_id", &value.job_id) {
+            return Err(UndecodableResponse {
+                status: call.status.unwrap_or(200),
+                request_id: call.request_id,
+                reason: format!(
+                    "its job_id cannot name a job (expected {}, got {}); the deletion may have been accepted",
+                    invalid.expected(),
+                    invalid.got()
+                ),
+            }
+            .into());
+        }
         Ok(Deleted { job_id: value.job_id, request_id: call.request_id })
     }
 
-    /// Reads a job (task) and its sub-jobs, e.g. the job a deletion answered with.
+    /// Reads a job (task) and its sub-jobs, e.g. the job a deletion answered with. An answer
+    /// about another job is not the documented one: [`Error::UndecodableResponse`].
     pub async fn show_job(&self, job_id: &str) -> Result<Job, Error> {
-        let job_id = checked_job_id(job_id)?;
+        let checked = checked_job_id(job_id)?;
         let identity = self.identity().await?;
         let project_id = show_job_path(&identity.1);
-        let (job, _) = self.execute("ShowJob", Some(identity), self.raw.show_job(&project_id, &job_id)).await?;
+        let (job, call) = self.execute("ShowJob", Some(identity), self.raw.show_job(&project_id, &checked)).await?;
+        if job.id != job_id {
+            return Err(UndecodableResponse {
+                status: call.status.unwrap_or(200),
+                request_id: call.request_id,
+                reason: format!("it describes job {:?}, not the job {job_id:?} that was asked for", job.id),
+            }
+            .into());
+        }
         Ok(job)
     }
 
-    /// Polls a job until it ends: `SUCCESS` returns the final job, `FAILED` is
-    /// [`Error::JobFailed`] with the failed sub-jobs, and running out of `options.timeout` is
+    /// Polls a job until it ends, then reads what it says of each desktop
+    /// ([`crate::outcome::job_report`]): the final job is returned only when every desktop it
+    /// reports succeeded and nothing contradicts that; a failed desktop, or a job that ended
+    /// `FAILED`, is [`Error::JobFailed`]; a desktop not reported, still running or reported
+    /// in contradiction is [`Error::JobOutcomeUnknown`]; running out of `options.timeout` is
     /// [`Error::JobTimeout`]. The polling interval grows from `options.poll_interval` by half
     /// each time, up to `options.max_poll_interval`.
     ///
@@ -151,11 +178,10 @@ impl Client {
                 Err(_) => break,
                 Ok(Ok(job)) => {
                     last_failure = None;
-                    match job.status {
-                        JobStatus::Success => return Ok(job),
-                        JobStatus::Failed => return Err(JobFailed { job: Box::new(job) }.into()),
-                        ref status => last_status = Some(status.clone()),
+                    if job.status.is_finished() {
+                        return settle(job);
                     }
+                    last_status = Some(job.status.clone());
                 }
                 Ok(Err(error)) if error.is_transient() => {
                     tracing::debug!(job_id, error = %error, "reading the job failed; reading it again");
@@ -318,6 +344,16 @@ impl Client {
                 ConfigError::new(ConfigErrorKind::HttpClient, format!("unexpected client failure: {other}")).into()
             }
         }
+    }
+}
+
+/// What a finished job means for [`Client::wait_job`].
+fn settle(job: Job) -> Result<Job, Error> {
+    let report = crate::outcome::job_report(&job, None);
+    match report.verdict {
+        Verdict::Success | Verdict::Accepted => Ok(job),
+        Verdict::Failed => Err(JobFailed { job: Box::new(job) }.into()),
+        Verdict::Unknown => Err(JobOutcomeUnknown { job: Box::new(job), report }.into()),
     }
 }
 

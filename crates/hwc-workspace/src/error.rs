@@ -28,6 +28,10 @@ pub enum Error {
     /// The job did not end within the time allowed for waiting.
     #[error(transparent)]
     JobTimeout(#[from] JobTimeout),
+    /// The job ended, but its reports leave what became of some desktop unknown (not
+    /// reported, still running, or contradictory), and none is reported failed.
+    #[error(transparent)]
+    JobOutcomeUnknown(#[from] JobOutcomeUnknown),
 }
 
 impl Error {
@@ -588,6 +592,49 @@ impl fmt::Display for JobFailed {
 }
 
 impl std::error::Error for JobFailed {}
+
+/// A job ended, but its reports do not say what became of every desktop: one was not reported,
+/// was still running, or the reports contradict each other (see [`crate::outcome`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobOutcomeUnknown {
+    pub(crate) job: Box<crate::types::Job>,
+    pub(crate) report: crate::outcome::JobReport,
+}
+
+impl JobOutcomeUnknown {
+    /// The final job, as the service reported it.
+    pub fn job(&self) -> &crate::types::Job {
+        &self.job
+    }
+
+    /// Each desktop's state as read from the job.
+    pub fn desktops(&self) -> &[crate::outcome::DesktopOutcome] {
+        &self.report.desktops
+    }
+
+    /// The desktops whose outcome is unknown, each with why.
+    pub fn unknown_desktops(&self) -> impl Iterator<Item = &crate::outcome::DesktopOutcome> {
+        self.report.desktops.iter().filter(|d| d.status == crate::outcome::DesktopStatus::Unknown)
+    }
+}
+
+impl fmt::Display for JobOutcomeUnknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {} ended {}, but what became of its desktops is not known", self.job.id, self.job.status)?;
+        let unknown: Vec<String> = self
+            .unknown_desktops()
+            .map(|d| format!("{} ({})", d.desktop_id, d.fail_reason.as_deref().unwrap_or("not reported")))
+            .collect();
+        if !unknown.is_empty() {
+            write!(f, ": {}", unknown.join("; "))?;
+        } else if let Some(note) = &self.report.note {
+            write!(f, ": {note}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for JobOutcomeUnknown {}
 
 /// Waiting for a job ran out of time; the job may still finish later.
 #[derive(Debug, Clone, PartialEq, Eq)]

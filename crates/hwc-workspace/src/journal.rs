@@ -3,31 +3,94 @@
 //! be resumed knowing which batches were sent and what became of them.
 //!
 //! Lines, in order of writing: one `run` line naming what the run is for (a fingerprint of
-//! the ids, the sub-resource type, the order, the project and the endpoint); then per batch
+//! the ids, the sub-resource type, the order, the project and the endpoint, and a digest of
+//! each, so a refusal can say which differs); an `opened` line each time a run takes the
+//! journal (its process and host, to name the holder to a run that is refused); then per batch
 //! `sending` (before the request leaves), and `accepted` (job and request id), `rejected`
-//! (the error) or `unknown` (sent, no answer known); then a `desktop` line for each
-//! desktop's final state. A last line cut short by a crash is ignored (and cut off).
+//! (the error), `throttled` or `unknown` (sent, no answer known); then a `desktop` line for
+//! each desktop's final state.
+//!
+//! A journal is held by one run at a time: an exclusive lock on the file (`flock`, which Linux
+//! maps to NFS byte-range locks on NFS mounts, so other hosts see it; `LockFileEx` on
+//! Windows), plus a table of the journals this process holds, since a lock that the file system
+//! maps to per-process locks would not keep two runs of one process apart.
+//!
+//! Nothing is written, truncated or created until the file is proven to be this SDK's journal
+//! (or is absent or empty): a file that is not one is refused untouched. Only then is a last
+//! line cut short by a crash cut off.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use crate::bulk::DesktopOutcome;
 use crate::error::{ConfigError, ConfigErrorKind, Error};
+use crate::outcome::DesktopOutcome;
 
 /// The journal format; a different one is refused, not guessed at.
 const VERSION: u32 = 1;
+
+/// The longest line a journal holds: a batch's line of 100 ids of 255 characters, or a
+/// desktop's with a failure reason read within the 64 KiB error cap, fit many times over. A
+/// longer line is not this SDK's, and is refused before it is held in memory.
+pub const MAX_JOURNAL_LINE_BYTES: usize = 1 << 20;
+
+/// What the run is for, as recorded in its `run` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RunIdentity {
+    /// A digest of everything below: what a journal is matched on.
+    pub(crate) fingerprint: String,
+    /// A digest of each part, so that a refusal can name what differs.
+    pub(crate) parts: Parts,
+}
+
+/// Digests of each part of a run's identity (never the values: an endpoint may hold a
+/// password, and the journal should not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Parts {
+    pub(crate) desktop_ids: String,
+    pub(crate) sub_resource_type: String,
+    pub(crate) order_id: String,
+    pub(crate) project: String,
+    pub(crate) endpoint: String,
+}
+
+impl Parts {
+    /// The names of the parts that differ, in the order a person would check them.
+    fn differing(&self, other: &Self) -> Vec<&'static str> {
+        [
+            ("desktop ids", &self.desktop_ids, &other.desktop_ids),
+            ("sub-resource type", &self.sub_resource_type, &other.sub_resource_type),
+            ("order id", &self.order_id, &other.order_id),
+            ("project", &self.project, &other.project),
+            ("endpoint", &self.endpoint, &other.endpoint),
+        ]
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(name, _, _)| name)
+        .collect()
+    }
+}
 
 /// One line of the journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Entry {
     /// What the run is for.
-    Run { version: u32, fingerprint: String, desktops: usize, batches: usize },
+    Run {
+        version: u32,
+        fingerprint: String,
+        desktops: usize,
+        batches: usize,
+        /// Absent from journals written before parts were recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parts: Option<Parts>,
+    },
+    /// A run took the journal: who, to name them to a run that is refused meanwhile.
+    Opened { pid: u32, host: String, at: String },
     /// A batch is about to be sent.
     Sending { batch: usize, desktop_ids: Vec<String> },
     /// The service accepted it.
@@ -51,13 +114,35 @@ pub(crate) struct Recorded {
     pub(crate) unknown: Option<String>,
 }
 
-/// An open journal: what earlier runs recorded, and the file to append to.
+/// An open journal, held exclusively: what earlier runs recorded, and the file to append to.
 #[derive(Debug)]
 pub(crate) struct Journal {
     path: PathBuf,
     file: Mutex<File>,
+    held: Option<FileKey>,
     pub(crate) batches: HashMap<usize, Recorded>,
     pub(crate) desktops: HashMap<String, DesktopOutcome>,
+}
+
+/// A file's identity on its file system, to know a journal under any of its names.
+type FileKey = (u64, u64);
+
+/// The journals this process holds now.
+fn held_here() -> &'static Mutex<HashSet<FileKey>> {
+    static HELD: OnceLock<Mutex<HashSet<FileKey>>> = OnceLock::new();
+    HELD.get_or_init(Mutex::default)
+}
+
+#[cfg(unix)]
+fn file_key(file: &File) -> Option<FileKey> {
+    use std::os::unix::fs::MetadataExt;
+    file.metadata().ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_key(_file: &File) -> Option<FileKey> {
+    // The OS lock alone keeps runs apart where it is per handle (Windows).
+    None
 }
 
 fn journal_error(path: &Path, why: impl std::fmt::Display) -> Error {
@@ -65,65 +150,82 @@ fn journal_error(path: &Path, why: impl std::fmt::Display) -> Error {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal of the run named by `fingerprint`. A journal written for
-    /// another run (other ids, sub-resource type, order, project or endpoint) is refused.
-    pub(crate) fn open(path: &Path, fingerprint: &str, desktops: usize, batches: usize) -> Result<Self, Error> {
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| journal_error(path, format!("cannot be opened ({e})")))?;
+    /// Opens (or creates) the journal of the run `identity`, and holds it until dropped. A
+    /// journal held by another run, written for another run (other ids, sub-resource type,
+    /// order, project or endpoint), or a file that is not a journal is refused, untouched.
+    pub(crate) fn open(path: &Path, identity: &RunIdentity, desktops: usize, batches: usize) -> Result<Self, Error> {
+        // A FIFO or a device is refused before it is opened: opening one may block or consume.
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => return Err(journal_error(path, "is not a regular file")),
+            _ => {}
+        }
+        let mut file = open_or_create(path)?;
         if !file.metadata().map_err(|e| journal_error(path, e))?.is_file() {
             return Err(journal_error(path, "is not a regular file"));
         }
-        let mut text = Vec::new();
-        file.read_to_end(&mut text).map_err(|e| journal_error(path, format!("cannot be read ({e})")))?;
-        // A crash mid-write leaves a last line without its newline: it is cut off, so that
-        // what is appended next starts a line of its own.
-        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        if complete < text.len() {
-            file.set_len(complete as u64).map_err(|e| journal_error(path, e))?;
-            file.seek(SeekFrom::End(0)).map_err(|e| journal_error(path, e))?;
-            tracing::warn!(journal = %path.display(), "the journal's last line was cut short (a crash?); it is ignored");
-        }
-        let mut journal =
-            Self { path: path.to_owned(), file: Mutex::new(file), batches: HashMap::new(), desktops: HashMap::new() };
-        let mut lines = text[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate();
-        match lines.next() {
+        let held = hold(path, &file)?;
+        let mut journal = Self {
+            path: path.to_owned(),
+            file: Mutex::new(file.try_clone().map_err(|e| journal_error(path, e))?),
+            held,
+            batches: HashMap::new(),
+            desktops: HashMap::new(),
+        };
+        let (entries, complete, total) = read_entries(path, &mut file)?;
+        match entries.first() {
+            None if total > 0 => {
+                // Bytes without a single complete line: a one-line file of something else
+                // (`sk = …`), never a torn journal, which starts with a complete `run` line.
+                return Err(journal_error(path, "is not a journal of this SDK (it holds no complete line)"));
+            }
             None => journal.append(&Entry::Run {
                 version: VERSION,
-                fingerprint: fingerprint.to_owned(),
+                fingerprint: identity.fingerprint.clone(),
                 desktops,
                 batches,
+                parts: Some(identity.parts.clone()),
             })?,
-            Some((_, first)) => match serde_json::from_slice::<Entry>(first) {
-                Ok(Entry::Run { version, fingerprint: theirs, .. }) if version == VERSION && theirs == fingerprint => {}
-                Ok(Entry::Run { version, .. }) if version != VERSION => {
-                    return Err(journal_error(path, format!("is of format {version}, this SDK writes {VERSION}")));
-                }
-                Ok(Entry::Run { .. }) => {
-                    return Err(journal_error(
-                        path,
-                        "was written for another run (other desktop ids, sub-resource type, order, project or \
-                         endpoint); give a new journal file for this one",
-                    ));
-                }
-                _ => return Err(journal_error(path, "is not a journal of this SDK (its first line is no run line)")),
-            },
+            Some(Entry::Run { version, .. }) if *version != VERSION => {
+                return Err(journal_error(path, format!("is of format {version}, this SDK writes {VERSION}")));
+            }
+            Some(Entry::Run { fingerprint, parts, .. }) if *fingerprint != identity.fingerprint => {
+                let which = match parts {
+                    Some(theirs) => {
+                        let differing = theirs.differing(&identity.parts);
+                        if differing.is_empty() { "its run".to_owned() } else { differing.join(", ") }
+                    }
+                    None => "desktop ids, sub-resource type, order, project or endpoint".to_owned(),
+                };
+                return Err(journal_error(
+                    path,
+                    format!("was written for another run (its {which} differ); give a new journal file for this one"),
+                ));
+            }
+            Some(Entry::Run { .. }) => {}
+            Some(_) => return Err(journal_error(path, "is not a journal of this SDK (its first line is no run line)")),
         }
-        for (number, line) in lines {
-            let entry: Entry = serde_json::from_slice(line)
-                .map_err(|e| journal_error(path, format!("line {} is not a journal entry ({e})", number + 1)))?;
+        // Proven ours: only now may a line cut short by a crash be cut off, so that what is
+        // appended next starts a line of its own.
+        if complete < total {
+            let file = journal.file.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+            file.set_len(complete).map_err(|e| journal_error(path, e))?;
+            tracing::warn!(journal = %path.display(), "the journal's last line was cut short (a crash?); it is ignored");
+        }
+        for entry in entries {
             journal.remember(entry);
         }
+        journal.append(&Entry::Opened { pid: std::process::id(), host: host_name(), at: now() })?;
         Ok(journal)
     }
 
     fn remember(&mut self, entry: Entry) {
         match entry {
-            Entry::Run { .. } => {}
-            Entry::Sending { batch, .. } => self.batches.entry(batch).or_default().sending = true,
+            Entry::Run { .. } | Entry::Opened { .. } => {}
+            // A new attempt: what an earlier attempt of the batch recorded (a refusal sent
+            // again on request) no longer describes it.
+            Entry::Sending { batch, .. } => {
+                self.batches.insert(batch, Recorded { sending: true, ..Recorded::default() });
+            }
             Entry::Throttled { batch } => self.batches.entry(batch).or_default().sending = false,
             Entry::Accepted { batch, job_id, request_id } => {
                 self.batches.entry(batch).or_default().accepted = Some((job_id, request_id));
@@ -146,5 +248,263 @@ impl Journal {
         file.write_all(&line)
             .and_then(|()| file.sync_data())
             .map_err(|e| journal_error(&self.path, format!("cannot be written ({e})")))
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        // The OS lock goes with the file; the process's own table is cleared here.
+        if let Some(key) = self.held {
+            held_here().lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
+        }
+    }
+}
+
+/// Opens the journal for reading and appending, creating it only when absent (never
+/// truncating), so that a file that turns out not to be a journal is left as it was.
+fn open_or_create(path: &Path) -> Result<File, Error> {
+    let open = || std::fs::OpenOptions::new().read(true).append(true).open(path);
+    match open() {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match std::fs::OpenOptions::new().read(true).append(true).create_new(true).open(path) {
+                Ok(file) => Ok(file),
+                // Another run created it meanwhile: open that one (its lock then decides).
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => open(),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+    .map_err(|e| journal_error(path, format!("cannot be opened ({e})")))
+}
+
+/// Takes the journal for this run, or names who holds it.
+fn hold(path: &Path, file: &File) -> Result<Option<FileKey>, Error> {
+    let key = file_key(file);
+    if let Some(key) = key
+        && !held_here().lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key)
+    {
+        return Err(journal_error(
+            path,
+            format!(
+                "is held by another run of this process (pid {}); one run per journal: wait for it to end, or give another journal file",
+                std::process::id()
+            ),
+        ));
+    }
+    let release = || {
+        if let Some(key) = key {
+            held_here().lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
+        }
+    };
+    // Fully qualified: std's own `File::try_lock` (Rust 1.89) would shadow the trait's.
+    match fs4::FileExt::try_lock(file) {
+        Ok(()) => Ok(key),
+        Err(fs4::TryLockError::WouldBlock) => {
+            release();
+            let holder = last_holder(path).unwrap_or_else(|| "another run".to_owned());
+            Err(journal_error(
+                path,
+                format!("is held by {holder}; one run per journal: wait for it to end, or give another journal file"),
+            ))
+        }
+        Err(fs4::TryLockError::Error(e)) => {
+            release();
+            Err(journal_error(
+                path,
+                format!(
+                    "cannot be locked ({e}); a journal is only used where one run can hold it alone (a local or NFS file system)"
+                ),
+            ))
+        }
+    }
+}
+
+/// Who holds a journal, from its last `opened` line (read without touching the file).
+fn last_holder(path: &Path) -> Option<String> {
+    let file = File::open(path).ok()?;
+    let mut holder = None;
+    let mut reader = BufReader::new(file);
+    while let Ok(Some(line)) = read_line(&mut reader) {
+        if let Ok(Entry::Opened { pid, host, at }) = serde_json::from_slice::<Entry>(&line) {
+            holder = Some(format!("the run of process {pid} on host {host} (since {at})"));
+        }
+    }
+    holder
+}
+
+/// Every complete line of the file as an entry, with the length of the complete lines and of
+/// the whole file. A line that is not an entry is refused by its number; the file is not
+/// changed.
+fn read_entries(path: &Path, file: &mut File) -> Result<(Vec<Entry>, u64, u64), Error> {
+    file.seek(SeekFrom::Start(0)).map_err(|e| journal_error(path, e))?;
+    let mut reader = BufReader::new(&mut *file);
+    let mut entries = Vec::new();
+    let mut complete = 0u64;
+    let mut total = 0u64;
+    let mut number = 0usize;
+    loop {
+        let line = read_line(&mut reader).map_err(|why| match why {
+            LineError::TooLong => journal_error(
+                path,
+                format!(
+                    "line {} is longer than {MAX_JOURNAL_LINE_BYTES} bytes (MAX_JOURNAL_LINE_BYTES): not a journal of this SDK",
+                    number + 1
+                ),
+            ),
+            LineError::Io(e) => journal_error(path, format!("cannot be read ({e})")),
+        })?;
+        let Some(line) = line else { break };
+        number += 1;
+        total += line.len() as u64;
+        if line.last() != Some(&b'\n') {
+            // The last line, cut short: judged once the first line proved the file ours.
+            if number == 1 {
+                return Ok((entries, 0, total));
+            }
+            break;
+        }
+        complete = total;
+        let text = &line[..line.len() - 1];
+        if text.is_empty() {
+            continue;
+        }
+        let entry: Entry = serde_json::from_slice(text).map_err(|e| {
+            if number == 1 {
+                journal_error(path, "is not a journal of this SDK (its first line is no run line)")
+            } else {
+                journal_error(path, format!("line {number} is not a journal entry ({e})"))
+            }
+        })?;
+        entries.push(entry);
+    }
+    Ok((entries, complete, total))
+}
+
+enum LineError {
+    TooLong,
+    Io(std::io::Error),
+}
+
+/// One line with its newline (none at the end of the file), at most
+/// [`MAX_JOURNAL_LINE_BYTES`].
+fn read_line(reader: &mut impl BufRead) -> Result<Option<Vec<u8>>, LineError> {
+    let mut line = Vec::new();
+    let limit = MAX_JOURNAL_LINE_BYTES as u64 + 1;
+    let read = reader.by_ref().take(limit).read_until(b'\n', &mut line).map_err(LineError::Io)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if line.len() as u64 >= limit && line.last() != Some(&b'\n') {
+        return Err(LineError::TooLong);
+    }
+    Ok(Some(line))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|name| name.trim().chars().filter(|c| !c.is_control()).take(255).collect())
+        .filter(|name: &String| !name.is_empty())
+        .unwrap_or_else(|| "(unknown)".to_owned())
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "(unknown time)".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(ids: &str, endpoint: &str) -> RunIdentity {
+        RunIdentity {
+            fingerprint: format!("{ids}|{endpoint}"),
+            parts: Parts {
+                desktop_ids: ids.to_owned(),
+                sub_resource_type: "t".to_owned(),
+                order_id: "o".to_owned(),
+                project: "p".to_owned(),
+                endpoint: endpoint.to_owned(),
+            },
+        }
+    }
+
+    fn message(result: Result<Journal, Error>) -> String {
+        result.expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn files_that_are_not_journals_are_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        for content in [
+            &b"sk = secret"[..],
+            b"[basic]\nak = x\nsk = y",
+            b"{\"not\":\"a journal\"}\n{\"event\":\"sending\"",
+            b"\n\nplain text\n",
+            b"{\"event\":\"sending\",\"batch\":0,\"desktop_ids\":[]}\n",
+        ] {
+            let path = dir.path().join("file");
+            std::fs::write(&path, content).unwrap();
+            let refused = message(Journal::open(&path, &identity("a", "e"), 1, 1));
+            assert!(refused.contains("not a journal"), "{refused}");
+            assert_eq!(std::fs::read(&path).unwrap(), content, "the file was changed");
+        }
+    }
+
+    #[test]
+    fn a_journal_is_held_by_one_run_and_names_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        let first = Journal::open(&path, &identity("a", "e"), 1, 1).unwrap();
+        let refused = message(Journal::open(&path, &identity("a", "e"), 1, 1));
+        assert!(refused.contains("held by") && refused.contains(&std::process::id().to_string()), "{refused}");
+        // Under another name too.
+        let link = dir.path().join("link.jsonl");
+        std::fs::hard_link(&path, &link).unwrap();
+        assert!(message(Journal::open(&link, &identity("a", "e"), 1, 1)).contains("held by"));
+        drop(first);
+        let again = Journal::open(&path, &identity("a", "e"), 1, 1).unwrap();
+        drop(again);
+        let lines = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(lines.lines().filter(|l| l.contains("\"opened\"")).count(), 2, "{lines}");
+    }
+
+    #[test]
+    fn another_runs_journal_names_what_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        drop(Journal::open(&path, &identity("a", "e"), 1, 1).unwrap());
+        let before = std::fs::read(&path).unwrap();
+        let refused = message(Journal::open(&path, &identity("a", "other"), 1, 1));
+        assert!(refused.contains("its endpoint differ"), "{refused}");
+        let refused = message(Journal::open(&path, &identity("b", "other"), 1, 1));
+        assert!(refused.contains("desktop ids, endpoint"), "{refused}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_torn_last_line_of_a_journal_is_cut_and_overlong_lines_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        drop(Journal::open(&path, &identity("a", "e"), 1, 1).unwrap());
+        let mut text = std::fs::read(&path).unwrap();
+        let whole = text.len();
+        text.extend_from_slice(b"{\"event\":\"send");
+        std::fs::write(&path, &text).unwrap();
+        drop(Journal::open(&path, &identity("a", "e"), 1, 1).unwrap());
+        let after = std::fs::read(&path).unwrap();
+        assert_eq!(&after[..whole], &text[..whole]);
+        assert!(after[whole..].starts_with(b"{\"event\":\"opened\""));
+        let mut long = after.clone();
+        long.extend(std::iter::repeat_n(b'x', MAX_JOURNAL_LINE_BYTES + 10));
+        std::fs::write(&path, &long).unwrap();
+        assert!(message(Journal::open(&path, &identity("a", "e"), 1, 1)).contains("MAX_JOURNAL_LINE_BYTES"));
+        assert_eq!(std::fs::read(&path).unwrap(), long);
     }
 }

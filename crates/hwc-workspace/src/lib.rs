@@ -18,6 +18,7 @@ mod journal;
 pub mod metadata;
 mod model;
 pub mod network;
+pub mod outcome;
 pub mod regions;
 mod retry;
 mod transport;
@@ -32,8 +33,8 @@ pub mod generated {
 pub use client::{Client, SignedRequest, WaitOptions};
 pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION, USER_AGENT};
 pub use error::{
-    ApiError, ApiErrorKind, ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, JobFailed, JobTimeout, Setting,
-    TransportError, TransportErrorKind, UndecodableResponse,
+    ApiError, ApiErrorKind, ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, JobFailed, JobOutcomeUnknown,
+    JobTimeout, Setting, TransportError, TransportErrorKind, UndecodableResponse,
 };
 pub use generated::types;
 pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, PROJECT_ID_HEADER, REQUEST_ID_HEADER};
