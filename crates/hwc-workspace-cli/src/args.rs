@@ -184,6 +184,11 @@ pub(crate) struct SimulatorArgs {
     /// This desktop's sub-jobs fail (the deletion is accepted, the job ends FAILED); repeatable
     #[arg(long = "fail-desktop", value_name = "ID")]
     pub fail_desktops: Vec<String>,
+    /// Report jobs as no documented service does, to test a client's reading of them:
+    /// success-over-failed-sub-jobs, failed-over-successful-sub-jobs, no-sub-jobs,
+    /// conflicting-sub-jobs, another-job, unusable-job-id
+    #[arg(long, value_name = "KIND", value_parser = parse_job_reports)]
+    pub job_reports: Option<hwc_workspace_sim::JobReportFault>,
     /// A fault: NAME for the next request (in the order given), NAME:RATE for that fraction
     /// of all requests (RATE with a decimal point, e.g. 429:0.3); NAME as FaultKind writes it
     /// (500, 503, 429, 429:none, 429:SECS, drop, reset, hang, stall, truncate, ...); repeatable
@@ -258,6 +263,14 @@ pub(crate) fn options_that_do_not_apply(matches: &clap::ArgMatches) -> Option<St
         REQUEST_OPTIONS.iter().filter(|(id, _)| given(id) && !applies(id)).map(|(_, flag)| *flag).collect();
     (!refused.is_empty())
         .then(|| format!("{} does not apply to `hwc-workspace {command}`, which sends no request", refused.join(", ")))
+}
+
+fn parse_job_reports(text: &str) -> Result<hwc_workspace_sim::JobReportFault, String> {
+    use hwc_workspace_sim::JobReportFault;
+    JobReportFault::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = JobReportFault::ALL.iter().map(|kind| kind.name()).collect();
+        format!("expected one of {}, got {text:?}", names.join(", "))
+    })
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {

@@ -26,6 +26,9 @@ pub(crate) async fn run(args: SimulatorArgs, region: Option<&str>) -> Result<Exi
         .with_latency(Duration::from_secs_f64(args.latency))
         .with_failing_desktops(args.fail_desktops.iter().cloned())
         .with_seed(args.seed);
+    if let Some(kind) = args.job_reports {
+        faults = faults.with_job_reports(kind);
+    }
     for spec in &args.faults {
         match spec.rate {
             Some(rate) => faults = faults.with_random(spec.kind, rate),

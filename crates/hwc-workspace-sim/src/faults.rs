@@ -234,6 +234,57 @@ pub struct Faults {
     /// Desktops whose sub-job fails in jobs created while this is set: the deletion is
     /// accepted (200), the desktop keeps its resource, and the job ends `FAILED`.
     pub failing_desktops: Vec<String>,
+    /// Answers about jobs that the documented service never gives, while this is set.
+    pub job_reports: Option<JobReportFault>,
+}
+
+/// Answers about jobs that the documented service never gives: how a client reads reports
+/// that contradict each other or cannot be used is tested against these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JobReportFault {
+    /// An ended job says `SUCCESS` although the sub-jobs of failing desktops say `FAILED`.
+    SuccessOverFailedSubJobs,
+    /// An ended job says `FAILED` although every sub-job says `SUCCESS`.
+    FailedOverSuccessfulSubJobs,
+    /// An ended job says `SUCCESS` and reports no sub-job at all.
+    NoSubJobs,
+    /// Each desktop of an ended job is reported twice, by a `SUCCESS` and then a `FAILED`
+    /// sub-job.
+    ConflictingSubJobs,
+    /// ShowJob describes another job: its `id` is not the one asked for.
+    AnotherJob,
+    /// The deletion answers with a job id that cannot be a path segment (`..`).
+    UnusableJobId,
+}
+
+impl JobReportFault {
+    /// Every kind, for tables of tests and the command line.
+    pub const ALL: [Self; 6] = [
+        Self::SuccessOverFailedSubJobs,
+        Self::FailedOverSuccessfulSubJobs,
+        Self::NoSubJobs,
+        Self::ConflictingSubJobs,
+        Self::AnotherJob,
+        Self::UnusableJobId,
+    ];
+
+    /// The kind's name, as the command line and Python spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SuccessOverFailedSubJobs => "success-over-failed-sub-jobs",
+            Self::FailedOverSuccessfulSubJobs => "failed-over-successful-sub-jobs",
+            Self::NoSubJobs => "no-sub-jobs",
+            Self::ConflictingSubJobs => "conflicting-sub-jobs",
+            Self::AnotherJob => "another-job",
+            Self::UnusableJobId => "unusable-job-id",
+        }
+    }
+
+    /// The kind named `name` (see [`JobReportFault::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
 }
 
 impl Faults {
@@ -264,6 +315,13 @@ impl Faults {
     /// Draws `kind` for each request with this probability (0 to 1), besides the scripted faults.
     pub fn with_random(mut self, kind: FaultKind, probability: f64) -> Self {
         self.random.push((kind, probability));
+        self
+    }
+
+    /// Answers about jobs that the documented service never gives; see [`JobReportFault`].
+    #[must_use]
+    pub fn with_job_reports(mut self, kind: JobReportFault) -> Self {
+        self.job_reports = Some(kind);
         self
     }
 
@@ -299,6 +357,7 @@ pub(crate) struct FaultState {
     seed: u64,
     rng: SplitMix64,
     failing_desktops: Vec<String>,
+    job_reports: Option<JobReportFault>,
 }
 
 impl FaultState {
@@ -312,6 +371,7 @@ impl FaultState {
             seed: faults.seed,
             rng: SplitMix64(faults.seed),
             failing_desktops: faults.failing_desktops,
+            job_reports: faults.job_reports,
         }
     }
 
@@ -323,7 +383,13 @@ impl FaultState {
             random: self.random.clone(),
             seed: self.seed,
             failing_desktops: self.failing_desktops.clone(),
+            job_reports: self.job_reports,
         }
+    }
+
+    /// The hostile job reports in force, if any.
+    pub(crate) fn job_reports(&self) -> Option<JobReportFault> {
+        self.job_reports
     }
 
     /// Whether a new job's sub-job for this desktop is to fail.

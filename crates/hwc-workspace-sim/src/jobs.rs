@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::codes;
+use crate::faults::JobReportFault;
 use crate::state::Job;
 
 /// The job type the simulator reports for deletions.
@@ -106,5 +107,61 @@ pub(crate) fn render(job: &Job, timing: JobTiming, now: OffsetDateTime) -> types
         job_error_code: (failures > 0).then(|| codes::SUB_JOB_FAILED.to_owned()),
         fail_reason: (failures > 0).then(|| format!("{failures} of {} sub-jobs failed", desktops.len())),
         sub_jobs,
+    }
+}
+
+/// An ended job as no documented service reports it (see [`JobReportFault`]); a job still
+/// running is left as it is, so that a client first sees it run.
+pub(crate) fn distort(job: &mut types::Job, kind: JobReportFault) {
+    if kind == JobReportFault::AnotherJob {
+        job.id = format!("{}-other", job.id);
+        return;
+    }
+    if !job.status.is_finished() {
+        return;
+    }
+    match kind {
+        JobReportFault::SuccessOverFailedSubJobs => {
+            job.status = JobStatus::Success;
+            job.job_error_code = None;
+            job.fail_reason = None;
+        }
+        JobReportFault::FailedOverSuccessfulSubJobs => {
+            for sub in &mut job.sub_jobs {
+                sub.status = Some(JobStatus::Success);
+                sub.error_code = None;
+                sub.fail_reason = None;
+            }
+            job.status = JobStatus::Failed;
+            job.job_error_code = Some(codes::SUB_JOB_FAILED.to_owned());
+            job.fail_reason = Some("the job failed".to_owned());
+        }
+        JobReportFault::NoSubJobs => {
+            job.status = JobStatus::Success;
+            job.sub_jobs.clear();
+            job.sub_jobs_total = None;
+        }
+        JobReportFault::ConflictingSubJobs => {
+            let mut both = Vec::with_capacity(job.sub_jobs.len() * 2);
+            for sub in job.sub_jobs.drain(..) {
+                let mut failed = sub.clone();
+                failed.id = failed.id.map(|id| format!("{id}-again"));
+                failed.status = Some(JobStatus::Failed);
+                failed.error_code = Some(codes::SUB_JOB_FAILED.to_owned());
+                failed.fail_reason = Some("reported failed by a second sub-job".to_owned());
+                let mut succeeded = sub;
+                succeeded.status = Some(JobStatus::Success);
+                succeeded.error_code = None;
+                succeeded.fail_reason = None;
+                both.push(succeeded);
+                both.push(failed);
+            }
+            job.sub_jobs_total = Some(i32::try_from(both.len()).unwrap_or(i32::MAX));
+            job.sub_jobs = both;
+            job.status = JobStatus::Success;
+            job.job_error_code = None;
+            job.fail_reason = None;
+        }
+        JobReportFault::AnotherJob | JobReportFault::UnusableJobId => {}
     }
 }

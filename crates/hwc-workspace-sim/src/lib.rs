@@ -23,7 +23,7 @@ mod simulator;
 mod state;
 
 pub use cloud::{DEFAULT_CREDENTIALS_LIFETIME, DEFAULT_REGION};
-pub use faults::{BodyShape, FaultKind, Faults, OVERSIZED_BODY_BYTES, UnknownFault};
+pub use faults::{BodyShape, FaultKind, Faults, JobReportFault, OVERSIZED_BODY_BYTES, UnknownFault};
 /// The limits the simulator checks are the client's own: one definition for both sides.
 pub use hwc_workspace::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
 pub use jobs::{JOB_TYPE, JobTiming};

@@ -12,6 +12,7 @@ use hwc_workspace::{MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
 use serde_json::{Map, Value};
 
 use crate::codes;
+use crate::faults::JobReportFault;
 use crate::response::{Body, Failure, json_response};
 use crate::shared::Shared;
 use crate::state::{DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_SHARER, Job, Key};
@@ -104,7 +105,11 @@ fn delete_sub_resources(
             ),
         ));
     }
-    let job_id = apply(shared, deletion, key, request_id)?;
+    let mut job_id = apply(shared, deletion, key, request_id)?;
+    if shared.fault_state().job_reports() == Some(JobReportFault::UnusableJobId) {
+        // The job exists under its own id; the answer names one no path can hold.
+        job_id = "..".to_owned();
+    }
     Ok(json_response(StatusCode::OK, &DeleteDesktopSubResourcesResponse { job_id }, request_id))
 }
 
@@ -114,7 +119,10 @@ fn show_job(shared: &Shared, job_id: &str, request_id: &str) -> Result<Response<
     let job = world.jobs.iter().find(|job| job.job_id == job_id).ok_or_else(|| {
         Failure::new(StatusCode::NOT_FOUND, codes::JOB_NOT_FOUND, format!("The job {job_id} does not exist"))
     })?;
-    let rendered = crate::jobs::render(job, shared.job_timing, (shared.clock)());
+    let mut rendered = crate::jobs::render(job, shared.job_timing, (shared.clock)());
+    if let Some(kind) = shared.fault_state().job_reports() {
+        crate::jobs::distort(&mut rendered, kind);
+    }
     Ok(json_response(StatusCode::OK, &rendered, request_id))
 }
 

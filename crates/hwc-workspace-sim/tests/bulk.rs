@@ -208,3 +208,163 @@ async fn a_torn_last_line_is_tolerated_and_another_runs_journal_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Each kind of report no documented service gives, read into the account: never better than
+/// what the reports say together.
+#[tokio::test]
+async fn the_account_never_reads_a_job_better_than_its_reports() {
+    use hwc_workspace::bulk::Verdict;
+    use hwc_workspace_sim::JobReportFault;
+    let cases = [
+        (JobReportFault::SuccessOverFailedSubJobs, true, Verdict::Unknown, DesktopStatus::Unknown),
+        (JobReportFault::FailedOverSuccessfulSubJobs, false, Verdict::Unknown, DesktopStatus::Unknown),
+        (JobReportFault::NoSubJobs, false, Verdict::Unknown, DesktopStatus::Unknown),
+        (JobReportFault::ConflictingSubJobs, false, Verdict::Unknown, DesktopStatus::Unknown),
+        (JobReportFault::AnotherJob, false, Verdict::Unknown, DesktopStatus::Unknown),
+        (JobReportFault::UnusableJobId, false, Verdict::Unknown, DesktopStatus::Unknown),
+    ];
+    for (kind, all_fail, verdict, status) in cases {
+        let (state, ids) = fleet(3);
+        let mut faults = Faults::none().with_job_reports(kind);
+        if all_fail {
+            faults = faults.with_failing_desktops(ids.clone());
+        }
+        let sim = simulator(state, JobTiming::instant(), faults).await;
+        let client = sim.client_builder().build().unwrap();
+        let mut options = BulkOptions::new(DESKTOP_SHARER);
+        options.wait = Some(quick_wait());
+        let (outcomes, account) = run_all(&client, &ids, options).await;
+        assert_eq!(outcomes.len(), 1, "{kind:?}");
+        assert_eq!(outcomes[0].verdict, verdict, "{kind:?}: {:?}", outcomes[0]);
+        each_once(&account, &ids);
+        for desktop in &account {
+            assert_eq!(desktop.status, status, "{kind:?}: {desktop:?}");
+            assert!(desktop.fail_reason.as_deref().is_some_and(|r| !r.is_empty()), "{kind:?}: a reason: {desktop:?}");
+        }
+        if matches!(kind, JobReportFault::AnotherJob | JobReportFault::UnusableJobId) {
+            let error = match &outcomes[0].result {
+                BatchResult::Accepted { wait_error: Some(error), .. }
+                | BatchResult::Unknown { error: Some(error), .. } => error,
+                other => panic!("{kind:?}: {other:?}"),
+            };
+            assert!(matches!(error, Error::UndecodableResponse(_)), "{kind:?}: an undocumented answer: {error:?}");
+            assert!(account[0].fail_reason.as_deref().unwrap().contains("not the documented one"), "{account:?}");
+        }
+    }
+}
+
+/// `wait_job` returns a job only when every desktop it reports succeeded.
+#[tokio::test]
+async fn wait_job_succeeds_only_when_every_report_agrees() {
+    use hwc_workspace_sim::JobReportFault;
+    for kind in [
+        JobReportFault::SuccessOverFailedSubJobs,
+        JobReportFault::FailedOverSuccessfulSubJobs,
+        JobReportFault::NoSubJobs,
+        JobReportFault::ConflictingSubJobs,
+        JobReportFault::AnotherJob,
+    ] {
+        let (state, ids) = fleet(2);
+        let failing = if kind == JobReportFault::SuccessOverFailedSubJobs { ids.clone() } else { Vec::new() };
+        let faults = Faults::none().with_job_reports(kind).with_failing_desktops(failing);
+        let sim = simulator(state, JobTiming::instant(), faults).await;
+        let client = sim.client_builder().build().unwrap();
+        let deleted = client.delete_desktop_sub_resources(&DeleteSubResources::new(ids.clone(), DESKTOP_SHARER)).await;
+        let error = client.wait_job(&deleted.unwrap().job_id, &quick_wait()).await.expect_err("not a success");
+        match (kind, &error) {
+            (JobReportFault::AnotherJob, Error::UndecodableResponse(_)) => {}
+            (_, Error::JobOutcomeUnknown(unknown)) => {
+                assert!(error.to_string().contains("not known"), "{error}");
+                if kind != JobReportFault::NoSubJobs {
+                    assert_eq!(unknown.unknown_desktops().count(), 2, "{kind:?}: {error}");
+                }
+            }
+            other => panic!("{kind:?}: {other:?}"),
+        }
+    }
+}
+
+/// A gateway that throttles for ever: the batch is given up after the throttle timeout,
+/// never sent through, and the rest of the run is reported not sent.
+#[tokio::test]
+async fn a_permanently_throttled_run_ends_by_itself() {
+    let (state, ids) = fleet(500);
+    let faults = Faults::none().with_random(FaultKind::TooManyRequests { retry_after_secs: 1 }, 1.0);
+    let sim = simulator(state, JobTiming::instant(), faults).await;
+    let client = sim.client_builder().build().unwrap();
+    let mut options = BulkOptions::new(DESKTOP_SHARER);
+    options.concurrency = 2;
+    options.throttle_timeout = Duration::from_millis(2500);
+    let started = std::time::Instant::now();
+    let (outcomes, account) = run_all(&client, &ids, options).await;
+    assert!(started.elapsed() < Duration::from_secs(20), "bounded: {:?}", started.elapsed());
+    assert!(sim.jobs().is_empty(), "nothing passed on");
+    let throttled = outcomes.iter().filter(|o| matches!(o.result, BatchResult::Throttled { .. })).count();
+    let not_sent = outcomes.iter().filter(|o| matches!(o.result, BatchResult::NotSent)).count();
+    assert!(throttled >= 1, "{outcomes:?}");
+    assert_eq!(throttled + not_sent, 5, "every batch reported: {outcomes:?}");
+    each_once(&account, &ids);
+    // At most a few sends per batch in flight: each waits the asked second between tries.
+    let requests = sim.request_count();
+    assert!(requests <= 12, "{requests} requests");
+    let first_not_sent = outcomes.iter().find(|o| matches!(o.result, BatchResult::NotSent));
+    if let Some(outcome) = first_not_sent {
+        assert!(outcome.desktops[0].fail_reason.as_deref().unwrap().contains("throttled"), "{outcome:?}");
+    }
+}
+
+/// Batches refused for their keys are journaled as refused; a resume with fixed keys sends
+/// them only when asked to.
+#[tokio::test]
+async fn refused_batches_are_sent_again_only_when_asked() {
+    let (state, ids) = fleet(150);
+    let sim = simulator(state, JobTiming::instant(), Faults::none()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.jsonl");
+    let options = |resend_refused| {
+        let mut options = BulkOptions::new(DESKTOP_SHARER);
+        options.journal = Some(journal.clone());
+        options.resend_refused = resend_refused;
+        options
+    };
+    let wrong = sim
+        .client_builder()
+        .credentials(hwc_workspace::Credentials::new(sim.access_key(), "not-the-secret-key"))
+        .build()
+        .unwrap();
+    let (first, _) = run_all(&wrong, &ids, options(false)).await;
+    assert!(first.iter().all(|o| matches!(o.result, BatchResult::Rejected(_))), "{first:?}");
+    let right = sim.client_builder().build().unwrap();
+    let (replayed, _) = run_all(&right, &ids, options(false)).await;
+    assert!(replayed.iter().all(|o| matches!(o.result, BatchResult::RefusedEarlier { .. })), "{replayed:?}");
+    assert!(sim.jobs().is_empty());
+    let (resent, account) = run_all(&right, &ids, options(true)).await;
+    assert!(resent.iter().all(|o| matches!(o.result, BatchResult::Accepted { .. })), "{resent:?}");
+    assert_eq!(sim.jobs().len(), 2);
+    assert!(account.iter().all(|d| d.status == DesktopStatus::Accepted));
+    // And a later resume knows they were accepted.
+    let (settled, _) = run_all(&right, &ids, options(false)).await;
+    assert!(settled.iter().all(|o| o.resumed && matches!(o.result, BatchResult::Accepted { .. })), "{settled:?}");
+    assert_eq!(sim.jobs().len(), 2);
+}
+
+/// A resumed run reports the earlier runs' desktops in its verdict: a desktop that failed
+/// before is still a failure.
+#[tokio::test]
+async fn a_resumed_run_reports_the_whole_account() {
+    use hwc_workspace::bulk::Verdict;
+    let (state, ids) = fleet(2);
+    let sim = simulator(state, JobTiming::instant(), Faults::none().with_failing_desktops([ids[1].clone()])).await;
+    let client = sim.client_builder().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = BulkOptions::new(DESKTOP_SHARER);
+    options.wait = Some(quick_wait());
+    options.journal = Some(dir.path().join("run.jsonl"));
+    let (first, _) = run_all(&client, &ids, options.clone()).await;
+    assert_eq!(first[0].verdict, Verdict::Failed);
+    let (again, account) = run_all(&client, &ids, options).await;
+    assert!(again[0].resumed);
+    assert_eq!(again[0].verdict, Verdict::Failed, "{again:?}");
+    assert_eq!(account[1].status, DesktopStatus::Failed);
+    assert_eq!(sim.jobs().len(), 1);
+}
