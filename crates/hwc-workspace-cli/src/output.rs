@@ -75,13 +75,21 @@ pub(crate) fn json_record(value: &Value) -> std::io::Result<()> {
 pub(crate) fn stdout_usable() -> Result<(), String> {
     #[cfg(unix)]
     {
-        use rustix::fs::{OFlags, fcntl_getfl};
-        match fcntl_getfl(std::io::stdout()) {
-            Err(e) => return Err(format!("stdout is closed ({e}): there is nowhere to write the records")),
-            Ok(flags) if !flags.intersects(OFlags::WRONLY | OFlags::RDWR) => {
-                return Err("stdout is open for reading only: there is nowhere to write the records".to_owned());
-            }
-            Ok(_) => {}
+        use rustix::fs::{FileType, OFlags, fcntl_getfl, fstat, major, minor};
+        let closed = || "stdout is closed: there is nowhere to write the records".to_owned();
+        let flags = fcntl_getfl(std::io::stdout()).map_err(|_| closed())?;
+        if !flags.intersects(OFlags::WRONLY | OFlags::RDWR) {
+            return Err("stdout is open for reading only: there is nowhere to write the records".to_owned());
+        }
+        // Before `main`, Rust's runtime puts /dev/null, opened read-write, in the place of a
+        // closed stdout; a shell's `>/dev/null` opens it write-only. That is how a closed
+        // stdout is known.
+        let stat = fstat(std::io::stdout()).map_err(|_| closed())?;
+        let null = FileType::from_raw_mode(stat.st_mode) == FileType::CharacterDevice
+            && major(stat.st_rdev) == 1
+            && minor(stat.st_rdev) == 3;
+        if null && flags.contains(OFlags::RDWR) {
+            return Err(closed());
         }
     }
     Ok(())

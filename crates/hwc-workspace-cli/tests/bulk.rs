@@ -186,3 +186,190 @@ fn query_applies_a_jmespath_expression_to_each_record() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(sim.simulator.jobs().len(), 1, "only the valid run sent anything");
 }
+
+/// The run's exit code, stdout and stderr.
+fn finish(mut child: Child, limit: Duration) -> (i32, String, String) {
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (wait_bounded(&mut child, limit), out, err)
+}
+
+/// Per journal line: which batches were sent, and which have an outcome.
+fn journaled(journal: &std::path::Path) -> (Vec<u64>, Vec<u64>) {
+    let text = std::fs::read_to_string(journal).unwrap();
+    let (mut sent, mut ended) = (Vec::new(), Vec::new());
+    for entry in records(&text) {
+        match entry["event"].as_str() {
+            Some("sending") => sent.push(entry["batch"].as_u64().unwrap()),
+            Some("accepted" | "rejected" | "unknown" | "throttled") => ended.push(entry["batch"].as_u64().unwrap()),
+            _ => {}
+        }
+    }
+    (sent, ended)
+}
+
+#[test]
+fn two_runs_on_one_journal_never_send_a_batch_twice() {
+    let (sim, ids) = fleet(1000, Duration::from_millis(100));
+    let dir = tempfile::tempdir().unwrap();
+    let (file, journal) = (ids_file(&dir, &ids), dir.path().join("journal.jsonl"));
+    let args = ["--concurrency", "2", "--journal", journal.to_str().unwrap()];
+    // Started together, and a "resume" while the first still runs.
+    let first = start(&sim, &file, &args, None);
+    let second = start(&sim, &file, &args, None);
+    std::thread::sleep(Duration::from_millis(150));
+    let third = start(&sim, &file, &args, None);
+    let ends: Vec<(i32, String, String)> =
+        [first, second, third].into_iter().map(|child| finish(child, Duration::from_secs(60))).collect();
+    let winners: Vec<&(i32, String, String)> = ends.iter().filter(|(code, _, _)| *code == 0).collect();
+    assert_eq!(winners.len(), 1, "one run holds the journal: {ends:?}");
+    for (code, out, err) in ends.iter().filter(|(code, _, _)| *code != 0) {
+        assert_eq!(*code, 2, "{err}");
+        assert!(out.is_empty(), "a refused run reports nothing: {out}");
+        assert!(err.contains("held by the run of process") && err.contains("one run per journal"), "{err}");
+    }
+    assert_eq!(sim.simulator.jobs().len(), 10, "each batch sent once");
+    // And once the holder ended, the journal resumes: nothing is sent again.
+    let (code, out, err) = finish(start(&sim, &file, &args, None), Duration::from_secs(60));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(records(&out).len(), 10);
+    assert_eq!(sim.simulator.jobs().len(), 10);
+}
+
+#[test]
+fn sighup_stops_the_run_like_sigint_with_129() {
+    let (sim, ids) = fleet(1000, Duration::from_millis(150));
+    let dir = tempfile::tempdir().unwrap();
+    let (file, journal) = (ids_file(&dir, &ids), dir.path().join("journal.jsonl"));
+    let mut child = start(&sim, &file, &["--concurrency", "2", "--journal", journal.to_str().unwrap()], None);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    signal(&child, "-HUP");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(wait_bounded(&mut child, Duration::from_secs(30)), 129);
+    let printed = records(&(first + &rest));
+    let accepted = printed.iter().filter(|r| r["job_id"].is_string()).count();
+    let jobs = sim.simulator.jobs().len();
+    assert!(jobs < 10, "the hang-up stopped the sending");
+    assert_eq!(accepted, jobs, "every accepted batch was printed before the exit");
+    let (mut sent, mut ended) = journaled(&journal);
+    sent.sort_unstable();
+    ended.sort_unstable();
+    assert_eq!(sent, ended, "every batch sent has its outcome journaled");
+}
+
+#[test]
+fn the_exit_code_follows_what_happened_to_the_desktops() {
+    use hwc_workspace_sim::JobReportFault;
+    let cases = [
+        (Some(JobReportFault::SuccessOverFailedSubJobs), true, 7),
+        (Some(JobReportFault::FailedOverSuccessfulSubJobs), false, 7),
+        (Some(JobReportFault::NoSubJobs), false, 7),
+        (Some(JobReportFault::ConflictingSubJobs), false, 7),
+        (Some(JobReportFault::AnotherJob), false, 4),
+        (Some(JobReportFault::UnusableJobId), false, 4),
+        (None, true, 3),
+        (None, false, 0),
+    ];
+    for (kind, all_fail, expected) in cases {
+        let (sim, ids) = fleet(3, Duration::ZERO);
+        let mut faults = Faults::none();
+        if let Some(kind) = kind {
+            faults = faults.with_job_reports(kind);
+        }
+        if all_fail {
+            faults = faults.with_failing_desktops(ids.clone());
+        }
+        sim.simulator.set_faults(faults);
+        let dir = tempfile::tempdir().unwrap();
+        let (code, out, err) =
+            finish(start(&sim, &ids_file(&dir, &ids), &["--wait", "--per-desktop"], None), Duration::from_secs(30));
+        assert_eq!(code, expected, "{kind:?}: {out}{err}");
+        let rows = records(&out);
+        assert_eq!(rows.len(), 3, "{kind:?}");
+        let wanted = match expected {
+            0 => "SUCCESS",
+            3 => "FAILED",
+            _ => "UNKNOWN",
+        };
+        assert!(rows.iter().all(|r| r["status"] == wanted), "{kind:?}: {out}");
+    }
+}
+
+#[test]
+fn a_resumed_run_exits_as_the_whole_account_says() {
+    let (sim, ids) = fleet(3, Duration::ZERO);
+    sim.simulator.set_faults(Faults::none().with_failing_desktops([ids[2].clone()]));
+    let dir = tempfile::tempdir().unwrap();
+    let (file, journal) = (ids_file(&dir, &ids), dir.path().join("journal.jsonl"));
+    let args = ["--wait", "--per-desktop", "--journal", journal.to_str().unwrap()];
+    let (code, _, err) = finish(start(&sim, &file, &args, None), Duration::from_secs(30));
+    assert_eq!(code, 3, "{err}");
+    let (code, out, err) = finish(start(&sim, &file, &args, None), Duration::from_secs(30));
+    assert_eq!(code, 3, "the earlier failure is still a failure: {err}");
+    assert!(records(&out)[2]["status"] == "FAILED", "{out}");
+    assert!(err.contains("earlier run"), "{err}");
+    assert_eq!(sim.simulator.jobs().len(), 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_journal_is_never_changed() {
+    let (sim, ids) = fleet(3, Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let file = ids_file(&dir, &ids);
+    for content in ["sk = not-a-journal", "[basic]\nak = A\nsk = B\n", "{\"a\": 1}\n{\"b\":", "\u{feff}plain\n"] {
+        let journal = dir.path().join("notes.txt");
+        std::fs::write(&journal, content).unwrap();
+        let (code, out, err) =
+            finish(start(&sim, &file, &["--journal", journal.to_str().unwrap()], None), Duration::from_secs(30));
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty() && err.contains("not a journal"), "{err}");
+        assert_eq!(std::fs::read_to_string(&journal).unwrap(), content, "the file is unchanged");
+    }
+    assert!(sim.simulator.jobs().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn a_query_that_fails_on_a_record_keeps_the_record_and_fails_the_run() {
+    let (sim, ids) = fleet(3, Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) =
+        finish(start(&sim, &ids_file(&dir, &ids), &["--query", "abs(desktop_ids)"], None), Duration::from_secs(30));
+    assert_eq!(code, 2, "{err}");
+    let rows = records(&out);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["job_id"].is_string() && rows[0]["query_error"].is_string(), "{out}");
+    assert!(err.contains("--query failed"), "{err}");
+    assert_eq!(sim.simulator.jobs().len(), 1);
+}
+
+#[test]
+fn a_closed_stdout_is_refused_before_anything_is_sent() {
+    let (sim, ids) = fleet(3, Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let file = ids_file(&dir, &ids);
+    for redirect in [">&-", "1</dev/null"] {
+        let script = format!("exec \"$0\" \"$@\" {redirect}");
+        let output = Command::new("bash")
+            .args(["-c", &script])
+            .arg(assert_cmd::cargo::cargo_bin("hwc-workspace"))
+            .args(["--endpoint", sim.simulator.endpoint(), "delete-sub-resources"])
+            .args(["--sub-resource-type", DESKTOP_SHARER, "--project-id", DEMO_PROJECT_ID])
+            .arg("--desktop-ids-from")
+            .arg(&file)
+            .env_clear()
+            .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
+            .env("HUAWEICLOUD_SDK_SK", DEMO_SK)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(6), "{redirect}: {err}");
+        assert!(err.contains("stdout"), "{err}");
+    }
+    assert!(sim.simulator.jobs().is_empty(), "nothing was sent");
+}

@@ -303,7 +303,7 @@ fn hold(path: &Path, file: &File) -> Result<Option<FileKey>, Error> {
         Ok(()) => Ok(key),
         Err(fs4::TryLockError::WouldBlock) => {
             release();
-            let holder = last_holder(path).unwrap_or_else(|| "another run".to_owned());
+            let holder = holder_of(path);
             Err(journal_error(
                 path,
                 format!("is held by {holder}; one run per journal: wait for it to end, or give another journal file"),
@@ -321,17 +321,40 @@ fn hold(path: &Path, file: &File) -> Result<Option<FileKey>, Error> {
     }
 }
 
-/// Who holds a journal, from its last `opened` line (read without touching the file).
-fn last_holder(path: &Path) -> Option<String> {
-    let file = File::open(path).ok()?;
+/// Who holds a journal, from its last `opened` line (read without touching the file). The
+/// holder writes that line just after taking the lock, so a run refused in between may see
+/// none yet, or an earlier run's: it waits a little for a line naming a live process.
+fn holder_of(path: &Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let here = host_name();
+    loop {
+        if let Some((pid, host, at)) = last_opened(path)
+            && (host != here || process_alive(pid))
+        {
+            return format!("the run of process {pid} on host {host} (since {at})");
+        }
+        if std::time::Instant::now() >= deadline {
+            return "another run (which has not named itself in the journal)".to_owned();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn last_opened(path: &Path) -> Option<(u32, String, String)> {
+    let mut reader = BufReader::new(File::open(path).ok()?);
     let mut holder = None;
-    let mut reader = BufReader::new(file);
     while let Ok(Some(line)) = read_line(&mut reader) {
         if let Ok(Entry::Opened { pid, host, at }) = serde_json::from_slice::<Entry>(&line) {
-            holder = Some(format!("the run of process {pid} on host {host} (since {at})"));
+            holder = Some((pid, host, at));
         }
     }
     holder
+}
+
+/// Whether a process of this host lives (where the system tells; elsewhere it is assumed to).
+fn process_alive(pid: u32) -> bool {
+    let proc_root = Path::new("/proc/self");
+    !proc_root.exists() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Every complete line of the file as an entry, with the length of the complete lines and of
