@@ -152,6 +152,9 @@ fn hints(error: &Error, subject: Subject) -> Vec<String> {
                     "check the job id (a deletion prints it as job_id) and the project id (--project-id or {ENV_PROJECT_ID})"
                 )],
             },
+            ApiErrorKind::ProxyAuthentication => vec![
+                "the proxy refused its credentials: check the user and password of --proxy or of HTTPS_PROXY / HTTP_PROXY (the request did not reach the service)".to_owned(),
+            ],
             ApiErrorKind::Throttled | ApiErrorKind::Unavailable => {
                 vec!["the service is busy; --retries N resends such answers with backoff".to_owned()]
             }

@@ -368,3 +368,40 @@ async fn a_resumed_run_reports_the_whole_account() {
     assert_eq!(account[1].status, DesktopStatus::Failed);
     assert_eq!(sim.jobs().len(), 1);
 }
+
+/// A proxy's 407 is named as the proxy's, journaled as a refusal, and sent again once the
+/// proxy's password is fixed and the resume asks for it.
+#[tokio::test]
+async fn a_proxys_refusal_is_the_proxys_and_can_be_sent_again() {
+    use hwc_workspace::ApiErrorKind;
+    use hwc_workspace_sim::forward_proxy::ForwardProxy;
+    let (state, ids) = fleet(3);
+    let sim = simulator(state, JobTiming::instant(), Faults::none()).await;
+    let proxy = ForwardProxy::routing_to(sim.local_addr(), Some(("alice", "s3cret-pass"))).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let options = |resend_refused| {
+        let mut options = BulkOptions::new(DESKTOP_SHARER);
+        options.journal = Some(dir.path().join("run.jsonl"));
+        options.resend_refused = resend_refused;
+        options
+    };
+    // A name that is not loopback, so that the proxy is used; the proxy routes it to the simulator.
+    let through = |password: &str| {
+        sim.client_builder()
+            .endpoint("http://workspace.example.test")
+            .proxy(&format!("http://alice:{password}@{}", proxy.local_addr()))
+            .build()
+            .unwrap()
+    };
+    let (refused, _) = run_all(&through("wr0ng"), &ids, options(false)).await;
+    match &refused[0].result {
+        BatchResult::Rejected(Error::Api(api)) => {
+            assert_eq!(api.kind(), ApiErrorKind::ProxyAuthentication);
+            assert!(api.to_string().starts_with("a proxy answered 407"), "{api}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let (resent, _) = run_all(&through("s3cret-pass"), &ids, options(true)).await;
+    assert!(matches!(resent[0].result, BatchResult::Accepted { .. }), "{resent:?}");
+    assert_eq!(sim.jobs().len(), 1);
+}

@@ -320,6 +320,9 @@ pub enum ApiErrorKind {
     PermissionDenied,
     /// 404: the project, a desktop or a job does not exist.
     NotFound,
+    /// 407: a proxy between this client and the service refused the proxy credentials; the
+    /// request did not reach the service.
+    ProxyAuthentication,
     /// 429: throttled; the request was not processed.
     Throttled,
     /// 502, 503, 504: the service or its gateway is unavailable for now.
@@ -351,9 +354,10 @@ impl ApiError {
             401 => ApiErrorKind::Authentication,
             403 => ApiErrorKind::PermissionDenied,
             404 => ApiErrorKind::NotFound,
+            407 => ApiErrorKind::ProxyAuthentication,
             429 => ApiErrorKind::Throttled,
             502..=504 => ApiErrorKind::Unavailable,
-            402 | 405..=428 | 430..=499 => ApiErrorKind::OtherClientError,
+            402 | 405 | 406 | 408..=428 | 430..=499 => ApiErrorKind::OtherClientError,
             _ => ApiErrorKind::ServiceFailed,
         }
     }
@@ -390,7 +394,9 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reason = http::StatusCode::from_u16(self.status).ok().and_then(|s| s.canonical_reason());
-        write!(f, "the service answered {}", self.status)?;
+        // Only a proxy answers 407: naming the service would send people to the wrong place.
+        let who = if self.status == 407 { "a proxy" } else { "the service" };
+        write!(f, "{who} answered {}", self.status)?;
         if let Some(reason) = reason {
             write!(f, " {reason}")?;
         }
