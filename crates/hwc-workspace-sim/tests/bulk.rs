@@ -389,7 +389,7 @@ async fn a_proxys_refusal_is_the_proxys_and_can_be_sent_again() {
     let through = |password: &str| {
         sim.client_builder()
             .endpoint("http://workspace.example.test")
-            .proxy(&format!("http://alice:{password}@{}", proxy.local_addr()))
+            .proxy(format!("http://alice:{password}@{}", proxy.local_addr()))
             .build()
             .unwrap()
     };
