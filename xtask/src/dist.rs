@@ -26,7 +26,7 @@ const BUILD_TOOLS: [&str; 3] = ["maturin>=1.9,<2", "ziglang>=0.13", "auditwheel>
 /// The CPython minor versions the package supports, and so the ones its wheel is tested on.
 const PYTHONS: std::ops::RangeInclusive<u32> = 9..=13;
 
-pub(crate) fn dist(workspace: &Workspace, args: &[String]) -> Result<(), String> {
+pub(crate) fn dist(workspace: &Workspace, args: &[String], closing: &mut Vec<String>) -> Result<(), String> {
     let check = match args {
         [] => false,
         [flag] if flag == "--check" => true,
@@ -46,7 +46,12 @@ pub(crate) fn dist(workspace: &Workspace, args: &[String]) -> Result<(), String>
     cli_archive(workspace, &out)?;
     report_sizes(&out)?;
     if check {
-        crate::python::test_wheel(workspace, &wheel)?;
+        let mut total = crate::summary::PythonTotal::default();
+        let started = std::time::Instant::now();
+        let result = crate::python::test_wheel(workspace, &wheel, &mut total);
+        total.time = started.elapsed();
+        closing.push(total.line());
+        return result;
     }
     Ok(())
 }

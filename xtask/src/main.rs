@@ -6,7 +6,9 @@
 //!   --check` and clippy with `-D warnings`; `cargo package` of every publishable crate.
 //! - `test`: `check`, then every test of the repository: the Rust tests, the spec proof, the
 //!   conformance check with Huawei's official SDK (and of the signing vectors), and the
-//!   Python tests against the built wheel on every CPython 3.9-3.13 found.
+//!   Python tests against the built wheel on every CPython 3.9-3.13 found. It ends with the
+//!   time of each step and the space `target/` takes, then one total line for the Rust tests
+//!   and one for the Python tests ([`summary`]), after any error.
 //! - `spec-proof`: renamed response fields in a copy of the spec must break the simulator.
 //! - `dist`: the wheel, sdist and CLI archive users install; `--check` tests the wheel.
 //! - `bench`: the benchmark against bare HTTP loops and the official SDK (not a test).
@@ -18,36 +20,44 @@ mod dist;
 mod packages;
 mod python;
 mod spec_proof;
+mod summary;
 mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use summary::{PythonTotal, RustTotal};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The lines that close the output, printed after any error: the totals a reader (and CI)
+    // looks for at the very end.
+    let mut closing = Vec::new();
     let result = Workspace::locate().and_then(|workspace| match args.first().map(String::as_str) {
         Some("regenerate") => artifacts::regenerate(&workspace.root),
         Some("check") => check(&workspace),
-        Some("test") => check(&workspace).and_then(|()| test(&workspace)),
+        Some("test") => test(&workspace, &mut closing),
         Some("bench") => bench::bench(&workspace, &args[1..]),
-        Some("dist") => dist::dist(&workspace, &args[1..]),
+        Some("dist") => dist::dist(&workspace, &args[1..], &mut closing),
         Some("spec-proof") => spec_proof::test(&workspace.root, &workspace.target),
         _ => Err(USAGE.to_owned()),
     });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+    if let Err(message) = &result {
+        eprintln!("error: {message}");
     }
+    for line in &closing {
+        println!("{line}");
+    }
+    if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 const USAGE: &str = "usage: cargo xtask <regenerate | check | test | dist [--check] | bench [--quick]>
   regenerate  rewrite every artifact derived from openapi/workspace.yaml
   check       fail when a derived artifact is stale, a tidy rule is broken, the tree is not
               formatted (cargo fmt) or clippy warns
-  test        check, then run every test of the repository
+  test        check, then run every test of the repository; ends with one total line for the
+              Rust tests and one for the Python tests
   spec-proof  show that renaming response fields in the spec breaks the simulator's build
   dist        build the wheel, the sdist and the CLI archive into target/dist (--check: and
               test the wheel on every CPython 3.9-3.13 found)
@@ -103,16 +113,75 @@ fn check(workspace: &Workspace) -> Result<(), String> {
     Ok(())
 }
 
-fn test(workspace: &Workspace) -> Result<(), String> {
+/// What `cargo xtask test` measured, for its closing lines.
+#[derive(Default)]
+struct TestRun {
+    steps: Vec<(&'static str, Duration)>,
+    /// The step that failed, if one did.
+    failed: Option<&'static str>,
+    rust: Option<RustTotal>,
+    python: Option<PythonTotal>,
+}
+
+impl TestRun {
+    /// Runs one step, timing it and noting its failure.
+    fn step(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Result<(), String>) -> Result<(), String> {
+        let started = Instant::now();
+        let result = f(self);
+        self.steps.push((name, started.elapsed()));
+        if result.is_err() {
+            self.failed = Some(name);
+        }
+        result
+    }
+}
+
+fn test(workspace: &Workspace, closing: &mut Vec<String>) -> Result<(), String> {
+    let started = Instant::now();
+    let mut run = TestRun::default();
+    let result = test_steps(workspace, &mut run);
+    let steps: Vec<String> = run.steps.iter().map(|(name, time)| format!("{name} {} s", time.as_secs())).collect();
+    closing.push(format!(
+        "xtask test: {} s in all ({}); target/ holds {}",
+        started.elapsed().as_secs(),
+        steps.join(", "),
+        summary::disk_use(&workspace.target)
+    ));
+    let not_run = |what: &str| match run.failed {
+        Some(step) => format!("{what}: not run ({step} failed first)"),
+        None => format!("{what}: not run"),
+    };
+    closing.push(run.rust.as_ref().map_or_else(|| not_run("Rust"), RustTotal::line));
+    closing.push(run.python.as_ref().map_or_else(|| not_run("Python"), PythonTotal::line));
+    result
+}
+
+fn test_steps(workspace: &Workspace, run: &mut TestRun) -> Result<(), String> {
     let root = &workspace.root;
-    // The completion tests run the fish script in fish (bash is everywhere already).
-    packages::installed(root, "fish", "fish")?;
-    run(root, &cargo(), &["test", "--workspace", "--locked", "--all-targets"])?;
-    run(root, &cargo(), &["test", "--workspace", "--locked", "--doc"])?;
-    spec_proof::test(root, &workspace.target)?;
-    conformance::test(workspace)?;
-    python::test(workspace)?;
-    Ok(())
+    run.step("check", |_| check(workspace))?;
+    run.step("Rust tests", |run| {
+        // The completion tests run the fish script in fish (bash is everywhere already).
+        packages::installed(root, "fish", "fish")?;
+        let rust = run.rust.insert(RustTotal::default());
+        // Every test binary runs even when one fails, and the doc tests after them, so that
+        // the total counts every test.
+        let all_targets =
+            rust.run_cargo_test(root, &["test", "--workspace", "--locked", "--all-targets", "--no-fail-fast"]);
+        let doc = rust.run_cargo_test(root, &["test", "--workspace", "--locked", "--doc", "--no-fail-fast"]);
+        all_targets.and(doc)
+    })?;
+    run.step("spec proof", |_| spec_proof::test(root, &workspace.target))?;
+    run.step("conformance", |_| conformance::test(workspace))?;
+    run.step("Python tests", |run| {
+        let started = Instant::now();
+        let python = run.python.insert(PythonTotal::default());
+        let result = python::test(workspace, python);
+        python.time = started.elapsed();
+        if result.is_err() && python.versions.is_empty() {
+            python.incomplete.get_or_insert_with(|| "no CPython's tests ran".to_owned());
+        }
+        result
+    })
 }
 
 /// Runs a command in the workspace root, failing with its name when it fails.
