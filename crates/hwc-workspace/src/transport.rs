@@ -46,6 +46,8 @@ pub(crate) struct Settings {
     pub(crate) proxies: crate::network::Proxies,
     /// Whether idle connections are kept for the next call.
     pub(crate) pooled: bool,
+    /// Whether `tls` trusts CA certificates given to the client besides the system's.
+    pub(crate) ca_given: bool,
 }
 
 /// The pooled HTTP/1.1 client of a [`crate::Client`] (clones share the pool).
@@ -59,6 +61,7 @@ pub(crate) struct Transport {
     forwards_http: bool,
     timeout: Duration,
     user_agent: HeaderValue,
+    ca_given: bool,
 }
 
 impl std::fmt::Debug for Transport {
@@ -75,13 +78,16 @@ pub(crate) struct Failure {
     /// No connection was made (refused, unreachable, a failed TLS handshake or tunnel):
     /// nothing of the request was sent.
     pub(crate) before_sending: bool,
+    /// Whether the client trusts a CA certificate given to it (so a TLS failure is about that
+    /// CA or the name, not about a missing one).
+    pub(crate) ca_given: bool,
     pub(crate) source: BoxError,
 }
 
 impl Failure {
     pub(crate) fn new(source: impl Into<BoxError>, connect: bool) -> Self {
         let source = source.into();
-        Self { kind: classify(source.as_ref(), connect), before_sending: connect, source }
+        Self { kind: classify(source.as_ref(), connect), before_sending: connect, ca_given: false, source }
     }
 }
 
@@ -126,6 +132,7 @@ impl Transport {
             forwards_http,
             timeout: settings.timeout,
             user_agent: settings.user_agent,
+            ca_given: settings.ca_given,
         }
     }
 
@@ -156,10 +163,11 @@ impl Transport {
                 answer.response.extensions_mut().extend(response_url(url));
                 Ok(answer)
             }
-            Ok(Err(failure)) => Err(failure),
+            Ok(Err(failure)) => Err(Failure { ca_given: self.ca_given, ..failure }),
             Err(_) => Err(Failure {
                 kind: TransportErrorKind::Timeout,
                 before_sending: false,
+                ca_given: self.ca_given,
                 source: format!("no complete answer within the timeout of {:?}", self.timeout).into(),
             }),
         }
@@ -225,6 +233,76 @@ pub(crate) fn classify(error: &(dyn StdError + 'static), connect: bool) -> Trans
         source = cause.source();
     }
     if connect { TransportErrorKind::Connect } else { TransportErrorKind::Broken }
+}
+
+/// The TLS error in an error's chain, if any (looking through nested `io::Error`s).
+pub(crate) fn tls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(tls) = tls_error(inner)
+        {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why a TLS handshake failed, in words: rustls writes several of its errors as Rust debug
+/// names (`invalid peer certificate: UnknownIssuer`, `received fatal alert: HandshakeFailure`),
+/// which say little to whoever reads the message.
+pub(crate) fn describe_tls(error: &rustls::Error) -> String {
+    use rustls::{CertificateError as C, Error as E};
+    let certificate = |why: &str| format!("the server's certificate {why}");
+    match error {
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            certificate("is not signed by a trusted certificate authority (unknown issuer)")
+        }
+        E::InvalidCertificate(C::BadSignature) => certificate("has a signature that does not verify"),
+        E::InvalidCertificate(C::BadEncoding) => certificate("is not well-formed"),
+        E::InvalidCertificate(C::Expired) => certificate("has expired"),
+        E::InvalidCertificate(C::NotValidYet) => certificate("is not valid yet (check this machine's clock)"),
+        E::InvalidCertificate(C::Revoked) => certificate("has been revoked"),
+        E::InvalidCertificate(C::NotValidForName) => certificate("is not valid for the endpoint's host name"),
+        E::InvalidCertificate(C::InvalidPurpose) => certificate("is not meant for a TLS server"),
+        E::InvalidCertificate(C::UnhandledCriticalExtension) => {
+            certificate("has a critical extension that cannot be checked")
+        }
+        E::InvalidCertificate(C::UnknownRevocationStatus) => certificate("has a revocation status that is unknown"),
+        E::InvalidCertificate(C::ApplicationVerificationFailure) => certificate("was refused by the verifier"),
+        // The remaining certificate errors have readable texts of their own.
+        E::InvalidCertificate(other) => format!("the server's certificate is not valid: {other}"),
+        E::AlertReceived(alert) => {
+            format!("the server ended the handshake with the TLS alert {}", words(&format!("{alert:?}")))
+        }
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "the server's answer is not a TLS handshake (is it plain http, or another protocol?)".to_owned()
+        }
+        E::PeerIncompatible(why) => {
+            format!("the server supports no TLS version or cipher in common ({})", words(&format!("{why:?}")))
+        }
+        E::PeerMisbehaved(why) => format!("the server broke the TLS protocol ({})", words(&format!("{why:?}"))),
+        E::NoCertificatesPresented => "the server presented no certificate".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A debug name in words: `HandshakeFailure` as `handshake failure`.
+fn words(name: &str) -> String {
+    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
+    let mut text = String::with_capacity(name.len() + 8);
+    for (index, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            text.push(' ');
+        }
+        text.push(c.to_ascii_lowercase());
+    }
+    text
 }
 
 /// Looks through nested `io::Error`s too: their `source()` skips the error they wrap, and
