@@ -34,6 +34,13 @@ pub const PROXY_VARIABLES: [[&str; 2]; 4] = [
 /// as any other name can be; add it to `NO_PROXY` where it is.
 pub const LOOPBACK: &str = "localhost,localhost.,127.0.0.0/8,::1,::ffff:127.0.0.0/104";
 
+/// Whether a host name is a loopback name: `localhost` in any case, with or without the final
+/// dot, and its subdomains (RFC 6761). The transport resolves these to loopback itself.
+pub(crate) fn is_loopback_name(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
+
 /// Where the proxy setting of a client comes from.
 #[derive(Clone, Default)]
 pub(crate) enum ProxySetting {

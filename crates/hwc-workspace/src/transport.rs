@@ -22,6 +22,7 @@ use http::{Response, Uri};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
@@ -100,9 +101,42 @@ pub(crate) struct Answer {
     pub(crate) oversized: bool,
 }
 
+/// Resolves names as the system does, except loopback names (`localhost`, `localhost.` and
+/// their subdomains, RFC 6761), which are loopback without asking anyone: a name the proxy rules
+/// send direct as loopback must reach loopback, whatever a DNS server would answer for it (and
+/// `localhost.` is in no hosts file).
+#[derive(Clone)]
+struct Resolver {
+    system: hyper_util::client::legacy::connect::dns::GaiResolver,
+}
+
+impl Service<Name> for Resolver {
+    type Response = std::vec::IntoIter<std::net::SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.system.poll_ready(cx)
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        if crate::network::is_loopback_name(name.as_str()) {
+            let addresses = vec![
+                std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+                std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+            ];
+            return Box::pin(std::future::ready(Ok(addresses.into_iter())));
+        }
+        let resolving = self.system.call(name);
+        Box::pin(async move { Ok(resolving.await?.collect::<Vec<_>>().into_iter()) })
+    }
+}
+
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
-        let mut tcp = HttpConnector::new();
+        let mut tcp = HttpConnector::new_with_resolver(Resolver {
+            system: hyper_util::client::legacy::connect::dns::GaiResolver::new(),
+        });
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         // `enable_http1` sets the ALPN protocols to `http/1.1` alone.
@@ -355,9 +389,9 @@ impl Service<Uri> for Connector {
 /// requests, or through a proxy's `CONNECT` tunnel.
 #[derive(Clone)]
 struct Routed {
-    tcp: HttpConnector,
+    tcp: HttpConnector<Resolver>,
     /// To a proxy: TCP, and TLS when the proxy's URL is https.
-    to_proxy: HttpsConnector<HttpConnector>,
+    to_proxy: HttpsConnector<HttpConnector<Resolver>>,
     proxies: Arc<Matcher>,
 }
 
