@@ -249,10 +249,11 @@ pub(crate) fn options_that_do_not_apply(matches: &clap::ArgMatches) -> Option<St
         .then(|| format!("{} does not apply to `hwc-workspace {command}`, which sends no request", refused.join(", ")))
 }
 
+/// A timeout, by the core's one rule ([`hwc_workspace::check_timeout`]).
 fn parse_seconds(text: &str) -> Result<f64, String> {
-    let max = hwc_workspace::MAX_DURATION.as_secs_f64();
-    match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= max => Ok(secs),
-        _ => Err(format!("expected a number of seconds above 0 and at most {max}, got {text:?}")),
-    }
+    let refused = || format!("expected {}, got {text:?}", hwc_workspace::timeout_range());
+    let secs = text.parse::<f64>().map_err(|_| refused())?;
+    let duration = std::time::Duration::try_from_secs_f64(secs).map_err(|_| refused())?;
+    hwc_workspace::check_timeout("seconds", duration).map_err(|_| refused())?;
+    Ok(secs)
 }
