@@ -126,13 +126,15 @@ impl ClientBuilder {
         self
     }
 
-    /// How long making a connection may take.
+    /// How long making a connection may take: from [`MIN_DURATION`] to [`MAX_DURATION`]
+    /// ([`ClientBuilder::build`] refuses others).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// The timeout of one attempt, from sending to the last byte of the answer.
+    /// The timeout of one attempt, from sending to the last byte of the answer: from
+    /// [`MIN_DURATION`] to [`MAX_DURATION`] ([`ClientBuilder::build`] refuses others).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
