@@ -681,3 +681,19 @@ impl fmt::Display for JobTimeout {
 }
 
 impl std::error::Error for JobTimeout {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_in_a_message_are_masked() {
+        let text = r#"invalid type: string "http://u:p\"a ss#@h:1/x", expected a sequence at line 3 column 17"#;
+        let masked = mask_userinfo_in_text(text);
+        assert_eq!(masked, r#"invalid type: string "http://***@h:1/x", expected a sequence at line 3 column 17"#);
+        // Two values, and a value unquoted at the end.
+        let masked = mask_userinfo_in_text(r#"a "https://x:y@h" and (http://z:w@k"#);
+        assert_eq!(masked, r#"a "https://***@h" and (http://***@k"#);
+        assert_eq!(mask_userinfo_in_text("no url here: a@b"), "no url here: a@b");
+    }
+}
