@@ -154,7 +154,10 @@ impl MetadataCredentials {
             None => sent.await,
         };
         let answer = result.map_err(|failure| self.unreachable(path, &failure))?;
-        if is_page(&answer) {
+        // A page where a token or keys were asked for is not the metadata service, except with
+        // the statuses an OpenStack-based one answers with pages of its own (a missing token API
+        // or no agency: 404, 405, 503), which the callers handle and describe.
+        if is_page(&answer) && !matches!(answer.response.status().as_u16(), 404 | 405 | 503) {
             return Err(self.not_the_service(path, &answer));
         }
         if answer.oversized {

@@ -109,6 +109,25 @@ async fn a_page_at_the_metadata_address_is_named_and_every_source_listed() {
 }
 
 #[tokio::test]
+async fn a_metadata_service_that_answers_404_with_a_page_is_still_asked_for_keys() {
+    // OpenStack-based services answer a missing token API and a missing agency with pages of
+    // their own: that is the service, and the hint to bind an agency stands.
+    let home = tempfile::tempdir().unwrap();
+    let page = "<html><head><title>404 Not Found</title></head><body>The resource could not be found.</body></html>";
+    let (endpoint, seen) = canned(answer("404 Not Found", "text/html", page)).await;
+    let error = keyless(&endpoint, &home).show_job("j").await.unwrap_err();
+    let Error::Configuration(config) = &error else { panic!("{error:?}") };
+    let message = config.message();
+    assert_eq!(config.kind(), ConfigErrorKind::InstanceMetadata, "{message}");
+    assert!(message.contains(r#"an HTML page titled "404 Not Found""#), "{message}");
+    assert!(config.hints().iter().any(|h| h.to_string().contains("bind an agency")), "{:?}", config.hints());
+    // The token probe, then the keys without a token.
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].starts_with("PUT ") && seen[1].starts_with("GET "), "{seen:?}");
+}
+
+#[tokio::test]
 async fn a_refusal_that_is_not_a_page_says_what_answered_and_what_was_tried() {
     let home = tempfile::tempdir().unwrap();
     let (endpoint, _) = canned(answer("401 Unauthorized", "application/json", r#"{"error":"a\u0007b"}"#)).await;
