@@ -273,10 +273,11 @@ fn parse_job_reports(text: &str) -> Result<hwc_workspace_sim::JobReportFault, St
     })
 }
 
+/// A timeout, by the core's one rule ([`hwc_workspace::check_timeout`]).
 fn parse_seconds(text: &str) -> Result<f64, String> {
-    let max = hwc_workspace::MAX_DURATION.as_secs_f64();
-    match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= max => Ok(secs),
-        _ => Err(format!("expected a number of seconds above 0 and at most {max}, got {text:?}")),
-    }
+    let refused = || format!("expected {}, got {text:?}", hwc_workspace::timeout_range());
+    let secs = text.parse::<f64>().map_err(|_| refused())?;
+    let duration = std::time::Duration::try_from_secs_f64(secs).map_err(|_| refused())?;
+    hwc_workspace::check_timeout("seconds", duration).map_err(|_| refused())?;
+    Ok(secs)
 }

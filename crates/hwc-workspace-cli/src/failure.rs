@@ -168,6 +168,11 @@ fn hints(error: &Error, subject: Subject) -> Vec<String> {
             TransportErrorKind::Timeout => {
                 vec!["raise --timeout, or check the network path to the endpoint".to_owned()]
             }
+            TransportErrorKind::Tls if transport.ca_certificate_given() => vec![
+                "check that the --ca-cert file holds the CA that signed the server's certificate, and that the \
+                 certificate is for the endpoint's host name"
+                    .to_owned(),
+            ],
             TransportErrorKind::Tls => vec!["to trust a private CA, pass --ca-cert FILE".to_owned()],
             _ => vec!["check --endpoint or --region, and the network".to_owned()],
         },

@@ -76,14 +76,10 @@ pub(crate) fn seconds(
     let seconds: f64 = value
         .extract()
         .map_err(|_| PyTypeError::new_err(format!("{name} must be a number of seconds, got {}", type_name(value))))?;
-    match Duration::try_from_secs_f64(seconds) {
-        Ok(duration) if !duration.is_zero() && duration <= MAX_DURATION => Ok(duration),
-        _ => Err(invalid_request(
-            py,
-            name,
-            &format!("a number of seconds above 0 and at most {}", MAX_DURATION.as_secs()),
-            &seconds.to_string(),
-        )),
+    // The core's one rule for timeouts (from `MIN_DURATION` to `MAX_DURATION`).
+    match Duration::try_from_secs_f64(seconds).ok().map(|duration| hwc_workspace::check_timeout("seconds", duration)) {
+        Some(Ok(duration)) => Ok(duration),
+        _ => Err(invalid_request(py, name, &hwc_workspace::timeout_range(), &seconds.to_string())),
     }
 }
 

@@ -464,3 +464,56 @@ async fn a_region_fails_over_to_its_next_endpoint_only_when_nothing_was_sent() {
     assert_eq!(broken.request_count(), 1);
     assert_eq!(sim.request_count(), before, "the second endpoint saw nothing");
 }
+
+#[tokio::test]
+async fn loopback_is_never_proxied_in_any_spelling() {
+    let sim = Simulator::start().await.unwrap();
+    let proxy = ForwardProxy::routing_to(sim.local_addr(), None).await.unwrap();
+    let port = sim.local_addr().port();
+    let proxies = [("HTTP_PROXY", proxy.url()), ("http_proxy", proxy.url()), ("ALL_PROXY", proxy.url())];
+    let pairs: Vec<(&str, &str)> = proxies.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The simulator listens on 127.0.0.1: the names and the mapped addresses reach it directly
+    // (the loopback names without asking a DNS server); the other addresses of 127.0.0.0/8 and
+    // ::1 are refused, directly. Either way the proxy sees nothing.
+    for (host, reaches) in [
+        ("localhost", true),
+        ("LOCALHOST", true),
+        ("localhost.", true),
+        ("LocalHost.", true),
+        ("desktops.localhost", true),
+        ("127.0.0.1", true),
+        ("[::ffff:127.0.0.1]", true),
+        ("[::ffff:7f00:1]", true),
+        ("[::FFFF:127.0.0.1]", true),
+        ("127.1.2.3", false),
+        ("[::ffff:127.1.2.3]", false),
+        ("[::1]", false),
+        ("[0:0:0:0:0:0:0:1]", false),
+    ] {
+        let endpoint = format!("http://{host}:{port}");
+        let client =
+            through_proxy(&sim, &pairs).endpoint(&endpoint).connect_timeout(Duration::from_secs(2)).build().unwrap();
+        let result = client.show_job("no-such-job").await;
+        match (&result, reaches) {
+            // The simulator answered: it knows no such job.
+            (Err(Error::Api(api)), true) => assert_eq!(api.status(), 404, "{host}: {api}"),
+            (Err(Error::Transport(t)), false) => assert_eq!(t.kind(), TransportErrorKind::Connect, "{host}: {t}"),
+            other => panic!("{host}: {other:?}"),
+        }
+        assert!(proxy.requests().is_empty(), "{host} went through the proxy: {:?}", proxy.requests());
+    }
+    // The control: a name that is not loopback takes the proxy (and `localhost.localdomain`
+    // is such a name: loopback only where a hosts file says so; NO_PROXY lists it there).
+    client_via(&sim, &pairs, PROXIED_HOST).await;
+    assert_eq!(proxy.requests().len(), 1, "{:?}", proxy.requests());
+    client_via(&sim, &pairs, "localhost.localdomain").await;
+    assert_eq!(proxy.requests().len(), 2, "{:?}", proxy.requests());
+}
+
+/// One call to `host` (at the simulator's port) with the proxies of `pairs`, which succeeds
+/// through the proxy.
+async fn client_via(sim: &Simulator, pairs: &[(&str, &str)], host: &str) {
+    let endpoint = format!("http://{host}:{}", sim.local_addr().port());
+    let client = through_proxy(sim, pairs).endpoint(endpoint).build().unwrap();
+    client.delete_desktop_sub_resources(&one_desktop(2)).await.unwrap();
+}

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::client::Client;
 use crate::credentials::{self, Environment, Found, ProcessEnvironment, env_value};
-use crate::error::{ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, Setting};
+use crate::error::{ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, Setting, mask_userinfo};
 use crate::hooks::Inner;
 use crate::iam::Lookup;
 use crate::identity::{CredentialSource, Identity, ProjectSource};
@@ -25,6 +25,10 @@ use crate::transport::{Settings, Transport};
 /// The longest duration any front accepts for a timeout, a wait or a simulated delay: a day.
 /// Longer ones are surely a mistake (seconds for milliseconds), and would overflow clocks.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// The shortest duration a timeout can be: a millisecond. Shorter ones cannot be met by any
+/// exchange (a nanosecond's timeout fails every call as a "timeout" that says nothing), and
+/// are surely a unit mistaken (`1e-9` for seconds).
+pub const MIN_DURATION: Duration = Duration::from_millis(1);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default timeout of one attempt, from sending to the last byte of the answer.
@@ -62,13 +66,13 @@ impl fmt::Debug for ClientBuilder {
             .field("credentials", &self.credentials)
             .field("project_id", &self.project_id)
             .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_deref().map(mask_userinfo))
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("proxy", &self.proxy)
-            .field("metadata_endpoint", &self.metadata_endpoint)
-            .field("iam_endpoint", &self.iam_endpoint)
+            .field("metadata_endpoint", &self.metadata_endpoint.as_deref().map(mask_userinfo))
+            .field("iam_endpoint", &self.iam_endpoint.as_deref().map(mask_userinfo))
             .finish_non_exhaustive()
     }
 }
@@ -122,13 +126,15 @@ impl ClientBuilder {
         self
     }
 
-    /// How long making a connection may take.
+    /// How long making a connection may take: from [`MIN_DURATION`] to [`MAX_DURATION`]
+    /// ([`ClientBuilder::build`] refuses others).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// The timeout of one attempt, from sending to the last byte of the answer.
+    /// The timeout of one attempt, from sending to the last byte of the answer: from
+    /// [`MIN_DURATION`] to [`MAX_DURATION`] ([`ClientBuilder::build`] refuses others).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -223,6 +229,18 @@ impl ClientBuilder {
     /// sent: keys from the instance metadata service and a project id from IAM are fetched by
     /// the first call that needs them.
     pub fn build(self) -> Result<Client, Error> {
+        check_timeout("connect_timeout", self.connect_timeout)?;
+        check_timeout("timeout", self.timeout)?;
+        for (name, delay) in [
+            ("retry_policy.base_delay", self.retry.base_delay),
+            ("retry_policy.max_delay", self.retry.max_delay),
+            ("retry_policy.retry_after_cap", self.retry.retry_after_cap),
+        ] {
+            if delay > MAX_DURATION {
+                let expected = format!("at most {} s", MAX_DURATION.as_secs());
+                return Err(InvalidInput::new(name, expected, format!("{} s", delay.as_secs_f64())).into());
+            }
+        }
         let env = self.environment.as_ref();
         let endpoints = match (&self.endpoint, &self.region) {
             (Some(endpoint), _) => vec![endpoint.clone()],
@@ -259,6 +277,7 @@ impl ClientBuilder {
             tls: tls_config(extra_roots, plain_http)?,
             proxies,
             pooled: true,
+            ca_given: !self.ca_certificates.is_empty(),
         });
         // The generated code builds its requests with this client; it never sends one (the
         // transport does), so it is built bare: no proxies read, no roots loaded.
@@ -473,6 +492,20 @@ fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Err
     Ok(ders)
 }
 
+/// A timeout from [`MIN_DURATION`] to [`MAX_DURATION`]: the one rule for every front, which
+/// names its own setting in the refusal (`timeout`, `--timeout`).
+pub fn check_timeout(name: &'static str, timeout: Duration) -> Result<Duration, InvalidInput> {
+    if (MIN_DURATION..=MAX_DURATION).contains(&timeout) {
+        return Ok(timeout);
+    }
+    Err(InvalidInput::new(name, timeout_range(), format!("{} s", timeout.as_secs_f64())))
+}
+
+/// What [`check_timeout`] accepts, in words.
+pub fn timeout_range() -> String {
+    format!("a number of seconds from {} to {}", MIN_DURATION.as_secs_f64(), MAX_DURATION.as_secs())
+}
+
 pub(crate) fn check_project_id(project_id: &str) -> Result<String, Error> {
     let trimmed = project_id.trim();
     let ok = !trimmed.is_empty()
@@ -485,18 +518,8 @@ pub(crate) fn check_project_id(project_id: &str) -> Result<String, Error> {
     }
 }
 
-/// The text with any `user:password@` of a URL in it masked, for messages.
-pub(crate) fn mask_userinfo(text: &str) -> String {
-    let Some(scheme_end) = text.find("://").map(|i| i + 3) else { return text.to_owned() };
-    let authority_end = text[scheme_end..].find(['/', '?', '#']).map_or(text.len(), |i| scheme_end + i);
-    match text[scheme_end..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &text[..scheme_end], &text[scheme_end + at..]),
-        None => text.to_owned(),
-    }
-}
-
 fn check_endpoint(endpoint: &str) -> Result<String, Error> {
-    let shown = mask_userinfo(endpoint);
+    let shown = crate::error::mask_userinfo(endpoint.trim());
     let invalid = |why: &str| {
         Error::from(
             ConfigError::new(ConfigErrorKind::InvalidEndpoint, format!("the endpoint {shown:?} {why}"))

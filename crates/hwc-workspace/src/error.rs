@@ -3,6 +3,42 @@
 
 use std::fmt;
 
+/// A value that may carry credentials (a proxy URL, an endpoint), fit to be quoted: everything
+/// between the scheme's `://` (or the start, without one) and the value's last `@` is replaced
+/// with `***`. It works on the text, not on a parsed URL, because the values that most need it
+/// are those that do not parse: a password holding `#`, `?`, `/` or a space ends a URL's
+/// authority early, and only the last `@` marks where the user's part really ends. An `@` later
+/// in a path hides more than needed, never less.
+pub fn mask_userinfo(value: &str) -> String {
+    let start = value.find("://").map_or(0, |i| i + 3);
+    match value[start..].rfind('@') {
+        Some(at) => format!("{}***{}", &value[..start], &value[start + at..]),
+        None => value.to_owned(),
+    }
+}
+
+/// [`mask_userinfo`] for a message of another library that may quote such a value among other
+/// words (a YAML parser's `invalid type: string "http://u:p@h"`): each value from a `://` to the
+/// next unescaped double quote (or the end) is masked.
+pub(crate) fn mask_userinfo_in_text(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme) = rest.find("://") {
+        // The value starts after the last quote or space before its scheme.
+        let begin = rest[..scheme].rfind(['"', ' ', '\'', '(']).map_or(0, |i| i + 1);
+        let bytes = rest.as_bytes();
+        let mut end = scheme + 3;
+        while end < bytes.len() && !(bytes[end] == b'"' && bytes[end - 1] != b'\\') {
+            end += 1;
+        }
+        masked.push_str(&rest[..begin]);
+        masked.push_str(&mask_userinfo(&rest[begin..end]));
+        rest = &rest[end..];
+    }
+    masked.push_str(rest);
+    masked
+}
+
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -436,6 +472,7 @@ pub enum TransportErrorKind {
 #[derive(Debug)]
 pub struct TransportError {
     kind: TransportErrorKind,
+    ca_given: bool,
     endpoint: String,
     unreachable_before: Vec<String>,
     source: Box<dyn std::error::Error + Send + Sync>,
@@ -445,6 +482,7 @@ impl TransportError {
     pub(crate) fn new(endpoint: &str, failure: crate::transport::Failure) -> Self {
         Self {
             kind: failure.kind,
+            ca_given: failure.ca_given,
             endpoint: endpoint.to_owned(),
             unreachable_before: Vec::new(),
             source: failure.source,
@@ -465,6 +503,12 @@ impl TransportError {
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
     }
+    /// Whether the client was given CA certificates to trust: a TLS failure is then about
+    /// those (not the CA that signed the server's certificate) or the endpoint's name, not
+    /// about a CA missing.
+    pub fn ca_certificate_given(&self) -> bool {
+        self.ca_given
+    }
     /// The endpoint the call went to (scheme, host and port; never credentials).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
@@ -479,6 +523,9 @@ impl TransportError {
 
 /// The innermost cause of an error, as text (the error's own when it has no cause).
 pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(tls) = crate::transport::tls_error(error) {
+        return crate::transport::describe_tls(tls);
+    }
     let mut deepest = error;
     // An io::Error's `source()` skips the error it wraps; its Display shows it.
     while let Some(cause) = deepest.source() {
@@ -493,6 +540,9 @@ impl fmt::Display for TransportError {
         match self.kind {
             TransportErrorKind::Connect => write!(f, "could not connect to {endpoint}"),
             TransportErrorKind::Timeout => write!(f, "the request to {endpoint} timed out"),
+            TransportErrorKind::Tls if self.ca_given => {
+                write!(f, "the TLS handshake with {endpoint} failed (a CA certificate was given)")
+            }
             TransportErrorKind::Tls => write!(f, "the TLS handshake with {endpoint} failed"),
             TransportErrorKind::Broken => write!(f, "the exchange with {endpoint} broke off"),
         }?;
@@ -684,3 +734,19 @@ impl fmt::Display for JobTimeout {
 }
 
 impl std::error::Error for JobTimeout {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_in_a_message_are_masked() {
+        let text = r#"invalid type: string "http://u:p\"a ss#@h:1/x", expected a sequence at line 3 column 17"#;
+        let masked = mask_userinfo_in_text(text);
+        assert_eq!(masked, r#"invalid type: string "http://***@h:1/x", expected a sequence at line 3 column 17"#);
+        // Two values, and a value unquoted at the end.
+        let masked = mask_userinfo_in_text(r#"a "https://x:y@h" and (http://z:w@k"#);
+        assert_eq!(masked, r#"a "https://***@h" and (http://***@k"#);
+        assert_eq!(mask_userinfo_in_text("no url here: a@b"), "no url here: a@b");
+    }
+}

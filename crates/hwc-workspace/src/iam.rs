@@ -99,7 +99,10 @@ impl Lookup {
     ) -> Result<String, Error> {
         let mut url = url::Url::parse(&format!("{}{PROJECTS_PATH}", self.iam_endpoint))
             .map_err(|e| self.failed(format!("the IAM endpoint is not a URL ({e})"), None))?;
-        url.query_pairs_mut().append_pair("name", &self.region);
+        // Percent-encoded as the signer encodes a query (a space is `%20`), not as a form
+        // (`+`): the signer reads a `+` as itself and would send it on as `%2B`, so IAM would
+        // be asked for a name with a plus sign.
+        url.set_query(Some(&hwc_sign::canonical_query_string(&[("name", self.region.as_str())])));
         let mut request = reqwest::Request::new(reqwest::Method::GET, url);
         crate::hooks::sign_request(credentials, None, clock, &mut request)
             .map_err(|e| self.failed(format!("the request could not be signed: {e}"), None))?;

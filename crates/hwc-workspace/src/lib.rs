@@ -31,10 +31,13 @@ pub mod generated {
 }
 
 pub use client::{Client, SignedRequest, WaitOptions};
-pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION, USER_AGENT};
+pub use config::{
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION, MIN_DURATION, USER_AGENT, check_timeout,
+    timeout_range,
+};
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, JobFailed, JobOutcomeUnknown,
-    JobTimeout, Setting, TransportError, TransportErrorKind, UndecodableResponse,
+    JobTimeout, Setting, TransportError, TransportErrorKind, UndecodableResponse, mask_userinfo,
 };
 pub use generated::types;
 pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, PROJECT_ID_HEADER, REQUEST_ID_HEADER};

@@ -121,6 +121,7 @@ impl MetadataCredentials {
             tls: crate::config::tls_config(Vec::new(), true)?,
             proxies: crate::network::Proxies::direct(),
             pooled: false,
+            ca_given: false,
         });
         Ok(Self { transport, endpoint, clock, tried, cached: Mutex::new(None), session: tokio::sync::Mutex::new(None) })
     }
@@ -153,6 +154,12 @@ impl MetadataCredentials {
             None => sent.await,
         };
         let answer = result.map_err(|failure| self.unreachable(path, &failure))?;
+        // A page where a token or keys were asked for is not the metadata service, except with
+        // the statuses an OpenStack-based one answers with pages of its own (a missing token API
+        // or no agency: 404, 405, 503), which the callers handle and describe.
+        if is_page(&answer) && !matches!(answer.response.status().as_u16(), 404 | 405 | 503) {
+            return Err(self.not_the_service(path, &answer));
+        }
         if answer.oversized {
             return Err(self.invalid(format!(
                 "answered {path} with a body larger than {} bytes, which is not the documented answer",
@@ -225,10 +232,11 @@ impl MetadataCredentials {
             None => self.session_token(session).await?,
         };
         let mut retried = false;
-        let (status, body) = loop {
+        let (status, content_type, body) = loop {
             let header = token.clone().map(|token| (TOKEN_HEADER, token));
             let answer = self.exchange(reqwest::Method::GET, SECURITY_KEY_PATH, header, None).await?;
             let status = answer.response.status().as_u16();
+            let content_type = content_type(&answer).map(str::to_owned);
             let body = answer.response.into_body();
             let stale = status == 401 && !String::from_utf8_lossy(&body).contains(NO_AGENCY);
             if stale && !retried {
@@ -238,10 +246,10 @@ impl MetadataCredentials {
                 token = self.session_token(session).await?;
                 continue;
             }
-            break (status, body);
+            break (status, content_type, body);
         };
         if status >= 400 {
-            return Err(self.refused(status, &body));
+            return Err(self.refused(status, content_type.as_deref(), &body));
         }
         let parsed: SecurityKeyResponse = serde_json::from_slice(&body).map_err(|e| {
             self.invalid(format!(
@@ -268,6 +276,7 @@ impl MetadataCredentials {
         let header = Some((TOKEN_TTL_HEADER, TOKEN_TTL.as_secs().to_string()));
         let answer = self.exchange(reqwest::Method::PUT, TOKEN_PATH, header, Some(PROBE_TIMEOUT)).await?;
         let status = answer.response.status().as_u16();
+        let content_type = content_type(&answer).map(str::to_owned);
         let body = answer.response.into_body();
         let (token, lasts) = match status {
             200..=299 => {
@@ -276,7 +285,7 @@ impl MetadataCredentials {
                 (Some(token).filter(|t| !t.is_empty()), TOKEN_TTL - Duration::from_secs(600))
             }
             404 | 405 | 503 => (None, Duration::from_secs(24 * 3600)),
-            _ => return Err(self.refused(status, &body)),
+            _ => return Err(self.refused(status, content_type.as_deref(), &body)),
         };
         *session = Some(Session { token: token.clone(), until: Instant::now() + lasts });
         Ok(token)
@@ -298,9 +307,29 @@ impl MetadataCredentials {
         .into()
     }
 
-    fn refused(&self, status: u16, body: &[u8]) -> Error {
-        let text = String::from_utf8_lossy(&body[..body.len().min(512)]).trim().to_owned();
-        let why = format!("answered {status}: {}", if text.is_empty() { "(no body)" } else { &text });
+    /// Something that is not an ECS metadata service answered at its address (a proxy's or a
+    /// captive portal's page): no source has keys, and the message says what answered there.
+    fn not_the_service(&self, path: &str, answer: &Answer) -> Error {
+        let mut tried = self.tried.clone();
+        tried.push(format!(
+            "instance metadata service {}{path}: what answered is not an instance metadata service ({})",
+            self.endpoint,
+            describe_answer(answer.response.status().as_u16(), content_type(answer), answer.response.body())
+        ));
+        crate::credentials::nothing_found(
+            &tried,
+            Some(&format!(
+                "off an ECS, something else (a proxy, a captive portal) answers at the metadata address: set {ENV_METADATA_ENDPOINT}={OFF} to leave it out"
+            )),
+        )
+        .into()
+    }
+
+    fn refused(&self, status: u16, content_type: Option<&str>, body: &[u8]) -> Error {
+        let mut why = format!("answered {}", describe_answer(status, content_type, body));
+        if !self.tried.is_empty() {
+            why.push_str(&format!("; tried before it: {}", self.tried.join("; ")));
+        }
         self.error(why).hint("bind an agency to the instance (ECS console, Manage Agency), or give keys").into()
     }
 
@@ -313,5 +342,56 @@ impl MetadataCredentials {
             ConfigErrorKind::InstanceMetadata,
             format!("the instance metadata service at {} {why}", self.endpoint),
         )
+    }
+}
+
+/// The answer's content type, when it has a readable one.
+fn content_type(answer: &Answer) -> Option<&str> {
+    answer.response.headers().get(http::header::CONTENT_TYPE)?.to_str().ok()
+}
+
+/// Whether an answer is a web page: the metadata service answers plain text and JSON, never
+/// HTML, which is what proxies, captive portals and firewalls answer with.
+fn is_page(answer: &Answer) -> bool {
+    let html = content_type(answer).is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+    html || answer.response.body().trim_ascii_start().first() == Some(&b'<')
+}
+
+/// What answered, for a message: the status and its reason, the content type, and "an HTML
+/// page" (with its title) or a short excerpt of the body, escaped so that it stays on one
+/// line and shows no control character.
+fn describe_answer(status: u16, content_type: Option<&str>, body: &[u8]) -> String {
+    const EXCERPT_CHARS: usize = 120;
+    let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
+    let mut text = format!("{status} {reason}").trim_end().to_owned();
+    match content_type {
+        Some(content_type) => text.push_str(&format!(", {:?}", excerpt(content_type, 60))),
+        None => text.push_str(", no content type"),
+    }
+    let body_text = String::from_utf8_lossy(body);
+    let trimmed = body_text.trim();
+    let html = content_type.is_some_and(|t| t.to_ascii_lowercase().contains("html")) || trimmed.starts_with('<');
+    if html {
+        text.push_str(", an HTML page");
+        let lower = trimmed.to_ascii_lowercase();
+        if let Some(start) = lower.find("<title>").map(|i| i + "<title>".len())
+            && let Some(length) = lower[start..].find("</title>")
+        {
+            let title = trimmed[start..start + length].split_whitespace().collect::<Vec<_>>().join(" ");
+            text.push_str(&format!(" titled {:?}", excerpt(&title, 80)));
+        }
+    } else if trimmed.is_empty() {
+        text.push_str(", no body");
+    } else {
+        text.push_str(&format!(": {:?}", excerpt(trimmed, EXCERPT_CHARS)));
+    }
+    text
+}
+
+/// At most `chars` characters of `text`, with `…` when cut.
+fn excerpt(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }

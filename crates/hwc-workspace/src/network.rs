@@ -4,7 +4,8 @@
 //! Proxies: an explicit proxy is always used. Otherwise `HTTPS_PROXY` (https destinations),
 //! `HTTP_PROXY` (http destinations) and `ALL_PROXY` (either, when the other is unset), upper
 //! case before lower case, except destinations in `NO_PROXY` and loopback destinations
-//! (`localhost`, `127.0.0.0/8`, `::1`: Go's convention), which are reached directly. Under CGI
+//! ([`LOOPBACK`]: `localhost`, `127.0.0.0/8`, `::1` as in Go's convention, and the spellings of
+//! the same addresses Go misses: `localhost.`, `::ffff:127.0.0.1`), which are reached directly. Under CGI
 //! (`REQUEST_METHOD` set) upper-case `HTTP_PROXY` is ignored, since a request's `Proxy:`
 //! header arrives as that variable ("httpoxy"). The variables are read through the client's
 //! [`Environment`], so a value that is not UTF-8 is an error naming it, not "no proxy".
@@ -24,8 +25,21 @@ pub const PROXY_VARIABLES: [[&str; 2]; 4] = [
     ["NO_PROXY", "no_proxy"],
 ];
 
-/// What is always reached without a proxy from the environment.
-const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+/// What is always reached without a proxy from the environment: loopback, in every spelling
+/// a URL's host can take. `localhost` matches any case and its subdomains (`a.localhost`,
+/// RFC 6761), `localhost.` the same names written fully qualified; `127.0.0.0/8` every IPv4
+/// loopback address; `::1` IPv6's; `::ffff:127.0.0.0/104` the IPv4 loopback addresses mapped
+/// into IPv6 (`[::ffff:127.0.0.1]`, `[::ffff:7f00:1]`), which reach the same socket.
+/// `localhost.localdomain` is not among them: it is loopback only by a hosts file's say-so,
+/// as any other name can be; add it to `NO_PROXY` where it is.
+pub const LOOPBACK: &str = "localhost,localhost.,127.0.0.0/8,::1,::ffff:127.0.0.0/104";
+
+/// Whether a host name is a loopback name: `localhost` in any case, with or without the final
+/// dot, and its subdomains (RFC 6761). The transport resolves these to loopback itself.
+pub(crate) fn is_loopback_name(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
 
 /// Where the proxy setting of a client comes from.
 #[derive(Clone, Default)]
@@ -43,7 +57,7 @@ impl std::fmt::Debug for ProxySetting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Environment => f.write_str("Environment"),
-            Self::Explicit(url) => f.debug_tuple("Explicit").field(&crate::config::mask_userinfo(url)).finish(),
+            Self::Explicit(url) => f.debug_tuple("Explicit").field(&crate::error::mask_userinfo(url)).finish(),
             Self::Direct => f.write_str("Direct"),
         }
     }
@@ -128,7 +142,7 @@ fn usable(url: &url::Url, source: &str, variable: Option<&'static str>) -> Resul
     }
     let error = ConfigError::new(
         ConfigErrorKind::InvalidProxy,
-        format!("the proxy {:?} from {source} cannot be used", crate::config::mask_userinfo(url.as_str())),
+        format!("the proxy {:?} from {source} cannot be used", crate::error::mask_userinfo(url.as_str())),
     );
     Err(match variable {
         Some(name) => error.variable(name),
@@ -141,7 +155,7 @@ fn usable(url: &url::Url, source: &str, variable: Option<&'static str>) -> Resul
 fn proxy_url(value: &str, source: &str, variable: Option<&'static str>) -> Result<url::Url, ConfigError> {
     let value = value.trim();
     let text = if value.contains("://") { value.to_owned() } else { format!("http://{value}") };
-    let shown = crate::config::mask_userinfo(&text);
+    let shown = crate::error::mask_userinfo(&text);
     let error = |why: String| {
         let error = ConfigError::new(ConfigErrorKind::InvalidProxy, format!("the proxy {shown:?} from {source} {why}"))
             .hint("expected e.g. http://proxy.example:3128 or http://user:password@proxy.example:3128");

@@ -47,6 +47,15 @@ pub fn resolve(region: &str, env: &dyn Environment) -> Result<Vec<String>, Confi
     let region = region.trim();
     let variable = override_variable(region);
     if let Some(value) = env_value(env, &variable)? {
+        // An endpoint carries no user name or password; refused here, whole and masked, since
+        // a password holding a comma would be split into pieces that no masking recognises.
+        if value.contains('@') {
+            return Err(ConfigError::new(
+                ConfigErrorKind::InvalidEndpoint,
+                format!("{variable} {:?} must not carry a user name or password", crate::error::mask_userinfo(&value)),
+            )
+            .variable(variable));
+        }
         let endpoints: Vec<String> =
             value.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect();
         if !endpoints.is_empty() {
@@ -113,7 +122,7 @@ fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Vec<S
     let invalid = |why: String| {
         ConfigError::new(
             ConfigErrorKind::InvalidEndpoint,
-            format!("the regions file {} is not valid: {why}", path.display()),
+            format!("the regions file {} is not valid: {}", path.display(), crate::error::mask_userinfo_in_text(&why)),
         )
         .hint("expected `WORKSPACE:` with a list of `- id: <region>` and `endpoint: https://…` (or `endpoints: [...]`)")
     };

@@ -22,6 +22,7 @@ use http::{Response, Uri};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
@@ -46,6 +47,8 @@ pub(crate) struct Settings {
     pub(crate) proxies: crate::network::Proxies,
     /// Whether idle connections are kept for the next call.
     pub(crate) pooled: bool,
+    /// Whether `tls` trusts CA certificates given to the client besides the system's.
+    pub(crate) ca_given: bool,
 }
 
 /// The pooled HTTP/1.1 client of a [`crate::Client`] (clones share the pool).
@@ -59,6 +62,7 @@ pub(crate) struct Transport {
     forwards_http: bool,
     timeout: Duration,
     user_agent: HeaderValue,
+    ca_given: bool,
 }
 
 impl std::fmt::Debug for Transport {
@@ -75,13 +79,16 @@ pub(crate) struct Failure {
     /// No connection was made (refused, unreachable, a failed TLS handshake or tunnel):
     /// nothing of the request was sent.
     pub(crate) before_sending: bool,
+    /// Whether the client trusts a CA certificate given to it (so a TLS failure is about that
+    /// CA or the name, not about a missing one).
+    pub(crate) ca_given: bool,
     pub(crate) source: BoxError,
 }
 
 impl Failure {
     pub(crate) fn new(source: impl Into<BoxError>, connect: bool) -> Self {
         let source = source.into();
-        Self { kind: classify(source.as_ref(), connect), before_sending: connect, source }
+        Self { kind: classify(source.as_ref(), connect), before_sending: connect, ca_given: false, source }
     }
 }
 
@@ -94,9 +101,42 @@ pub(crate) struct Answer {
     pub(crate) oversized: bool,
 }
 
+/// Resolves names as the system does, except loopback names (`localhost`, `localhost.` and
+/// their subdomains, RFC 6761), which are loopback without asking anyone: a name the proxy rules
+/// send direct as loopback must reach loopback, whatever a DNS server would answer for it (and
+/// `localhost.` is in no hosts file).
+#[derive(Clone)]
+struct Resolver {
+    system: hyper_util::client::legacy::connect::dns::GaiResolver,
+}
+
+impl Service<Name> for Resolver {
+    type Response = std::vec::IntoIter<std::net::SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.system.poll_ready(cx)
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        if crate::network::is_loopback_name(name.as_str()) {
+            let addresses = vec![
+                std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+                std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
+            ];
+            return Box::pin(std::future::ready(Ok(addresses.into_iter())));
+        }
+        let resolving = self.system.call(name);
+        Box::pin(async move { Ok(resolving.await?.collect::<Vec<_>>().into_iter()) })
+    }
+}
+
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
-        let mut tcp = HttpConnector::new();
+        let mut tcp = HttpConnector::new_with_resolver(Resolver {
+            system: hyper_util::client::legacy::connect::dns::GaiResolver::new(),
+        });
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         // `enable_http1` sets the ALPN protocols to `http/1.1` alone.
@@ -126,6 +166,7 @@ impl Transport {
             forwards_http,
             timeout: settings.timeout,
             user_agent: settings.user_agent,
+            ca_given: settings.ca_given,
         }
     }
 
@@ -156,10 +197,11 @@ impl Transport {
                 answer.response.extensions_mut().extend(response_url(url));
                 Ok(answer)
             }
-            Ok(Err(failure)) => Err(failure),
+            Ok(Err(failure)) => Err(Failure { ca_given: self.ca_given, ..failure }),
             Err(_) => Err(Failure {
                 kind: TransportErrorKind::Timeout,
                 before_sending: false,
+                ca_given: self.ca_given,
                 source: format!("no complete answer within the timeout of {:?}", self.timeout).into(),
             }),
         }
@@ -227,6 +269,76 @@ pub(crate) fn classify(error: &(dyn StdError + 'static), connect: bool) -> Trans
     if connect { TransportErrorKind::Connect } else { TransportErrorKind::Broken }
 }
 
+/// The TLS error in an error's chain, if any (looking through nested `io::Error`s).
+pub(crate) fn tls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(tls) = tls_error(inner)
+        {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why a TLS handshake failed, in words: rustls writes several of its errors as Rust debug
+/// names (`invalid peer certificate: UnknownIssuer`, `received fatal alert: HandshakeFailure`),
+/// which say little to whoever reads the message.
+pub(crate) fn describe_tls(error: &rustls::Error) -> String {
+    use rustls::{CertificateError as C, Error as E};
+    let certificate = |why: &str| format!("the server's certificate {why}");
+    match error {
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            certificate("is not signed by a trusted certificate authority (unknown issuer)")
+        }
+        E::InvalidCertificate(C::BadSignature) => certificate("has a signature that does not verify"),
+        E::InvalidCertificate(C::BadEncoding) => certificate("is not well-formed"),
+        E::InvalidCertificate(C::Expired) => certificate("has expired"),
+        E::InvalidCertificate(C::NotValidYet) => certificate("is not valid yet (check this machine's clock)"),
+        E::InvalidCertificate(C::Revoked) => certificate("has been revoked"),
+        E::InvalidCertificate(C::NotValidForName) => certificate("is not valid for the endpoint's host name"),
+        E::InvalidCertificate(C::InvalidPurpose) => certificate("is not meant for a TLS server"),
+        E::InvalidCertificate(C::UnhandledCriticalExtension) => {
+            certificate("has a critical extension that cannot be checked")
+        }
+        E::InvalidCertificate(C::UnknownRevocationStatus) => certificate("has a revocation status that is unknown"),
+        E::InvalidCertificate(C::ApplicationVerificationFailure) => certificate("was refused by the verifier"),
+        // The remaining certificate errors have readable texts of their own.
+        E::InvalidCertificate(other) => format!("the server's certificate is not valid: {other}"),
+        E::AlertReceived(alert) => {
+            format!("the server ended the handshake with the TLS alert {}", words(&format!("{alert:?}")))
+        }
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "the server's answer is not a TLS handshake (is it plain http, or another protocol?)".to_owned()
+        }
+        E::PeerIncompatible(why) => {
+            format!("the server supports no TLS version or cipher in common ({})", words(&format!("{why:?}")))
+        }
+        E::PeerMisbehaved(why) => format!("the server broke the TLS protocol ({})", words(&format!("{why:?}"))),
+        E::NoCertificatesPresented => "the server presented no certificate".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A debug name in words: `HandshakeFailure` as `handshake failure`.
+fn words(name: &str) -> String {
+    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
+    let mut text = String::with_capacity(name.len() + 8);
+    for (index, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            text.push(' ');
+        }
+        text.push(c.to_ascii_lowercase());
+    }
+    text
+}
+
 /// Looks through nested `io::Error`s too: their `source()` skips the error they wrap, and
 /// the TLS connector wraps rustls's error in one.
 fn classify_cause(cause: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {
@@ -277,9 +389,9 @@ impl Service<Uri> for Connector {
 /// requests, or through a proxy's `CONNECT` tunnel.
 #[derive(Clone)]
 struct Routed {
-    tcp: HttpConnector,
+    tcp: HttpConnector<Resolver>,
     /// To a proxy: TCP, and TLS when the proxy's URL is https.
-    to_proxy: HttpsConnector<HttpConnector>,
+    to_proxy: HttpsConnector<HttpConnector<Resolver>>,
     proxies: Arc<Matcher>,
 }
 
