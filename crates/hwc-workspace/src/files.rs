@@ -36,19 +36,25 @@ pub fn read_file_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(contents)
 }
 
-/// [`read_config_file`] for a text file: not UTF-8 is an error saying so.
+/// [`read_config_file`] for a text file: not UTF-8 is an error saying so. A leading UTF-8
+/// byte order mark (as Windows editors write) is skipped, never read as part of the first
+/// line: a `[basic]` after a BOM is still `[basic]`.
 pub fn read_config_text(path: &Path) -> io::Result<String> {
     text(read_config_file(path)?)
 }
 
-/// [`read_file_bounded`] for a text file.
+/// [`read_file_bounded`] for a text file, its BOM skipped as [`read_config_text`] skips it.
 pub fn read_text_bounded(path: &Path, limit: u64) -> io::Result<String> {
     text(read_file_bounded(path, limit)?)
 }
 
 fn text(bytes: Vec<u8>) -> io::Result<String> {
-    String::from_utf8(bytes)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("it is not UTF-8 text ({e})")))
+    let mut text = String::from_utf8(bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("it is not UTF-8 text ({e})")))?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -61,6 +67,9 @@ mod tests {
         let small = dir.path().join("small");
         std::fs::write(&small, "[basic]\n").expect("written");
         assert_eq!(read_config_text(&small).expect("read"), "[basic]\n");
+        std::fs::write(&small, "\u{feff}[basic]\n").expect("written");
+        assert_eq!(read_config_text(&small).expect("read"), "[basic]\n", "the BOM is skipped");
+        assert_eq!(read_text_bounded(&small, 64).expect("read"), "[basic]\n", "the BOM is skipped");
 
         let large = dir.path().join("large");
         std::fs::write(&large, vec![b'x'; MAX_CONFIG_FILE_BYTES as usize + 1]).expect("written");
