@@ -96,7 +96,13 @@ struct RegionEntry {
     endpoint: Option<String>,
     #[serde(default)]
     endpoints: Vec<String>,
+    /// Any other field: ignored, unless it is one of the above in another case.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, serde_yaml::Value>,
 }
+
+/// The fields of an entry, as the official SDK spells them.
+const ENTRY_FIELDS: [&str; 3] = ["id", "endpoint", "endpoints"];
 
 fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Vec<String>>, ConfigError> {
     let (path, explicit) = match env_value(env, ENV_REGIONS_FILE)? {
@@ -159,8 +165,20 @@ fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Vec<S
     let entries: Vec<RegionEntry> =
         serde_yaml::from_value(entries).map_err(|e| invalid(format!("its {name} list: {e}")))?;
     // The same region listed twice: refused, naming both entries, whichever comes first.
+    // A field in another case (`ID:`, `Endpoint:`) is refused too: beside the real one it
+    // disagrees with it, alone it would be silently ignored.
     let mut seen: Vec<(&str, usize)> = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
+        if let Some((variant, field)) = entry
+            .other
+            .keys()
+            .find_map(|key| ENTRY_FIELDS.iter().find(|field| key.eq_ignore_ascii_case(field)).map(|field| (key, field)))
+        {
+            return Err(invalid(format!(
+                "entry {} of its {name} list has `{variant}:`, which is not `{field}:` (fields are lower case)",
+                index + 1
+            )));
+        }
         let Some(id) = entry.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) else { continue };
         if let Some((_, first)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
             return Err(invalid(format!(

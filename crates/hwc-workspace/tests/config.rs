@@ -577,6 +577,11 @@ fn regions_yaml_duplicates_and_disagreeing_spellings_are_errors_naming_both() {
             &["\"cn-north-4\" twice", "entries 2 and 3"][..],
         ),
         (
+            "a field in another case",
+            "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://a.example\n    Endpoint: https://b.example\n",
+            &["entry 1", "`Endpoint:`, which is not `endpoint:`"][..],
+        ),
+        (
             "a field twice in an entry",
             "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://a.example\n    endpoint: https://b.example\n",
             &["duplicate", "endpoint"][..],
