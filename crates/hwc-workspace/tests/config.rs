@@ -646,3 +646,15 @@ fn a_present_credentials_file_without_keys_is_an_error_not_the_next_source() {
         assert_eq!(config_error(built).kind(), ConfigErrorKind::InvalidCredentials, "{text:?}");
     }
 }
+
+#[test]
+fn the_largest_credentials_file_is_read_in_linear_time() {
+    // INI has no nesting; what could cost is many sections and lines: each line is looked at
+    // once, and only the few known keys of our sections are kept.
+    let mut text = "[other]\nk = v\n; comment\n".repeat(HOSTILE_BYTES / 24);
+    text.push_str("[basic]\nak = LAST-AK\nsk = LAST-SK\n");
+    let home = home_with(&[("credentials", &text)]);
+    let e = env(&[("HOME", &home_str(&home))]);
+    let found = bounded("4 MiB credentials file", move || from_chain(&e).map(keys));
+    assert_eq!(found.unwrap().credentials.access_key(), "LAST-AK");
+}
