@@ -40,10 +40,11 @@ struct Scan<'a> {
     /// counts it.
     col: usize,
     flow: usize,
-    /// The column of the innermost block structure started on the current line (`- `, `? `,
-    /// a key before `: `), a lower bound of libyaml's indentation; `None` when the line
-    /// started none, which bounds nothing.
-    structure: Option<usize>,
+    /// A lower bound of libyaml's indentation (the column of its innermost block collection):
+    /// a block indicator (`- `, `? `) or a key before `: ` at column c makes it exactly c;
+    /// a token left of it (libyaml then pops its indentation stack to an unknown level)
+    /// makes it unknown, `None`, which bounds nothing.
+    indent: Option<usize>,
     /// The column where the last quoted scalar or flow collection of the current line (in
     /// block context) started: a key, when a `: ` follows it.
     node_start: Option<usize>,
@@ -51,7 +52,7 @@ struct Scan<'a> {
 
 /// Scans `text` (without its BOM); `Ok` when the YAML parser may be given it.
 pub(crate) fn check(text: &str) -> Result<(), Refused> {
-    let mut scan = Scan { text: text.as_bytes(), pos: 0, line: 1, col: 0, flow: 0, structure: None, node_start: None };
+    let mut scan = Scan { text: text.as_bytes(), pos: 0, line: 1, col: 0, flow: 0, indent: None, node_start: None };
     scan.run()
 }
 
@@ -88,7 +89,6 @@ impl Scan<'_> {
         if b == b'\n' || (b == b'\r' && self.peek(0) != Some(b'\n')) {
             self.line += 1;
             self.col = 0;
-            self.structure = None;
             self.node_start = None;
         } else if b != b'\r' && (b & 0xC0) != 0x80 {
             self.col += 1;
@@ -127,7 +127,12 @@ impl Scan<'_> {
             }
             let Some(b) = self.peek(0) else { return Ok(()) };
             let start_col = self.col;
+            // libyaml unrolls its indentation to every block-context token's column.
+            if self.flow == 0 && self.indent.is_some_and(|indent| start_col < indent) {
+                self.indent = None;
+            }
             if self.at_document_marker() {
+                self.indent = None;
                 if self.flow > 0 {
                     return self.refuse("a document marker inside a [...] or {...} collection");
                 }
@@ -156,7 +161,7 @@ impl Scan<'_> {
                 b',' => self.bump(),
                 b'-' | b'?' if self.blankz_at(1) => {
                     if self.flow == 0 {
-                        self.structure = Some(start_col);
+                        self.indent = Some(start_col);
                     }
                     self.bump();
                 }
@@ -164,7 +169,7 @@ impl Scan<'_> {
                 // and in block context when a blank follows.
                 b':' if self.flow > 0 || self.blankz_at(1) => {
                     if self.flow == 0 && self.node_start.is_some() {
-                        self.structure = self.node_start;
+                        self.indent = self.node_start;
                     }
                     self.bump();
                 }
@@ -246,7 +251,7 @@ impl Scan<'_> {
                 let b = self.peek(0).unwrap_or(b' ');
                 if b == b':' && self.blankz_at(1) {
                     if self.flow == 0 {
-                        self.structure = Some(key_col);
+                        self.indent = Some(key_col);
                     }
                     return Ok(());
                 }
@@ -258,7 +263,6 @@ impl Scan<'_> {
             }
             // Blanks, then maybe line breaks: the scalar goes on unless what follows ends it.
             let line_before = self.line;
-            let structure = self.structure;
             while self.peek(0).is_some_and(|b| is_blank(b) || is_break(b)) {
                 self.bump();
             }
@@ -270,9 +274,9 @@ impl Scan<'_> {
                 continue;
             }
             // A new line in block context: libyaml goes on with the value when this line is
-            // indented more than the innermost block structure. `structure` is at most that
-            // indentation, so a line at or left of it surely ends the value.
-            if structure.is_some_and(|s| self.col <= s) {
+            // indented more than its indentation. `indent` is at most that, so a line at or
+            // left of it surely ends the value.
+            if self.indent.is_some_and(|indent| self.col <= indent) {
                 return Ok(());
             }
             let indicator = matches!(next, b'[' | b'{' | b']' | b'}' | b',' | b'\'' | b'"' | b'*' | b'&' | b'!')
@@ -310,6 +314,7 @@ mod tests {
             "a:\n  value\n  more value\nb: x\n",
             "a: x\r\nb: [y]\r\n",
             "- 'id': cn\n  'endpoint': 'x'\n- \"id\": b\n  [k]: [v]\n",
+            "WORKSPACE:\n  - id: a\n    endpoint:\n      https://a\n  - id: b\n    endpoints:\n      - https://b\n",
         ] {
             assert_eq!(check(text), Ok(()), "{text}");
         }
@@ -344,8 +349,12 @@ mod tests {
         // libyaml reads `[[[` as part of `value`; guessing wrong would open a collection.
         let why = refused("key:\n  value\n  [[[\n").why;
         assert!(why.contains("quote that value"), "{why}");
-        // Less indented than the key's structure: surely structure, accepted.
+        // Left of the key's column: surely not the value going on, accepted.
         assert_eq!(check("- id: a\n  endpoints: [x]\n"), Ok(()));
+        // A line left of the indentation makes it unknown: what follows a value is refused
+        // if it could continue it.
+        let why = refused("a:\n  b:\n    c: x\nd\n  [[[\n").why;
+        assert!(why.contains("quote that value"), "{why}");
     }
 
     #[test]
