@@ -27,9 +27,54 @@ pub(crate) fn try_data(line: &str) -> std::io::Result<()> {
 /// The `--query` expression, compiled once, applied to every JSON record.
 static QUERY: OnceLock<jmespath::Expression<'static>> = OnceLock::new();
 
+/// Longest `--query` accepted, in bytes. Real queries are a few dozen characters; the jmespath
+/// parser and evaluator recurse once per level of the expression, so 100,000 nested brackets
+/// overflowed the stack and aborted the process. At this length and
+/// [`MAX_QUERY_NESTING`], the worst expression compiles and runs in well under a millisecond.
+const MAX_QUERY_BYTES: usize = 1024;
+/// Deepest nesting of `(`, `[`, `{` in a `--query`, `!` counting as a level (each recursing).
+const MAX_QUERY_NESTING: usize = 32;
+
+/// How deep an expression nests, outside its quoted identifiers (`"…"`), raw strings (`'…'`)
+/// and JSON literals (`` `…` ``), where a backslash escapes the next character.
+fn query_nesting(expression: &str) -> usize {
+    let (mut depth, mut deepest, mut negations, mut quote, mut escaped) = (0usize, 0usize, 0usize, None, false);
+    let mut chars = expression.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(open) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == open {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '!' if chars.peek() != Some(&'=') => negations += 1,
+            _ => {}
+        }
+        deepest = deepest.max(depth + negations);
+    }
+    deepest
+}
+
 /// Compiles `--query` (the aws CLI's and KooCLI's `--cli-query` convention); a bad expression
-/// is refused before anything is sent.
+/// is refused before anything is sent, and so is one longer or deeper than the bounds above
+/// (checked first, in linear time, so nothing can exhaust the parser's stack).
 pub(crate) fn set_query(expression: &str) -> Result<(), String> {
+    if expression.len() > MAX_QUERY_BYTES {
+        return Err(format!("--query is {} bytes long; at most {MAX_QUERY_BYTES} are accepted", expression.len()));
+    }
+    if query_nesting(expression) > MAX_QUERY_NESTING {
+        return Err(format!(
+            "--query {expression:?} nests deeper than {MAX_QUERY_NESTING} levels (brackets, parentheses, braces and `!`)"
+        ));
+    }
     let compiled = jmespath::compile(expression).map_err(|e| format!("--query {expression:?} is not JMESPath: {e}"))?;
     let _ = QUERY.set(compiled);
     Ok(())

@@ -295,3 +295,114 @@ fn options_that_do_not_apply_to_a_command_are_refused() {
         assert!(output.stdout.is_empty(), "{args:?}: nothing runs");
     }
 }
+
+/// The binary with no keys in its environment and no endpoint: what the files say decides.
+fn cli_from_files(home: &tempfile::TempDir) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("hwc-workspace").unwrap();
+    cmd.env_clear()
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env("HWC_METADATA_ENDPOINT", "off")
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", hwc_workspace_sim::DEMO_PROJECT_ID)
+        .args(["--timeout", "5"])
+        // Generous: the refusal takes milliseconds; a parser gone quadratic fails here.
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// Issue 22 item 3: a 4 MiB regions.yaml of nested flow sequences (hours of parsing before)
+/// is refused at once, naming the file and the limit, before anything is sent.
+#[test]
+fn a_regions_file_of_deep_nesting_is_refused_naming_the_file_and_the_limit() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("regions.yaml");
+    std::fs::write(&path, format!("WORKSPACE: {}", "[".repeat(4 * 1024 * 1024 - 64))).unwrap();
+    let started = Instant::now();
+    let output = cli_from_files(&home)
+        .env("HUAWEICLOUD_SDK_AK", hwc_workspace_sim::DEMO_AK)
+        .env("HUAWEICLOUD_SDK_SK", hwc_workspace_sim::DEMO_SK)
+        .env("HUAWEICLOUD_SDK_REGIONS_FILE", &path)
+        .args(["--region", "cn-north-4"])
+        .args(DELETE)
+        .arg(DEMO_SHARER_DESKTOP_IDS[0])
+        .output()
+        .unwrap();
+    eprintln!("refused in {:?}", started.elapsed());
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains(&path.display().to_string()) && text.contains("deeper than 64 levels"), "{text}");
+}
+
+/// Issue 22 item 6: the credentials file is read whatever its BOM, and a file that is there
+/// but yields no keys, or holds a section twice, stops the chain naming the file.
+#[test]
+fn the_credentials_file_never_falls_through_by_format() {
+    let (sim, home) = (sim(), tempfile::tempdir().unwrap());
+    let file = home.path().join(".huaweicloud/credentials");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let (ak, sk) = (hwc_workspace_sim::DEMO_AK, hwc_workspace_sim::DEMO_SK);
+    let run = || {
+        cli_from_files(&home)
+            .args(["--endpoint", sim.simulator.endpoint()])
+            .args(DELETE)
+            .arg(DEMO_SHARER_DESKTOP_IDS[0])
+            .output()
+            .unwrap()
+    };
+    std::fs::write(&file, format!("\u{feff}[basic]\nak = {ak}\nsk = {sk}\n")).unwrap();
+    let output = run();
+    assert_eq!(output.status.code(), Some(0), "a BOM is skipped: {}", stderr(&output));
+    assert_eq!(sim.simulator.request_count(), 1);
+    for (text, named) in [
+        (format!("[basic]\nak = {ak}\n[Basic]\nsk = {sk}\n"), "[basic] twice: line 1 and line 3"),
+        (format!("[basic]\nak = {ak}\nsk = {sk}\nSK = other\n"), "`sk` twice in [basic]: line 3"),
+        ("# keys to come\n".to_owned(), "has no [basic] or [basiccredentials] section"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let output = run();
+        let shown = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{shown}");
+        assert!(shown.contains(&file.display().to_string()) && shown.contains(named), "{named}: {shown}");
+        assert!(!shown.contains(sk), "{shown}");
+    }
+    assert_eq!(sim.simulator.request_count(), 1, "nothing sent with a refused file");
+}
+
+/// Issue 22 item 3: `--query` is bounded in length and nesting before jmespath sees it (100,000
+/// nested brackets overflowed its stack and aborted); the longest query accepted runs.
+#[test]
+fn queries_are_bounded_in_length_and_nesting() {
+    let (sim, home) = (sim(), tempfile::tempdir().unwrap());
+    for (query, named) in [
+        (format!("{}a{}", "(".repeat(50_000), ")".repeat(50_000)), "at most 1024 are accepted"),
+        (format!("{}a{}", "[".repeat(33), "]".repeat(33)), "deeper than 32 levels"),
+        (format!("{}a", "!".repeat(33)), "deeper than 32 levels"),
+    ] {
+        let output = common::cli(&home, sim.simulator.endpoint(), "5")
+            .args(["--query", &query])
+            .args(DELETE)
+            .arg(DEMO_SHARER_DESKTOP_IDS[0])
+            .output()
+            .unwrap();
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(text.contains("--query") && text.contains(named), "{named}: {text}");
+        assert!(text.len() < 4096, "the message does not quote a huge query whole");
+    }
+    assert_eq!(sim.simulator.request_count(), 0);
+    // Brackets inside quotes do not count; the longest pipe chain accepted compiles and runs.
+    let chain = format!("{}job_id", "@|".repeat(500));
+    for query in [
+        "'(((((((((((((((((((((((((((((((((('",
+        chain.as_str(),
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[job_id]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    ] {
+        let output = common::cli(&home, sim.simulator.endpoint(), "5")
+            .args(["--query", query])
+            .args(DELETE)
+            .arg(DEMO_SHARER_DESKTOP_IDS[0])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{query}: {}", stderr(&output));
+    }
+}

@@ -180,8 +180,12 @@ impl State {
     /// Reads the JSON state format (see the crate README); absent parts fall back to the
     /// demo's.
     pub fn from_json(text: &str) -> Result<Self, StateError> {
-        let file: StateFile =
-            serde_json::from_str(text).map_err(|e| StateError(format!("not a valid state file: {e}")))?;
+        // The file is typed all the way down (no free-form value anywhere): nesting deeper
+        // than the format's own four levels, an unknown key, or a key written twice
+        // (`project_id` twice, or `Project_Id` beside it) is refused where it starts, so the
+        // cost is linear in the file and nothing is merged or guessed. A BOM is skipped.
+        let file: StateFile = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))
+            .map_err(|e| StateError(format!("not a valid state file: {e}")))?;
         let state = Self {
             project_id: file.project_id.unwrap_or_else(|| DEMO_PROJECT_ID.to_owned()),
             desktops: file.desktops.unwrap_or_else(demo_desktops),
@@ -376,6 +380,51 @@ mod tests {
             let error = State::from_json(bad).unwrap_err().to_string();
             assert!(error.contains(why), "{bad}: {error}");
         }
+    }
+
+    /// Issue 22: hostile state files end within a bound, naming the file and where they
+    /// leave the format;
+    /// a BOM is skipped; a key written twice (or in another case) is refused, never merged.
+    #[test]
+    fn hostile_state_files_are_refused_quickly_naming_the_file() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("state.json");
+        let shown = path.display().to_string();
+        let mut many_keys = String::from("{");
+        for index in 0..200_000 {
+            many_keys.push_str(&format!("\"k{index}\":{index},"));
+        }
+        many_keys.push_str("\"project_id\":\"p\"}");
+        for (what, text, expected) in [
+            ("deep arrays", format!("{{\"desktops\":{}", "[".repeat(4_000_000)), "invalid type: sequence"),
+            ("deep objects", format!("{{\"desktops\":{}", "{\"a\":".repeat(800_000)), "invalid type: map"),
+            ("deep under an unknown key", format!("{{\"x\":{}", "[".repeat(4_000_000)), "unknown field `x`"),
+            ("many keys", many_keys, "unknown field"),
+            ("a key twice", r#"{"project_id":"p1","project_id":"p2"}"#.to_owned(), "duplicate field `project_id`"),
+            (
+                "a key in another case",
+                r#"{"project_id":"p1","Project_Id":"p2"}"#.to_owned(),
+                "unknown field `Project_Id`",
+            ),
+            ("a key of a key twice", r#"{"keys":[{"ak":"A","sk":"S","sk":"T"}]}"#.to_owned(), "duplicate field `sk`"),
+        ] {
+            std::fs::write(&path, &text).expect("written");
+            let started = std::time::Instant::now();
+            let (send, receive) = std::sync::mpsc::channel();
+            let read = path.clone();
+            std::thread::spawn(move || {
+                let _ = send.send(State::from_file(&read));
+            });
+            let result = receive
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("{what}: not refused within 60 s"));
+            eprintln!("{what} ({} bytes): {:?}", text.len(), started.elapsed());
+            let error = result.expect_err(what).to_string();
+            assert!(error.contains(&shown), "{what}: {error}");
+            assert!(error.contains(expected), "{what}: {expected} missing from {error}");
+        }
+        std::fs::write(&path, "\u{feff}{\"project_id\":\"bom\"}").expect("written");
+        assert_eq!(State::from_file(&path).expect("a BOM is skipped").project_id, "bom");
     }
 
     #[test]

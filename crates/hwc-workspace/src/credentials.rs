@@ -3,7 +3,8 @@
 //! an ECS with an agency ([`crate::metadata`]).
 //!
 //! A source that is present but unusable (a variable that is not UTF-8, keys half set, a file
-//! that cannot be read, a section without `sk`) is an error naming it: the chain never falls
+//! that cannot be read or holds no section of keys, a section without `sk`, a section or key
+//! written twice) is an error naming it: the chain never falls
 //! through to the next source, which could hold another account's keys.
 //!
 //! Lookups go through an [`Environment`], so the chain is tested with made-up variables and
@@ -119,12 +120,23 @@ pub fn from_chain(env: &dyn Environment) -> Result<Found, ConfigError> {
         return Ok(Found::Nothing(tried));
     };
     match crate::files::read_config_text(&path) {
+        // A file that is there but yields no keys is an error, not the next source: the next
+        // (the instance's agency) is another identity, and the file was meant to be used.
         Ok(text) => match from_file_text(&text, &path)? {
             Some(found) => return Ok(Found::Keys(found)),
-            None => tried.push(format!(
-                "credentials file {}: has no [basic] or [basiccredentials] section with ak and sk",
-                path.display()
-            )),
+            None => {
+                let error = ConfigError::new(
+                    ConfigErrorKind::InvalidCredentials,
+                    format!(
+                        "the credentials file {} has no [{}] or [{}] section",
+                        path.display(),
+                        FILE_SECTIONS[0],
+                        FILE_SECTIONS[1]
+                    ),
+                )
+                .hint("write `[basic]` with `ak = …` and `sk = …` in it, or remove the file to use another source");
+                return Err(if explicit { error.variable(ENV_CREDENTIALS_FILE) } else { error });
+            }
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
             tried.push(format!("credentials file {}: not found", path.display()));
@@ -187,67 +199,90 @@ fn half_set(set: &'static str, unset: &str) -> ConfigError {
         .hint(format!("set {ENV_AK} and {ENV_SK} together, or unset {set} to use the credentials file"))
 }
 
+/// The keys read from a section of the credentials file.
+const FILE_KEYS: [&str; 5] = ["ak", "sk", "project_id", "security_token", "iam_endpoint"];
+
 /// Reads `ak`, `sk`, `project_id`, `security_token` and `iam_endpoint` from the first of
-/// [`FILE_SECTIONS`] present in an INI text. `#` and `;` start comments; keys are
-/// case-insensitive.
+/// [`FILE_SECTIONS`] present in an INI text. `#` and `;` start comments; section names and
+/// keys are case-insensitive.
+///
+/// Nothing is merged or guessed: one of these sections written twice (in any case, `[basic]`
+/// and `[BASIC]`) or one key written twice in a section (`ak` and `AK`) is an error naming
+/// both lines, since either reading could pair one account's access key with another's
+/// secret key.
 pub fn from_file_text(text: &str, path: &Path) -> Result<Option<ResolvedCredentials>, ConfigError> {
-    for wanted in FILE_SECTIONS {
-        let mut in_section = false;
-        let mut found = false;
-        let (mut ak, mut sk, mut project_id, mut token, mut iam_endpoint) = (None, None, None, None, None);
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-                continue;
-            }
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                in_section = name.trim().eq_ignore_ascii_case(wanted);
-                found |= in_section;
-                continue;
-            }
-            if !in_section {
-                continue;
-            }
-            let Some((key, value)) = line.split_once('=').or_else(|| line.split_once(':')) else { continue };
-            let value = Some(value.trim().to_owned()).filter(|v| !v.is_empty());
-            match key.trim().to_ascii_lowercase().as_str() {
-                "ak" => ak = value,
-                "sk" => sk = value,
-                "project_id" => project_id = value,
-                "security_token" => token = value,
-                "iam_endpoint" => iam_endpoint = value,
-                _ => {}
-            }
-        }
-        if !found {
+    let invalid = |why: String, hint: String| {
+        ConfigError::new(ConfigErrorKind::InvalidCredentials, format!("the credentials file {} {why}", path.display()))
+            .hint(hint)
+    };
+    // One pass: where each of our sections starts, and each known key of it, by line.
+    let mut sections: Vec<(&str, usize)> = Vec::new();
+    let mut keys: [Vec<(&str, usize, Option<String>)>; 2] = [Vec::new(), Vec::new()];
+    let mut current: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
-        return match (ak, sk) {
-            (Some(ak), Some(sk)) => {
-                warn_if_readable_by_others(path);
-                let mut credentials = Credentials::new(ak, sk);
-                if let Some(token) = token {
-                    credentials = credentials.with_security_token(token);
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let name = name.trim();
+            current = FILE_SECTIONS.iter().position(|wanted| name.eq_ignore_ascii_case(wanted));
+            if let Some(section) = current {
+                if let Some((first, first_line)) = sections.iter().find(|(seen, _)| seen.eq_ignore_ascii_case(name)) {
+                    return Err(invalid(
+                        format!("has the section [{first}] twice: line {first_line} and line {number} ([{name}])"),
+                        format!("keep one [{}] section", FILE_SECTIONS[section]),
+                    ));
                 }
-                Ok(Some(ResolvedCredentials {
-                    credentials,
-                    project_id,
-                    iam_endpoint,
-                    source: format!("credentials file {} [{wanted}]", path.display()),
-                }))
+                sections.push((name, number));
             }
-            (ak, _) => Err(ConfigError::new(
-                ConfigErrorKind::InvalidCredentials,
+            continue;
+        }
+        let Some(section) = current else { continue };
+        let Some((key, value)) = line.split_once('=').or_else(|| line.split_once(':')) else { continue };
+        let key = key.trim();
+        let Some(known) = FILE_KEYS.iter().find(|known| key.eq_ignore_ascii_case(known)) else { continue };
+        if let Some((first, first_line, _)) = keys[section].iter().find(|(seen, _, _)| seen.eq_ignore_ascii_case(known))
+        {
+            return Err(invalid(
                 format!(
-                    "the credentials file {} has a [{wanted}] section without {}",
-                    path.display(),
-                    if ak.is_none() { "ak" } else { "sk" }
+                    "has `{known}` twice in [{}]: line {first_line} (`{first}`) and line {number} (`{key}`)",
+                    FILE_SECTIONS[section]
                 ),
-            )
-            .hint(format!("add `ak = …` and `sk = …` under [{wanted}]"))),
-        };
+                format!("keep one `{known} = …` in [{}]", FILE_SECTIONS[section]),
+            ));
+        }
+        keys[section].push((key, number, Some(value.trim().to_owned()).filter(|v| !v.is_empty())));
     }
-    Ok(None)
+    let Some(section) =
+        FILE_SECTIONS.iter().position(|wanted| sections.iter().any(|(name, _)| name.eq_ignore_ascii_case(wanted)))
+    else {
+        return Ok(None);
+    };
+    let wanted = FILE_SECTIONS[section];
+    let value = |name: &str| {
+        keys[section].iter().find(|(key, _, _)| key.eq_ignore_ascii_case(name)).and_then(|(_, _, value)| value.clone())
+    };
+    match (value("ak"), value("sk")) {
+        (Some(ak), Some(sk)) => {
+            warn_if_readable_by_others(path);
+            let mut credentials = Credentials::new(ak, sk);
+            if let Some(token) = value("security_token") {
+                credentials = credentials.with_security_token(token);
+            }
+            Ok(Some(ResolvedCredentials {
+                credentials,
+                project_id: value("project_id"),
+                iam_endpoint: value("iam_endpoint"),
+                source: format!("credentials file {} [{wanted}]", path.display()),
+            }))
+        }
+        (ak, _) => Err(invalid(
+            format!("has a [{wanted}] section without {}", if ak.is_none() { "ak" } else { "sk" }),
+            format!("add `ak = …` and `sk = …` under [{wanted}]"),
+        )),
+    }
 }
 
 #[cfg(unix)]

@@ -9,13 +9,16 @@ use std::path::Path;
 /// (a system CA bundle is about 200 KiB), far below what could hurt.
 pub const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Reads a configuration file whole. Anything but a regular file is refused before it is
+/// Reads a configuration file whole, without a leading UTF-8 BOM. Anything but a regular file is refused before it is
 /// opened: a FIFO would block the caller forever, a device (`/dev/zero`) never ends. A file
 /// larger than [`MAX_CONFIG_FILE_BYTES`] is refused without reading the rest. Errors keep
 /// their kind (`NotFound` stays `NotFound`), and say what is wrong.
 pub fn read_config_file(path: &Path) -> io::Result<Vec<u8>> {
     read_file_bounded(path, MAX_CONFIG_FILE_BYTES)
 }
+
+/// The UTF-8 byte order mark, skipped at the start of every file read here.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// [`read_config_file`] with another cap, for files that grow with what they describe (a
 /// simulator state of a whole fleet).
@@ -33,10 +36,17 @@ pub fn read_file_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
             format!("it is larger than {limit} bytes, more than any such file needs"),
         ));
     }
+    // A leading UTF-8 byte order mark (as Windows editors write) is skipped for every format
+    // (INI, YAML, JSON, PEM): read as part of the first line, it made `[basic]` unrecognised
+    // and the credentials chain fell through to another identity.
+    if contents.starts_with(UTF8_BOM) {
+        contents.drain(..UTF8_BOM.len());
+    }
     Ok(contents)
 }
 
-/// [`read_config_file`] for a text file: not UTF-8 is an error saying so.
+/// [`read_config_file`] for a text file: not UTF-8 is an error saying so. The BOM is
+/// skipped as for any file read here: a `[basic]` after a BOM is still `[basic]`.
 pub fn read_config_text(path: &Path) -> io::Result<String> {
     text(read_config_file(path)?)
 }
@@ -61,6 +71,10 @@ mod tests {
         let small = dir.path().join("small");
         std::fs::write(&small, "[basic]\n").expect("written");
         assert_eq!(read_config_text(&small).expect("read"), "[basic]\n");
+        std::fs::write(&small, "\u{feff}[basic]\n").expect("written");
+        assert_eq!(read_config_text(&small).expect("read"), "[basic]\n", "the BOM is skipped");
+        assert_eq!(read_text_bounded(&small, 64).expect("read"), "[basic]\n", "the BOM is skipped");
+        assert_eq!(read_config_file(&small).expect("read"), b"[basic]\n", "the BOM is skipped");
 
         let large = dir.path().join("large");
         std::fs::write(&large, vec![b'x'; MAX_CONFIG_FILE_BYTES as usize + 1]).expect("written");

@@ -1,13 +1,20 @@
 //! Regions and endpoints: the 18 Workspace regions, and the overrides official SDK users
 //! already have (an environment variable per region, then `regions.yaml`).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
 use crate::credentials::{Environment, env_value, home_dir};
 use crate::error::{ConfigError, ConfigErrorKind, Hint, Setting};
+
+mod yaml_guard;
+
+/// Deepest `[...]`/`{...}` nesting accepted in `regions.yaml`, checked by a linear scan
+/// before the YAML parser sees the text (which also refuses aliases, `*name`).
+pub const MAX_REGIONS_FLOW_DEPTH: usize = yaml_guard::MAX_FLOW_DEPTH;
+/// Deepest nesting of any kind the YAML parser accepts (serde_yaml's recursion limit).
+pub const MAX_REGIONS_NESTING: usize = 128;
 
 /// The regions where Workspace has an endpoint `https://workspace.{region}.myhuaweicloud.com`.
 pub const REGIONS: [&str; 18] = [
@@ -98,7 +105,13 @@ struct RegionEntry {
     endpoint: Option<String>,
     #[serde(default)]
     endpoints: Vec<String>,
+    /// Any other field: ignored, unless it is one of the above in another case.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, serde_yaml::Value>,
 }
+
+/// The fields of an entry, as the official SDK spells them.
+const ENTRY_FIELDS: [&str; 3] = ["id", "endpoint", "endpoints"];
 
 fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Vec<String>>, ConfigError> {
     let (path, explicit) = match env_value(env, ENV_REGIONS_FILE)? {
@@ -126,17 +139,65 @@ fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Vec<S
         )
         .hint("expected `WORKSPACE:` with a list of `- id: <region>` and `endpoint: https://…` (or `endpoints: [...]`)")
     };
+    // The parser's cost is bounded first (see `yaml_guard`): deep flow nesting and aliases
+    // are refused before serde_yaml sees the text.
+    if let Err(refused) = yaml_guard::check(&text) {
+        return Err(invalid(format!("line {}: {}", refused.line, refused.why)));
+    }
     // Every service's list is read as a map first: the service key is matched in any case
-    // (`WORKSPACE:`, `workspace:`), as the official SDK matches it.
-    let file: Option<HashMap<String, serde_yaml::Value>> =
-        serde_yaml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-    let Some(entries) =
-        file.unwrap_or_default().into_iter().find(|(key, _)| key.eq_ignore_ascii_case("workspace")).map(|(_, v)| v)
-    else {
+    // (`WORKSPACE:`, `workspace:`), as the official SDK matches it. A mapping keeps its
+    // order, and a key written twice is refused by serde_yaml itself.
+    let file: Option<serde_yaml::Mapping> = serde_yaml::from_str(&text).map_err(|e| {
+        let e = e.to_string();
+        if e.starts_with("recursion limit exceeded") {
+            invalid(format!("{e}: it nests deeper than {MAX_REGIONS_NESTING} levels"))
+        } else {
+            invalid(e)
+        }
+    })?;
+    let mut services = file.unwrap_or_default().into_iter().filter_map(|(key, value)| {
+        let name = key.as_str()?.to_owned();
+        name.eq_ignore_ascii_case("workspace").then_some((name, value))
+    });
+    let Some((name, entries)) = services.next() else {
         return Ok(None);
     };
+    // Two spellings of the service (`WORKSPACE:` and `workspace:`) are two lists: which one
+    // counts would be a guess, so neither does.
+    if let Some((other, _)) = services.next() {
+        return Err(invalid(format!(
+            "it has both `{name}:` (line {}) and `{other}:` (line {}); keep one",
+            key_line(&text, &name),
+            key_line(&text, &other)
+        )));
+    }
     let entries: Vec<RegionEntry> =
-        serde_yaml::from_value(entries).map_err(|e| invalid(format!("its WORKSPACE list: {e}")))?;
+        serde_yaml::from_value(entries).map_err(|e| invalid(format!("its {name} list: {e}")))?;
+    // The same region listed twice: refused, naming both entries, whichever comes first.
+    // A field in another case (`ID:`, `Endpoint:`) is refused too: beside the real one it
+    // disagrees with it, alone it would be silently ignored.
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        if let Some((variant, field)) = entry
+            .other
+            .keys()
+            .find_map(|key| ENTRY_FIELDS.iter().find(|field| key.eq_ignore_ascii_case(field)).map(|field| (key, field)))
+        {
+            return Err(invalid(format!(
+                "entry {} of its {name} list has `{variant}:`, which is not `{field}:` (fields are lower case)",
+                index + 1
+            )));
+        }
+        let Some(id) = entry.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) else { continue };
+        if let Some((_, first)) = seen.iter().find(|(seen_id, _)| *seen_id == id) {
+            return Err(invalid(format!(
+                "its {name} list has region {id:?} twice (entries {} and {}); keep one",
+                first + 1,
+                index + 1
+            )));
+        }
+        seen.push((id, index));
+    }
     for (index, entry) in entries.into_iter().enumerate() {
         let Some(id) = entry.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) else {
             tracing::warn!(path = %path.display(), entry = index + 1, "a WORKSPACE entry of the regions file has no id; it is skipped");
@@ -157,4 +218,17 @@ fn from_regions_file(region: &str, env: &dyn Environment) -> Result<Option<Vec<S
         return Ok(Some(endpoints));
     }
     Ok(None)
+}
+
+/// The 1-based line where `key:` starts a line of `text` (quoted or not), for messages; 0 when
+/// it cannot be found (a key written in flow style).
+fn key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            [key.to_owned(), format!("'{key}'"), format!("\"{key}\"")]
+                .iter()
+                .any(|k| line.strip_prefix(k.as_str()).is_some_and(|rest| rest.trim_start().starts_with(':')))
+        })
+        .map_or(0, |index| index + 1)
 }

@@ -441,3 +441,220 @@ fn proxy_settings_are_checked_and_never_show_a_password() {
     assert!(builder.build().is_ok());
     assert!(base().environment(env(&[("HTTPS_PROXY", "proxy.example:3128")])).build().is_ok());
 }
+
+// ---- Parsing is bounded in time (issue 22, item 3) and never falls through by format (item 6).
+
+/// Runs `f` on its own thread and fails the test if it takes more than a minute: a parser that
+/// regressed to quadratic fails here instead of hanging the suite. Timings are printed, never
+/// asserted.
+fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    let started = std::time::Instant::now();
+    std::thread::spawn(move || {
+        let _ = send.send(f());
+    });
+    let value = receive
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what}: not done within 60 s"));
+    eprintln!("{what}: {:?}", started.elapsed());
+    value
+}
+
+/// Writes `text` as the regions file and resolves a region with it, on a bounded thread.
+fn resolve_with_regions_file(what: &str, text: String) -> (Result<Vec<String>, hwc_workspace::ConfigError>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("regions.yaml");
+    assert!(text.len() as u64 <= hwc_workspace::files::MAX_CONFIG_FILE_BYTES, "{what}: {} bytes", text.len());
+    std::fs::write(&path, text).unwrap();
+    let shown = path.display().to_string();
+    let e = env(&[("HUAWEICLOUD_SDK_REGIONS_FILE", &shown)]);
+    let result = bounded(what, move || {
+        let result = resolve("cn-north-4", &e);
+        drop(dir);
+        result
+    });
+    (result, shown)
+}
+
+/// Just under the size cap, so every hostile file is the largest one that is read at all.
+const HOSTILE_BYTES: usize = hwc_workspace::files::MAX_CONFIG_FILE_BYTES as usize - 64;
+
+#[test]
+fn regions_yaml_of_deep_flow_nesting_is_refused_at_once_naming_the_file_and_the_limit() {
+    use hwc_workspace::regions::MAX_REGIONS_FLOW_DEPTH;
+    // 200 KB of this took more than 30 s before; 4 MiB would have taken hours.
+    for (what, text) in [
+        ("deep flow sequences", format!("WORKSPACE: {}", "[".repeat(HOSTILE_BYTES))),
+        ("deep flow mappings", format!("WORKSPACE: {}", "{a: ".repeat(HOSTILE_BYTES / 4))),
+        ("closers hidden in quotes", format!("WORKSPACE: {}", "[\"]\",".repeat(HOSTILE_BYTES / 5))),
+    ] {
+        let (result, path) = resolve_with_regions_file(what, text);
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidEndpoint, "{what}");
+        assert!(error.message().contains(&path), "{what}: {error}");
+        assert!(error.message().contains(&format!("deeper than {MAX_REGIONS_FLOW_DEPTH} levels")), "{what}: {error}");
+    }
+}
+
+#[test]
+fn the_worst_regions_yaml_accepted_parses_within_a_bound() {
+    use hwc_workspace::regions::MAX_REGIONS_FLOW_DEPTH;
+    // Flow nesting at the limit, repeated until the size cap: what the parser may still cost.
+    let item = format!("- {}x{}\n", "[".repeat(MAX_REGIONS_FLOW_DEPTH), "]".repeat(MAX_REGIONS_FLOW_DEPTH));
+    let mut text = "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://kept.example\nECS:\n".to_owned();
+    text.push_str(&item.repeat((HOSTILE_BYTES - text.len()) / item.len()));
+    let (result, _) = resolve_with_regions_file("4 MiB of flow nesting 64 deep", text);
+    assert_eq!(result.unwrap(), ["https://kept.example"]);
+}
+
+#[test]
+fn regions_yaml_of_deep_block_nesting_is_refused_naming_the_limit() {
+    use hwc_workspace::regions::MAX_REGIONS_NESTING;
+    let mut mappings = String::new();
+    for depth in 0.. {
+        let line = format!("{}k:\n", " ".repeat(depth));
+        if mappings.len() + line.len() > HOSTILE_BYTES {
+            break;
+        }
+        mappings.push_str(&line);
+    }
+    for (what, text) in [
+        ("deep block sequences", format!("WORKSPACE:\n{}", "- ".repeat(HOSTILE_BYTES / 2))),
+        ("deep block mappings", mappings),
+    ] {
+        let (result, path) = resolve_with_regions_file(what, text);
+        let error = result.unwrap_err();
+        assert!(error.message().contains(&path), "{what}: {error}");
+        assert!(error.message().contains(&format!("deeper than {MAX_REGIONS_NESTING} levels")), "{what}: {error}");
+    }
+}
+
+#[test]
+fn regions_yaml_alias_bombs_are_refused_before_any_expansion() {
+    // serde_yaml replays an alias's node at every use: 200 KB of this took 43 s before.
+    let mut fan_out = String::from("ECS: &a [");
+    fan_out.push_str(&"x,".repeat(HOSTILE_BYTES / 4));
+    fan_out.push_str("]\nWORKSPACE: [");
+    fan_out.push_str(&"*a,".repeat(HOSTILE_BYTES / 8));
+    fan_out.push(']');
+    let mut laughs = String::from("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..10 {
+        laughs.push_str(&format!("l{level}: &l{level} [{}]\n", vec![format!("*l{}", level - 1); 9].join(", ")));
+    }
+    for (what, text) in [("alias fan-out", fan_out), ("billion laughs", laughs)] {
+        let (result, path) = resolve_with_regions_file(what, text);
+        let error = result.unwrap_err();
+        assert!(error.message().contains(&path), "{what}: {error}");
+        assert!(error.message().contains("alias"), "{what}: {error}");
+    }
+}
+
+#[test]
+fn regions_yaml_with_a_bom_is_read() {
+    let (result, _) = resolve_with_regions_file(
+        "a BOM",
+        "\u{feff}WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://bom.example\n".to_owned(),
+    );
+    assert_eq!(result.unwrap(), ["https://bom.example"]);
+}
+
+#[test]
+fn regions_yaml_duplicates_and_disagreeing_spellings_are_errors_naming_both() {
+    for (what, text, expected) in [
+        (
+            "two spellings of the service",
+            "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://upper.example\nworkspace:\n  - id: cn-north-4\n    endpoint: https://lower.example\n",
+            &["`WORKSPACE:` (line 1)", "`workspace:` (line 4)"][..],
+        ),
+        (
+            "the same service key twice",
+            "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://a.example\nWORKSPACE:\n  - id: cn-north-4\n    endpoint: https://b.example\n",
+            &["duplicate", "WORKSPACE"][..],
+        ),
+        (
+            "a region listed twice",
+            "WORKSPACE:\n  - id: cn-east-3\n    endpoint: https://other.example\n  - id: cn-north-4\n    endpoint: https://a.example\n  - id: cn-north-4\n    endpoint: https://b.example\n",
+            &["\"cn-north-4\" twice", "entries 2 and 3"][..],
+        ),
+        (
+            "a field in another case",
+            "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://a.example\n    Endpoint: https://b.example\n",
+            &["entry 1", "`Endpoint:`, which is not `endpoint:`"][..],
+        ),
+        (
+            "a field twice in an entry",
+            "WORKSPACE:\n  - id: cn-north-4\n    endpoint: https://a.example\n    endpoint: https://b.example\n",
+            &["duplicate", "endpoint"][..],
+        ),
+    ] {
+        let (result, path) = resolve_with_regions_file(what, text.to_owned());
+        let error = result.unwrap_err();
+        assert!(error.message().contains(&path), "{what}: {error}");
+        for part in expected {
+            assert!(error.message().contains(part), "{what}: {part} missing from {error}");
+        }
+    }
+}
+
+#[test]
+fn a_credentials_file_with_a_bom_is_read_not_skipped_for_another_identity() {
+    let home = home_with(&[("credentials", "\u{feff}[basic]\nak = BOM-AK\nsk = BOM-SK\n")]);
+    let found = keys(from_chain(&env(&[("HOME", &home_str(&home))])).unwrap());
+    assert_eq!(found.credentials.access_key(), "BOM-AK");
+}
+
+#[test]
+fn credentials_file_duplicates_are_errors_naming_both_lines_never_merged() {
+    for (what, text, expected) in [
+        (
+            "a section twice",
+            "[basic]\nak = AK-ONE\n\n[other]\nx = 1\n[BASIC]\nsk = SK-TWO\n",
+            &["[basic] twice", "line 1", "line 6"][..],
+        ),
+        ("a key twice", "[basic]\nak = AK-ONE\nsk = SK-ONE\nAK = AK-TWO\n", &["`ak` twice", "line 2", "line 4"][..]),
+        (
+            "a key twice in the other section",
+            "[basiccredentials]\nsk: S\nak = A\nsk = T\n",
+            &["`sk` twice in [basiccredentials]", "line 2", "line 4"][..],
+        ),
+    ] {
+        let home = home_with(&[("credentials", text)]);
+        let error = from_chain(&env(&[("HOME", &home_str(&home))])).unwrap_err();
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidCredentials, "{what}");
+        let message = error.message();
+        assert!(message.contains(&home.path().join(".huaweicloud/credentials").display().to_string()), "{message}");
+        for part in expected {
+            assert!(message.contains(part), "{what}: {part} missing from {message}");
+        }
+        for secret in ["SK-ONE", "SK-TWO", "AK-TWO"] {
+            assert!(!message.contains(secret), "{what}: a value is quoted: {message}");
+        }
+    }
+}
+
+#[test]
+fn a_present_credentials_file_without_keys_is_an_error_not_the_next_source() {
+    for text in ["", "\u{feff}", "# nothing yet\n", "[default]\nak = A\nsk = S\n", "ak = A\nsk = S\n"] {
+        let home = home_with(&[("credentials", text)]);
+        // The metadata service is on and loopback-only: the chain must stop before it.
+        let e = env(&[("HOME", &home_str(&home))]).with("HWC_METADATA_ENDPOINT", "http://127.0.0.1:9");
+        let error = from_chain(&e).unwrap_err();
+        assert_eq!(error.kind(), ConfigErrorKind::InvalidCredentials, "{text:?}");
+        assert!(error.message().contains(".huaweicloud/credentials"), "{text:?}: {error}");
+        assert!(error.message().contains("no [basic] or [basiccredentials] section"), "{text:?}: {error}");
+        let built = Client::builder().environment(e).region("cn-north-4").build();
+        assert_eq!(config_error(built).kind(), ConfigErrorKind::InvalidCredentials, "{text:?}");
+    }
+}
+
+#[test]
+fn the_largest_credentials_file_is_read_in_linear_time() {
+    // INI has no nesting; what could cost is many sections and lines: each line is looked at
+    // once, and only the few known keys of our sections are kept.
+    let mut text = "[other]\nk = v\n; comment\n".repeat(HOSTILE_BYTES / 24);
+    text.push_str("[basic]\nak = LAST-AK\nsk = LAST-SK\n");
+    let home = home_with(&[("credentials", &text)]);
+    let e = env(&[("HOME", &home_str(&home))]);
+    let found = bounded("4 MiB credentials file", move || from_chain(&e).map(keys));
+    assert_eq!(found.unwrap().credentials.access_key(), "LAST-AK");
+}

@@ -419,3 +419,68 @@ fn debug_output_never_shows_secrets() {
     assert!(shown.contains(AK), "{shown}");
     assert!(!shown.contains(SK) && !shown.contains("TOKEN-debug-secret"), "{shown}");
 }
+
+/// Issue 22: a hostile server's JSON answers (nested as deep as the body caps allow, or with
+/// as many keys) end within a bound: an error body read as a free-form value stops at
+/// serde_json's 128 levels, the typed success body skips unknown members without
+/// recursion, keys cost linear time.
+/// Bounded by a generous timeout, so a regression fails rather than hangs; timings printed.
+#[tokio::test]
+async fn hostile_json_answers_are_decoded_or_refused_within_a_bound() {
+    use hwc_workspace::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES};
+    let job = "3979904c-7beb-4f34-835f-2fa989a5550a";
+    let deep = |bytes: usize| {
+        let depth = (bytes - 64) / 2;
+        format!("{{\"job_id\":\"{job}\",\"x\":{}{}}}", "[".repeat(depth), "]".repeat(depth))
+    };
+    let many_keys = |bytes: usize| {
+        let mut body = format!("{{\"error_code\":\"WKS.0400\",\"job_id\":\"{job}\"");
+        let mut index = 0;
+        while body.len() < bytes - 32 {
+            body.push_str(&format!(",\"k{index}\":{index}"));
+            index += 1;
+        }
+        body.push('}');
+        body
+    };
+    for (what, status, body) in [
+        ("deep success body", 200u16, deep(MAX_RESPONSE_BODY_BYTES)),
+        ("success body of many keys", 200, many_keys(MAX_RESPONSE_BODY_BYTES)),
+        ("deep error body", 400, deep(MAX_ERROR_BODY_BYTES)),
+        ("error body of many keys", 400, many_keys(MAX_ERROR_BODY_BYTES)),
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path(PATH);
+                then.status(status)
+                    .header("X-Request-Id", "req-hostile")
+                    .header("content-type", "application/json")
+                    .body(&body);
+            })
+            .await;
+        let client = builder(&server).build().unwrap();
+        let started = std::time::Instant::now();
+        let Ok(result) =
+            tokio::time::timeout(Duration::from_secs(60), client.delete_desktop_sub_resources(&request())).await
+        else {
+            panic!("{what}: no answer within 60 s")
+        };
+        eprintln!("{what} ({} bytes): {:?}", body.len(), started.elapsed());
+        match (what, result) {
+            // An unknown member is skipped without recursion (serde_json's `ignore_value`
+            // keeps its own stack), so the depth costs linear time and no stack.
+            ("deep success body", Ok(deleted)) => assert_eq!(deleted.job_id, job),
+            ("success body of many keys", Ok(deleted)) => assert_eq!(deleted.job_id, job),
+            ("deep error body", Err(Error::Api(api))) => {
+                assert_eq!((api.status(), api.request_id(), api.error_code()), (400, Some("req-hostile"), None));
+                // Not JSON the client can use: kept as a bounded excerpt.
+                assert!(api.error_msg().is_some_and(|m| m.starts_with("{\"job_id\"") && m.chars().count() < 400));
+            }
+            ("error body of many keys", Err(Error::Api(api))) => {
+                assert_eq!((api.status(), api.error_code()), (400, Some("WKS.0400")));
+            }
+            (_, other) => panic!("{what}: unexpected {other:?}"),
+        }
+    }
+}

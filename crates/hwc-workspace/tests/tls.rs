@@ -49,6 +49,19 @@ async fn the_same_server_is_trusted_with_its_ca_certificate() {
     assert_eq!(deleted.request_id.as_deref(), Some(self_signed::REQUEST_ID));
 }
 
+/// Issue 22 item 6: a CA file that starts with a UTF-8 BOM (as Windows editors save it) is
+/// read as the same certificate.
+#[tokio::test]
+async fn a_ca_certificate_file_with_a_bom_is_trusted() {
+    let (endpoint, pem) = self_signed_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, format!("\u{feff}{pem}")).unwrap();
+    let client = builder(&endpoint).ca_certificate_file(&path).unwrap().build().unwrap();
+    let deleted = client.delete_desktop_sub_resources(&request()).await.unwrap();
+    assert_eq!(deleted.job_id, self_signed::JOB_ID);
+}
+
 #[test]
 fn a_bad_ca_certificate_is_a_configuration_error() {
     let error = builder("https://127.0.0.1:9").ca_certificate_pem(b"not a certificate".to_vec()).build().unwrap_err();
