@@ -265,6 +265,8 @@ impl DeleteSubResources {
 /// `desktop_ids[index]` under [`DESKTOP_ID_RULE`]: the refusal names the field and the index,
 /// and shows the id with its invisible characters escaped.
 pub(crate) fn check_desktop_id(index: usize, id: &str) -> Result<(), Error> {
+    // Blank and overlong ids keep their own words (`at most 255 characters`).
+    check_text("desktop_ids", Some(index), id, true)?;
     match desktop_id_problem(id) {
         None => Ok(()),
         Some(problem) => {
@@ -409,9 +411,13 @@ mod tests {
             bad.extend([format!("{c}d-1"), format!("d{c}-1"), format!("d-1{c}")]);
         }
         for c in at_ends {
-            bad.extend([format!("{c}d-1"), format!("d-1{c}"), c.to_owned()]);
+            bad.extend([format!("{c}d-1"), format!("d-1{c}")]);
         }
-        bad.extend([String::new(), "x".repeat(MAX_VALUE_CHARS + 1)]);
+        // Empty, blank and overlong ids are refused in the words of every other field.
+        for id in ["", " ", "\u{a0}\u{3000}", "x".repeat(MAX_VALUE_CHARS + 1).as_str()] {
+            assert!(desktop_id_problem(id).is_some(), "{id:?} was taken");
+            assert_eq!(field_of(&DeleteSubResources::new(["d-0", id], "DESKTOP_SHARER")), "desktop_ids[1]");
+        }
         for id in &bad {
             assert!(desktop_id_problem(id).is_some(), "{id:?} was taken");
             let request = DeleteSubResources::new(["d-0", id.as_str()], "DESKTOP_SHARER");
