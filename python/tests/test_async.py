@@ -151,3 +151,85 @@ def test_a_loop_that_cannot_watch_a_socket_is_woken_thread_safely(sim: hw.Simula
     del event_loop
     gc.collect()
     assert gone() is None
+
+
+# --- A bulk run that an `async for` lets go of ends as on a first signal: the batches in flight
+# end and are recorded (see test_bulk.py for the helpers and the sync fronts).
+
+from pathlib import Path  # noqa: E402
+
+from test_bulk import FLEET, assert_resume_knows_everything, fleet, settled_within, unanswered  # noqa: E402
+
+
+def test_break_out_of_async_for_records_the_batches_in_flight(tmp_path: Path) -> None:
+    journal = tmp_path / "run.jsonl"
+    with fleet() as sim:
+
+        async def main() -> None:
+            client = sim.async_client()
+            async for outcome in client.delete_many(sim.desktop_ids, concurrency=3, journal=journal):
+                assert outcome.status == "ACCEPTED"
+                break
+            sent = await asyncio.to_thread(settled_within, journal)
+            assert 2 <= len(sent) < FLEET // 100
+            await client.__aexit__(None, None, None)
+
+        asyncio.run(main())
+        sent, _ = unanswered(journal)
+        assert_resume_knows_everything(sim, journal, sent)
+
+
+def test_cancelling_the_task_of_an_async_for_records_the_batches_in_flight(tmp_path: Path) -> None:
+    journal = tmp_path / "run.jsonl"
+    with fleet() as sim:
+
+        async def main() -> None:
+            client = sim.async_client()
+            run = client.delete_many(sim.desktop_ids, concurrency=3, journal=journal)
+            first = asyncio.Event()
+
+            async def iterate() -> None:
+                async for _ in run:
+                    first.set()
+
+            task = asyncio.ensure_future(iterate())
+            await first.wait()
+            task.cancel()  # while it awaits the next outcome
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # `run` is still referenced: the cancellation alone stopped it.
+            await asyncio.to_thread(settled_within, journal)
+            # The account waits for the settle to end; the journal is then final.
+            accepted = [d for d in await asyncio.to_thread(run.account) if d.status == "ACCEPTED"]
+            sent, open_ = unanswered(journal)
+            assert not open_ and 2 <= len(sent) < FLEET // 100
+            assert len(accepted) == 100 * len(sent)
+            async with client:
+                pass
+
+        asyncio.run(main())
+        sent, _ = unanswered(journal)
+        assert_resume_knows_everything(sim, journal, sent)
+
+
+def test_async_with_a_run_and_its_client_settle_the_batches_in_flight(tmp_path: Path) -> None:
+    journal = tmp_path / "run.jsonl"
+    other = tmp_path / "other.jsonl"
+    with fleet() as sim:
+
+        async def main() -> None:
+            async with sim.async_client() as client:
+                async with client.delete_many(sim.desktop_ids, concurrency=3, journal=journal) as run:
+                    await run.__anext__()
+                # Recorded once the block is left.
+                sent, open_ = unanswered(journal)
+                assert not open_ and 2 <= len(sent) < FLEET // 100
+                # A run left to the client's close: `async with client` awaits its batches.
+                held = client.delete_many(sim.desktop_ids[::-1], concurrency=3, journal=other)
+                await held.__anext__()
+            sent, open_ = unanswered(other)
+            assert not open_ and len(sent) >= 2
+            with pytest.raises(RuntimeError, match="closed"):
+                await held.__anext__()
+
+        asyncio.run(main())

@@ -69,8 +69,27 @@ where
     F::Output: Send + 'static,
     C: for<'a> FnOnce(Python<'a>, F::Output) -> PyResult<Py<PyAny>> + Send + 'static,
 {
+    coroutine_cancelling(py, work, convert, None)
+}
+
+/// What a cancelled call does besides aborting its task.
+pub(crate) type OnCancel = Box<dyn FnOnce() + Send>;
+
+/// As [`coroutine`]; cancelling its future (a cancelled task, a timeout) also calls
+/// `on_cancel`, even when `work` had ended and its output is discarded.
+pub(crate) fn coroutine_cancelling<'py, F, C>(
+    py: Python<'py>,
+    work: F,
+    convert: C,
+    on_cancel: Option<OnCancel>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, F::Output) -> PyResult<Py<PyAny>> + Send + 'static,
+{
     let run = RUN.get_or_try_init(py, || py.import("hwc_workspace._aio")?.getattr("run").map(Bound::unbind))?;
-    let start: Start = Box::new(move |py| spawn(py, work, convert));
+    let start: Start = Box::new(move |py| spawn(py, work, convert, on_cancel));
     let deferred = Py::new(py, Deferred { start: Mutex::new(Some(start)) })?;
     run.bind(py).call1((deferred,))
 }
@@ -247,9 +266,15 @@ fn completions_of(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<std
 /// A done-callback of the asyncio future: cancelling the future (a timeout in
 /// `asyncio.wait_for`, a cancelled task) aborts the request in flight.
 #[pyclass(frozen, module = "hwc_workspace")]
-#[derive(Debug)]
 struct CancelOnDone {
     task: AbortHandle,
+    on_cancel: Mutex<Option<OnCancel>>,
+}
+
+impl std::fmt::Debug for CancelOnDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelOnDone").field("task", &self.task).finish_non_exhaustive()
+    }
 }
 
 #[pymethods]
@@ -257,6 +282,9 @@ impl CancelOnDone {
     fn __call__(&self, py: Python<'_>, future: &Bound<'_, PyAny>) -> PyResult<()> {
         if future.call_method0(pyo3::intern!(py, "cancelled"))?.is_truthy()? {
             self.task.abort();
+            if let Some(on_cancel) = self.on_cancel.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                on_cancel();
+            }
         }
         Ok(())
     }
@@ -281,7 +309,7 @@ pub(crate) fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<
 
 /// Starts `work` on the runtime now and returns an `asyncio.Future` of the running loop
 /// that settles with `convert(output)`: its value, or the exception it returns.
-fn spawn<'py, F, C>(py: Python<'py>, work: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+fn spawn<'py, F, C>(py: Python<'py>, work: F, convert: C, on_cancel: Option<OnCancel>) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -302,6 +330,7 @@ where
             settle(py, settled.bind(py), ok, value.bind(py))
         }));
     });
-    future.call_method1(pyo3::intern!(py, "add_done_callback"), (CancelOnDone { task: task.abort_handle() },))?;
+    let on_done = CancelOnDone { task: task.abort_handle(), on_cancel: Mutex::new(on_cancel) };
+    future.call_method1(pyo3::intern!(py, "add_done_callback"), (on_done,))?;
     Ok(future)
 }

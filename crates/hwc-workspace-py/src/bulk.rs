@@ -1,17 +1,28 @@
 //! `delete_many`: the core's bulk engine from Python. A `BulkRun` is an iterator (and an
 //! async iterator) of `BatchOutcome`s, in the order batches end, and `account()` gives every
-//! desktop's `DesktopOutcome`. The engine runs on the process's runtime; this module only
-//! translates.
+//! desktop's `DesktopOutcome`. The engine runs on the process's runtime.
+//!
+//! A run ends as the command line's does on its first signal, however Python lets go of it:
+//! a `break`, an exception in the loop body, the run dropped or collected, an `async for`
+//! cancelled, the `with` block left, its client closed, the interpreter exiting. No new
+//! batch starts, and the batches in flight end and are recorded (journal and account) by a
+//! task on the runtime ([`Shared::settle`]) that owns the run until it is drained; without it
+//! the service would have accepted batches whose journal holds only `sending`, and a resume
+//! would have to call them UNKNOWN.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
 
 use hwc_workspace::WaitOptions;
 use hwc_workspace::bulk::{self, BatchResult, BulkOptions, BulkPlan, Canceller};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyStopAsyncIteration, PyStopIteration};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyStopAsyncIteration, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 
 use crate::args;
-use crate::errors::to_py_err;
+use crate::errors::{invalid_item, invalid_request, to_py_err};
 use crate::runtime::wait;
 
 /// The arguments of `delete_many`, checked, as the engine's plan.
@@ -27,10 +38,35 @@ pub(crate) fn plan(
     journal: Option<&Bound<'_, PyAny>>,
     resend_unknown: bool,
 ) -> PyResult<BulkPlan> {
-    // Any iterable of str: a list, a generator, the lines of a file.
+    // A single str (or bytes) is iterable too, by character (or byte): refused, as the single
+    // call refuses it, rather than sent as one batch of its characters.
+    if desktop_ids.is_instance_of::<PyString>()
+        || desktop_ids.is_instance_of::<PyBytes>()
+        || desktop_ids.is_instance_of::<PyByteArray>()
+        || desktop_ids.is_instance_of::<PyMemoryView>()
+    {
+        return Err(PyTypeError::new_err(format!(
+            "desktop_ids must be an iterable of str, got a single {}; wrap it in a list: desktop_ids=[...]",
+            args::type_name(desktop_ids)
+        )));
+    }
+    // Any iterable of str: a list, a generator, the lines of a file. Each id follows the
+    // core's rule as given (nothing is trimmed: an id file's syntax is the command line's).
     let mut ids = Vec::new();
     for (position, item) in desktop_ids.try_iter()?.enumerate() {
-        ids.push(args::string(&item?, &format!("desktop_ids[{position}]"))?);
+        let id = args::string(&item?, &format!("desktop_ids[{position}]"))?;
+        if let Some(problem) = hwc_workspace::desktop_id_problem(&id) {
+            let shown: String = id.chars().take(40).collect();
+            let shown = if shown.len() < id.len() { format!("{shown:?}…") } else { format!("{shown:?}") };
+            return Err(invalid_item(
+                py,
+                "desktop_ids",
+                position,
+                hwc_workspace::DESKTOP_ID_RULE,
+                &format!("{shown} ({problem})"),
+            ));
+        }
+        ids.push(id);
     }
     let sub_resource_type = match sub_resource_type.filter(|t| !t.is_none()) {
         Some(value) => args::string(value, "sub_resource_type")?,
@@ -38,9 +74,8 @@ pub(crate) fn plan(
     };
     let mut options = BulkOptions::new(sub_resource_type);
     options.order_id = args::optional_string(order_id, "order_id")?;
-    if concurrency.is_some_and(|c| !c.is_none()) {
-        let max = u32::try_from(bulk::MAX_CONCURRENCY).unwrap_or(u32::MAX);
-        options.concurrency = args::count(py, concurrency, "concurrency", max)? as usize;
+    if let Some(concurrency) = concurrency.filter(|c| !c.is_none()) {
+        options.concurrency = self::concurrency(py, concurrency)?;
     }
     let waiting = match wait_for_jobs.filter(|w| !w.is_none()) {
         Some(value) => value.is_truthy()?,
@@ -56,6 +91,21 @@ pub(crate) fn plan(
     }
     options.resend_unknown = resend_unknown;
     BulkPlan::new(&ids, options).map_err(|e| to_py_err(py, &e))
+}
+
+/// `concurrency`: an int (not bool) from 1 to the core's [`bulk::MAX_CONCURRENCY`], the one
+/// range every message states.
+fn concurrency(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<usize> {
+    if value.is_instance_of::<pyo3::types::PyBool>() || !value.is_instance_of::<pyo3::types::PyInt>() {
+        return Err(PyTypeError::new_err(format!("concurrency must be int, got {}", args::type_name(value))));
+    }
+    // An int too large for any machine integer is out of range, not of the wrong type.
+    let number: Option<i64> = value.extract().ok();
+    number.and_then(|n| usize::try_from(n).ok()).filter(|n| (1..=bulk::MAX_CONCURRENCY).contains(n)).ok_or_else(|| {
+        let got = value.str().map(|s| s.to_string()).unwrap_or_else(|_| "an int".to_owned());
+        // The core's wording (`BulkPlan::new`), so that every refusal states the same range.
+        invalid_request(py, "concurrency", &format!("1 to {}", bulk::MAX_CONCURRENCY), &got)
+    })
 }
 
 /// One desktop's line of the account.
@@ -156,14 +206,168 @@ fn outcome(py: Python<'_>, outcome: bulk::BatchOutcome) -> PyResult<BatchOutcome
     })
 }
 
+/// The engine of a run, or what is left of it once it ended: the core run (its journal, its
+/// connections) is then released, and its account kept.
+enum Engine {
+    Running(Box<bulk::BulkRun>),
+    Ended { account: Vec<bulk::DesktopOutcome>, throttled: usize },
+}
+
+impl Engine {
+    /// The next outcome; `None` once every batch was reported.
+    async fn next(&mut self) -> Option<bulk::BatchOutcome> {
+        let Engine::Running(run) = self else { return None };
+        let next = run.next().await;
+        if next.is_none() {
+            *self = Engine::Ended { account: run.account(), throttled: run.throttled() };
+        }
+        next
+    }
+
+    fn account(&self) -> Vec<bulk::DesktopOutcome> {
+        match self {
+            Engine::Running(run) => run.account(),
+            Engine::Ended { account, .. } => account.clone(),
+        }
+    }
+
+    fn throttled(&self) -> usize {
+        match self {
+            Engine::Running(run) => run.throttled(),
+            Engine::Ended { throttled, .. } => *throttled,
+        }
+    }
+}
+
+/// What a `BulkRun`, its coroutines, its background settle and its client share.
+pub(crate) struct Shared {
+    engine: tokio::sync::Mutex<Engine>,
+    canceller: Canceller,
+    /// The process the run was started in: its engine lives on that process's runtime.
+    pid: u32,
+    /// That runtime, where a run nobody iterates any more is settled.
+    handle: tokio::runtime::Handle,
+    /// Outcomes a settle collected that Python has not iterated yet.
+    settled: Mutex<VecDeque<bulk::BatchOutcome>>,
+    /// Its client was closed: it sends nothing more, and iterating it raises.
+    client_closed: AtomicBool,
+    /// The longest a close waits for it to settle: its client's time for one request.
+    bound: Duration,
+}
+
+/// Every run of this process that may still have batches to settle, for the interpreter's
+/// exit. Taken only with the GIL held, so a fork never copies it locked.
+static LIVE: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+
+impl Shared {
+    /// Cancels the run and drives it to its end: the batches in flight end and are recorded,
+    /// the others are reported not sent. Their outcomes wait for Python in `settled`.
+    /// Whoever holds the engine drains it; a second settle finds it ended.
+    async fn settle(&self) {
+        self.canceller.cancel();
+        let mut engine = self.engine.lock().await;
+        while let Some(outcome) = engine.next().await {
+            self.settled.lock().unwrap_or_else(PoisonError::into_inner).push_back(outcome);
+        }
+    }
+
+    /// [`Shared::settle`] within the run's bound (the batches in flight end within their
+    /// timeout anyway; this bounds the wait if the service's answers never end).
+    async fn settle_within_bound(&self) {
+        let _ = tokio::time::timeout(self.bound, self.settle()).await;
+    }
+
+    /// Settles the run in the background: nobody iterates it any more.
+    pub(crate) fn stop(self: &Arc<Self>) {
+        if self.pid != std::process::id() {
+            // A forked child's copy: its engine belongs to the parent's runtime.
+            return;
+        }
+        self.canceller.cancel();
+        if let Ok(engine) = self.engine.try_lock()
+            && matches!(*engine, Engine::Ended { .. })
+        {
+            return;
+        }
+        let shared = Arc::clone(self);
+        self.handle.spawn(async move { shared.settle().await });
+    }
+
+    /// The next outcome for Python: one a settle collected, else the engine's.
+    async fn next(&self) -> Option<bulk::BatchOutcome> {
+        if let Some(outcome) = self.pop_settled() {
+            return Some(outcome);
+        }
+        let mut engine = self.engine.lock().await;
+        // A settle may have drained the engine while this waited for it.
+        if let Some(outcome) = self.pop_settled() {
+            return Some(outcome);
+        }
+        engine.next().await
+    }
+
+    fn pop_settled(&self) -> Option<bulk::BatchOutcome> {
+        self.settled.lock().unwrap_or_else(PoisonError::into_inner).pop_front()
+    }
+
+    /// Its client was closed: no new batch, and Python's next look at it raises.
+    pub(crate) fn client_closed(self: &Arc<Self>) {
+        self.client_closed.store(true, Ordering::SeqCst);
+        self.stop();
+    }
+}
+
+/// Settles `runs` (those of this process) at once, in the background, and waits for them
+/// within the longest of their bounds; for a client's close and the interpreter's exit.
+pub(crate) async fn settle_all(runs: Vec<Arc<Shared>>) {
+    let pid = std::process::id();
+    let runs: Vec<Arc<Shared>> = runs.into_iter().filter(|run| run.pid == pid).collect();
+    for run in &runs {
+        run.stop();
+    }
+    let bound = runs.iter().map(|run| run.bound).max().unwrap_or_default();
+    let _ = tokio::time::timeout(bound, async {
+        // Each settles in its own task meanwhile: this only waits for each to be drained.
+        for run in &runs {
+            run.settle().await;
+        }
+    })
+    .await;
+}
+
+/// Registers [`settle_at_exit`] with `atexit`, once, when the first run starts (importing
+/// the package imports nothing more than itself).
+pub(crate) fn settle_at_exit_registered(py: Python<'_>) -> PyResult<()> {
+    static REGISTERED: pyo3::sync::PyOnceLock<()> = pyo3::sync::PyOnceLock::new();
+    REGISTERED.get_or_try_init(py, || {
+        let settle = wrap_pyfunction!(settle_at_exit, py)?;
+        py.import("atexit")?.call_method1("register", (settle,)).map(drop)
+    })?;
+    Ok(())
+}
+
+/// Called at the interpreter's exit (`atexit`): the runs still alive or settling end as on
+/// a stop, within their bound, so that a script that ends after a `break` leaves no batch
+/// recorded only as `sending`.
+#[pyfunction]
+fn settle_at_exit(py: Python<'_>) -> PyResult<()> {
+    let runs: Vec<Arc<Shared>> =
+        LIVE.lock().unwrap_or_else(PoisonError::into_inner).iter().filter_map(Weak::upgrade).collect();
+    if runs.is_empty() {
+        return Ok(());
+    }
+    wait(py, settle_all(runs))
+}
+
 /// A running bulk deletion. Iterate it (or `async for` it from an `AsyncClient`) for the
-/// outcomes as batches end; `account()` is every desktop's state.
+/// outcomes as batches end; `account()` is every desktop's state. Letting go of it (a
+/// `break`, an exception, leaving its `with` block, dropping it, cancelling the task, closing
+/// the client) stops it: no new batch, and those in flight end and are recorded.
 #[pyclass(module = "hwc_workspace", name = "BulkRun", frozen)]
 pub(crate) struct BulkRun {
-    run: Arc<tokio::sync::Mutex<bulk::BulkRun>>,
-    canceller: Canceller,
+    shared: Arc<Shared>,
     /// Set by a Ctrl-C that cancelled the run; raised once the run is drained.
-    interrupted: std::sync::atomic::AtomicBool,
+    interrupted: AtomicBool,
 }
 
 impl std::fmt::Debug for BulkRun {
@@ -173,9 +377,71 @@ impl std::fmt::Debug for BulkRun {
 }
 
 impl BulkRun {
-    pub(crate) fn new(run: bulk::BulkRun) -> Self {
-        let canceller = run.canceller();
-        Self { run: Arc::new(tokio::sync::Mutex::new(run)), canceller, interrupted: Default::default() }
+    /// Wraps a core run started on `handle`'s runtime; `bound` is the longest a close waits
+    /// for it to settle.
+    pub(crate) fn new(run: bulk::BulkRun, handle: tokio::runtime::Handle, bound: Duration) -> (Self, Arc<Shared>) {
+        let shared = Arc::new(Shared {
+            canceller: run.canceller(),
+            engine: tokio::sync::Mutex::new(Engine::Running(Box::new(run))),
+            pid: std::process::id(),
+            handle,
+            settled: Mutex::new(VecDeque::new()),
+            client_closed: AtomicBool::new(false),
+            bound,
+        });
+        {
+            let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+            live.retain(|run| run.strong_count() > 0);
+            live.push(Arc::downgrade(&shared));
+        }
+        (Self { shared: Arc::clone(&shared), interrupted: AtomicBool::new(false) }, shared)
+    }
+
+    /// Refuses a run that cannot go on here: one of a closed client, or one inherited
+    /// through `os.fork()`, whose connections and journal belong to the parent (iterating it
+    /// would wait for ever on the parent's runtime).
+    fn usable(&self) -> PyResult<()> {
+        let here = std::process::id();
+        if self.shared.pid != here {
+            return Err(PyRuntimeError::new_err(format!(
+                "this bulk run was started in process {} and cannot go on in the forked process {here}: its \
+                 connections and journal are the parent's; call delete_many again in this process (with the \
+                 journal, once the parent's run has ended, to resume it)",
+                self.shared.pid
+            )));
+        }
+        if self.shared.client_closed.load(Ordering::SeqCst) {
+            return Err(PyRuntimeError::new_err(
+                "the client of this bulk run is closed: the run sends nothing more (the batches in flight at the \
+                 close were recorded; see account())",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stops the run and waits, within its bound, for the batches in flight to be recorded.
+    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+        if self.shared.pid != std::process::id() {
+            return Ok(());
+        }
+        // In the background first: should the wait be interrupted, the settle goes on.
+        self.shared.stop();
+        let shared = Arc::clone(&self.shared);
+        wait(py, async move { shared.settle_within_bound().await })
+    }
+}
+
+impl Drop for BulkRun {
+    fn drop(&mut self) {
+        if self.shared.pid != std::process::id() {
+            // Inherited through `os.fork()`: the engine holds the parent's connections (their
+            // sockets registered with the parent's epoll instance, which the child shares);
+            // dropping it here could deregister them from the parent. Leaked on purpose.
+            std::mem::forget(Arc::clone(&self.shared));
+            return;
+        }
+        // Dropped (a `break`, an exception, `del`, collected): stop as on a first signal.
+        self.shared.stop();
     }
 }
 
@@ -187,21 +453,28 @@ impl BulkRun {
 
     /// The next outcome. A Ctrl-C acts as the command line's first signal: no new batch
     /// starts, the batches in flight end and are yielded, and `KeyboardInterrupt` is raised
-    /// once they all were; a second Ctrl-C is raised at once.
+    /// once they all were; a second Ctrl-C is raised at once (the batches in flight are then
+    /// settled in the background).
     fn __next__(&self, py: Python<'_>) -> PyResult<BatchOutcome> {
+        self.usable()?;
         loop {
-            let run = Arc::clone(&self.run);
-            match wait(py, async move { run.lock().await.next().await }) {
+            let shared = Arc::clone(&self.shared);
+            match wait(py, async move { shared.next().await }) {
                 Ok(Some(next)) => return outcome(py, next),
-                Ok(None) if self.interrupted.load(std::sync::atomic::Ordering::SeqCst) => {
+                Ok(None) if self.interrupted.load(Ordering::SeqCst) => {
                     return Err(PyKeyboardInterrupt::new_err("the bulk run was stopped by Ctrl-C"));
                 }
                 Ok(None) => return Err(PyStopIteration::new_err(())),
-                Err(error) if error.is_instance_of::<PyKeyboardInterrupt>(py) && !self.canceller.is_cancelled() => {
-                    self.interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
-                    self.canceller.cancel();
+                Err(error)
+                    if error.is_instance_of::<PyKeyboardInterrupt>(py) && !self.shared.canceller.is_cancelled() =>
+                {
+                    self.interrupted.store(true, Ordering::SeqCst);
+                    self.shared.canceller.cancel();
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    self.shared.stop();
+                    return Err(error);
+                }
             }
         }
     }
@@ -210,31 +483,89 @@ impl BulkRun {
         slf
     }
 
-    /// The next outcome, as a coroutine; `StopAsyncIteration` at the end.
+    /// The next outcome, as a coroutine; `StopAsyncIteration` at the end. Cancelling it
+    /// stops the run (the batches in flight are settled in the background).
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let run = Arc::clone(&self.run);
-        crate::aio::coroutine(py, async move { run.lock().await.next().await }, |py, next| match next {
+        self.usable()?;
+        let shared = Arc::clone(&self.shared);
+        let stop = Arc::clone(&self.shared);
+        // Cancelled while it waits, or once its outcome was ready and is then discarded: the
+        // run stops either way, and its batches in flight are settled in the background.
+        let on_cancel: crate::aio::OnCancel = Box::new(move || stop.stop());
+        let convert = |py: Python<'_>, next: Option<bulk::BatchOutcome>| match next {
             Some(next) => Ok(Py::new(py, outcome(py, next)?)?.into_any()),
             None => Err(PyStopAsyncIteration::new_err(())),
-        })
+        };
+        crate::aio::coroutine_cancelling(py, async move { shared.next().await }, convert, Some(on_cancel))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Leaving the block stops the run and waits (within the client's timeout) for the
+    /// batches in flight to be recorded. An exception is not suppressed.
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        exc_value: &Bound<'_, PyAny>,
+        traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let _ = (exc_type, exc_value, traceback);
+        self.finish(py)
+    }
+
+    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::aio::ready(slf.py(), slf.clone().into_any())
+    }
+
+    /// As `__exit__`, awaited.
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        exc_type: &Bound<'py, PyAny>,
+        exc_value: &Bound<'py, PyAny>,
+        traceback: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = (exc_type, exc_value, traceback);
+        if self.shared.pid != std::process::id() {
+            return crate::aio::ready(py, py.None().into_bound(py));
+        }
+        self.shared.stop();
+        let shared = Arc::clone(&self.shared);
+        crate::aio::coroutine(py, async move { shared.settle_within_bound().await }, |py, ()| Ok(py.None()))
     }
 
     /// Starts no new batch; those in flight end within their timeout and are yielded.
     fn cancel(&self) {
-        self.canceller.cancel();
+        self.shared.canceller.cancel();
     }
 
-    /// Every desktop's state so far, in input order: complete once the iteration ended.
+    /// Every desktop's state so far, in input order: complete once the iteration ended, or
+    /// once a stopped run's batches in flight were recorded (this waits for them).
     fn account(&self, py: Python<'_>) -> PyResult<Vec<Py<DesktopOutcome>>> {
-        let run = Arc::clone(&self.run);
-        let account = wait(py, async move { run.lock().await.account() })?;
+        self.usable_here()?;
+        let shared = Arc::clone(&self.shared);
+        let account = wait(py, async move { shared.engine.lock().await.account() })?;
         account.iter().map(|d| Py::new(py, DesktopOutcome::from(d))).collect()
     }
 
     /// How many 429s the run met so far.
     #[getter]
     fn throttled(&self, py: Python<'_>) -> PyResult<usize> {
-        let run = Arc::clone(&self.run);
-        wait(py, async move { run.lock().await.throttled() })
+        self.usable_here()?;
+        let shared = Arc::clone(&self.shared);
+        wait(py, async move { shared.engine.lock().await.throttled() })
+    }
+}
+
+impl BulkRun {
+    /// As [`BulkRun::usable`], but a closed client's run still tells what became of it.
+    fn usable_here(&self) -> PyResult<()> {
+        match self.usable() {
+            Err(_) if self.shared.pid == std::process::id() => Ok(()),
+            other => other,
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! coroutine; a `Client` has one per thread that calls it (see `runtime::wait_on_this_thread`).
 //! Both are rebuilt lazily in a child process after `os.fork()`.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
 
 use hwc_workspace::{ClientBuilder, Credentials, DeleteSubResources};
 use pyo3::prelude::*;
@@ -33,6 +34,12 @@ pub(crate) struct Core {
     /// Taken only with the GIL held and released before any Python code runs, so a fork
     /// (which needs the GIL) never copies it locked.
     state: Mutex<State>,
+    /// The bulk runs started with it: closing it stops them and waits for their batches in
+    /// flight to be recorded. Taken like `state`.
+    runs: Mutex<Vec<Weak<crate::bulk::Shared>>>,
+    /// How long one request may take, all attempts included: the longest a close waits for
+    /// a bulk run's batches in flight.
+    request_budget: Duration,
 }
 
 struct State {
@@ -46,7 +53,7 @@ struct State {
 
 impl Core {
     /// Builds the core client now, so that configuration errors surface at construction.
-    pub(crate) fn new(py: Python<'_>, builder: ClientBuilder) -> PyResult<Arc<Self>> {
+    pub(crate) fn new(py: Python<'_>, (builder, request_budget): (ClientBuilder, Duration)) -> PyResult<Arc<Self>> {
         let builder = builder.user_agent_suffix(USER_AGENT_SUFFIX);
         log::refresh_level(py)?;
         // Building reads the system's CA certificates (milliseconds): without the GIL.
@@ -62,6 +69,8 @@ impl Core {
                 client: Some(Arc::new(client)),
                 owner: Some(Arc::new(())),
             }),
+            runs: Mutex::new(Vec::new()),
+            request_budget,
         }))
     }
 
@@ -117,7 +126,55 @@ impl Core {
         }
     }
 
-    fn close(&self) {
+    /// Starts a bulk run of `plan` with this process's core client, and keeps it, so that a
+    /// close stops it.
+    fn delete_many(&self, py: Python<'_>, plan: hwc_workspace::bulk::BulkPlan) -> PyResult<crate::bulk::BulkRun> {
+        let client = self.client(py)?;
+        crate::bulk::settle_at_exit_registered(py)?;
+        // Opening a journal reads and fsyncs a file: without the GIL.
+        let run = py.detach(|| client.delete_many(plan)).map_err(|e| to_py_err(py, &e))?;
+        let (run, shared) = crate::bulk::BulkRun::new(run, runtime()?.handle().clone(), self.request_budget);
+        {
+            let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
+            runs.retain(|run| run.strong_count() > 0);
+            runs.push(Arc::downgrade(&shared));
+        }
+        // Closed meanwhile (from another thread): the run sends nothing.
+        if self.state.lock().unwrap_or_else(PoisonError::into_inner).client.is_none() {
+            shared.client_closed();
+        }
+        Ok(run)
+    }
+
+    /// Closes the client: its bulk runs stop as on a first signal (no new batch), and the
+    /// close waits, within one request's time, for their batches in flight to be recorded;
+    /// then the connection pool is freed.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let runs = self.stop_runs();
+        if !runs.is_empty() {
+            wait(py, crate::bulk::settle_all(runs))?;
+        }
+        self.close_pool();
+        Ok(())
+    }
+
+    /// Marks the client's bulk runs closed (each then settles in the background) and hands
+    /// them back, to wait for.
+    fn stop_runs(&self) -> Vec<Arc<crate::bulk::Shared>> {
+        let runs: Vec<_> = self
+            .runs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .filter_map(|run| run.upgrade())
+            .collect();
+        for run in &runs {
+            run.client_closed();
+        }
+        runs
+    }
+
+    fn close_pool(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let client = state.client.take();
         state.owner = None;
@@ -172,18 +229,25 @@ fn build(
     builder.clone().build()
 }
 
-/// The timeouts and retries of a client, checked, on top of `builder`.
+/// The timeouts and retries of a client, checked, on top of `builder`; with the time one
+/// request may take, every attempt included (connecting, answering, a retry's wait).
 pub(crate) fn call_settings(
     py: Python<'_>,
     builder: ClientBuilder,
     timeout: Option<&Bound<'_, PyAny>>,
     connect_timeout: Option<&Bound<'_, PyAny>>,
     retries: Option<&Bound<'_, PyAny>>,
-) -> PyResult<ClientBuilder> {
-    Ok(builder
-        .timeout(args::seconds(py, timeout, "timeout", DEFAULT_TIMEOUT)?)
-        .connect_timeout(args::seconds(py, connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)?)
-        .retries(args::count(py, retries, "retries", MAX_RETRIES)?))
+) -> PyResult<(ClientBuilder, Duration)> {
+    let timeout = args::seconds(py, timeout, "timeout", DEFAULT_TIMEOUT)?;
+    let connect_timeout = args::seconds(py, connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)?;
+    let retries = args::count(py, retries, "retries", MAX_RETRIES)?;
+    // A retry waits at most a minute (the core's longest throttle wait) before it is sent.
+    let attempt = timeout.saturating_add(connect_timeout);
+    let budget = attempt
+        .saturating_mul(retries + 1)
+        .saturating_add(hwc_workspace::bulk::MAX_THROTTLE_WAIT.saturating_mul(retries))
+        .saturating_add(Duration::from_secs(1));
+    Ok((builder.timeout(timeout).connect_timeout(connect_timeout).retries(retries), budget))
 }
 
 /// The builder for the constructor's arguments. Explicit credentials need both keys; without
@@ -204,7 +268,7 @@ pub(crate) fn builder_from_args(
     ca_cert: Option<&Bound<'_, PyAny>>,
     proxy: Option<&Bound<'_, PyAny>>,
     metadata_endpoint: Option<&Bound<'_, PyAny>>,
-) -> PyResult<ClientBuilder> {
+) -> PyResult<(ClientBuilder, Duration)> {
     let proxy = args::optional_string(proxy, "proxy")?;
     let metadata_endpoint = args::optional_string(metadata_endpoint, "metadata_endpoint")?;
     let ak = args::optional_string(ak, "ak")?;
@@ -213,7 +277,7 @@ pub(crate) fn builder_from_args(
     let project_id = args::optional_string(project_id, "project_id")?;
     let endpoint = args::optional_string(endpoint, "endpoint")?;
     let region = args::optional_string(region, "region")?;
-    let mut builder = call_settings(py, hwc_workspace::Client::builder(), timeout, connect_timeout, retries)?;
+    let (mut builder, budget) = call_settings(py, hwc_workspace::Client::builder(), timeout, connect_timeout, retries)?;
     match (ak, sk) {
         (Some(ak), Some(sk)) => {
             let mut credentials = Credentials::new(ak, sk);
@@ -286,7 +350,7 @@ pub(crate) fn builder_from_args(
             builder.ca_certificate_file(path).map_err(|e| to_py_err(py, &e))?
         };
     }
-    Ok(builder)
+    Ok((builder, budget))
 }
 
 /// The operation's input from Python arguments; the core checks the values.
@@ -411,8 +475,9 @@ macro_rules! client_class {
                 self.core.identity().1
             }
 
-            /// Deletes the sub-resources of any number of desktops: the ids of any iterable are
-            /// trimmed, kept once each and all checked before the first batch of 100 is sent;
+            /// Deletes the sub-resources of any number of desktops: the ids of any iterable (not
+            /// a single str or bytes) are kept once each and all checked, as given, against the
+            /// core's id rule before the first batch of 100 is sent;
             /// batches go `concurrency` at a time (fewer while the service throttles, a 429
             /// being sent again after its wait). Returns a `BulkRun` to iterate (or `async for`)
             /// for each batch's outcome as it ends; `account()` then has every desktop's state.
@@ -436,15 +501,12 @@ macro_rules! client_class {
                 resend_unknown: bool,
             ) -> PyResult<crate::bulk::BulkRun> {
                 let plan = crate::bulk::plan(py, desktop_ids, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown)?;
-                let client = self.core.client(py)?;
-                // Opening a journal reads and fsyncs a file: without the GIL.
-                let run = py.detach(|| client.delete_many(plan));
-                run.map(crate::bulk::BulkRun::new).map_err(|e| to_py_err(py, &e))
+                self.core.delete_many(py, plan)
             }
 
             #[doc = $close_doc]
-            fn close(&self) {
-                self.core.close();
+            fn close(&self, py: Python<'_>) -> PyResult<()> {
+                self.core.close(py)
             }
 
             fn __repr__(&self) -> String {
@@ -461,7 +523,7 @@ client_class! {
     /// while it waits for the service.
     Client,
     "Client",
-    "Closes the connection pool; later calls raise `RuntimeError`.",
+    "Closes the connection pool; later calls raise `RuntimeError`. Its bulk runs stop: no new batch, and the close waits (within one request's time) for the batches in flight to be recorded.",
     {
     /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
     #[pyo3(
@@ -516,11 +578,17 @@ client_class! {
         slf
     }
 
-    fn __exit__(&self, exc_type: &Bound<'_, PyAny>, exc_value: &Bound<'_, PyAny>, traceback: &Bound<'_, PyAny>) {
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        exc_value: &Bound<'_, PyAny>,
+        traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         // Named as in the protocol (they show in the signature); an exception is not
         // suppressed, so they are not needed.
         let _ = (exc_type, exc_value, traceback);
-        self.core.close();
+        self.core.close(py)
     }
     }
 }
@@ -529,7 +597,7 @@ client_class! {
     /// An asyncio client. Its methods return awaitables; any number may be in flight at once.
     AsyncClient,
     "AsyncClient",
-    "Closes the connection pool; calls in flight finish, later calls raise `RuntimeError`.",
+    "Closes the connection pool; calls in flight finish, later calls raise `RuntimeError`. Its bulk runs stop: no new batch, and the close waits (within one request's time) for the batches in flight to be recorded.",
     {
     /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
     #[pyo3(
@@ -591,8 +659,17 @@ client_class! {
         traceback: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _ = (exc_type, exc_value, traceback);
-        self.core.close();
-        crate::aio::ready(py, py.None().into_bound(py))
+        // The bulk runs' batches in flight are awaited, not waited for on the loop's thread.
+        let runs = self.core.stop_runs();
+        if runs.is_empty() {
+            self.core.close_pool();
+            return crate::aio::ready(py, py.None().into_bound(py));
+        }
+        let core = Arc::clone(&self.core);
+        crate::aio::coroutine(py, crate::bulk::settle_all(runs), move |py, ()| {
+            core.close_pool();
+            Ok(py.None())
+        })
     }
     }
 }

@@ -150,6 +150,27 @@ pub(crate) fn invalid_request(py: Python<'_>, field: &str, expected: &str, got: 
     }
 }
 
+/// As [`invalid_request`], for the item at `index` of the list argument `name`: the field
+/// is `name[index]` and `.index` is set, as in the core's refusals of list items.
+pub(crate) fn invalid_item(py: Python<'_>, name: &str, index: usize, expected: &str, got: &str) -> PyErr {
+    let field = format!("{name}[{index}]");
+    let attributes = PyDict::new(py);
+    let filled = attributes
+        .set_item("field", &field)
+        .and_then(|()| attributes.set_item("index", index))
+        .and_then(|()| attributes.set_item("expected", expected))
+        .and_then(|()| attributes.set_item("got", got));
+    match filled {
+        Ok(()) => instantiate(
+            py,
+            "InvalidRequestError",
+            format!("invalid {field}: expected {expected}, got {got}"),
+            &attributes,
+        ),
+        Err(e) => e,
+    }
+}
+
 /// The simulator could not start (e.g. no loopback port): a `ConfigurationError`, as the
 /// environment does not allow what was asked.
 pub(crate) fn simulator_error(py: Python<'_>, error: &dyn std::error::Error) -> PyErr {

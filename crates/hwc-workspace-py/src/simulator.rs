@@ -179,7 +179,7 @@ impl Simulator {
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
         retries: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<hwc_workspace::ClientBuilder> {
+    ) -> PyResult<(hwc_workspace::ClientBuilder, std::time::Duration)> {
         let builder = self.with(hwc_workspace_sim::Simulator::client_builder)?;
         call_settings(py, builder, timeout, None, retries)
     }

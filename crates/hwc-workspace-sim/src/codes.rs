@@ -28,7 +28,8 @@ pub const MISSING_FIELD: &str = "WKS.0003";
 pub const WRONG_TYPE: &str = "WKS.0004";
 /// 400: `desktop_ids` holds 0 or more than 100 ids.
 pub const DESKTOP_COUNT: &str = "WKS.0005";
-/// 400: a value is blank where it must not be, or longer than 255 characters.
+/// 400: a value is blank where it must not be, or longer than 255 characters, or a desktop id
+/// breaks the core's id rule (`hwc_workspace::DESKTOP_ID_RULE`).
 pub const INVALID_VALUE: &str = "WKS.0006";
 /// 400: the `sub_resource_type` is not one the simulator supports; the message names it.
 pub const UNSUPPORTED_SUB_RESOURCE_TYPE: &str = "WKS.0007";

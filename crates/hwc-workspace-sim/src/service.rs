@@ -194,7 +194,15 @@ fn parse_body(body: &[u8]) -> Result<Deletion, Failure> {
     let mut desktop_ids = Vec::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         let field = format!("desktop_ids[{index}]");
-        desktop_ids.push(text(&field, id, true)?.to_owned());
+        let id = text(&field, id, true)?;
+        // The core's rule, not a copy: a client that does not validate is refused here too.
+        if let Some(problem) = hwc_workspace::desktop_id_problem(id) {
+            return Err(bad_request(
+                codes::INVALID_VALUE,
+                format!("{field} is not a desktop id ({problem}); a desktop id is {}", hwc_workspace::DESKTOP_ID_RULE),
+            ));
+        }
+        desktop_ids.push(id.to_owned());
     }
     let sub_resource_type = match present(&object, "sub_resource_type") {
         None => {

@@ -118,6 +118,39 @@ async fn bad_bodies_are_400_with_the_service_code_and_change_nothing() {
     assert!(sim.desktop(id).unwrap().has(DESKTOP_SHARER));
 }
 
+/// The core's id rule holds at the simulator too, for a client that does not validate: a raw
+/// signed request whose ids hold whitespace at an end, `,`, `#`, a control or an invisible
+/// format character is the documented 400, naming the id's place, and deletes nothing.
+#[tokio::test]
+async fn ids_that_break_the_id_rule_are_400_whoever_sends_them() {
+    let sim = Simulator::start().await.unwrap();
+    let id = DEMO_DESKTOP_IDS[0];
+    let odd = [
+        format!(" {id}"),
+        format!("{id}\t"),
+        format!("{id}\u{a0}"),
+        format!("{id},{}", DEMO_DESKTOP_IDS[1]),
+        format!("{id}#1"),
+        format!("{id}\u{0}"),
+        format!("{id}\n"),
+        format!("{id}\u{7f}"),
+        format!("\u{202e}{id}"),
+        format!("{id}\u{2066}"),
+        format!("{id}\u{200b}"),
+        format!("\u{feff}{id}"),
+    ];
+    for bad in &odd {
+        let body =
+            serde_json::json!({"desktop_ids": [DEMO_DESKTOP_IDS[1], bad], "sub_resource_type": "DESKTOP_SHARER"});
+        let message = RawRequest::post(&sim, body.to_string()).send(&sim).await.expect_error(400, codes::INVALID_VALUE);
+        assert!(message.contains("desktop_ids[1] is not a desktop id"), "{bad:?}: {message}");
+        assert!(message.contains(hwc_workspace::DESKTOP_ID_RULE), "{bad:?}: {message}");
+    }
+    assert!(sim.jobs().is_empty(), "nothing was deleted");
+    assert!(sim.desktop(id).unwrap().has(DESKTOP_SHARER));
+    assert!(sim.desktop(DEMO_DESKTOP_IDS[1]).unwrap().has(DESKTOP_SHARER));
+}
+
 #[tokio::test]
 async fn a_content_type_other_than_json_is_400() {
     let sim = Simulator::start().await.unwrap();

@@ -43,8 +43,8 @@ pub use generated::types;
 pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, PROJECT_ID_HEADER, REQUEST_ID_HEADER};
 pub use hwc_sign::Credentials;
 pub use model::{
-    DELETE_SUB_RESOURCES_PERMISSION, DeleteSubResources, Deleted, JobStatus, MAX_CLOCK_SKEW, MAX_DESKTOP_IDS,
-    MAX_VALUE_CHARS, SubResourceType,
+    DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_ID_RULE, DeleteSubResources, Deleted, JobStatus, MAX_CLOCK_SKEW,
+    MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType, desktop_id_problem,
 };
 pub use retry::{MAX_RETRIES, RETRYABLE_STATUSES, RetryPolicy};
 pub use types::{Job, SubJob, SubJobEntities};

@@ -15,6 +15,64 @@ pub const DELETE_SUB_RESOURCES_PERMISSION: &str = "workspace:desktops:deleteSubR
 /// How far a request's `X-Sdk-Date` may be from the gateway's clock before it is refused.
 pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
+/// The rule every front and the simulator apply to a desktop id, in words (see
+/// [`desktop_id_problem`], which holds it). An id is opaque, but these characters are never
+/// part of one: whitespace at an end and `,` / `#` are the separators and comments of the
+/// list syntaxes (`--desktop-id A,B`, id files), so an id holding them was mis-split or
+/// mis-trimmed somewhere; control characters (a NUL, a newline) and invisible format
+/// characters (bidi overrides, zero-width spaces, a BOM) make an id look like another one.
+pub const DESKTOP_ID_RULE: &str = "1 to 255 characters, without whitespace at either end and without `,`, `#`, \
+     control characters or invisible format characters (bidi controls, zero-width characters, BOM)";
+
+/// The invisible format characters an id may not hold: bidi embeddings, overrides, isolates
+/// and marks; zero-width spaces and joiners; word joiners and invisible operators; the BOM;
+/// the soft hyphen; and the line and paragraph separators.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// Why `id` is not a desktop id under [`DESKTOP_ID_RULE`], or `None` when it is one. The
+/// one place the rule lives: request validation, the bulk plan, every front and the
+/// simulator call it.
+pub fn desktop_id_problem(id: &str) -> Option<String> {
+    let chars = id.chars().count();
+    if chars == 0 {
+        return Some("it is empty".to_owned());
+    }
+    if chars > MAX_VALUE_CHARS {
+        return Some(format!("it has {chars} characters"));
+    }
+    if id.trim().is_empty() {
+        return Some("it is blank".to_owned());
+    }
+    if id.trim_start() != id {
+        return Some("it starts with whitespace".to_owned());
+    }
+    if id.trim_end() != id {
+        return Some("it ends with whitespace".to_owned());
+    }
+    let (position, c) =
+        id.chars().enumerate().find(|(_, c)| matches!(c, ',' | '#') || c.is_control() || is_invisible_format(*c))?;
+    let what = match c {
+        ',' => "a comma".to_owned(),
+        '#' => "a `#`".to_owned(),
+        c if c.is_control() => format!("the control character U+{:04X}", u32::from(c)),
+        c => format!("the invisible format character U+{:04X}", u32::from(c)),
+    };
+    Some(format!("it holds {what} at character {}", position + 1))
+}
+
 /// An enum whose list of values is open: the known ones are variants, any other string is
 /// kept in `Other` and sent back unchanged, so values the service adds later work without an
 /// SDK upgrade.
@@ -157,8 +215,8 @@ impl DeleteSubResources {
     }
 
     /// Checks the documented limits, so that a bad call fails here, naming the field, and
-    /// never reaches the service: 1 to 100 ids, each 1 to 255 characters and not blank; a
-    /// type that is not blank and at most 255 characters; an order id of at most 255.
+    /// never reaches the service: 1 to 100 ids, each following [`DESKTOP_ID_RULE`]; a type
+    /// that is not blank and at most 255 characters; an order id of at most 255.
     pub fn validate(&self) -> Result<(), Error> {
         let count = self.desktop_ids.len();
         if count == 0 || count > MAX_DESKTOP_IDS {
@@ -170,7 +228,7 @@ impl DeleteSubResources {
             .into());
         }
         for (index, id) in self.desktop_ids.iter().enumerate() {
-            check_text("desktop_ids", Some(index), id, true)?;
+            check_desktop_id(index, id)?;
         }
         check_text("sub_resource_type", None, self.sub_resource_type.as_str(), true)?;
         if let Some(order_id) = &self.order_id {
@@ -201,6 +259,21 @@ impl DeleteSubResources {
             order_id,
             sub_resource_type: self.sub_resource_type.clone(),
         })
+    }
+}
+
+/// `desktop_ids[index]` under [`DESKTOP_ID_RULE`]: the refusal names the field and the index,
+/// and shows the id with its invisible characters escaped.
+pub(crate) fn check_desktop_id(index: usize, id: &str) -> Result<(), Error> {
+    // Blank and overlong ids keep their own words (`at most 255 characters`).
+    check_text("desktop_ids", Some(index), id, true)?;
+    match desktop_id_problem(id) {
+        None => Ok(()),
+        Some(problem) => {
+            let excerpt: String = id.chars().take(40).collect();
+            let shown = if excerpt.len() < id.len() { format!("{excerpt:?}…") } else { format!("{excerpt:?}") };
+            Err(InvalidInput::new("desktop_ids", DESKTOP_ID_RULE, format!("{shown} ({problem})")).at(index).into())
+        }
     }
 }
 
@@ -323,6 +396,51 @@ mod tests {
         assert_eq!(field_of(&DeleteSubResources::new(["d-1"], "DESKTOP_SHARER").order_id("o".repeat(256))), "order_id");
         assert!(DeleteSubResources::new(["d-1"], "DESKTOP_SHARER").order_id("").validate().is_ok());
     }
+
+    /// Every class of character the id rule refuses, at the start, inside and at the end of
+    /// an id: the refusal names `desktop_ids`, the index, and shows the id escaped.
+    #[test]
+    fn ids_break_the_rule_with_each_class_of_character() {
+        let inside = [
+            ",", "#", "\u{0}", "\n", "\r", "\t", "\u{1b}", "\u{7f}", "\u{85}", "\u{9f}", "\u{202a}", "\u{202e}",
+            "\u{2066}", "\u{2069}", "\u{200b}", "\u{200c}", "\u{200d}", "\u{200e}", "\u{feff}", "\u{2028}",
+        ];
+        let at_ends = [" ", "\u{a0}", "\u{3000}", "\u{2003}"];
+        let mut bad: Vec<String> = Vec::new();
+        for c in inside {
+            bad.extend([format!("{c}d-1"), format!("d{c}-1"), format!("d-1{c}")]);
+        }
+        for c in at_ends {
+            bad.extend([format!("{c}d-1"), format!("d-1{c}")]);
+        }
+        // Empty, blank and overlong ids are refused in the words of every other field.
+        for id in ["", " ", "\u{a0}\u{3000}", "x".repeat(MAX_VALUE_CHARS + 1).as_str()] {
+            assert!(desktop_id_problem(id).is_some(), "{id:?} was taken");
+            assert_eq!(field_of(&DeleteSubResources::new(["d-0", id], "DESKTOP_SHARER")), "desktop_ids[1]");
+        }
+        for id in &bad {
+            assert!(desktop_id_problem(id).is_some(), "{id:?} was taken");
+            let request = DeleteSubResources::new(["d-0", id.as_str()], "DESKTOP_SHARER");
+            match request.validate() {
+                Err(Error::InvalidInput(e)) => {
+                    assert_eq!((e.field(), e.name(), e.index()), ("desktop_ids[1]", "desktop_ids", Some(1)), "{id:?}");
+                    assert_eq!(e.expected(), DESKTOP_ID_RULE);
+                    // Shown escaped: no raw control or format character reaches a terminal.
+                    assert!(!e.got().chars().any(|c| c.is_control() || is_invisible_format(c)), "{:?}", e.got());
+                }
+                other => panic!("{id:?} gave {other:?}"),
+            }
+        }
+        for good in ["d-1", "a b", "ü-1", "d_1.2", "00000000-0000-4000-8000-000000000001", "x;y", "a'b\"c"] {
+            assert_eq!(desktop_id_problem(good), None, "{good:?}");
+        }
+        assert_eq!(desktop_id_problem(&"é".repeat(MAX_VALUE_CHARS)), None);
+        assert_eq!(desktop_id_problem("a,b").as_deref(), Some("it holds a comma at character 2"));
+        assert_eq!(
+            desktop_id_problem("ab\u{0}").as_deref(),
+            Some("it holds the control character U+0000 at character 3")
+        );
+    }
 }
 
 #[cfg(test)]
@@ -345,8 +463,12 @@ mod properties {
             let mut request = DeleteSubResources::new(ids.clone(), kind.clone());
             request.order_id = order.clone();
             let within = |s: &str, required: bool| s.chars().count() <= MAX_VALUE_CHARS && (!required || !s.trim().is_empty());
+            // `\PC` has no control or format characters; the rule's other classes, spelt out.
+            let id_ok = |s: &str| {
+                within(s, true) && s.trim() == s && !s.contains([',', '#', '\u{00AD}', '\u{061C}', '\u{2028}', '\u{2029}'])
+            };
             let valid = (1..=MAX_DESKTOP_IDS).contains(&ids.len())
-                && ids.iter().all(|id| within(id, true))
+                && ids.iter().all(|id| id_ok(id))
                 && within(&kind, true)
                 && order.as_deref().is_none_or(|o| within(o, false));
             match request.validate() {
@@ -356,6 +478,40 @@ mod properties {
                     prop_assert!(["desktop_ids", "sub_resource_type", "order_id"].iter().any(|f| e.field().starts_with(f)));
                 }
                 Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        /// One character of a refused class, anywhere in an otherwise good id (or any
+        /// whitespace at an end), is refused, naming `desktop_ids` and the index.
+        #[test]
+        fn one_refused_character_anywhere_refuses_the_id(
+            id in "[a-zA-Z0-9._-]{1,40}",
+            at in 0usize..41,
+            class in 0usize..4,
+            pick in any::<prop::sample::Index>(),
+            index in 0usize..5,
+        ) {
+            let classes: [&[char]; 4] = [
+                &[',', '#'],
+                &['\u{0}', '\u{1}', '\n', '\r', '\t', '\u{1b}', '\u{7f}', '\u{80}', '\u{85}', '\u{9f}'],
+                &['\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}',
+                  '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{feff}'],
+                &[' ', '\u{a0}', '\u{2003}', '\u{3000}', '\u{1680}'],
+            ];
+            let c = *pick.get(classes[class]);
+            let mut chars: Vec<char> = id.chars().collect();
+            // Whitespace is refused at the ends only.
+            let at = if class == 3 { if at % 2 == 0 { 0 } else { chars.len() } } else { at.min(chars.len()) };
+            chars.insert(at, c);
+            let bad: String = chars.into_iter().collect();
+            let mut ids: Vec<String> = (0..index).map(|i| format!("d-{i}")).collect();
+            ids.push(bad.clone());
+            match DeleteSubResources::new(ids, "DESKTOP_SHARER").validate() {
+                Err(Error::InvalidInput(e)) => {
+                    prop_assert_eq!(e.name(), "desktop_ids");
+                    prop_assert_eq!(e.index(), Some(index));
+                }
+                other => prop_assert!(false, "{:?} gave {:?}", bad, other),
             }
         }
     }

@@ -93,7 +93,9 @@ class Client:
         resend_unknown: bool = False,
     ) -> BulkRun:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
-        run for each batch's outcome as it ends, then ``account()`` for every desktop."""
+        run for each batch's outcome as it ends, then ``account()`` for every desktop. Each id
+        follows the single call's rule (nothing is trimmed); a single ``str`` or ``bytes`` is
+        refused, not iterated."""
     def show_job(self, job_id: str) -> Job:
         """Reads a job and its sub-jobs, e.g. the job a deletion answered with."""
     def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
@@ -107,7 +109,9 @@ class Client:
     @property
     def ak(self) -> Optional[str]:
         """``None`` until the first call fetched keys from the instance metadata service."""
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Closes the connection pool. Its bulk runs stop: no new batch, and the close waits
+        (within one request's time) for their batches in flight to be recorded."""
     def __enter__(self) -> Self: ...
     def __exit__(
         self,
@@ -160,16 +164,40 @@ class BatchOutcome:
 
 @final
 class BulkRun:
-    """A running bulk deletion: an iterator (and async iterator) of ``BatchOutcome``. A
-    Ctrl-C while iterating starts no new batch, yields the ones in flight, then raises
-    ``KeyboardInterrupt``."""
+    """A running bulk deletion: an iterator (and async iterator) of ``BatchOutcome``, and a
+    context manager (``with client.delete_many(...) as run:``). A Ctrl-C while iterating
+    starts no new batch, yields the ones in flight, then raises ``KeyboardInterrupt``.
+
+    Letting go of it (``break``, an exception in the loop body, leaving the ``with`` block,
+    dropping it, cancelling the task of an ``async for``, closing its client, the
+    interpreter's exit) stops it the same way: no new batch, and the batches in flight end
+    and are recorded in the journal and the account (in the background when nobody iterates).
+    A run of a closed client, or one iterated in a forked child, raises ``RuntimeError``."""
 
     def __iter__(self) -> Self: ...
     def __next__(self) -> BatchOutcome: ...
     def __aiter__(self) -> Self: ...
     def __anext__(self) -> Awaitable[BatchOutcome]: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        """Stops the run and waits (within the client's time for one request) for the
+        batches in flight to be recorded."""
+    def __aenter__(self) -> asyncio.Future[Self]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> Awaitable[None]: ...
     def cancel(self) -> None: ...
-    def account(self) -> list[DesktopOutcome]: ...
+    def account(self) -> list[DesktopOutcome]:
+        """Every desktop's state, in input order; complete once the run ended (after a stop,
+        this waits for the batches in flight to be recorded)."""
     @property
     def throttled(self) -> int: ...
 
@@ -215,7 +243,9 @@ class AsyncClient:
         resend_unknown: bool = False,
     ) -> BulkRun:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
-        run for each batch's outcome as it ends, then ``account()`` for every desktop."""
+        run for each batch's outcome as it ends, then ``account()`` for every desktop. Each id
+        follows the single call's rule (nothing is trimmed); a single ``str`` or ``bytes`` is
+        refused, not iterated."""
     async def show_job(self, job_id: str) -> Job:
         """Reads a job and its sub-jobs (a coroutine)."""
     async def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
@@ -228,7 +258,9 @@ class AsyncClient:
     @property
     def ak(self) -> Optional[str]:
         """``None`` until the first call fetched keys from the instance metadata service."""
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Closes the connection pool. Its bulk runs stop: no new batch, and the close waits
+        (within one request's time) for their batches in flight to be recorded."""
     def __aenter__(self) -> asyncio.Future[Self]: ...
     def __aexit__(
         self,
