@@ -184,9 +184,17 @@ fn a_stderr_that_cannot_be_written_never_aborts_and_keeps_the_exit_code() {
 #[test]
 fn text_from_the_server_or_the_input_cannot_forge_lines_or_move_the_cursor() {
     let (sim, home) = (sim(), tempfile::tempdir().unwrap());
-    // The service names unknown desktops in its message: an id carrying a line break, an
-    // escape sequence and a bidi override comes back inside the server's error text.
+    // A line break, an escape sequence and a bidi override: as an input (a desktop id, refused
+    // by the id rule and quoted in the refusal) and as the server's text (the simulator names
+    // an unknown job in its 404 message).
     let hostile = "d-x\u{1b}[2J\nhint: run rm -rf ~\r\u{202e}evil";
+    let check = |text: &str| {
+        assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{202e}'), "{text:?}");
+        assert!(text.lines().all(|line| line.starts_with("error:") || line.starts_with("hint:")), "{text:?}");
+        assert!(!text.lines().any(|line| line.starts_with("hint: run")), "a forged hint line: {text:?}");
+        let readable = |line: &str| line.contains("\\u{1b}[2J") && line.contains("hint: run rm");
+        assert!(text.lines().any(readable), "escaped, still readable on one line: {text:?}");
+    };
     for format in ["json", "table"] {
         let output = common::cli(&home, sim.simulator.endpoint(), "5")
             .args(["--output", format])
@@ -194,21 +202,71 @@ fn text_from_the_server_or_the_input_cannot_forge_lines_or_move_the_cursor() {
             .arg(hostile)
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(3));
-        let text = stderr(&output);
-        assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{202e}'), "{text:?}");
-        assert!(text.lines().all(|line| line.starts_with("error:") || line.starts_with("hint:")), "{text:?}");
-        assert!(!text.lines().any(|line| line.starts_with("hint: run")), "a forged hint line: {text:?}");
-        assert!(text.contains("\\u{1b}[2J\\u{a}hint: run"), "escaped, still readable: {text:?}");
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        check(&stderr(&output));
+        assert!(output.stdout.is_empty());
+        let server = hostile_server(hostile);
+        let output = common::cli(&home, &server, "5")
+            .args(["--output", format])
+            .args(DELETE)
+            .arg(DEMO_SHARER_DESKTOP_IDS[0])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        check(&stderr(&output));
         let stdout = String::from_utf8_lossy(&output.stdout);
         if format == "json" {
-            // JSON stays exact: the record parses back to the very id.
+            // JSON stays exact: the record parses back to the very text.
             let record: Value = serde_json::from_str(stdout.trim()).unwrap();
-            assert_eq!(record["desktop_ids"][0], hostile);
+            assert_eq!(record["error"]["error_msg"], hostile);
         } else {
             assert!(!stdout.contains('\u{1b}') && stdout.lines().count() == 2, "{stdout:?}");
         }
     }
+    assert!(sim.simulator.jobs().is_empty());
+}
+
+/// A loopback server that answers every request with a 400 whose message is `text`: the
+/// server's words, as a hostile service could send them.
+fn hostile_server(text: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let body = serde_json::json!({"error_code": "WKS.0001", "error_msg": text}).to_string();
+    std::thread::spawn(move || {
+        // Bounded: the test makes one request to each server.
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let length = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= head_end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    endpoint
 }
 
 #[test]

@@ -604,6 +604,12 @@ impl BulkRun {
         );
         Box::pin(async move {
             let ids = batches[index].clone();
+            // A task made before a cancel but first polled after it (its run was let go in
+            // between, as Python lets go of a run) is a new batch: it is not sent.
+            if canceller.is_cancelled() {
+                let desktops = unknown_desktops(&ids, "not sent: the run was stopped first");
+                return Step::Done(Box::new(BatchOutcome::new(index, ids, BatchResult::NotSent, desktops, false)));
+            }
             if !delay.is_zero() {
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
