@@ -196,6 +196,10 @@ def test_every_error_class_and_the_lowest_log_level_show_no_secret(
     failing = client.delete_desktop_sub_resources(ids)
     expect(hw.JobFailedError, lambda: client.wait_job(failing.job_id, timeout=10, poll_interval=0.05))
     sim.clear_faults()
+    sim.report_jobs_as("no-sub-jobs")
+    unreported = client.delete_desktop_sub_resources(ids)
+    expect(hw.JobOutcomeUnknownError, lambda: client.wait_job(unreported.job_id, timeout=10, poll_interval=0.05))
+    sim.clear_faults()
     running = client.delete_desktop_sub_resources(ids)
     expect(hw.JobTimeoutError, lambda: client.wait_job(running.job_id, timeout=0.1, poll_interval=0.05))
     shown = [repr(client), repr(denied), repr(sim), repr(running), repr(client.show_job(running.job_id)), repr(sim.jobs())]

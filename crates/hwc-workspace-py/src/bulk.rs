@@ -37,6 +37,8 @@ pub(crate) fn plan(
     wait_timeout: Option<&Bound<'_, PyAny>>,
     journal: Option<&Bound<'_, PyAny>>,
     resend_unknown: bool,
+    resend_refused: bool,
+    throttle_timeout: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<BulkPlan> {
     // A single str (or bytes) is iterable too, by character (or byte): refused, as the single
     // call refuses it, rather than sent as one batch of its characters.
@@ -90,6 +92,9 @@ pub(crate) fn plan(
         options.journal = Some(args::string(&path, "journal")?.into());
     }
     options.resend_unknown = resend_unknown;
+    options.resend_refused = resend_refused;
+    options.throttle_timeout =
+        args::seconds(py, throttle_timeout, "throttle_timeout", bulk::DEFAULT_THROTTLE_TIMEOUT.as_secs_f64())?;
     BulkPlan::new(&ids, options).map_err(|e| to_py_err(py, &e))
 }
 
@@ -171,6 +176,9 @@ pub(crate) struct BatchOutcome {
     desktops: Vec<Py<DesktopOutcome>>,
     /// Recorded by an earlier run of the journal, not sent by this one.
     resumed: bool,
+    /// The verdict over its desktops and job: `SUCCESS` only when every desktop succeeded
+    /// and no job failed; `ACCEPTED` without waiting; `FAILED`; `UNKNOWN`.
+    verdict: &'static str,
 }
 
 #[pymethods]
@@ -190,6 +198,10 @@ fn outcome(py: Python<'_>, outcome: bulk::BatchOutcome) -> PyResult<BatchOutcome
             ("REJECTED", None, error.request_id().map(str::to_owned), Some(exception(error)))
         }
         BatchResult::RefusedEarlier { .. } => ("REJECTED", None, None, None),
+        // Throttled past the throttle timeout: never passed on, so refused.
+        BatchResult::Throttled { error, .. } => {
+            ("REJECTED", None, error.request_id().map(str::to_owned), Some(exception(error)))
+        }
         BatchResult::Unknown { error, .. } => ("UNKNOWN", None, None, error.as_ref().map(exception)),
         _ => ("NOT_SENT", None, None, None),
     };
@@ -203,6 +215,12 @@ fn outcome(py: Python<'_>, outcome: bulk::BatchOutcome) -> PyResult<BatchOutcome
         error,
         desktops,
         resumed: outcome.resumed,
+        verdict: match outcome.verdict {
+            bulk::Verdict::Success => "SUCCESS",
+            bulk::Verdict::Accepted => "ACCEPTED",
+            bulk::Verdict::Unknown => "UNKNOWN",
+            bulk::Verdict::Failed => "FAILED",
+        },
     })
 }
 

@@ -484,8 +484,8 @@ macro_rules! client_class {
             /// `wait=True` follows each job (up to `wait_timeout` seconds); `journal` is a file
             /// that records the run and resumes it when given again.
             #[pyo3(
-                signature = (desktop_ids, *, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false),
-                text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False)"
+                signature = (desktop_ids, *, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None),
+                text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0)"
             )]
             #[allow(clippy::too_many_arguments)]
             fn delete_many(
@@ -499,8 +499,10 @@ macro_rules! client_class {
                 wait_timeout: Option<&Bound<'_, PyAny>>,
                 journal: Option<&Bound<'_, PyAny>>,
                 resend_unknown: bool,
+                resend_refused: bool,
+                throttle_timeout: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<crate::bulk::BulkRun> {
-                let plan = crate::bulk::plan(py, desktop_ids, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown)?;
+                let plan = crate::bulk::plan(py, desktop_ids, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout)?;
                 self.core.delete_many(py, plan)
             }
 

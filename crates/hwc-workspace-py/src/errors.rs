@@ -48,6 +48,8 @@ fn python_spelling(setting: Setting) -> String {
 ///   `.endpoint`)
 /// - `JobFailed` → `JobFailedError`, an `ApiError` with `.job` and `.failed_desktop_ids`
 /// - `JobTimeout` → `JobTimeoutError` (also `TimeoutError`; `.job_id`, `.last_status`)
+/// - `JobOutcomeUnknown` → `JobOutcomeUnknownError` (`.job`, `.unknown_desktop_ids`,
+///   `.reasons`: the job ended, but its reports leave some desktop's outcome unknown)
 /// - `UndecodableResponse` (a success status whose body is not the documented one) →
 ///   `UndecodableResponseError`, an `ApiError` with that status, `error_code` None and the
 ///   reason as `error_msg`: the service did answer, so it is an API-level failure, and the
@@ -115,6 +117,17 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
                 attributes.set_item("job", Py::new(py, crate::jobs::Job::from(job.clone()))?)?;
                 attributes.set_item("failed_desktop_ids", PyList::new(py, e.failed_desktop_ids())?)?;
                 ("JobFailedError", e.to_string())
+            }
+            Error::JobOutcomeUnknown(e) => {
+                attributes.set_item("job", Py::new(py, crate::jobs::Job::from(e.job().clone()))?)?;
+                let unknown: Vec<&str> = e.unknown_desktops().map(|d| d.desktop_id.as_str()).collect();
+                attributes.set_item("unknown_desktop_ids", PyList::new(py, &unknown)?)?;
+                let reasons = PyDict::new(py);
+                for desktop in e.unknown_desktops() {
+                    reasons.set_item(&desktop.desktop_id, desktop.fail_reason.as_deref())?;
+                }
+                attributes.set_item("reasons", reasons)?;
+                ("JobOutcomeUnknownError", e.to_string())
             }
             Error::JobTimeout(e) => {
                 set("job_id", Some(e.job_id()))?;

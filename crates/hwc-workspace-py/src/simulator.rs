@@ -320,6 +320,22 @@ impl Simulator {
         self.with(|simulator| simulator.set_faults(simulator.faults().with_failing_desktops(desktop_ids)))
     }
 
+    /// From now on, report jobs as no documented service does, to test how they are read:
+    /// `"success-over-failed-sub-jobs"`, `"failed-over-successful-sub-jobs"`,
+    /// `"no-sub-jobs"`, `"conflicting-sub-jobs"`, `"another-job"`, `"unusable-job-id"`.
+    fn report_jobs_as(&self, kind: &Bound<'_, PyAny>) -> PyResult<()> {
+        let name = args::string(kind, "kind")?;
+        let kind = hwc_workspace_sim::JobReportFault::from_name(&name).ok_or_else(|| {
+            let known: Vec<&str> = hwc_workspace_sim::JobReportFault::ALL.iter().map(|k| k.name()).collect();
+            PyValueError::new_err(format!(
+                "unknown job report {}; expected one of: {}",
+                args::repr_str(&name),
+                known.join(", ")
+            ))
+        })?;
+        self.with(|simulator| simulator.set_faults(simulator.faults().with_job_reports(kind)))
+    }
+
     /// How many requests reached the simulator, whatever it answered.
     #[getter]
     fn request_count(&self) -> PyResult<u64> {

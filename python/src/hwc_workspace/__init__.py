@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         ConfigurationError,
         InvalidRequestError,
         JobFailedError,
+        JobOutcomeUnknownError,
         JobTimeoutError,
         NotFoundError,
         PermissionDeniedError,
@@ -77,6 +78,7 @@ __all__ = [
     "TransportError",
     "RequestTimeoutError",
     "JobFailedError",
+    "JobOutcomeUnknownError",
     "JobTimeoutError",
     "__version__",
 ]

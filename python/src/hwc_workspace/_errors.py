@@ -30,6 +30,7 @@ __all__ = [
     "RequestTimeoutError",
     "JobFailedError",
     "JobTimeoutError",
+    "JobOutcomeUnknownError",
 ]
 
 
@@ -162,6 +163,30 @@ class JobFailedError(ApiError):
         super().__init__(message, **kwargs)
         self.job = job
         self.failed_desktop_ids = list(failed_desktop_ids)
+
+
+class JobOutcomeUnknownError(WorkspaceError):
+    """A waited-for job ended, but its reports leave what became of some desktop unknown: the
+    job did not report it, reported it still running, or the reports contradict each other
+    (the job against its sub-jobs, or two sub-jobs of one desktop). ``job`` is the final job,
+    ``unknown_desktop_ids`` the desktops concerned and ``reasons`` why, by desktop id."""
+
+    job: Any
+    unknown_desktop_ids: Sequence[str]
+    reasons: dict
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        job: Any = None,
+        unknown_desktop_ids: Sequence[str] = (),
+        reasons: Optional[dict] = None,
+    ) -> None:
+        super().__init__(message)
+        self.job = job
+        self.unknown_desktop_ids = list(unknown_desktop_ids)
+        self.reasons = dict(reasons or {})
 
 
 class JobTimeoutError(WorkspaceError, TimeoutError):

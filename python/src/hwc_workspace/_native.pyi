@@ -91,6 +91,8 @@ class Client:
         wait_timeout: float = 600.0,
         journal: Optional[_Path] = None,
         resend_unknown: bool = False,
+        resend_refused: bool = False,
+        throttle_timeout: float = 120.0,
     ) -> BulkRun:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
         run for each batch's outcome as it ends, then ``account()`` for every desktop. Each id
@@ -99,8 +101,10 @@ class Client:
     def show_job(self, job_id: str) -> Job:
         """Reads a job and its sub-jobs, e.g. the job a deletion answered with."""
     def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
-        """Polls a job until it ends: returns the final job on ``SUCCESS``; raises
-        ``JobFailedError`` on ``FAILED`` and ``JobTimeoutError`` when ``timeout`` runs out."""
+        """Polls a job until it ends: returns the final job only when every desktop it reports
+        succeeded and nothing contradicts that; raises ``JobFailedError`` when a desktop or the
+        job failed, ``JobOutcomeUnknownError`` when a desktop is not reported, still running or
+        reported in contradiction, and ``JobTimeoutError`` when ``timeout`` runs out."""
     @property
     def endpoint(self) -> str: ...
     @property
@@ -161,6 +165,10 @@ class BatchOutcome:
     def desktops(self) -> list[DesktopOutcome]: ...
     @property
     def resumed(self) -> bool: ...
+    @property
+    def verdict(self) -> str:
+        """``SUCCESS`` only when every desktop succeeded and no job failed; ``ACCEPTED``
+        without waiting; ``FAILED``; ``UNKNOWN``."""
 
 @final
 class BulkRun:
@@ -241,6 +249,8 @@ class AsyncClient:
         wait_timeout: float = 600.0,
         journal: Optional[_Path] = None,
         resend_unknown: bool = False,
+        resend_refused: bool = False,
+        throttle_timeout: float = 120.0,
     ) -> BulkRun:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
         run for each batch's outcome as it ends, then ``account()`` for every desktop. Each id
@@ -379,6 +389,8 @@ class Simulator:
     def desktops(self) -> dict[str, list[str]]: ...
     def jobs(self) -> list[SimulatedJob]: ...
     def fail_sub_jobs(self, desktop_ids: Sequence[str]) -> None: ...
+    def report_jobs_as(self, kind: str) -> None:
+        """Reports jobs as no documented service does, to test how they are read."""
     def fail_next(self, *faults: str) -> None: ...
     def set_latency(self, seconds: float) -> None: ...
     def clear_faults(self) -> None: ...
