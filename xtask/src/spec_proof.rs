@@ -9,10 +9,10 @@ use std::process::Command;
 use crate::artifacts::SPEC;
 
 /// `(schema, field, renamed to, the simulator file that must stop compiling)`. Fields the
-/// core reads too (`job_id`, the error body) are left out: renaming them stops the build in
+/// core reads too (`job_id`, `sub_jobs_total`, the error body) are left out: renaming them stops the build in
 /// the core already, before the simulator is reached.
 const RENAMES: &[(&str, &str, &str, &str)] = &[
-    ("Job", "sub_jobs_total", "sub_jobs_count", "crates/hwc-workspace-sim/src/jobs.rs"),
+    ("Job", "job_type", "task_type", "crates/hwc-workspace-sim/src/jobs.rs"),
     ("SubJob", "job_type", "task_kind", "crates/hwc-workspace-sim/src/jobs.rs"),
 ];
 

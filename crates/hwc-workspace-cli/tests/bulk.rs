@@ -373,3 +373,52 @@ fn a_closed_stdout_is_refused_before_anything_is_sent() {
     }
     assert!(sim.simulator.jobs().is_empty(), "nothing was sent");
 }
+
+#[test]
+fn a_permanently_throttled_run_ends_by_itself_with_3() {
+    use hwc_workspace_sim::FaultKind;
+    let (sim, ids) = fleet(300, Duration::ZERO);
+    sim.simulator.set_faults(Faults::none().with_random(FaultKind::TooManyRequests { retry_after_secs: 1 }, 1.0));
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let args = ["--concurrency", "1", "--throttle-timeout", "1.5"];
+    let (code, out, err) = finish(start(&sim, &ids_file(&dir, &ids), &args, None), Duration::from_secs(30));
+    assert_eq!(code, 3, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(err.contains("--throttle-timeout"), "{err}");
+    let rows = records(&out);
+    assert_eq!(rows.len(), 3, "every batch reported: {out}");
+    assert_eq!(rows.iter().filter(|r| r["status"] == "NOT_SENT").count(), 2, "{out}");
+    assert!(sim.simulator.jobs().is_empty());
+    assert!(sim.simulator.request_count() <= 4, "{} requests", sim.simulator.request_count());
+}
+
+#[test]
+fn refused_batches_are_sent_again_only_with_resend_refused() {
+    let (sim, ids) = fleet(3, Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let (file, journal) = (ids_file(&dir, &ids), dir.path().join("journal.jsonl"));
+    let journal_args = ["--journal", journal.to_str().unwrap()];
+    let wrong = Command::new(assert_cmd::cargo::cargo_bin("hwc-workspace"))
+        .env_clear()
+        .env("HUAWEICLOUD_SDK_AK", DEMO_AK)
+        .env("HUAWEICLOUD_SDK_SK", "not-the-secret-key")
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", DEMO_PROJECT_ID)
+        .args(["--endpoint", sim.simulator.endpoint(), "delete-sub-resources", "--sub-resource-type", DESKTOP_SHARER])
+        .arg("--desktop-ids-from")
+        .arg(&file)
+        .args(journal_args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(3), "{}", String::from_utf8_lossy(&wrong.stderr));
+    let (code, _, err) = finish(start(&sim, &file, &journal_args, None), Duration::from_secs(30));
+    assert_eq!(code, 3, "the refusal is replayed: {err}");
+    assert!(err.contains("refused in an earlier run") && err.contains("--resend-refused"), "{err}");
+    assert!(sim.simulator.jobs().is_empty());
+    let mut resend = journal_args.to_vec();
+    resend.push("--resend-refused");
+    let (code, _, err) = finish(start(&sim, &file, &resend, None), Duration::from_secs(30));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sim.simulator.jobs().len(), 1);
+}
