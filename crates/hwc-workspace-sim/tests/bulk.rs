@@ -405,3 +405,24 @@ async fn a_proxys_refusal_is_the_proxys_and_can_be_sent_again() {
     assert!(matches!(resent[0].result, BatchResult::Accepted { .. }), "{resent:?}");
     assert_eq!(sim.jobs().len(), 1);
 }
+
+/// Waiting that would read a job as fast as the network allows, or never give up on a
+/// throttled batch, is refused before anything is sent.
+#[tokio::test]
+async fn durations_out_of_range_are_refused_before_sending() {
+    let (state, ids) = fleet(1);
+    let sim = simulator(state, JobTiming::instant(), Faults::none()).await;
+    let client = sim.client_builder().build().unwrap();
+    let busy = WaitOptions { poll_interval: Duration::ZERO, ..quick_wait() };
+    match client.wait_job("any-job", &busy).await {
+        Err(Error::InvalidInput(e)) => assert_eq!(e.field(), "poll_interval"),
+        other => panic!("{other:?}"),
+    }
+    let mut options = BulkOptions::new(DESKTOP_SHARER);
+    options.throttle_timeout = Duration::ZERO;
+    assert!(matches!(BulkPlan::new(&ids, options), Err(Error::InvalidInput(e)) if e.field() == "throttle_timeout"));
+    let mut options = BulkOptions::new(DESKTOP_SHARER);
+    options.wait = Some(WaitOptions { max_poll_interval: Duration::from_secs(90_000), ..quick_wait() });
+    assert!(matches!(BulkPlan::new(&ids, options), Err(Error::InvalidInput(e)) if e.field() == "max_poll_interval"));
+    assert_eq!(sim.request_count(), 0);
+}

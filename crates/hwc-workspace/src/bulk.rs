@@ -164,13 +164,9 @@ impl BulkPlan {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        if options.throttle_timeout > crate::MAX_DURATION {
-            return Err(InvalidInput::new(
-                "throttle_timeout",
-                format!("at most {} s", crate::MAX_DURATION.as_secs()),
-                format!("{} s", options.throttle_timeout.as_secs_f64()),
-            )
-            .into());
+        crate::check_timeout("throttle_timeout", options.throttle_timeout)?;
+        if let Some(wait) = &options.wait {
+            wait.check()?;
         }
         if !(1..=MAX_CONCURRENCY).contains(&options.concurrency) {
             return Err(InvalidInput::new(

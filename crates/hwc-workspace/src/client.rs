@@ -167,6 +167,7 @@ impl Client {
     /// deadline) until the wait's timeout, which then names the last failure. Anything else
     /// (a 4xx: the job or the project is unknown, the key refused) is the error at once.
     pub async fn wait_job(&self, job_id: &str, options: &WaitOptions) -> Result<Job, Error> {
+        options.check()?;
         let started = Instant::now();
         let mut interval = options.poll_interval;
         let mut last_status = None;
@@ -477,6 +478,15 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
+    /// Every duration within [`crate::MIN_DURATION`] and [`crate::MAX_DURATION`]: a zero
+    /// poll interval would read the job as fast as the network allows.
+    pub fn check(&self) -> Result<(), Error> {
+        crate::check_timeout("timeout", self.timeout)?;
+        crate::check_timeout("poll_interval", self.poll_interval)?;
+        crate::check_timeout("max_poll_interval", self.max_poll_interval)?;
+        Ok(())
+    }
+
     /// The default intervals with this overall timeout.
     pub fn with_timeout(timeout: Duration) -> Self {
         Self { timeout, ..Self::default() }
