@@ -48,9 +48,6 @@ pub fn demo_desktop_ids() -> Vec<String> {
     DEMO_DESKTOP_IDS.iter().map(|id| (*id).to_owned()).collect()
 }
 
-/// Longest desktop id, in characters (the API's own limit).
-const MAX_ID_CHARS: usize = 255;
-
 /// A desktop and the sub-resources it holds now.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -221,10 +218,13 @@ impl State {
         }
         let mut seen = HashSet::new();
         for desktop in &self.desktops {
-            if desktop.id.trim().is_empty() || desktop.id.chars().count() > MAX_ID_CHARS {
+            // The one id rule every front and the service apply: a desktop no request could
+            // name would be a state the simulator cannot be driven through.
+            if let Some(problem) = hwc_workspace::desktop_id_problem(&desktop.id) {
                 return Err(StateError(format!(
-                    "desktop id {:?} must be 1 to {MAX_ID_CHARS} characters, not blank",
-                    desktop.id
+                    "desktop id {:?} breaks the id rule ({}): {problem}",
+                    desktop.id,
+                    hwc_workspace::DESKTOP_ID_RULE
                 )));
             }
             if !seen.insert(desktop.id.as_str()) {
@@ -373,7 +373,11 @@ mod tests {
             (r#"{"desktop":[]}"#, "unknown field"),
             (r#"{"project_id":"a/b"}"#, "project_id"),
             (r#"{"desktops":[{"id":"a"},{"id":"a"}]}"#, "appears twice"),
-            (r#"{"desktops":[{"id":" "}]}"#, "not blank"),
+            (r#"{"desktops":[{"id":" "}]}"#, "it is blank"),
+            (r#"{"desktops":[{"id":" a"}]}"#, "starts with whitespace"),
+            (r#"{"desktops":[{"id":"a,b"}]}"#, "a comma"),
+            (r#"{"desktops":[{"id":"a#b"}]}"#, "a `#`"),
+            (r#"{"desktops":[{"id":"a\u0000b"}]}"#, "control character"),
             (r#"{"keys":[]}"#, "at least one key"),
             (r#"{"keys":[{"ak":"A","sk":""}]}"#, "non-empty"),
         ] {
