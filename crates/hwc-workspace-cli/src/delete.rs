@@ -54,6 +54,8 @@ pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, F
     let total = run.batch_count();
     let stopped = watch_signals(run.canceller());
     let progress = progress_bar(desktops, total);
+    // The first failure reported, unless a desktop failed or a batch was refused anywhere:
+    // that is exit 3 whatever came first, since those desktops surely need acting on.
     let mut worst: Option<ExitCode> = None;
     let mut output_failed = false;
     let mut first_record = true;
@@ -74,7 +76,11 @@ pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, F
                 Some(bar) => bar.suspend(line),
                 None => line(),
             }
-            worst.get_or_insert(failure.code);
+            if failure.code == ExitCode::Rejected {
+                worst = Some(ExitCode::Rejected);
+            } else {
+                worst.get_or_insert(failure.code);
+            }
         }
         if output_failed {
             continue;

@@ -422,3 +422,19 @@ fn refused_batches_are_sent_again_only_with_resend_refused() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(sim.simulator.jobs().len(), 1);
 }
+
+#[test]
+fn a_failed_desktop_is_exit_3_whatever_failed_first() {
+    use hwc_workspace_sim::FaultKind;
+    // Batch 1's answer is lost (its desktops UNKNOWN, reported first: exit 5 alone); batch
+    // 2's desktop fails.
+    let (sim, ids) = fleet(101, Duration::ZERO);
+    sim.simulator.set_faults(Faults::fail_next([FaultKind::DropConnection]).with_failing_desktops([ids[100].clone()]));
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--wait", "--concurrency", "1", "--per-desktop"];
+    let (code, out, err) = finish(start(&sim, &ids_file(&dir, &ids), &args, None), Duration::from_secs(30));
+    let rows = records(&out);
+    assert_eq!(rows.iter().filter(|r| r["status"] == "UNKNOWN").count(), 100, "{out}");
+    assert_eq!(rows.iter().filter(|r| r["status"] == "FAILED").count(), 1, "{out}");
+    assert_eq!(code, 3, "{err}");
+}
