@@ -212,7 +212,7 @@ fn journaled(journal: &std::path::Path) -> (Vec<u64>, Vec<u64>) {
 
 #[test]
 fn two_runs_on_one_journal_never_send_a_batch_twice() {
-    let (sim, ids) = fleet(1000, Duration::from_millis(100));
+    let (sim, ids) = fleet(1000, Duration::from_millis(300));
     let dir = tempfile::tempdir().unwrap();
     let (file, journal) = (ids_file(&dir, &ids), dir.path().join("journal.jsonl"));
     let args = ["--concurrency", "2", "--journal", journal.to_str().unwrap()];
