@@ -22,7 +22,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 
 use crate::args;
-use crate::errors::{invalid_item, invalid_request, to_py_err};
+use crate::errors::{invalid_request, to_py_err};
 use crate::runtime::wait;
 
 /// The arguments of `delete_many`, checked, as the engine's plan.
@@ -52,23 +52,11 @@ pub(crate) fn plan(
             args::type_name(desktop_ids)
         )));
     }
-    // Any iterable of str: a list, a generator, the lines of a file. Each id follows the
-    // core's rule as given (nothing is trimmed: an id file's syntax is the command line's).
+    // Any iterable of str: a list, a generator, the lines of a file. Each id is checked by
+    // the core's plan, by the single call's rule, as given (nothing is trimmed).
     let mut ids = Vec::new();
     for (position, item) in desktop_ids.try_iter()?.enumerate() {
-        let id = args::string(&item?, &format!("desktop_ids[{position}]"))?;
-        if let Some(problem) = hwc_workspace::desktop_id_problem(&id) {
-            let shown: String = id.chars().take(40).collect();
-            let shown = if shown.len() < id.len() { format!("{shown:?}…") } else { format!("{shown:?}") };
-            return Err(invalid_item(
-                py,
-                "desktop_ids",
-                position,
-                hwc_workspace::DESKTOP_ID_RULE,
-                &format!("{shown} ({problem})"),
-            ));
-        }
-        ids.push(id);
+        ids.push(args::string(&item?, &format!("desktop_ids[{position}]"))?);
     }
     let sub_resource_type = match sub_resource_type.filter(|t| !t.is_none()) {
         Some(value) => args::string(value, "sub_resource_type")?,

@@ -147,24 +147,9 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
 /// An argument that this binding checks itself (the core checks the operation's input):
 /// `InvalidRequestError` naming the argument, like the core's own input errors.
 pub(crate) fn invalid_request(py: Python<'_>, field: &str, expected: &str, got: &str) -> PyErr {
-    invalid(py, field, None, expected, got)
-}
-
-/// As [`invalid_request`], for the item at `index` of the list argument `name`: the field
-/// is `name[index]` and `.index` is set, as in the core's refusals of list items.
-pub(crate) fn invalid_item(py: Python<'_>, name: &str, index: usize, expected: &str, got: &str) -> PyErr {
-    invalid(py, &format!("{name}[{index}]"), Some(index), expected, got)
-}
-
-/// `InvalidRequestError` for `field`, with `.index` for a list item.
-fn invalid(py: Python<'_>, field: &str, index: Option<usize>, expected: &str, got: &str) -> PyErr {
     let attributes = PyDict::new(py);
     let filled = attributes
         .set_item("field", field)
-        .and_then(|()| match index {
-            Some(index) => attributes.set_item("index", index),
-            None => Ok(()),
-        })
         .and_then(|()| attributes.set_item("expected", expected))
         .and_then(|()| attributes.set_item("got", got));
     match filled {
