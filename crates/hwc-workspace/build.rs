@@ -1,4 +1,5 @@
-//! Generates the client from the spec at build time, into OUT_DIR only.
+//! Generates the client and the operation description from the spec at build time, into
+//! OUT_DIR only.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,10 @@ fn main() {
     let spec = std::fs::read_to_string(&spec_path)
         .unwrap_or_else(|e| panic!("cannot read the spec {}: {e}", spec_path.display()));
     let code = hwc_workspace_codegen::generate(&spec).unwrap_or_else(|e| panic!("{e}"));
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("client.rs");
-    std::fs::write(&out, code).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    let description = hwc_workspace_codegen::describe(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for (name, text) in [("client.rs", code), ("operations.rs", description)] {
+        let out = out_dir.join(name);
+        std::fs::write(&out, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
+    }
 }

@@ -36,11 +36,8 @@ pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, F
 
     if global.dry_run {
         for batch in plan.batches() {
-            let request = DeleteSubResources {
-                desktop_ids: batch.clone(),
-                sub_resource_type: args.sub_resource_type.as_str().into(),
-                order_id: args.order_id.clone(),
-            };
+            let mut request = DeleteSubResources::new(batch.clone(), args.sub_resource_type.as_str());
+            request.order_id = args.order_id.clone();
             let signed = client.dry_run_delete_desktop_sub_resources(&request).await?;
             output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
                 .map_err(Failure::output)?;

@@ -49,6 +49,9 @@ pub struct BulkOptions {
     pub sub_resource_type: SubResourceType,
     /// The order, for resources bought with one.
     pub order_id: Option<String>,
+    /// Further body fields the spec declares, sent with every batch (see
+    /// [`DeleteSubResources::extra`]).
+    pub extra: crate::operation::Input,
     /// Batches in flight at most (1 to [`MAX_CONCURRENCY`]).
     pub concurrency: usize,
     /// Follow each accepted batch's job to its end; `None` reports acceptances only.
@@ -68,11 +71,26 @@ pub struct BulkOptions {
 }
 
 impl BulkOptions {
+    /// The request of one batch.
+    pub fn request(&self, desktop_ids: Vec<String>) -> DeleteSubResources {
+        let mut request = DeleteSubResources::new(desktop_ids, self.sub_resource_type.clone());
+        request.order_id = self.order_id.clone();
+        request.extra = self.extra.clone();
+        request
+    }
+
+    /// The further fields as canonical JSON text (keys sorted), or "" when there are none.
+    fn extra_key(&self) -> String {
+        let sorted: std::collections::BTreeMap<&String, &serde_json::Value> = self.extra.values().iter().collect();
+        if sorted.is_empty() { String::new() } else { serde_json::to_string(&sorted).unwrap_or_default() }
+    }
+
     /// Defaults: [`DEFAULT_CONCURRENCY`], no waiting, no journal.
     pub fn new(sub_resource_type: impl Into<SubResourceType>) -> Self {
         Self {
             sub_resource_type: sub_resource_type.into(),
             order_id: None,
+            extra: crate::operation::Input::new(),
             concurrency: DEFAULT_CONCURRENCY,
             wait: None,
             journal: None,
@@ -183,11 +201,7 @@ impl BulkPlan {
             if seen.contains(id) {
                 continue;
             }
-            let single = DeleteSubResources {
-                desktop_ids: vec![id.to_owned()],
-                sub_resource_type: options.sub_resource_type.clone(),
-                order_id: options.order_id.clone(),
-            };
+            let single = options.request(vec![id.to_owned()]);
             if let Err(Error::InvalidInput(e)) = single.validate() {
                 return Err(match e.index() {
                     Some(_) => InvalidInput::new("desktop_ids", e.expected(), e.got()).at(position).into(),
@@ -232,6 +246,10 @@ impl BulkPlan {
             hash.update([0]);
         }
         let order = self.options.order_id.as_deref().unwrap_or("\u{0}none");
+        // Further fields join the order's part; a run without them keeps the formula
+        // journals have always been matched on.
+        let extra = self.options.extra_key();
+        let order = if extra.is_empty() { order.to_owned() } else { format!("{order}\u{0}{extra}") };
         hash.update(order.as_bytes());
         for id in self.batches.iter().flatten() {
             hash.update([0]);
@@ -616,11 +634,7 @@ impl BulkRun {
                     }
                 }
             }
-            let request = DeleteSubResources {
-                desktop_ids: ids.clone(),
-                sub_resource_type: options.sub_resource_type.clone(),
-                order_id: options.order_id.clone(),
-            };
+            let request = options.request(ids.clone());
             if let Some(journal) = &journal
                 && let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: ids.clone() })
             {

@@ -8,13 +8,14 @@ use tracing::Instrument;
 
 use crate::config::ClientBuilder;
 use crate::error::{
-    ApiError, ConfigError, ConfigErrorKind, Error, InvalidInput, JobFailed, JobOutcomeUnknown, JobTimeout,
-    TransportError, UndecodableResponse,
+    ApiError, ConfigError, ConfigErrorKind, Error, JobFailed, JobOutcomeUnknown, JobTimeout, TransportError,
+    UndecodableResponse,
 };
 use crate::hooks::{CALL, CallRecord};
 use crate::model::{DeleteSubResources, Deleted};
+use crate::operation::{Answer, Call, Input, OperationId, Sent};
 use crate::outcome::Verdict;
-use crate::types::{DeleteDesktopSubResourcesProjectId, ErrorResponse, Job, ShowJobJobId, ShowJobProjectId};
+use crate::types::{ErrorResponse, Job};
 
 /// A Workspace client. Cheap to clone; clones share one connection pool, and the keys and
 /// project id learnt on first use.
@@ -108,49 +109,51 @@ impl Client {
     ///
     /// The input is checked first; nothing is sent when it breaks a documented limit.
     pub async fn delete_desktop_sub_resources(&self, request: &DeleteSubResources) -> Result<Deleted, Error> {
-        let body = request.to_body()?;
-        let identity = self.identity().await?;
-        let project_id = delete_path(&identity.1);
-        let (value, call) = self
-            .execute(
-                "DeleteDesktopSubResources",
-                Some(identity),
-                self.raw.delete_desktop_sub_resources(&project_id, &body),
-            )
-            .await?;
-        // The job id becomes a path segment of every later ShowJob: an id that cannot be one
-        // is not a documented answer, whatever the service meant by it.
-        if let Err(Error::InvalidInput(invalid)) = crate::model::check_path_segment("job_id", &value.job_id) {
-            return Err(UndecodableResponse {
-                status: call.status.unwrap_or(200),
-                request_id: call.request_id,
-                reason: format!(
-                    "its job_id cannot name a job (expected {}, got {}); the deletion may have been accepted",
-                    invalid.expected(),
-                    invalid.got()
-                ),
-            }
-            .into());
-        }
-        Ok(Deleted { job_id: value.job_id, request_id: call.request_id })
+        let answer = self.call(OperationId::DeleteDesktopSubResources, &request.to_input()).await?;
+        let body: crate::types::DeleteDesktopSubResourcesResponse = answer.decode()?;
+        Ok(Deleted { job_id: body.job_id, request_id: answer.request_id })
     }
 
     /// Reads a job (task) and its sub-jobs, e.g. the job a deletion answered with. An answer
     /// about another job is not the documented one: [`Error::UndecodableResponse`].
     pub async fn show_job(&self, job_id: &str) -> Result<Job, Error> {
-        let checked = checked_job_id(job_id)?;
-        let identity = self.identity().await?;
-        let project_id = show_job_path(&identity.1);
-        let (job, call) = self.execute("ShowJob", Some(identity), self.raw.show_job(&project_id, &checked)).await?;
-        if job.id != job_id {
-            return Err(UndecodableResponse {
-                status: call.status.unwrap_or(200),
-                request_id: call.request_id,
-                reason: format!("it describes job {:?}, not the job {job_id:?} that was asked for", job.id),
-            }
-            .into());
+        self.call(OperationId::ShowJob, &Input::new().with("job_id", job_id)).await?.decode()
+    }
+
+    /// Calls any operation of the spec: `input` names its fields as the spec does (see
+    /// [`OperationId::describe`]) and is checked against the description first
+    /// ([`crate::operation::validate`]), so nothing is sent when it breaks a documented limit;
+    /// the project id of the path is the client's. The answer is the success body as JSON.
+    pub async fn call(&self, id: OperationId, input: &Input) -> Result<Answer, Error> {
+        match self.send_operation(id, input, false).await? {
+            Sent::Answered(answer) => Ok(answer),
+            Sent::Signed(_) => unreachable!("only a dry run signs without sending"),
         }
-        Ok(job)
+    }
+
+    /// Signs the request of any operation exactly as [`Client::call`] would send it, and
+    /// returns it instead of sending it (its secrets masked in `Debug`).
+    pub async fn sign(&self, id: OperationId, input: &Input) -> Result<SignedRequest, Error> {
+        match self.send_operation(id, input, true).await? {
+            Sent::Signed(request) => Ok(request),
+            Sent::Answered(_) => unreachable!("a dry run sends nothing"),
+        }
+    }
+
+    async fn send_operation(&self, id: OperationId, input: &Input, dry_run: bool) -> Result<Sent, Error> {
+        let operation = id.describe();
+        crate::operation::validate(operation, input)?;
+        let identity = self.identity().await?;
+        let mut input = input.clone();
+        for field in operation.fields.iter().filter(|f| f.is_client_setting()) {
+            input.set(field.name, &*identity.1);
+        }
+        let call = Call { client: self, identity, dry_run };
+        let sent = crate::operations::send(&call, id, &input).await?;
+        if let Sent::Answered(answer) = &sent {
+            crate::operation::check_answer(id, &input, answer)?;
+        }
+        Ok(sent)
     }
 
     /// Polls a job until it ends, then reads what it says of each desktop
@@ -205,7 +208,7 @@ impl Client {
 
     /// Sends one generated call inside a call record (for the request id and attempts) and a
     /// tracing span, and maps its error.
-    async fn execute<T>(
+    pub(crate) async fn execute<T>(
         &self,
         operation: &'static str,
         identity: Option<crate::identity::Resolved>,
@@ -259,25 +262,19 @@ impl Client {
         &self,
         request: &DeleteSubResources,
     ) -> Result<SignedRequest, Error> {
-        let body = request.to_body()?;
-        let identity = self.identity().await?;
-        let project_id = delete_path(&identity.1);
-        self.dry_run(identity, self.raw.delete_desktop_sub_resources(&project_id, &body)).await
+        self.sign(OperationId::DeleteDesktopSubResources, &request.to_input()).await
     }
 
     /// Signs the request exactly as [`Client::show_job`] would send it, and returns it
     /// instead of sending it.
     pub async fn dry_run_show_job(&self, job_id: &str) -> Result<SignedRequest, Error> {
-        let job_id = checked_job_id(job_id)?;
-        let identity = self.identity().await?;
-        let project_id = show_job_path(&identity.1);
-        self.dry_run(identity, self.raw.show_job(&project_id, &job_id)).await
+        self.sign(OperationId::ShowJob, &Input::new().with("job_id", job_id)).await
     }
 
     /// Runs a generated call with the transport capturing its signed request instead of
     /// sending it. The stand-in answer the generated code then reads is not the operation's
     /// (ShowJob's cannot be decoded from it): once a request was captured, only it counts.
-    async fn dry_run<T>(
+    pub(crate) async fn dry_run<T>(
         &self,
         identity: crate::identity::Resolved,
         call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
@@ -356,23 +353,6 @@ fn settle(job: Job) -> Result<Job, Error> {
         Verdict::Failed => Err(JobFailed { job: Box::new(job) }.into()),
         Verdict::Unknown => Err(JobOutcomeUnknown { job: Box::new(job), report }.into()),
     }
-}
-
-/// The job id, checked as a path segment.
-fn checked_job_id(job_id: &str) -> Result<ShowJobJobId, Error> {
-    crate::model::check_path_segment("job_id", job_id)?;
-    Ok(ShowJobJobId::try_from(job_id)
-        .map_err(|_| InvalidInput::new("job_id", "a non-empty job id", format!("{job_id:?}")))?)
-}
-
-fn delete_path(project_id: &str) -> DeleteDesktopSubResourcesProjectId {
-    DeleteDesktopSubResourcesProjectId::try_from(project_id)
-        .unwrap_or_else(|_| unreachable!("project ids are checked when given and when looked up"))
-}
-
-fn show_job_path(project_id: &str) -> ShowJobProjectId {
-    ShowJobProjectId::try_from(project_id)
-        .unwrap_or_else(|_| unreachable!("project ids are checked when given and when looked up"))
 }
 
 fn request_id_of(headers: &reqwest::header::HeaderMap) -> Option<String> {

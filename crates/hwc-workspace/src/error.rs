@@ -143,6 +143,19 @@ impl InvalidInput {
         Self { field: name.to_owned(), name, index: None, expected: expected.into(), got: got.into() }
     }
 
+    /// A field the operation does not have: `name` is the operation's, the shown field the
+    /// one given.
+    pub(crate) fn unknown(operation: &'static str, given: &str, expected: impl Into<String>) -> Self {
+        let given: String = given.chars().take(80).collect();
+        Self {
+            field: format!("{given:?}"),
+            name: operation,
+            index: None,
+            expected: expected.into(),
+            got: "an unknown field".to_owned(),
+        }
+    }
+
     /// The same refusal, of the list item at `index`.
     #[must_use]
     pub(crate) fn at(mut self, index: usize) -> Self {

@@ -18,6 +18,7 @@ mod journal;
 pub mod metadata;
 mod model;
 pub mod network;
+pub mod operation;
 pub mod outcome;
 pub mod regions;
 mod retry;
@@ -28,6 +29,13 @@ mod transport;
 #[allow(clippy::all, missing_docs, unused_imports, missing_debug_implementations)]
 pub mod generated {
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
+}
+
+/// The operation description generated from `openapi/workspace.yaml` at build time (see
+/// [`operation`]): never edited by hand.
+#[allow(clippy::all, missing_docs)]
+pub mod operations {
+    include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 }
 
 pub use client::{Client, SignedRequest, WaitOptions};
@@ -46,6 +54,7 @@ pub use model::{
     DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_ID_RULE, DeleteSubResources, Deleted, JobStatus, MAX_CLOCK_SKEW,
     MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType, desktop_id_problem,
 };
+pub use operation::{Answer, Input, OperationId};
 pub use retry::{MAX_RETRIES, RETRYABLE_STATUSES, RetryPolicy};
 pub use types::{Job, SubJob, SubJobEntities};
 

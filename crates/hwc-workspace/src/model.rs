@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, InvalidInput};
+use crate::operation::{Input, OperationId};
 
 /// Most desktop ids one call takes.
 pub const MAX_DESKTOP_IDS: usize = 100;
@@ -191,6 +192,9 @@ pub struct DeleteSubResources {
     pub sub_resource_type: SubResourceType,
     /// The order, for resources bought with one.
     pub order_id: Option<String>,
+    /// Further body fields the spec declares, by name (the CLI's and Python's flags and
+    /// keywords derived from the spec land here); checked against the spec like the others.
+    pub extra: Input,
 }
 
 impl DeleteSubResources {
@@ -204,6 +208,7 @@ impl DeleteSubResources {
             desktop_ids: desktop_ids.into_iter().map(Into::into).collect(),
             sub_resource_type: sub_resource_type.into(),
             order_id: None,
+            extra: Input::new(),
         }
     }
 
@@ -215,50 +220,29 @@ impl DeleteSubResources {
     }
 
     /// Checks the documented limits, so that a bad call fails here, naming the field, and
-    /// never reaches the service: 1 to 100 ids, each following [`DESKTOP_ID_RULE`]; a type
-    /// that is not blank and at most 255 characters; an order id of at most 255.
+    /// never reaches the service: the spec's (1 to 100 ids, each following
+    /// [`DESKTOP_ID_RULE`]; a type that is not blank and at most 255 characters; an order id
+    /// of at most 255), through the operation description ([`crate::operation::validate`]).
     pub fn validate(&self) -> Result<(), Error> {
-        let count = self.desktop_ids.len();
-        if count == 0 || count > MAX_DESKTOP_IDS {
-            return Err(InvalidInput::new(
-                "desktop_ids",
-                format!("1 to {MAX_DESKTOP_IDS} desktop ids"),
-                format!("{count}"),
-            )
-            .into());
-        }
-        for (index, id) in self.desktop_ids.iter().enumerate() {
-            check_desktop_id(index, id)?;
-        }
-        check_text("sub_resource_type", None, self.sub_resource_type.as_str(), true)?;
-        if let Some(order_id) = &self.order_id {
-            check_text("order_id", None, order_id, false)?;
-        }
-        Ok(())
+        crate::operation::validate(OperationId::DeleteDesktopSubResources.describe(), &self.to_input())
     }
 
-    /// The generated request body; validates first.
-    pub(crate) fn to_body(&self) -> Result<crate::types::DeleteDesktopSubResourcesRequest, Error> {
-        self.validate()?;
-        let desktop_ids =
-            self.desktop_ids.iter().map(|id| id.as_str().try_into()).collect::<Result<Vec<_>, _>>().map_err(
-                |e: crate::types::error::ConversionError| {
-                    InvalidInput::new("desktop_ids", "valid desktop ids", e.to_string())
-                },
-            )?;
-        let order_id = match &self.order_id {
-            Some(order_id) => {
-                Some(order_id.as_str().try_into().map_err(|e: crate::types::error::ConversionError| {
-                    InvalidInput::new("order_id", "a valid order id", e.to_string())
-                })?)
-            }
-            None => None,
-        };
-        Ok(crate::types::DeleteDesktopSubResourcesRequest {
-            desktop_ids,
-            order_id,
-            sub_resource_type: self.sub_resource_type.clone(),
-        })
+    /// The request as the generic call's input: every body field by its spec name, the
+    /// further fields of [`DeleteSubResources::extra`] included.
+    pub fn to_input(&self) -> Input {
+        let mut input = self.extra.clone();
+        input.set("desktop_ids", &self.desktop_ids).set("sub_resource_type", self.sub_resource_type.as_str());
+        if let Some(order_id) = &self.order_id {
+            input.set("order_id", order_id);
+        }
+        input
+    }
+
+    /// Sets a further body field by its spec name (one this type has no member for).
+    #[must_use]
+    pub fn with_field(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
+        self.extra.set(name, value);
+        self
     }
 }
 

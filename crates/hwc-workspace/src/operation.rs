@@ -1,0 +1,515 @@
+//! The operations of the spec as data, and the one generic way to call any of them.
+//!
+//! [`crate::operations`] is generated from `openapi/workspace.yaml` by the codegen crate: an
+//! [`OperationId`] per operation and its [`Operation`] description (parameters and body
+//! fields with their types, limits, required-ness and descriptions; the success schema; the
+//! documented error statuses), plus [`crate::operations::SCHEMAS`], the shapes of the
+//! answers. The fronts (CLI, Python) build their commands, flags, keyword arguments, help
+//! texts and stubs from it, and send through [`crate::Client::call`] /
+//! [`crate::Client::sign`], which check the input against the same description
+//! ([`validate`]) before anything is signed. A field added to the spec thus reaches every
+//! front with no hand-written line.
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value as Json};
+
+use crate::client::{Client, SignedRequest};
+use crate::error::{Error, InvalidInput, UndecodableResponse};
+use crate::types::ErrorResponse;
+
+pub use crate::operations::OperationId;
+
+/// An operation of the spec.
+#[derive(Debug)]
+pub struct Operation {
+    /// Its id in the spec (`operationId`).
+    pub id: OperationId,
+    /// The id as text, e.g. `DeleteDesktopSubResources`.
+    pub name: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template, e.g. `/v2/{project_id}/workspace-jobs/{job_id}`.
+    pub path: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Paragraphs.
+    pub description: &'static str,
+    /// The spec's group of the operation.
+    pub tag: &'static str,
+    /// Path, query and header parameters, then the body's fields.
+    pub fields: &'static [Field],
+    /// The schema of the success answer (see [`schema`]).
+    pub response: &'static str,
+    /// The documented error statuses.
+    pub errors: &'static [Status],
+}
+
+impl Operation {
+    /// The field named `name`.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The fields a caller gives per call: every field but those the client supplies itself
+    /// (see [`Field::is_client_setting`]).
+    pub fn arguments(&self) -> impl Iterator<Item = &'static Field> {
+        self.fields.iter().filter(|f| !f.is_client_setting())
+    }
+
+    /// Whether the request has a body.
+    pub fn has_body(&self) -> bool {
+        self.fields.iter().any(|f| f.location == Location::Body)
+    }
+}
+
+/// A documented error status.
+#[derive(Debug)]
+pub struct Status {
+    /// The HTTP status.
+    pub code: u16,
+    /// What it means, in the spec's words.
+    pub description: &'static str,
+}
+
+/// Where a field travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A segment of the path.
+    Path,
+    /// A query parameter.
+    Query,
+    /// A header.
+    Header,
+    /// A member of the JSON body.
+    Body,
+}
+
+/// A parameter or body field.
+#[derive(Debug)]
+pub struct Field {
+    /// As the API names it, e.g. `desktop_ids`.
+    pub name: &'static str,
+    /// Where it travels.
+    pub location: Location,
+    /// Whether a call must give it.
+    pub required: bool,
+    /// The spec's description.
+    pub description: &'static str,
+    /// Its type and limits.
+    pub value: Value,
+}
+
+impl Field {
+    /// The project id of the path is the client's (its credentials chain and IAM lookup
+    /// resolve it, and it is signed as `X-Project-Id` too), not an argument of each call.
+    pub fn is_client_setting(&self) -> bool {
+        self.location == Location::Path && self.name == "project_id"
+    }
+}
+
+/// A property of an answer's schema.
+#[derive(Debug)]
+pub struct Property {
+    /// As the API names it.
+    pub name: &'static str,
+    /// Whether the schema marks it required.
+    pub required: bool,
+    /// The spec's description.
+    pub description: &'static str,
+    /// Its type.
+    pub value: Value,
+}
+
+/// An object schema of the spec.
+#[derive(Debug)]
+pub struct Schema {
+    /// Its name among the spec's components.
+    pub name: &'static str,
+    /// The spec's description.
+    pub description: &'static str,
+    /// Its properties, in the spec's order.
+    pub properties: &'static [Property],
+}
+
+/// The schema named `name`.
+pub fn schema(name: &str) -> Option<&'static Schema> {
+    crate::operations::SCHEMAS.iter().find(|s| s.name == name)
+}
+
+/// The JSON type of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text.
+    String,
+    /// A whole number.
+    Integer,
+    /// A number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// A list, of [`Value::items`].
+    Array,
+    /// An object, of the schema [`Value::schema`].
+    Object,
+}
+
+/// A value's type and limits, as the spec gives them.
+#[derive(Debug)]
+pub struct Value {
+    /// Its JSON type.
+    pub kind: Kind,
+    /// The spec's component it is, when it is a named one (e.g. `DesktopId`).
+    pub schema: Option<&'static str>,
+    /// The values it may take (for an open list, the known ones).
+    pub enum_values: &'static [&'static str],
+    /// Whether values beyond [`Value::enum_values`] pass through (`x-extensible-enum`).
+    pub open: bool,
+    /// Fewest characters.
+    pub min_length: Option<usize>,
+    /// Most characters.
+    pub max_length: Option<usize>,
+    /// Smallest number.
+    pub minimum: Option<i64>,
+    /// Largest number.
+    pub maximum: Option<i64>,
+    /// Fewest items of a list.
+    pub min_items: Option<usize>,
+    /// Most items of a list.
+    pub max_items: Option<usize>,
+    /// The service's default, as text.
+    pub default: Option<&'static str>,
+    /// A list's items.
+    pub items: Option<&'static Value>,
+}
+
+impl Value {
+    /// The limits in words, e.g. "at most 255 characters" or "1 to 100 items".
+    pub fn limits(&self) -> String {
+        let range = |min: Option<String>, max: Option<String>, unit: &str| match (min, max) {
+            (Some(min), Some(max)) => format!("{min} to {max}{unit}"),
+            (Some(min), None) => format!("at least {min}{unit}"),
+            (None, Some(max)) => format!("at most {max}{unit}"),
+            (None, None) => String::new(),
+        };
+        match self.kind {
+            Kind::String => range(
+                self.min_length.filter(|&n| n > 0).map(|n| n.to_string()),
+                self.max_length.map(|n| n.to_string()),
+                " characters",
+            ),
+            Kind::Integer | Kind::Number => {
+                range(self.minimum.map(|n| n.to_string()), self.maximum.map(|n| n.to_string()), "")
+            }
+            Kind::Array => range(
+                self.min_items.map(|n| n.to_string()),
+                self.max_items.map(|n| n.to_string()),
+                if self.max_items == Some(1) { " item" } else { " items" },
+            ),
+            Kind::Boolean | Kind::Object => String::new(),
+        }
+    }
+}
+
+/// The arguments of one call: field name to JSON value, as the spec names them.
+/// (`Eq`: JSON numbers here are whole or finite, never NaN.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Input {
+    values: Map<String, Json>,
+}
+
+impl Input {
+    /// No arguments yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `name` to `value` (anything serde can write as JSON).
+    pub fn set(&mut self, name: impl Into<String>, value: impl Serialize) -> &mut Self {
+        let value = serde_json::to_value(value).unwrap_or(Json::Null);
+        self.values.insert(name.into(), value);
+        self
+    }
+
+    /// With `name` set to `value`.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&Json> {
+        self.values.get(name).filter(|v| !v.is_null())
+    }
+
+    /// Every argument, by name.
+    pub fn values(&self) -> &Map<String, Json> {
+        &self.values
+    }
+
+    /// The input of a JSON object (a request file).
+    pub fn from_map(values: Map<String, Json>) -> Self {
+        Self { values }
+    }
+
+    /// A required parameter, as the generated client's type for it (the dispatch infers it).
+    pub(crate) fn required<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, Error> {
+        let value = self.get(name).ok_or_else(|| InvalidInput::new(name, "a value", "nothing"))?;
+        decode(name, value.clone())
+    }
+
+    /// An optional parameter.
+    #[allow(dead_code, reason = "the dispatch calls it for optional parameters, which the spec has none of today")]
+    pub(crate) fn optional<T: DeserializeOwned>(&self, name: &'static str) -> Result<Option<T>, Error> {
+        self.get(name).map(|value| decode(name, value.clone())).transpose()
+    }
+
+    /// The body, as the generated request type: the values of the operation's body fields.
+    pub(crate) fn body<T: DeserializeOwned>(&self, operation: &Operation) -> Result<T, Error> {
+        let body: Map<String, Json> = operation
+            .fields
+            .iter()
+            .filter(|f| f.location == Location::Body)
+            .filter_map(|f| self.get(f.name).map(|v| (f.name.to_owned(), v.clone())))
+            .collect();
+        serde_json::from_value(Json::Object(body))
+            .map_err(|e| InvalidInput::new(operation.name, "a body the spec describes", e.to_string()).into())
+    }
+}
+
+fn decode<T: DeserializeOwned>(name: &'static str, value: Json) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|e| InvalidInput::new(name, "a value the spec allows", e.to_string()).into())
+}
+
+/// Checks `input` against the operation's description, so that a bad call fails here, naming
+/// the field (and a list item's index), and never reaches the service: no unknown field;
+/// every required one; each value of its type, within its lengths, item counts and bounds;
+/// a closed enum's listed values; and the core's own rules for the values the spec names
+/// (a desktop id follows [`crate::DESKTOP_ID_RULE`]; a path parameter stays one segment).
+pub fn validate(operation: &Operation, input: &Input) -> Result<(), Error> {
+    for name in input.values.keys() {
+        if operation.field(name).is_none() && !input.values[name].is_null() {
+            let known: Vec<&str> = operation.fields.iter().map(|f| f.name).collect();
+            return Err(InvalidInput::unknown(
+                operation.name,
+                name,
+                format!("one of the fields of {}: {}", operation.name, known.join(", ")),
+            )
+            .into());
+        }
+    }
+    for field in operation.fields {
+        match input.get(field.name) {
+            None if field.required && !field.is_client_setting() => {
+                return Err(InvalidInput::new(field.name, describe_expected(field), "nothing").into());
+            }
+            None => {}
+            Some(value) => check_value(field, &field.value, value, None)?,
+        }
+    }
+    Ok(())
+}
+
+/// What a field takes, in words, e.g. "text of at most 255 characters".
+pub fn describe_expected(field: &Field) -> String {
+    expected(&field.value, field.required)
+}
+
+fn expected(value: &Value, required: bool) -> String {
+    let limits = value.limits();
+    let with = |what: &str| if limits.is_empty() { what.to_owned() } else { format!("{what} of {limits}") };
+    match value.kind {
+        Kind::String if value.schema == Some("DesktopId") => crate::model::DESKTOP_ID_RULE.to_owned(),
+        Kind::String if !value.enum_values.is_empty() && !value.open => {
+            format!("one of {}", value.enum_values.join(", "))
+        }
+        Kind::String if required => {
+            format!("a non-blank string of at most {} characters", value.max_length.unwrap_or(usize::MAX))
+        }
+        Kind::String => with("text"),
+        Kind::Integer => match (value.minimum, value.maximum) {
+            (Some(min), Some(max)) => format!("an integer from {min} to {max}"),
+            _ => with("an integer"),
+        },
+        Kind::Number => with("a number"),
+        Kind::Boolean => "true or false".to_owned(),
+        Kind::Array => with("a list"),
+        Kind::Object => "an object".to_owned(),
+    }
+}
+
+fn shown(value: &Json) -> String {
+    let text = match value {
+        Json::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    let excerpt: String = text.chars().take(60).collect();
+    if excerpt.len() < text.len() { format!("{excerpt}…") } else { excerpt }
+}
+
+fn check_value(field: &'static Field, value: &Value, json: &Json, index: Option<usize>) -> Result<(), Error> {
+    let refuse = |expected: String, got: String| -> Error {
+        let error = InvalidInput::new(field.name, expected, got);
+        match index {
+            Some(index) => error.at(index).into(),
+            None => error.into(),
+        }
+    };
+    let required = field.required || index.is_some();
+    match value.kind {
+        Kind::String => {
+            let Json::String(text) = json else { return Err(refuse(expected(value, required), shown(json))) };
+            if value.schema == Some("DesktopId") {
+                return crate::model::check_desktop_id(index.unwrap_or(0), text);
+            }
+            if field.location == Location::Path {
+                crate::model::check_path_segment(field.name, text)?;
+            }
+            let chars = text.chars().count();
+            if required && text.trim().is_empty() {
+                return Err(refuse(expected(value, true), format!("{text:?}")));
+            }
+            if value.max_length.is_some_and(|max| chars > max) {
+                return Err(refuse(expected(value, required), format!("{chars} characters")));
+            }
+            if value.min_length.is_some_and(|min| chars < min) {
+                return Err(refuse(expected(value, required), format!("{chars} characters")));
+            }
+            if !value.open && !value.enum_values.is_empty() && !value.enum_values.contains(&text.as_str()) {
+                return Err(refuse(expected(value, required), format!("{text:?}")));
+            }
+        }
+        Kind::Integer => {
+            let Some(number) = json.as_i64() else { return Err(refuse(expected(value, required), shown(json))) };
+            if value.minimum.is_some_and(|min| number < min) || value.maximum.is_some_and(|max| number > max) {
+                return Err(refuse(expected(value, required), number.to_string()));
+            }
+        }
+        Kind::Number => {
+            if !json.is_number() {
+                return Err(refuse(expected(value, required), shown(json)));
+            }
+        }
+        Kind::Boolean => {
+            if !json.is_boolean() {
+                return Err(refuse(expected(value, required), shown(json)));
+            }
+        }
+        Kind::Array => {
+            let Json::Array(items) = json else { return Err(refuse(expected(value, required), shown(json))) };
+            let count = items.len();
+            if value.min_items.is_some_and(|min| count < min) || value.max_items.is_some_and(|max| count > max) {
+                return Err(refuse(expected(value, required), count.to_string()));
+            }
+            if let Some(item) = value.items {
+                for (i, json) in items.iter().enumerate() {
+                    check_value(field, item, json, Some(i))?;
+                }
+            }
+        }
+        Kind::Object => {
+            if !json.is_object() {
+                return Err(refuse(expected(value, required), shown(json)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The answer of a call: the success body as JSON (its shape is the operation's
+/// [`Operation::response`] schema), and the service's request id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The success body.
+    pub value: Json,
+    /// The service's `X-Request-Id`, when it sent one.
+    pub request_id: Option<String>,
+    /// The HTTP status.
+    pub status: u16,
+}
+
+impl Answer {
+    /// The body as a typed value, e.g. [`crate::types::Job`].
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_value(self.value.clone()).map_err(|e| {
+            UndecodableResponse { status: self.status, request_id: self.request_id.clone(), reason: e.to_string() }
+                .into()
+        })
+    }
+}
+
+/// One call in progress, as the generated dispatch sees it: the client, the keys and project
+/// it resolved, and whether the request is sent or only signed.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) identity: crate::identity::Resolved,
+    pub(crate) dry_run: bool,
+}
+
+/// What a call came to: an answer, or the signed request of a dry run.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    Answered(Answer),
+    Signed(SignedRequest),
+}
+
+impl Call<'_> {
+    pub(crate) fn raw(&self) -> &crate::generated::Client {
+        self.client.generated()
+    }
+
+    /// Sends (or signs) one generated call.
+    pub(crate) async fn run<T: Serialize>(
+        &self,
+        id: OperationId,
+        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
+    ) -> Result<Sent, Error> {
+        let identity = self.identity.clone();
+        if self.dry_run {
+            return self.client.dry_run(identity, call).await.map(Sent::Signed);
+        }
+        let (value, record) = self.client.execute(id.describe().name, Some(identity), call).await?;
+        let value = serde_json::to_value(value).map_err(|e| UndecodableResponse {
+            status: record.status.unwrap_or(200),
+            request_id: record.request_id.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Sent::Answered(Answer { value, request_id: record.request_id, status: record.status.unwrap_or(200) }))
+    }
+}
+
+/// What an answer must hold beyond its schema for the core to stand behind it, per
+/// operation: the exhaustive match makes a new operation name its checks (or none).
+pub(crate) fn check_answer(id: OperationId, input: &Input, answer: &Answer) -> Result<(), Error> {
+    let undecodable = |reason: String| -> Error {
+        UndecodableResponse { status: answer.status, request_id: answer.request_id.clone(), reason }.into()
+    };
+    match id {
+        OperationId::DeleteDesktopSubResources => {
+            // The job id becomes a path segment of every later ShowJob: an id that cannot be
+            // one is not a documented answer, whatever the service meant by it.
+            let job_id = answer.value.get("job_id").and_then(Json::as_str).unwrap_or_default();
+            if let Err(Error::InvalidInput(invalid)) = crate::model::check_path_segment("job_id", job_id) {
+                return Err(undecodable(format!(
+                    "its job_id cannot name a job (expected {}, got {}); the deletion may have been accepted",
+                    invalid.expected(),
+                    invalid.got()
+                )));
+            }
+        }
+        OperationId::ShowJob => {
+            let asked = input.get("job_id").and_then(Json::as_str).unwrap_or_default();
+            let told = answer.value.get("id").and_then(Json::as_str).unwrap_or_default();
+            if told != asked {
+                return Err(undecodable(format!(
+                    "it describes job {told:?}, not the job {asked:?} that was asked for"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
