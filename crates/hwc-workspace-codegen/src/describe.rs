@@ -12,52 +12,110 @@ use openapiv3::{
 
 use crate::{Error, GENERATED_HEADER};
 
-/// A value's description, as the generated code writes it.
+/// A value's type and limits, read from the spec (the data behind `hwc_workspace::operation::Value`).
 #[derive(Debug, Clone, Default)]
-struct ValueSpec {
-    kind: &'static str,
-    schema: Option<String>,
-    enum_values: Vec<String>,
-    open: bool,
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-    minimum: Option<i64>,
-    maximum: Option<i64>,
-    min_items: Option<usize>,
-    max_items: Option<usize>,
-    default: Option<String>,
-    items: Option<Box<ValueSpec>>,
+pub struct ValueSpec {
+    /// `String`, `Integer`, `Number`, `Boolean`, `Array` or `Object`.
+    pub kind: &'static str,
+    /// The component schema it is, when it is a named one.
+    pub schema: Option<String>,
+    /// The values it may take (for an open list, the known ones).
+    pub enum_values: Vec<String>,
+    /// Whether other values pass through (`x-extensible-enum`).
+    pub open: bool,
+    /// Fewest characters.
+    pub min_length: Option<usize>,
+    /// Most characters.
+    pub max_length: Option<usize>,
+    /// Smallest number.
+    pub minimum: Option<i64>,
+    /// Largest number.
+    pub maximum: Option<i64>,
+    /// Fewest items.
+    pub min_items: Option<usize>,
+    /// Most items.
+    pub max_items: Option<usize>,
+    /// The service's default, as text.
+    pub default: Option<String>,
+    /// A list's items.
+    pub items: Option<Box<ValueSpec>>,
 }
 
+/// A parameter, body field or schema property, read from the spec.
 #[derive(Debug)]
-struct FieldSpec {
-    name: String,
-    location: &'static str,
-    required: bool,
-    description: String,
-    value: ValueSpec,
+pub struct FieldSpec {
+    /// As the API names it.
+    pub name: String,
+    /// `Path`, `Query`, `Header` or `Body`.
+    pub location: &'static str,
+    /// Whether it is required.
+    pub required: bool,
+    /// The spec's description.
+    pub description: String,
+    /// Its type and limits.
+    pub value: ValueSpec,
 }
 
+/// An operation, read from the spec.
 #[derive(Debug)]
-struct OperationSpec {
-    id: String,
-    method: String,
-    path: String,
-    summary: String,
-    description: String,
-    tag: String,
-    fields: Vec<FieldSpec>,
-    response: String,
-    errors: Vec<(u16, String)>,
+pub struct OperationSpec {
+    /// `operationId`.
+    pub id: String,
+    /// Upper case.
+    pub method: String,
+    /// The path template.
+    pub path: String,
+    /// One line.
+    pub summary: String,
+    /// Paragraphs.
+    pub description: String,
+    /// The first tag.
+    pub tag: String,
+    /// Parameters, then body fields.
+    pub fields: Vec<FieldSpec>,
+    /// The success answer's schema name.
+    pub response: String,
+    /// Documented error statuses and their descriptions.
+    pub errors: Vec<(u16, String)>,
+}
+
+/// An object schema, read from the spec.
+#[derive(Debug)]
+pub struct SchemaSpec {
+    /// Its component name.
+    pub name: String,
+    /// The spec's description.
+    pub description: String,
+    /// Its properties.
+    pub properties: Vec<FieldSpec>,
+}
+
+/// Everything the fronts derive from the spec: the operations and the object schemas. The
+/// core's generated description and any other derived file (Python stubs) render this.
+#[derive(Debug)]
+pub struct Model {
+    /// In the spec's order.
+    pub operations: Vec<OperationSpec>,
+    /// In the spec's order.
+    pub schemas: Vec<SchemaSpec>,
+}
+
+/// Reads the model from the spec's text.
+pub fn model(spec: &str) -> Result<Model, Error> {
+    let api = crate::parse_spec(spec)?;
+    Ok(Model { operations: operations(&api)?, schemas: schemas(&api)? })
+}
+
+/// `SomeOperation` as `some_operation`: the generated client's method name, and the fronts'.
+pub fn snake_case(name: &str) -> String {
+    snake(name)
 }
 
 /// Generates the operation description from the spec's text: formatted Rust that starts with
 /// [`GENERATED_HEADER`] and is included by the core crate as `crate::operations`.
 pub fn describe(spec: &str) -> Result<String, Error> {
-    let api = crate::parse_spec(spec)?;
-    let operations = operations(&api)?;
-    let schemas = schemas(&api)?;
-    let code = render(&operations, &schemas);
+    let model = model(spec)?;
+    let code = render(&model.operations, &model.schemas);
     let file: syn::File = syn::parse_str(&code).map_err(|e| Error::Format(format!("{e}\n{code}")))?;
     Ok(format!("{GENERATED_HEADER}\n\n{}", prettyplease::unparse(&file)))
 }
@@ -155,7 +213,7 @@ fn operations(api: &OpenAPI) -> Result<Vec<OperationSpec>, Error> {
 }
 
 /// Every object schema of the components, with its properties: the shapes of the answers.
-fn schemas(api: &OpenAPI) -> Result<Vec<(String, String, Vec<FieldSpec>)>, Error> {
+fn schemas(api: &OpenAPI) -> Result<Vec<SchemaSpec>, Error> {
     let mut out = Vec::new();
     let Some(components) = &api.components else { return Ok(out) };
     for (name, schema) in &components.schemas {
@@ -172,7 +230,11 @@ fn schemas(api: &OpenAPI) -> Result<Vec<(String, String, Vec<FieldSpec>)>, Error
                 value,
             });
         }
-        out.push((name.clone(), schema.schema_data.description.clone().unwrap_or_default(), properties));
+        out.push(SchemaSpec {
+            name: name.clone(),
+            description: schema.schema_data.description.clone().unwrap_or_default(),
+            properties,
+        });
     }
     Ok(out)
 }
@@ -369,7 +431,7 @@ fn snake(name: &str) -> String {
     out
 }
 
-fn render(operations: &[OperationSpec], schemas: &[(String, String, Vec<FieldSpec>)]) -> String {
+fn render(operations: &[OperationSpec], schemas: &[SchemaSpec]) -> String {
     let mut code = String::new();
     code.push_str("use crate::operation::{Field, Kind, Location, Operation, Property, Schema, Status, Value};\n");
     code.push_str(
@@ -420,7 +482,7 @@ fn render(operations: &[OperationSpec], schemas: &[(String, String, Vec<FieldSpe
     code.push_str(
         "/// Every object schema of the spec: the shapes of requests and answers.\npub static SCHEMAS: &[Schema] = &[",
     );
-    for (name, description, properties) in schemas {
+    for SchemaSpec { name, description, properties } in schemas {
         let properties: Vec<String> = properties
             .iter()
             .map(|p| {
