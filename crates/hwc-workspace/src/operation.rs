@@ -292,7 +292,7 @@ fn decode<T: DeserializeOwned>(name: &'static str, value: Json) -> Result<T, Err
 pub fn validate(operation: &Operation, input: &Input) -> Result<(), Error> {
     for name in input.values.keys() {
         if operation.field(name).is_none() && !input.values[name].is_null() {
-            let known: Vec<&str> = operation.fields.iter().map(|f| f.name).collect();
+            let known: Vec<&str> = operation.arguments().map(|f| f.name).collect();
             return Err(InvalidInput::unknown(
                 operation.name,
                 name,
@@ -302,6 +302,14 @@ pub fn validate(operation: &Operation, input: &Input) -> Result<(), Error> {
         }
     }
     for field in operation.fields {
+        if field.is_client_setting() && input.get(field.name).is_some() {
+            return Err(InvalidInput::new(
+                field.name,
+                "the client's project (set when the client is built, HWC_PROJECT_ID, or the credentials chain), not an argument of a call",
+                "a value in the call",
+            )
+            .into());
+        }
         match input.get(field.name) {
             None if field.required && !field.is_client_setting() => {
                 return Err(InvalidInput::new(field.name, describe_expected(field), "nothing").into());
@@ -512,4 +520,157 @@ pub(crate) fn check_answer(id: OperationId, input: &Input, answer: &Answer) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(operation: &Operation, input: &Input) -> (String, String) {
+        match validate(operation, input) {
+            Err(Error::InvalidInput(e)) => (e.field().to_owned(), e.expected().to_owned()),
+            other => panic!("expected a refusal of {input:?}, got {other:?}"),
+        }
+    }
+
+    /// A made-up operation with a field of each kind the spec may use, to test the rules the
+    /// real spec has no field for yet (bounded integers, booleans, closed enums).
+    static SAMPLE: Operation = Operation {
+        id: OperationId::ShowJob,
+        name: "Sample",
+        method: "POST",
+        path: "/v2/{project_id}/sample",
+        summary: "",
+        description: "",
+        tag: "",
+        fields: &[
+            Field {
+                name: "limit",
+                location: Location::Query,
+                required: false,
+                description: "",
+                value: integer(0, 1000),
+            },
+            Field {
+                name: "shared",
+                location: Location::Query,
+                required: false,
+                description: "",
+                value: kind(Kind::Boolean),
+            },
+            Field { name: "mode", location: Location::Body, required: true, description: "", value: closed_enum() },
+        ],
+        response: "Job",
+        errors: &[],
+    };
+
+    const fn kind(kind: Kind) -> Value {
+        Value {
+            kind,
+            schema: None,
+            enum_values: &[],
+            open: false,
+            min_length: None,
+            max_length: None,
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: None,
+            default: None,
+            items: None,
+        }
+    }
+
+    const fn integer(minimum: i64, maximum: i64) -> Value {
+        let mut value = kind(Kind::Integer);
+        value.minimum = Some(minimum);
+        value.maximum = Some(maximum);
+        value
+    }
+
+    const fn closed_enum() -> Value {
+        let mut value = kind(Kind::String);
+        value.enum_values = &["A", "B"];
+        value
+    }
+
+    #[test]
+    fn every_operation_describes_its_fields_and_answers() {
+        for id in OperationId::ALL {
+            let operation = id.describe();
+            assert_eq!(operation.id, *id);
+            assert!(schema(operation.response).is_some(), "{}: no schema {}", operation.name, operation.response);
+            for field in operation.fields {
+                assert!(!field.description.is_empty(), "{}.{} has no description", operation.name, field.name);
+                if field.location == Location::Path {
+                    assert!(operation.path.contains(&format!("{{{}}}", field.name)), "{}", field.name);
+                }
+            }
+            assert!(operation.errors.iter().any(|s| s.code == 400), "{}", operation.name);
+        }
+        let delete = OperationId::DeleteDesktopSubResources.describe();
+        let ids = delete.field("desktop_ids").unwrap();
+        assert_eq!((ids.value.min_items, ids.value.max_items), (Some(1), Some(crate::MAX_DESKTOP_IDS)));
+        assert_eq!(ids.value.items.unwrap().max_length, Some(crate::MAX_VALUE_CHARS));
+        let kind = delete.field("sub_resource_type").unwrap();
+        assert!(kind.value.open && kind.value.enum_values == ["DESKTOP_SHARER"]);
+        // In the spec's order.
+        assert_eq!(
+            delete.arguments().map(|f| f.name).collect::<Vec<_>>(),
+            ["desktop_ids", "sub_resource_type", "order_id"]
+        );
+    }
+
+    #[test]
+    fn the_description_refuses_what_the_spec_does_naming_the_field() {
+        let delete = OperationId::DeleteDesktopSubResources.describe();
+        let good = Input::new().with("desktop_ids", ["d-1"]).with("sub_resource_type", "ANYTHING_NEW");
+        assert!(validate(delete, &good).is_ok());
+        let cases: [(Input, &str); 8] = [
+            (Input::new().with("sub_resource_type", "DESKTOP_SHARER"), "desktop_ids"),
+            (good.clone().with("desktop_ids", Vec::<String>::new()), "desktop_ids"),
+            (good.clone().with("desktop_ids", vec!["d"; 101]), "desktop_ids"),
+            (good.clone().with("desktop_ids", ["d-1", "a,b"]), "desktop_ids[1]"),
+            (good.clone().with("desktop_ids", "d-1"), "desktop_ids"),
+            (good.clone().with("sub_resource_type", " "), "sub_resource_type"),
+            (good.clone().with("order_id", "o".repeat(256)), "order_id"),
+            (good.clone().with("order_id", 7), "order_id"),
+        ];
+        for (input, field) in cases {
+            assert_eq!(refused(delete, &input).0, field, "{input:?}");
+        }
+        // An unknown field is named, with the ones the operation has.
+        let (field, expected) = refused(delete, &good.clone().with("desktop_id", ["d-1"]));
+        assert_eq!(field, "\"desktop_id\"");
+        assert!(expected.ends_with("desktop_ids, sub_resource_type, order_id"), "{expected}");
+        // The project is the client's: given per call, it is refused rather than ignored.
+        assert_eq!(refused(delete, &good.clone().with("project_id", "p-1")).0, "project_id");
+        let show = OperationId::ShowJob.describe();
+        assert_eq!(refused(show, &Input::new()).0, "job_id");
+        assert_eq!(refused(show, &Input::new().with("job_id", "..")).0, "job_id");
+        assert!(validate(show, &Input::new().with("job_id", "j-1")).is_ok());
+    }
+
+    #[test]
+    fn integers_booleans_and_closed_enums_keep_their_bounds() {
+        let ok = Input::new().with("mode", "A");
+        assert!(validate(&SAMPLE, &ok).is_ok());
+        assert!(validate(&SAMPLE, &ok.clone().with("limit", 0).with("shared", true)).is_ok());
+        assert!(validate(&SAMPLE, &ok.clone().with("limit", 1000)).is_ok());
+        for bad in [Input::new().with("mode", "C"), ok.clone().with("limit", 1001), ok.clone().with("limit", -1)] {
+            let (field, expected) = refused(&SAMPLE, &bad);
+            assert!(["mode", "limit"].contains(&field.as_str()), "{field}");
+            assert!(expected == "one of A, B" || expected == "an integer from 0 to 1000", "{expected}");
+        }
+        assert_eq!(refused(&SAMPLE, &ok.clone().with("limit", 1.5)).0, "limit");
+        assert_eq!(refused(&SAMPLE, &ok.clone().with("limit", "10")).0, "limit");
+        assert_eq!(refused(&SAMPLE, &ok.clone().with("shared", "yes")).0, "shared");
+    }
+
+    #[test]
+    fn a_client_setting_is_not_an_argument() {
+        let delete = OperationId::DeleteDesktopSubResources.describe();
+        assert!(delete.field("project_id").unwrap().is_client_setting());
+        assert!(delete.arguments().all(|f| f.name != "project_id"));
+    }
 }
