@@ -88,7 +88,7 @@ pub(crate) fn build() -> Command {
     root = RequestOptions::augment_args(root);
     for id in OperationId::ALL {
         let named = named(*id);
-        root = place(root, named.path, operation_command(*id, &named), id.describe());
+        root = place(root, named.path, operation_command(id.describe(), &named), id.describe());
     }
     let simulator = hidden_request_options(SimulatorArgs::augment_args(
         Command::new("simulator").about("Run the local simulator in the foreground until Ctrl-C").after_help(
@@ -221,8 +221,7 @@ fn field_help(field: &Field) -> String {
 
 /// The command of one operation: a flag per field, the request file and its skeleton, the
 /// porcelain's own flags, and the request options with texts true of this operation.
-fn operation_command(id: OperationId, named: &Named) -> Command {
-    let operation = id.describe();
+fn operation_command(operation: &Operation, named: &Named) -> Command {
     let mut command = Command::new(operation.name)
         .about(about(operation, named))
         .long_about(format!("{}\n\n{}", operation.summary, prose(operation.description)))
@@ -596,4 +595,173 @@ pub(crate) fn flag_of(operation: &Operation, name: &str) -> Option<String> {
         }
         _ => format!("--{}", kebab(field.name)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use hwc_workspace::operation::validate;
+
+    use super::*;
+
+    /// The leaf command of `path`.
+    fn find<'a>(root: &'a Command, path: &[&str]) -> Option<&'a Command> {
+        path.iter().try_fold(root, |command, name| command.find_subcommand(name))
+    }
+
+    fn collapsed(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn every_operation_has_a_command_with_a_flag_per_field_described_by_the_spec() {
+        let root = build();
+        // clap's own consistency checks (duplicate ids or flags, e.g. a spec field named like
+        // a request option), which it otherwise runs only when a command is parsed.
+        root.clone().debug_assert();
+        for id in OperationId::ALL {
+            let named = named(*id);
+            assert!(!named.path.is_empty(), "{id:?} has no command path");
+            assert_eq!(operation_at(named.path), Some(*id), "{:?} names two operations", named.path);
+            let command = find(&root, named.path).unwrap_or_else(|| panic!("{id:?}: no command {:?}", named.path));
+            let help = collapsed(&command.clone().render_long_help().to_string());
+            for field in id.describe().fields {
+                let flag = format!("--{}", kebab(field.name));
+                assert!(command.get_arguments().any(|a| a.get_long() == Some(&flag[2..])), "{id:?}: no {flag}");
+                assert!(help.contains(&flag), "{id:?}: {flag} is not in the help");
+                assert!(help.contains(&collapsed(&prose(field.description))), "{id:?}: {flag} lacks its description");
+            }
+            for option in ["--cli-input-json", "--generate-cli-skeleton", "--dry-run", "--output", "--query"] {
+                assert!(help.contains(option), "{id:?}: no {option}");
+            }
+            assert!(help.contains("Examples:"), "{id:?}: no example");
+        }
+    }
+
+    #[test]
+    fn commands_that_send_nothing_do_not_show_the_request_options() {
+        let root = build();
+        for path in [&["simulator"][..], &["completions"], &["manpage"]] {
+            let help = find(&root, path).unwrap().clone().render_long_help().to_string();
+            for (id, flag) in REQUEST_OPTIONS {
+                if !(path == ["simulator"] && id == "region") {
+                    assert!(!help.contains(flag), "{path:?} shows {flag}:\n{help}");
+                }
+            }
+        }
+        let show = find(&root, &["job", "show"]).unwrap().clone().render_long_help().to_string();
+        assert!(!show.contains("per batch") && !show.contains("POST"), "{show}");
+    }
+
+    /// A made-up operation with the kinds of field the spec has none of yet: what the command
+    /// line makes of each, and that the core's check then names the field.
+    static SAMPLE: Operation = Operation {
+        id: OperationId::ShowJob,
+        name: "Sample",
+        method: "POST",
+        path: "/v2/{project_id}/sample/{thing_id}",
+        summary: "A sample",
+        description: "For the tests.",
+        tag: "Tests",
+        fields: &[
+            Field {
+                name: "thing_id",
+                location: Location::Path,
+                required: true,
+                description: "The thing.",
+                value: kind(Kind::String),
+            },
+            Field {
+                name: "priority",
+                location: Location::Body,
+                required: false,
+                description: "A priority.",
+                value: bounded(1, 9),
+            },
+            Field {
+                name: "shared",
+                location: Location::Query,
+                required: false,
+                description: "Shared?",
+                value: kind(Kind::Boolean),
+            },
+            Field { name: "levels", location: Location::Body, required: false, description: "Levels.", value: list() },
+        ],
+        response: "Job",
+        errors: &[],
+    };
+
+    const fn kind(kind: Kind) -> Value {
+        Value {
+            kind,
+            schema: None,
+            enum_values: &[],
+            open: false,
+            min_length: None,
+            max_length: None,
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: None,
+            default: None,
+            items: None,
+        }
+    }
+
+    const fn bounded(minimum: i64, maximum: i64) -> Value {
+        let mut value = kind(Kind::Integer);
+        value.minimum = Some(minimum);
+        value.maximum = Some(maximum);
+        value
+    }
+
+    const fn list() -> Value {
+        let mut value = kind(Kind::Array);
+        value.items = Some(&ITEM);
+        value
+    }
+
+    static ITEM: Value = bounded(0, 100);
+
+    fn sample_input(args: &[&str]) -> Input {
+        let command = operation_command(&SAMPLE, &Named::generic(&["sample"])).name("sample");
+        let matches = command.try_get_matches_from(args).unwrap();
+        fields(&SAMPLE, &matches).unwrap().input
+    }
+
+    fn refused_field(args: &[&str]) -> String {
+        match validate(&SAMPLE, &sample_input(args)) {
+            Err(hwc_workspace::Error::InvalidInput(invalid)) => invalid.field().to_owned(),
+            other => panic!("{args:?} was not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_take_the_spec_types_and_the_core_refuses_them_naming_the_field() {
+        let input =
+            sample_input(&["sample", "T-1", "--priority", "3", "--shared", "true", "--levels", "1, 2", "--level", "3"]);
+        assert_eq!(
+            serde_json::to_value(input.values()).unwrap(),
+            serde_json::json!({"thing_id": "T-1", "priority": 3, "shared": true, "levels": [1, 2, 3]})
+        );
+        assert!(validate(&SAMPLE, &input).is_ok());
+        assert_eq!(sample_input(&["sample", "--thing-id", "T-2"]).get("thing_id"), Some(&Json::from("T-2")));
+        assert_eq!(refused_field(&["sample", "T", "--priority", "10"]), "priority");
+        assert_eq!(refused_field(&["sample", "T", "--priority", "ten"]), "priority");
+        assert_eq!(refused_field(&["sample", "T", "--shared", "yes"]), "shared");
+        assert_eq!(refused_field(&["sample", "T", "--levels", "1,x"]), "levels[1]");
+        assert_eq!(refused_field(&["sample"]), "thing_id");
+    }
+
+    #[test]
+    fn the_skeleton_holds_every_argument_with_a_placeholder_the_spec_allows_in_type() {
+        let skeleton = skeleton(&SAMPLE);
+        assert_eq!(skeleton, serde_json::json!({"thing_id": "", "priority": 1, "shared": false, "levels": [0]}));
+        let delete = skeleton_of(OperationId::DeleteDesktopSubResources);
+        assert_eq!(delete["sub_resource_type"], "DESKTOP_SHARER", "an enum's first known value");
+        assert!(delete.get("project_id").is_none(), "the project is the client's");
+    }
+
+    fn skeleton_of(id: OperationId) -> Json {
+        skeleton(id.describe())
+    }
 }
