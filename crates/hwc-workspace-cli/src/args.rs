@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, ValueEnum};
 
 /// The exit codes and where credentials come from, with the core's variable names.
-fn after_help() -> String {
+pub(crate) fn after_help() -> String {
     use hwc_workspace::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SECURITY_TOKEN, ENV_SK};
     format!(
         "\
@@ -25,108 +25,124 @@ Exit codes:
 
 Credentials come from {ENV_AK}, {ENV_SK}, {ENV_PROJECT_ID} and
 {ENV_SECURITY_TOKEN}, else from ~/.huaweicloud/credentials ([basic]).
+The request options belong to the commands that send requests (each one's --help says
+what they do there); given before the command's name, they apply to it all the same.
 Try it without a cloud account: hwc-workspace --simulate delete-sub-resources ..."
     )
 }
 
-/// Delete the auxiliary resources of Huawei Cloud Workspace desktops.
-#[derive(Debug, Parser)]
-#[command(name = "hwc-workspace", version, about, after_help = after_help(), propagate_version = true)]
-pub(crate) struct Cli {
-    #[command(flatten)]
-    pub global: Global,
-    #[command(subcommand)]
-    pub command: Command,
-}
-
+// The options of a request: where it goes, how it is sent and how its answer is shown. They
+// belong to the commands that send requests (see `crate::commands`); the root accepts them
+// too, before the command's name, as it always has (`hwc-workspace --simulate
+// delete-sub-resources ...`). Plain comments: clap would take a doc comment for the `about`
+// of every command these options are added to.
 #[derive(Debug, Args)]
-pub(crate) struct Global {
-    /// Workspace region, e.g. cn-north-4 (for `simulator`: the region it plays, default
-    /// cn-north-4)
-    #[arg(long, global = true, value_name = "REGION")]
+#[command(next_help_heading = "Request options")]
+pub(crate) struct RequestOptions {
+    /// Workspace region, e.g. cn-north-4
+    #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Endpoint URL; wins over --region (http allowed, e.g. a local simulator)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Run against a simulator started in this process, with its demo credentials
-    #[arg(long, global = true, conflicts_with = "endpoint")]
+    #[arg(long, conflicts_with = "endpoint")]
     pub simulate: bool,
     /// Output format of stdout
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Json)]
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
     /// A JMESPath expression applied to each JSON record on stdout, e.g. "[desktop_id, status]"
-    #[arg(long, global = true, value_name = "EXPR")]
+    #[arg(long, value_name = "EXPR")]
     pub query: Option<String>,
-    /// Print the signed request(s) with secrets masked, and send nothing
-    #[arg(long, global = true)]
+    /// Print the signed request with secrets masked, and send nothing
+    #[arg(long)]
     pub dry_run: bool,
     /// Timeout of one attempt, in seconds
-    #[arg(long, global = true, value_name = "SECS", default_value_t = hwc_workspace::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = hwc_workspace::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
     pub timeout: f64,
-    /// Further attempts on 429, 502, 503 and 504 (a POST is never resent otherwise)
-    #[arg(long, global = true, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=i64::from(hwc_workspace::MAX_RETRIES)))]
+    /// Further attempts on a retryable answer (see each command's help)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=i64::from(hwc_workspace::MAX_RETRIES)))]
     pub retries: u32,
     /// Also trust this PEM CA certificate
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
     /// Send every call through this proxy, http://[user:password@]host:port, whatever
     /// HTTPS_PROXY / HTTP_PROXY / NO_PROXY say (without it they are honoured; loopback is
     /// never proxied from them)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
     /// Where the ECS instance metadata service answers (default http://169.254.169.254, or
     /// HWC_METADATA_ENDPOINT; "off" leaves it out of the credential chain)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub metadata_endpoint: Option<String>,
-    /// More diagnostics on stderr (-v info, -vv debug, -vvv trace); never secrets
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+}
+
+impl RequestOptions {
+    /// The options of a command, each given after the command's name or else before it
+    /// (`root`): the one nearer the command wins, as with clap's global options.
+    pub(crate) fn merged(root: &clap::ArgMatches, command: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let before = Self::from_arg_matches(root)?;
+        let mut merged = Self::from_arg_matches(command)?;
+        let given_after = |id: &str| command.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        if !given_after("region") {
+            merged.region = before.region;
+        }
+        if !given_after("endpoint") {
+            merged.endpoint = before.endpoint;
+        }
+        if !given_after("simulate") {
+            merged.simulate = before.simulate;
+        }
+        if !given_after("output") {
+            merged.output = before.output;
+        }
+        if !given_after("query") {
+            merged.query = before.query;
+        }
+        if !given_after("dry_run") {
+            merged.dry_run = before.dry_run;
+        }
+        if !given_after("timeout") {
+            merged.timeout = before.timeout;
+        }
+        if !given_after("retries") {
+            merged.retries = before.retries;
+        }
+        if !given_after("ca_cert") {
+            merged.ca_cert = before.ca_cert;
+        }
+        if !given_after("proxy") {
+            merged.proxy = before.proxy;
+        }
+        if !given_after("metadata_endpoint") {
+            merged.metadata_endpoint = before.metadata_endpoint;
+        }
+        if merged.simulate && merged.endpoint.is_some() {
+            // clap sees each level alone, so `--simulate` before the command and `--endpoint`
+            // after it meet only here.
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::ArgumentConflict,
+                "the argument '--simulate' cannot be used with '--endpoint <URL>'\n",
+            ));
+        }
+        Ok(merged)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
-    /// One JSON object per line (per batch)
+    /// JSON, one object per line
     Json,
     /// Aligned columns for people
     Table,
 }
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum Command {
-    /// Delete depended resources (e.g. DESKTOP_SHARER) of desktops; more than 100 ids are sent in batches
-    DeleteSubResources(DeleteArgs),
-    /// Follow jobs (the asynchronous tasks a deletion answers with)
-    #[command(subcommand)]
-    Job(JobCommand),
-    /// Run the local simulator in the foreground until Ctrl-C
-    Simulator(SimulatorArgs),
-    /// Print a shell completion script
-    Completions {
-        /// The shell
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Print the manual page (roff), e.g. `hwc-workspace manpage > hwc-workspace.1`
-    Manpage,
-}
-
+// The flags of the bulk deletion that are not request fields: how the run is paced, waited
+// for, journalled and reported (the request's fields are flags derived from the spec: see
+// `crate::commands`). A plain comment, as for `RequestOptions`.
 #[derive(Debug, Args)]
-pub(crate) struct DeleteArgs {
-    /// A desktop id; repeatable, and each also takes a comma-separated list
-    #[arg(long = "desktop-id", value_name = "ID", value_delimiter = ',')]
-    pub desktop_ids: Vec<String>,
-    /// Read desktop ids from a file, one per line ('-' for stdin; blank lines and # comments skipped)
-    #[arg(long, value_name = "FILE")]
-    pub desktop_ids_from: Option<PathBuf>,
-    /// Type of the resource to delete: DESKTOP_SHARER is documented; other values pass through
-    #[arg(long, value_name = "TYPE")]
-    pub sub_resource_type: String,
-    /// Order ID
-    #[arg(long, value_name = "ID")]
-    pub order_id: Option<String>,
-    /// Project ID; else from the credentials chain
-    #[arg(long, value_name = "ID")]
-    pub project_id: Option<String>,
+#[command(next_help_heading = "Bulk run")]
+pub(crate) struct BulkArgs {
     /// Batches sent at once (fewer while the service throttles)
     #[arg(long, value_name = "N", default_value_t = hwc_workspace::bulk::DEFAULT_CONCURRENCY as u16,
           value_parser = clap::value_parser!(u16).range(1..=hwc_workspace::bulk::MAX_CONCURRENCY as i64))]
@@ -153,18 +169,6 @@ pub(crate) struct DeleteArgs {
     /// One stdout record per desktop (its final state with --wait, ACCEPTED without) instead of per batch
     #[arg(long)]
     pub per_desktop: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum JobCommand {
-    /// Print a job and its sub-jobs
-    Show {
-        /// The job id a deletion answered with
-        job_id: String,
-        /// Project ID; else from the credentials chain
-        #[arg(long, value_name = "ID")]
-        project_id: Option<String>,
-    },
 }
 
 #[derive(Debug, Args)]
@@ -233,9 +237,10 @@ fn parse_non_negative_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// The global options that mean nothing to the `simulator` and `completions` commands (they
-/// send no request); given there, they are refused rather than silently ignored.
-const REQUEST_OPTIONS: [(&str, &str); 11] = [
+/// The request options, which mean nothing to the `simulator`, `completions` and `manpage`
+/// commands (they send no request); given there, they are refused rather than silently
+/// ignored.
+pub(crate) const REQUEST_OPTIONS: [(&str, &str); 11] = [
     ("query", "--query"),
     ("region", "--region"),
     ("endpoint", "--endpoint"),
@@ -249,7 +254,7 @@ const REQUEST_OPTIONS: [(&str, &str); 11] = [
     ("metadata_endpoint", "--metadata-endpoint"),
 ];
 
-/// The refusal of a global option given to a command it does not apply to, if any.
+/// The refusal of a request option given to a command it does not apply to, if any.
 pub(crate) fn options_that_do_not_apply(matches: &clap::ArgMatches) -> Option<String> {
     let (command, sub) = matches.subcommand()?;
     if !matches!(command, "simulator" | "completions" | "manpage") {

@@ -6,10 +6,7 @@
 //! The script is generated for a name without a hyphen and then given the real one, which
 //! is the same script clap writes for any plain name.
 
-use clap::CommandFactory;
 use clap_complete::Shell;
-
-use crate::args::Cli;
 
 /// The binary's name, as shells call it.
 const BINARY: &str = "hwc-workspace";
@@ -22,14 +19,14 @@ const BASH_IDENTIFIER: &str = "hwc_workspace";
 pub(crate) fn manpage() -> String {
     let mut page = Vec::new();
     // Rendering into memory cannot fail.
-    let _ = clap_mangen::Man::new(Cli::command()).render(&mut page);
+    let _ = clap_mangen::Man::new(crate::commands::build()).render(&mut page);
     String::from_utf8_lossy(&page).into_owned()
 }
 
 /// The completion script of `shell` for `hwc-workspace`.
 pub(crate) fn script(shell: Shell) -> String {
     let mut generated = Vec::new();
-    let mut command = Cli::command();
+    let mut command = crate::commands::build();
     let name = if shell == Shell::Bash { STAND_IN } else { BINARY };
     clap_complete::generate(shell, &mut command, name, &mut generated);
     let text = String::from_utf8_lossy(&generated).into_owned();

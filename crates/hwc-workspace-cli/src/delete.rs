@@ -1,4 +1,4 @@
-//! `delete-sub-resources`: ids in (flags, a file or stdin), handed to the core's bulk engine;
+//! `delete-sub-resources`: ids in (flags, a file, stdin or `--cli-input-json`), handed to the core's bulk engine;
 //! out, a stdout record per batch (or per desktop) as each batch ends, a summary on stderr,
 //! and the signals and the broken pipes of a long run.
 
@@ -11,34 +11,32 @@ use std::time::Duration;
 use hwc_workspace::bulk::{
     BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopOutcome, DesktopStatus, Verdict,
 };
-use hwc_workspace::{Client, DeleteSubResources, Error, MAX_VALUE_CHARS, WaitOptions};
+use hwc_workspace::operation::describe_expected;
+use hwc_workspace::{Client, Error, Input, MAX_VALUE_CHARS, OperationId, WaitOptions};
 use hwc_workspace_sim::Simulator;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
-use crate::args::{DeleteArgs, Global};
+use crate::args::{BulkArgs, RequestOptions};
+use crate::commands::Fields;
 use crate::failure::{ExitCode, Failure, Subject};
 use crate::output;
 
-pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
-    let ids = collect_ids(&args)?;
-    let mut options = BulkOptions::new(args.sub_resource_type.as_str());
-    options.order_id = args.order_id.clone();
-    options.concurrency = usize::from(args.concurrency);
-    options.wait = args.wait.then(|| WaitOptions::with_timeout(Duration::from_secs_f64(args.wait_timeout)));
-    options.journal = args.journal.clone();
-    options.resend_unknown = args.resend_unknown;
-    options.resend_refused = args.resend_refused;
-    options.throttle_timeout = Duration::from_secs_f64(args.throttle_timeout);
+pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields) -> Result<ExitCode, Failure> {
+    let named = crate::commands::named(OperationId::DeleteDesktopSubResources);
+    let (ids, options) = bulk_options(&args, fields.input)?;
     // Every id is checked before the first is sent: bad input never leaves half the
     // desktops processed.
-    let plan = BulkPlan::new(&ids, options).map_err(|error| locate_in_input(error, &ids))?;
-    let (client, _simulator) = connect(global, args.project_id.as_deref()).await?;
+    let plan = BulkPlan::new(&ids, options.clone()).map_err(|error| match &error {
+        Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
+            locate_in_input(error, &ids)
+        }
+        _ => crate::call::failure(OperationId::DeleteDesktopSubResources, &named, error),
+    })?;
+    let (client, _simulator) = connect(global, fields.project_id.as_deref()).await?;
 
     if global.dry_run {
         for batch in plan.batches() {
-            let mut request = DeleteSubResources::new(batch.clone(), args.sub_resource_type.as_str());
-            request.order_id = args.order_id.clone();
-            let signed = client.dry_run_delete_desktop_sub_resources(&request).await?;
+            let signed = client.dry_run_delete_desktop_sub_resources(&options.request(batch.clone())).await?;
             output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
                 .map_err(Failure::output)?;
         }
@@ -352,55 +350,59 @@ fn batch_label(index: usize, total: usize, ids: usize) -> String {
     if total > 1 { format!("batch {} of {total} ({ids} desktop ids) failed: ", index + 1) } else { String::new() }
 }
 
-/// `job show`: one job, as JSON.
-pub(crate) async fn show_job(global: &Global, job_id: &str, project_id: Option<&str>) -> Result<ExitCode, Failure> {
-    let (client, _simulator) = connect(global, project_id).await?;
-    if global.dry_run {
-        let signed = client.dry_run_show_job(job_id).await.map_err(|e| Failure::about(e, Subject::Job))?;
-        output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
-            .map_err(Failure::output)?;
-        output::note("dry run: 1 request signed, none sent");
-        return Ok(ExitCode::Success);
-    }
-    let job = client.show_job(job_id).await.map_err(|e| Failure::about(e, Subject::Job))?;
-    match global.output {
-        crate::args::OutputFormat::Json => output::json_record(&json!(job)),
-        crate::args::OutputFormat::Table => output::job_table(&job),
-    }
-    .map_err(Failure::output)?;
-    if let Some(reason) = output::query_failure() {
-        output::error(&format!("--query failed on the job ({reason}); it was written whole, with query_error"), &[]);
-        return Ok(ExitCode::InvalidInput);
-    }
-    Ok(ExitCode::Success)
-}
-
-/// Ids from `--desktop-id` and `--desktop-ids-from`, trimmed, in order, each once.
-fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
-    let mut raw: Vec<String> =
-        args.desktop_ids.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
-    if let Some(path) = &args.desktop_ids_from {
-        let before = raw.len();
-        let name = if path.as_os_str() == "-" {
-            read_id_lines(std::io::stdin().lock(), "stdin", &mut raw)?;
-            "stdin".to_owned()
-        } else {
-            // A FIFO is fine here (`<(command)`): the reading is bounded, not the kind of file.
-            let name = path.display().to_string();
-            let file = std::fs::File::open(path)
-                .map_err(|e| Failure::input(format!("cannot read desktop ids from {name}: {e}")))?;
-            read_id_lines(file, &name, &mut raw)?;
-            name
-        };
-        tracing::debug!(source = %name, ids = raw.len() - before, "read desktop ids");
-    }
+/// The run's ids and options from the request's fields (flags and `--cli-input-json`, by
+/// the spec's names): the ids are the bulk input, `sub_resource_type` and `order_id` have
+/// members of their own, and every further field the spec declares goes with each batch
+/// (`BulkOptions::extra`), checked by the core like the rest.
+fn bulk_options(args: &BulkArgs, input: Input) -> Result<(Vec<String>, BulkOptions), Failure> {
+    let mut fields = input.values().clone();
+    let ids = match fields.remove("desktop_ids") {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| match item {
+                Json::String(id) => Ok(id),
+                other => {
+                    Err(Failure::input(format!("invalid desktop_ids[{index}]: expected a desktop id, got {other}")))
+                }
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(Failure::input(format!("invalid desktop_ids: expected a list, got {other}"))),
+    };
     // Duplicates stay: the engine keeps the first of each, and names a bad id by its place
     // among all those given.
-    if raw.is_empty() {
+    if ids.is_empty() {
         return Err(Failure::input("no desktop ids given")
             .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
     }
-    Ok(raw)
+    let operation = OperationId::DeleteDesktopSubResources.describe();
+    let kind = match fields.remove("sub_resource_type") {
+        Some(Json::String(kind)) => kind,
+        absent_or_other => {
+            let expected = operation.field("sub_resource_type").map(describe_expected).unwrap_or_default();
+            let got = absent_or_other.filter(|v| !v.is_null()).map_or_else(|| "nothing".to_owned(), |v| v.to_string());
+            return Err(Failure::input(format!("invalid sub_resource_type: expected {expected}, got {got}"))
+                .hint("set it with --sub-resource-type, or in --cli-input-json by its spec name"));
+        }
+    };
+    let mut options = BulkOptions::new(kind.as_str());
+    // A value of another type stays among the further fields, where the core's check names it.
+    match fields.remove("order_id") {
+        Some(Json::String(order_id)) => options.order_id = Some(order_id),
+        Some(other) => {
+            fields.insert("order_id".to_owned(), other);
+        }
+        None => {}
+    }
+    options.extra = Input::from_map(fields);
+    options.concurrency = usize::from(args.concurrency);
+    options.wait = args.wait.then(|| WaitOptions::with_timeout(Duration::from_secs_f64(args.wait_timeout)));
+    options.journal = args.journal.clone();
+    options.resend_unknown = args.resend_unknown;
+    options.resend_refused = args.resend_refused;
+    options.throttle_timeout = Duration::from_secs_f64(args.throttle_timeout);
+    Ok((ids, options))
 }
 
 /// The most bytes of ids read from a file or stdin: a million ids take about 37 MB.
@@ -413,7 +415,7 @@ const MAX_ID_LINE_BYTES: usize = 4 * MAX_VALUE_CHARS + 64;
 /// blank lines and `#` comments (of any length) are ignored, each id is trimmed. Memory and
 /// time are bounded: a line longer than [`MAX_ID_LINE_BYTES`] or an input beyond
 /// [`MAX_IDS_INPUT_BYTES`] is refused, naming the line; so is a line that is not UTF-8.
-fn read_id_lines(input: impl Read, source: &str, ids: &mut Vec<String>) -> Result<(), Failure> {
+pub(crate) fn read_id_lines(input: impl Read, source: &str, ids: &mut Vec<String>) -> Result<(), Failure> {
     let mut reader = std::io::BufReader::new(input.take(MAX_IDS_INPUT_BYTES + 1));
     let mut line = Vec::with_capacity(64);
     let mut number = 0usize;
@@ -472,7 +474,10 @@ fn read_id_lines(input: impl Read, source: &str, ids: &mut Vec<String>) -> Resul
 }
 
 /// Builds the client: against a simulator started here, or the configured endpoint.
-async fn connect(global: &Global, project_id: Option<&str>) -> Result<(Client, Option<Simulator>), Failure> {
+pub(crate) async fn connect(
+    global: &RequestOptions,
+    project_id: Option<&str>,
+) -> Result<(Client, Option<Simulator>), Failure> {
     let (mut builder, simulator) = if global.simulate {
         let simulator = Simulator::start().await.map_err(|e| Failure {
             code: ExitCode::Internal,

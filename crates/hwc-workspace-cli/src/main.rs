@@ -3,6 +3,8 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod call;
+mod commands;
 mod completions;
 mod delete;
 mod failure;
@@ -11,10 +13,19 @@ mod serve;
 
 use std::io::IsTerminal;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::{ArgMatches, FromArgMatches};
+use hwc_workspace::OperationId;
 
-use crate::args::{Cli, Command, JobCommand};
+use crate::args::{BulkArgs, RequestOptions, SimulatorArgs};
 use crate::failure::{ExitCode, Failure};
+
+/// What the command line asks for, parsed and checked.
+enum Invocation {
+    Operation { id: OperationId, request: RequestOptions, matches: ArgMatches },
+    Simulator { args: SimulatorArgs, region: Option<String> },
+    Completions(clap_complete::Shell),
+    Manpage,
+}
 
 fn main() -> std::process::ExitCode {
     // A bug must reach the user as one line and exit code 1, never as a backtrace.
@@ -23,17 +34,17 @@ fn main() -> std::process::ExitCode {
         output::error(&format!("internal error{location}; please report it"), &[]);
         std::process::exit(ExitCode::Internal as i32);
     }));
-    let parsed = Cli::command().try_get_matches().and_then(|matches| {
-        let cli = Cli::from_arg_matches(&matches)?;
-        Ok((cli, matches))
+    let parsed = commands::build().try_get_matches().and_then(|matches| {
+        let invocation = invocation(&matches)?;
+        Ok((invocation, matches))
     });
-    let cli = match parsed {
-        Ok((cli, matches)) => {
+    let (invocation, matches) = match parsed {
+        Ok((invocation, matches)) => {
             if let Some(refusal) = args::options_that_do_not_apply(&matches) {
                 output::error(&refusal, &[]);
                 return std::process::ExitCode::from(ExitCode::InvalidInput as u8);
             }
-            cli
+            (invocation, matches)
         }
         Err(e) => {
             let code = if e.use_stderr() { ExitCode::InvalidInput } else { ExitCode::Success };
@@ -46,9 +57,9 @@ fn main() -> std::process::ExitCode {
         output::error(&message, &[]);
         return std::process::ExitCode::from(ExitCode::OutputFailed as u8);
     }
-    init_tracing(cli.global.verbose);
-    if let Some(query) = &cli.global.query {
-        let refused = if cli.global.output == args::OutputFormat::Table {
+    init_tracing(matches.get_count("verbose"));
+    if let Invocation::Operation { request: RequestOptions { query: Some(query), output, .. }, .. } = &invocation {
+        let refused = if *output == args::OutputFormat::Table {
             Err("--query applies to JSON records; it cannot be combined with --output table".to_owned())
         } else {
             output::set_query(query)
@@ -65,7 +76,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(ExitCode::Internal as u8);
         }
     };
-    let code = match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(invocation)) {
         Ok(code) => code,
         Err(failure) => {
             output::error(&failure.message, &failure.hints);
@@ -75,18 +86,60 @@ fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(code as u8)
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    match cli.command {
-        Command::DeleteSubResources(args) => delete::run(&cli.global, args).await,
-        Command::Job(JobCommand::Show { job_id, project_id }) => {
-            delete::show_job(&cli.global, &job_id, project_id.as_deref()).await
+/// The command named and its options; the request options of an operation's command are
+/// those given after its name, else before it.
+fn invocation(root: &ArgMatches) -> Result<Invocation, clap::Error> {
+    let missing = || clap::Error::new(clap::error::ErrorKind::MissingSubcommand);
+    let (name, matches) = root.subcommand().ok_or_else(missing)?;
+    match name {
+        "simulator" => Ok(Invocation::Simulator {
+            args: SimulatorArgs::from_arg_matches(matches)?,
+            region: RequestOptions::merged(root, matches)?.region,
+        }),
+        "completions" => {
+            let shell = matches.get_one::<clap_complete::Shell>("shell").copied().ok_or_else(missing)?;
+            Ok(Invocation::Completions(shell))
         }
-        Command::Simulator(args) => serve::run(args, cli.global.region.as_deref()).await,
-        Command::Completions { shell } => {
+        "manpage" => Ok(Invocation::Manpage),
+        _ => {
+            // Down the groups (`job`) to the operation's command (`show`).
+            let mut path = vec![name];
+            let mut leaf = matches;
+            while let Some((name, matches)) = leaf.subcommand() {
+                path.push(name);
+                leaf = matches;
+            }
+            let id = commands::operation_at(&path).ok_or_else(missing)?;
+            Ok(Invocation::Operation { id, request: RequestOptions::merged(root, leaf)?, matches: leaf.clone() })
+        }
+    }
+}
+
+async fn run(invocation: Invocation) -> Result<ExitCode, Failure> {
+    match invocation {
+        Invocation::Operation { id, request, matches } => {
+            let operation = id.describe();
+            if commands::wants_skeleton(&matches) {
+                let skeleton = serde_json::to_string_pretty(&commands::skeleton(operation)).unwrap_or_default();
+                output::try_data(&skeleton).map_err(Failure::output)?;
+                return Ok(ExitCode::Success);
+            }
+            let fields = commands::fields(operation, &matches)?;
+            let named = commands::named(id);
+            match named.porcelain {
+                Some(commands::Porcelain::BulkDelete) => {
+                    let bulk = BulkArgs::from_arg_matches(&matches).map_err(|e| Failure::input(e.to_string()))?;
+                    delete::run(&request, bulk, fields).await
+                }
+                None => call::run(id, &named, &request, fields).await,
+            }
+        }
+        Invocation::Simulator { args, region } => serve::run(args, region.as_deref()).await,
+        Invocation::Completions(shell) => {
             output::data(completions::script(shell).trim_end());
             Ok(ExitCode::Success)
         }
-        Command::Manpage => {
+        Invocation::Manpage => {
             output::data(completions::manpage().trim_end());
             Ok(ExitCode::Success)
         }

@@ -261,17 +261,55 @@ pub(crate) fn signed_request(
     }
 }
 
-/// A job and its sub-jobs for people.
-pub(crate) fn job_table(job: &hwc_workspace::Job) -> std::io::Result<()> {
-    let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    row(&format!("job {} {} ({} sub-jobs)", job.id, job.status, job.sub_jobs.len()))?;
-    if let Some(reason) = &job.fail_reason {
-        row(&format!("  {}: {reason}", text(&job.job_error_code)))?;
+/// An answer for people, from its JSON alone (so any operation's): a line per scalar
+/// member, then each list of objects as rows under a header of their scalar members.
+pub(crate) fn answer_table(answer: &Value) -> std::io::Result<()> {
+    let Value::Object(members) = answer else { return row(&cell(answer)) };
+    let width = members.keys().map(String::len).max().unwrap_or(0);
+    for (name, value) in members.iter().filter(|(_, v)| !is_list_of_objects(v)) {
+        row(&format!("{name:<width$}  {}", cell(value)))?;
     }
-    for sub in &job.sub_jobs {
-        let desktop = sub.entities.as_ref().and_then(|e| e.desktop_id.clone());
-        let status = sub.status.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
-        row(&format!("  {:<40} {:<8} {}", text(&desktop), status, text(&sub.fail_reason)))?;
+    for (name, value) in members.iter().filter(|(_, v)| is_list_of_objects(v)) {
+        let items = value.as_array().map_or(&[][..], Vec::as_slice);
+        row(&format!("{name} ({}):", items.len()))?;
+        let mut columns: Vec<&String> = Vec::new();
+        for item in items.iter().filter_map(Value::as_object) {
+            for key in item.keys() {
+                if !columns.contains(&key) {
+                    columns.push(key);
+                }
+            }
+        }
+        let cells: Vec<Vec<String>> = items
+            .iter()
+            .map(|item| columns.iter().map(|c| cell(item.get(c.as_str()).unwrap_or(&Value::Null))).collect())
+            .collect();
+        let widths: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.len()]).max().unwrap_or(0))
+            .collect();
+        let line = |values: Vec<&str>| {
+            let padded: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+            format!("  {}", padded.join("  ").trim_end())
+        };
+        row(&line(columns.iter().map(|c| c.as_str()).collect()))?;
+        for cells in &cells {
+            row(&line(cells.iter().map(String::as_str).collect()))?;
+        }
     }
     Ok(())
+}
+
+fn is_list_of_objects(value: &Value) -> bool {
+    value.as_array().is_some_and(|items| !items.is_empty() && items.iter().all(Value::is_object))
+}
+
+/// A value in one cell: text as itself, `-` for nothing, anything else as compact JSON.
+fn cell(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => "-".to_owned(),
+        other => other.to_string(),
+    }
 }

@@ -334,9 +334,10 @@ fn expected(value: &Value, required: bool) -> String {
         Kind::String if !value.enum_values.is_empty() && !value.open => {
             format!("one of {}", value.enum_values.join(", "))
         }
-        Kind::String if required => {
-            format!("a non-blank string of at most {} characters", value.max_length.unwrap_or(usize::MAX))
-        }
+        Kind::String if required => match value.max_length {
+            Some(max) => format!("a non-blank string of at most {max} characters"),
+            None => "a non-blank string".to_owned(),
+        },
         Kind::String => with("text"),
         Kind::Integer => match (value.minimum, value.maximum) {
             (Some(min), Some(max)) => format!("an integer from {min} to {max}"),
