@@ -107,32 +107,9 @@ fn parameter_name(segment: &'static str) -> Option<&'static str> {
 }
 
 /// `%XX` escapes decoded; `None` when the result is not UTF-8, which no parameter of the API
-/// can be. A `%` not followed by two hex digits is kept as it is, as lenient servers do.
+/// can be. A `%` not followed by two hex digits is kept as it is.
 pub(crate) fn percent_decode(text: &str) -> Option<Cow<'_, str>> {
-    if !text.contains('%') {
-        return Some(Cow::Borrowed(text));
-    }
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                i += 3;
-            }
-            None => {
-                decoded.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(decoded).ok().map(Cow::Owned)
+    percent_encoding::percent_decode_str(text).decode_utf8().ok()
 }
 
 #[cfg(test)]
