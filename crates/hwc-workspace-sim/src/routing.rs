@@ -108,7 +108,7 @@ fn parameter_name(segment: &'static str) -> Option<&'static str> {
 
 /// `%XX` escapes decoded; `None` when the result is not UTF-8, which no parameter of the API
 /// can be. A `%` not followed by two hex digits is kept as it is.
-pub(crate) fn percent_decode(text: &str) -> Option<Cow<'_, str>> {
+fn percent_decode(text: &str) -> Option<Cow<'_, str>> {
     percent_encoding::percent_decode_str(text).decode_utf8().ok()
 }
 

@@ -146,4 +146,5 @@ async fn path_parameters_are_percent_decoded_and_checked_by_the_cores_rule() {
     let refused = RawRequest::post(&sim, Vec::new()).method("GET").path(job_path(&sim, &long)).send(&sim).await;
     let message = refused.expect_error(400, codes::INVALID_VALUE);
     assert!(message.starts_with("job_id "), "{message}");
+    assert!(message.contains(&format!("{} characters", hwc_workspace::MAX_VALUE_CHARS)), "{message}");
 }
