@@ -24,12 +24,14 @@ pub const UNSUPPORTED_CONTENT_TYPE: &str = "WKS.0001";
 pub const MALFORMED_BODY: &str = "WKS.0002";
 /// 400: a required field is missing (or null).
 pub const MISSING_FIELD: &str = "WKS.0003";
-/// 400: a field has the wrong JSON type.
+/// 400: a field (or a list's item) has the wrong JSON type.
 pub const WRONG_TYPE: &str = "WKS.0004";
-/// 400: `desktop_ids` holds 0 or more than 100 ids.
+/// 400: a list holds fewer or more items than the spec allows (`desktop_ids`: 0 or more than
+/// 100 ids).
 pub const DESKTOP_COUNT: &str = "WKS.0005";
-/// 400: a value is blank where it must not be, or longer than 255 characters, or a desktop id
-/// breaks the core's id rule (`hwc_workspace::DESKTOP_ID_RULE`).
+/// 400: a value is blank where it must not be, shorter or longer than the spec allows (255
+/// characters), outside its bounds or closed list, a desktop id that breaks the core's id
+/// rule (`hwc_workspace::DESKTOP_ID_RULE`), or a path parameter the core's rule refuses.
 pub const INVALID_VALUE: &str = "WKS.0006";
 /// 400: the `sub_resource_type` is not one the simulator supports; the message names it.
 pub const UNSUPPORTED_SUB_RESOURCE_TYPE: &str = "WKS.0007";

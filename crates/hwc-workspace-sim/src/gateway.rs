@@ -21,9 +21,9 @@ use crate::codes;
 use crate::fault_pages::fault_response;
 use crate::faults::FaultKind;
 use crate::response::{Body, Failure};
-use crate::service::{self, Operation};
 use crate::shared::{Dropped, ResetHandle, Shared, request_id};
 use crate::state::Key;
+use crate::{request, routing, service, validation};
 
 /// How long a request body may take to arrive.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -121,35 +121,42 @@ async fn answer(
     })
 }
 
-/// The published API the request names, its method, then authentication and authorization;
-/// the service answers the rest.
+/// The published API the request names (routed by the spec's templates), then
+/// authentication and authorization, the project, and the input the spec describes, read
+/// and validated; the operation's handler answers the rest.
 fn dispatch(shared: &Shared, parts: &Parts, body: &[u8], request_id: &str) -> Result<Response<Body>, Failure> {
     if let Some(answer) = crate::cloud::serve(shared, parts, body, request_id) {
         return answer;
     }
-    let operation = Operation::route(parts.uri.path()).ok_or_else(|| {
-        Failure::new(
-            StatusCode::NOT_FOUND,
-            codes::API_NOT_FOUND,
-            "The API does not exist or has not been published in the environment",
-        )
-    })?;
-    let allowed = operation.method();
-    if parts.method != allowed {
-        return Err(Failure::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            codes::API_NOT_FOUND,
-            format!("The API request method {} does not exist; use {allowed}", parts.method),
-        )
-        .header("allow", allowed.as_str()));
-    }
-    let key = authenticate(shared, parts, body, operation.project_id())?;
-    if let Some(permission) = operation.permission()
+    let route = routing::route(&parts.method, parts.uri.path())?;
+    let operation = route.operation;
+    // The project of the path is the one the client supplies itself (the core says which
+    // field that is); the gateway checks it against `X-Project-Id`, the service against its own.
+    let project_id = operation
+        .fields
+        .iter()
+        .find(|field| field.is_client_setting())
+        .and_then(|field| route.path_parameter(field.name));
+    let key = authenticate(shared, parts, body, project_id)?;
+    let behaviour = service::behaviour(operation.id);
+    if let Some(permission) = behaviour.permission
         && !key.allows(permission)
     {
         return Err(forbidden(&key, permission));
     }
-    service::serve(shared, &operation, parts, body, &key, request_id)
+    if let Some(project_id) = project_id
+        && project_id != shared.project_id
+    {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            codes::PROJECT_NOT_FOUND,
+            format!("The project {project_id} does not exist"),
+        ));
+    }
+    let input = request::read(&route, parts, body)?;
+    validation::check(operation, &input)?;
+    let call = service::Call { shared, route: &route, input, key: &key, request_id };
+    (behaviour.handler)(&call)
 }
 
 enum BodyError {
@@ -205,9 +212,17 @@ fn unauthorized(reason: impl std::fmt::Display) -> Failure {
 }
 
 /// AK/SK authentication as the gateway does it: the signature, then the token of temporary
-/// credentials, then `X-Project-Id` against the path.
-fn authenticate<'s>(shared: &'s Shared, parts: &Parts, body: &[u8], project_id: &str) -> Result<Cow<'s, Key>, Failure> {
+/// credentials, then `X-Project-Id` against the path's project, for an API whose path has one.
+fn authenticate<'s>(
+    shared: &'s Shared,
+    parts: &Parts,
+    body: &[u8],
+    project_id: Option<&str>,
+) -> Result<Cow<'s, Key>, Failure> {
     let key = authenticate_key(shared, parts, body)?;
+    let Some(project_id) = project_id else {
+        return Ok(key);
+    };
     match header(parts, PROJECT_ID_HEADER) {
         None => Err(unauthorized("the X-Project-Id header is missing")),
         Some(sent) if sent != project_id => Err(unauthorized(format!(

@@ -15,12 +15,15 @@ pub mod forward_proxy;
 pub mod fuzzing;
 mod gateway;
 mod jobs;
+mod request;
 mod response;
+mod routing;
 mod server;
 mod service;
 mod shared;
 mod simulator;
 mod state;
+mod validation;
 
 pub use cloud::{DEFAULT_CREDENTIALS_LIFETIME, DEFAULT_REGION};
 pub use faults::{BodyShape, FaultKind, Faults, JobReportFault, OVERSIZED_BODY_BYTES, UnknownFault};

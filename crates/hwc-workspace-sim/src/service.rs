@@ -1,120 +1,112 @@
-//! The Workspace service behind the gateway: its two operations (DeleteDesktopSubResources
-//! and ShowJob), the checks of a deletion's body that give each `WKS.*` code its cause, the
-//! change of state, and the answers, built from the spec's generated types so that a spec
-//! change the simulator does not follow fails to compile.
+//! The Workspace service behind the gateway: what each operation of the spec does. Routing,
+//! reading and validating a request are derived from the spec ([`crate::routing`],
+//! [`crate::request`], [`crate::validation`]); what is written by hand is the table below,
+//! from each [`OperationId`] to its IAM action and handler, and the handlers. The table is an
+//! exhaustive `match`: an operation added to the spec does not compile until it is named
+//! here. The answers are built from the spec's generated types, and a deletion's body is
+//! read as the generated request type, so a spec change the simulator does not follow fails
+//! to compile too.
 
 use std::collections::HashSet;
 
-use http::request::Parts;
-use http::{Method, Response, StatusCode};
-use hwc_workspace::types::DeleteDesktopSubResourcesResponse;
-use hwc_workspace::{MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
+use http::{Response, StatusCode};
+use hwc_workspace::operation::Location;
+use hwc_workspace::types::{DeleteDesktopSubResourcesRequest, DeleteDesktopSubResourcesResponse};
+use hwc_workspace::{Input, OperationId};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::codes;
 use crate::faults::JobReportFault;
 use crate::response::{Body, Failure, json_response};
+use crate::routing::Route;
 use crate::shared::Shared;
 use crate::state::{DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_SHARER, Job, Key};
 
-/// An operation of the API, as its path names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation<'p> {
-    /// `POST /v2/{project_id}/desktop/delete-sub-resources`
-    DeleteSubResources { project_id: &'p str },
-    /// `GET /v2/{project_id}/workspace-jobs/{job_id}`
-    ShowJob { project_id: &'p str, job_id: &'p str },
+/// What an operation asks of the caller, and what answers it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Behaviour {
+    /// The IAM action a key must be allowed; `None`: any valid key may call it.
+    pub(crate) permission: Option<&'static str>,
+    /// Answers a call that was routed, authenticated, authorized and validated.
+    pub(crate) handler: fn(&Call<'_>) -> Result<Response<Body>, Failure>,
 }
 
-impl<'p> Operation<'p> {
-    /// The operation a path names, if it names one.
-    pub(crate) fn route(path: &'p str) -> Option<Self> {
-        let rest = path.strip_prefix("/v2/")?;
-        let (project_id, operation) = rest.split_once('/')?;
-        if project_id.is_empty() {
-            return None;
+/// The behaviour of each operation of the spec. No wildcard arm, on purpose.
+pub(crate) fn behaviour(id: OperationId) -> Behaviour {
+    match id {
+        OperationId::DeleteDesktopSubResources => {
+            Behaviour { permission: Some(DELETE_SUB_RESOURCES_PERMISSION), handler: delete_desktop_sub_resources }
         }
-        if operation == "desktop/delete-sub-resources" {
-            return Some(Self::DeleteSubResources { project_id });
-        }
-        let job_id = operation.strip_prefix("workspace-jobs/")?;
-        (!job_id.is_empty() && !job_id.contains('/')).then_some(Self::ShowJob { project_id, job_id })
-    }
-
-    pub(crate) fn method(&self) -> Method {
-        match self {
-            Self::DeleteSubResources { .. } => Method::POST,
-            Self::ShowJob { .. } => Method::GET,
-        }
-    }
-
-    pub(crate) fn project_id(&self) -> &'p str {
-        match self {
-            Self::DeleteSubResources { project_id } | Self::ShowJob { project_id, .. } => project_id,
-        }
-    }
-
-    /// The IAM action a key must be allowed; reading a job needs none beyond a valid key.
-    pub(crate) fn permission(&self) -> Option<&'static str> {
-        match self {
-            Self::DeleteSubResources { .. } => Some(DELETE_SUB_RESOURCES_PERMISSION),
-            Self::ShowJob { .. } => None,
-        }
+        // Reading a job needs no permission beyond a valid key.
+        OperationId::ShowJob => Behaviour { permission: None, handler: show_job },
     }
 }
 
-/// Answers an authenticated, authorized request.
-pub(crate) fn serve(
-    shared: &Shared,
-    operation: &Operation<'_>,
-    parts: &Parts,
-    body: &[u8],
-    key: &Key,
-    request_id: &str,
-) -> Result<Response<Body>, Failure> {
-    let project_id = operation.project_id();
-    if project_id != shared.project_id {
-        return Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            codes::PROJECT_NOT_FOUND,
-            format!("The project {project_id} does not exist"),
-        ));
+/// One call of an operation, as its handler sees it: the state, the caller, and the input
+/// the spec describes, already validated against the description.
+pub(crate) struct Call<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) route: &'a Route,
+    pub(crate) input: Input,
+    pub(crate) key: &'a Key,
+    pub(crate) request_id: &'a str,
+}
+
+impl Call<'_> {
+    /// A path parameter; routing guarantees each of the template's, so `""` never shows.
+    fn path_parameter(&self, name: &str) -> &str {
+        self.route.path_parameter(name).unwrap_or_default()
     }
-    match *operation {
-        Operation::DeleteSubResources { .. } => delete_sub_resources(shared, parts, body, key, request_id),
-        Operation::ShowJob { job_id, .. } => show_job(shared, job_id, request_id),
+
+    /// The body as the spec's generated request type.
+    fn body<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        let body: Map<String, Value> = self
+            .route
+            .operation
+            .fields
+            .iter()
+            .filter(|field| field.location == Location::Body)
+            .filter_map(|field| self.input.get(field.name).map(|value| (field.name.to_owned(), value.clone())))
+            .collect();
+        // The input passed the description's checks, which the generated type's own are a
+        // part of; should the two ever disagree, the caller still gets a 400, not a panic.
+        serde_json::from_value(Value::Object(body)).map_err(|error| {
+            Failure::new(StatusCode::BAD_REQUEST, codes::MALFORMED_BODY, "The request body does not match the API")
+                .detail(error.to_string())
+        })
     }
 }
 
-fn delete_sub_resources(
-    shared: &Shared,
-    parts: &Parts,
-    body: &[u8],
-    key: &Key,
-    request_id: &str,
-) -> Result<Response<Body>, Failure> {
-    check_content_type(parts)?;
-    let deletion = parse_body(body)?;
-    if deletion.sub_resource_type != DESKTOP_SHARER {
+/// DeleteDesktopSubResources: the sub-resource leaves every listed desktop, and a job
+/// records it.
+fn delete_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let request: DeleteDesktopSubResourcesRequest = call.body()?;
+    let sub_resource_type = request.sub_resource_type.as_str().to_owned();
+    if sub_resource_type != DESKTOP_SHARER {
         return Err(Failure::new(
             StatusCode::BAD_REQUEST,
             codes::UNSUPPORTED_SUB_RESOURCE_TYPE,
-            format!(
-                "The sub_resource_type {:?} is not supported; supported: {DESKTOP_SHARER}",
-                deletion.sub_resource_type
-            ),
+            format!("The sub_resource_type {sub_resource_type:?} is not supported; supported: {DESKTOP_SHARER}"),
         ));
     }
-    let mut job_id = apply(shared, deletion, key, request_id)?;
-    if shared.fault_state().job_reports() == Some(JobReportFault::UnusableJobId) {
+    let deletion = Deletion {
+        desktop_ids: request.desktop_ids.into_iter().map(String::from).collect(),
+        sub_resource_type,
+        order_id: request.order_id.map(String::from),
+    };
+    let mut job_id = apply(call.shared, deletion, call.key, call.request_id)?;
+    if call.shared.fault_state().job_reports() == Some(JobReportFault::UnusableJobId) {
         // The job exists under its own id; the answer names one no path can hold.
         job_id = "..".to_owned();
     }
-    Ok(json_response(StatusCode::OK, &DeleteDesktopSubResourcesResponse { job_id }, request_id))
+    Ok(json_response(StatusCode::OK, &DeleteDesktopSubResourcesResponse { job_id }, call.request_id))
 }
 
 /// ShowJob: the job as it is now.
-fn show_job(shared: &Shared, job_id: &str, request_id: &str) -> Result<Response<Body>, Failure> {
+fn show_job(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let shared = call.shared;
+    let job_id = call.path_parameter("job_id");
     let world = shared.world();
     let job = world.jobs.iter().find(|job| job.job_id == job_id).ok_or_else(|| {
         Failure::new(StatusCode::NOT_FOUND, codes::JOB_NOT_FOUND, format!("The job {job_id} does not exist"))
@@ -123,120 +115,14 @@ fn show_job(shared: &Shared, job_id: &str, request_id: &str) -> Result<Response<
     if let Some(kind) = shared.fault_state().job_reports() {
         crate::jobs::distort(&mut rendered, kind);
     }
-    Ok(json_response(StatusCode::OK, &rendered, request_id))
+    Ok(json_response(StatusCode::OK, &rendered, call.request_id))
 }
 
-fn check_content_type(parts: &Parts) -> Result<(), Failure> {
-    let value =
-        parts.headers.get(http::header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let media_type = value.as_deref().and_then(|v| v.split(';').next()).map(str::trim);
-    if media_type.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
-        return Ok(());
-    }
-    let got = match &value {
-        Some(v) => format!("{:?}", v.chars().take(100).collect::<String>()),
-        None => "missing".to_owned(),
-    };
-    Err(Failure::new(
-        StatusCode::BAD_REQUEST,
-        codes::UNSUPPORTED_CONTENT_TYPE,
-        format!("The Content-Type must be application/json; it is {got}"),
-    ))
-}
-
-fn bad_request(code: &'static str, message: impl Into<String>) -> Failure {
-    Failure::new(StatusCode::BAD_REQUEST, code, message)
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A validated request body.
+/// A deletion the service accepted to carry out.
 struct Deletion {
     desktop_ids: Vec<String>,
     sub_resource_type: String,
     order_id: Option<String>,
-}
-
-fn parse_body(body: &[u8]) -> Result<Deletion, Failure> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| bad_request(codes::MALFORMED_BODY, "The request body is not valid JSON").detail(e.to_string()))?;
-    let Value::Object(object) = value else {
-        return Err(bad_request(
-            codes::MALFORMED_BODY,
-            format!("The request body must be a JSON object, not {}", json_type(&value)),
-        ));
-    };
-    let ids = match present(&object, "desktop_ids") {
-        None => return Err(bad_request(codes::MISSING_FIELD, "desktop_ids is required")),
-        Some(Value::Array(ids)) => ids,
-        Some(other) => {
-            return Err(bad_request(
-                codes::WRONG_TYPE,
-                format!("desktop_ids must be an array of strings, not {}", json_type(other)),
-            ));
-        }
-    };
-    if ids.is_empty() || ids.len() > MAX_DESKTOP_IDS {
-        return Err(bad_request(
-            codes::DESKTOP_COUNT,
-            format!("desktop_ids must hold 1 to {MAX_DESKTOP_IDS} ids, not {}", ids.len()),
-        ));
-    }
-    let mut desktop_ids = Vec::with_capacity(ids.len());
-    for (index, id) in ids.iter().enumerate() {
-        let field = format!("desktop_ids[{index}]");
-        let id = text(&field, id, true)?;
-        // The core's rule, not a copy: a client that does not validate is refused here too.
-        if let Some(problem) = hwc_workspace::desktop_id_problem(id) {
-            return Err(bad_request(
-                codes::INVALID_VALUE,
-                format!("{field} is not a desktop id ({problem}); a desktop id is {}", hwc_workspace::DESKTOP_ID_RULE),
-            ));
-        }
-        desktop_ids.push(id.to_owned());
-    }
-    let sub_resource_type = match present(&object, "sub_resource_type") {
-        None => {
-            return Err(bad_request(codes::MISSING_FIELD, "sub_resource_type is required"));
-        }
-        Some(value) => text("sub_resource_type", value, true)?.to_owned(),
-    };
-    let order_id = match present(&object, "order_id") {
-        None => None,
-        Some(value) => Some(text("order_id", value, false)?.to_owned()),
-    };
-    Ok(Deletion { desktop_ids, sub_resource_type, order_id })
-}
-
-/// A field that is there and not null; the API treats `null` as absent.
-fn present<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object.get(name).filter(|v| !v.is_null())
-}
-
-fn text<'a>(field: &str, value: &'a Value, required: bool) -> Result<&'a str, Failure> {
-    let Value::String(s) = value else {
-        return Err(bad_request(codes::WRONG_TYPE, format!("{field} must be a string, not {}", json_type(value))));
-    };
-    if required && s.trim().is_empty() {
-        return Err(bad_request(codes::INVALID_VALUE, format!("{field} must not be blank")));
-    }
-    let chars = s.chars().count();
-    if chars > MAX_VALUE_CHARS {
-        return Err(bad_request(
-            codes::INVALID_VALUE,
-            format!("{field} must be at most {MAX_VALUE_CHARS} characters, not {chars}"),
-        ));
-    }
-    Ok(s)
 }
 
 /// Deletes the sub-resource from every listed desktop and records the job; all or nothing.
@@ -303,10 +189,23 @@ fn apply(shared: &Shared, deletion: Deletion, key: &Key, request_id: &str) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use http::Request;
 
+    use super::*;
+    use crate::routing::route;
+
+    /// The code a deletion body is refused with, read and checked as the gateway does; "ok"
+    /// when it passes.
     fn code_of(body: &str) -> String {
-        match parse_body(body.as_bytes()) {
+        let (parts, ()) = Request::post("/v2/p/desktop/delete-sub-resources")
+            .header("content-type", "application/json")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let route = route(&parts.method, parts.uri.path()).unwrap();
+        let checked = crate::request::read(&route, &parts, body.as_bytes())
+            .and_then(|input| crate::validation::check(route.operation, &input).map(|()| input));
+        match checked {
             Ok(_) => "ok".to_owned(),
             Err(failure) => failure.error_code().to_owned(),
         }
@@ -327,11 +226,13 @@ mod tests {
             (r#"{"desktop_ids":["a"]}"#.to_owned(), codes::MISSING_FIELD),
             (r#"{"desktop_ids":"a","sub_resource_type":"X"}"#.to_owned(), codes::WRONG_TYPE),
             (r#"{"desktop_ids":[1],"sub_resource_type":"X"}"#.to_owned(), codes::WRONG_TYPE),
+            (r#"{"desktop_ids":[null],"sub_resource_type":"X"}"#.to_owned(), codes::WRONG_TYPE),
             (r#"{"desktop_ids":["a"],"sub_resource_type":5}"#.to_owned(), codes::WRONG_TYPE),
             (r#"{"desktop_ids":["a"],"sub_resource_type":"X","order_id":7}"#.to_owned(), codes::WRONG_TYPE),
             (r#"{"desktop_ids":[],"sub_resource_type":"X"}"#.to_owned(), codes::DESKTOP_COUNT),
             (serde_json::json!({"desktop_ids": many, "sub_resource_type": "X"}).to_string(), codes::DESKTOP_COUNT),
             (r#"{"desktop_ids":[" "],"sub_resource_type":"X"}"#.to_owned(), codes::INVALID_VALUE),
+            (r#"{"desktop_ids":["a,b"],"sub_resource_type":"X"}"#.to_owned(), codes::INVALID_VALUE),
             (r#"{"desktop_ids":["a"],"sub_resource_type":""}"#.to_owned(), codes::INVALID_VALUE),
             (serde_json::json!({"desktop_ids": [long], "sub_resource_type": "X"}).to_string(), codes::INVALID_VALUE),
             (
@@ -344,5 +245,16 @@ mod tests {
         for (body, expected) in cases {
             assert_eq!(code_of(&body), expected, "{body}");
         }
+    }
+
+    #[test]
+    fn every_operation_of_the_spec_has_a_behaviour() {
+        // The match is exhaustive, so this holds by construction; the test names the
+        // operations a reader finds handled.
+        for id in OperationId::ALL {
+            let _ = behaviour(*id);
+        }
+        assert_eq!(behaviour(OperationId::DeleteDesktopSubResources).permission, Some(DELETE_SUB_RESOURCES_PERMISSION));
+        assert_eq!(behaviour(OperationId::ShowJob).permission, None);
     }
 }

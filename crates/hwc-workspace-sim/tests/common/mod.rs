@@ -26,6 +26,8 @@ pub(crate) fn sharer_body(ids: &[&str]) -> Vec<u8> {
 pub(crate) struct RawRequest {
     method: String,
     path: String,
+    /// Sent after `?` and signed, as given; empty for none.
+    query: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     credentials: Option<Credentials>,
@@ -39,6 +41,7 @@ impl RawRequest {
         Self {
             method: "POST".to_owned(),
             path: delete_path(sim.project_id()),
+            query: String::new(),
             headers: vec![
                 ("Content-Type".to_owned(), "application/json".to_owned()),
                 ("X-Project-Id".to_owned(), sim.project_id().to_owned()),
@@ -56,6 +59,12 @@ impl RawRequest {
 
     pub(crate) fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
+        self
+    }
+
+    /// The query string, e.g. `a=1&b=2` (signed as the canonical query).
+    pub(crate) fn query(mut self, query: impl Into<String>) -> Self {
+        self.query = query.into();
         self
     }
 
@@ -99,7 +108,7 @@ impl RawRequest {
                     &host,
                     Some(address.port()),
                     &self.path,
-                    "",
+                    &self.query,
                     borrowed,
                     &self.body,
                 );
@@ -112,7 +121,8 @@ impl RawRequest {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("reqwest client");
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("method");
-        let mut request = client.request(method, format!("{}{}", sim.endpoint(), self.path)).body(self.body);
+        let query = if self.query.is_empty() { String::new() } else { format!("?{}", self.query) };
+        let mut request = client.request(method, format!("{}{}{query}", sim.endpoint(), self.path)).body(self.body);
         for (name, value) in headers {
             request = request.header(name, value);
         }
