@@ -300,7 +300,7 @@ with Simulator() as sim:
     sent = subprocess.run(base + ["--desktop-id", ids[1], "--proof-note", "from-cli", "--proof-priority", "4"],
                           env=env, capture_output=True, text=True)
     assert sent.returncode == 0, sent.stderr
-    bodies = [job.body() for job in sim.jobs()]
+    bodies = [job.body for job in sim.jobs()]
     seen = [(b.get("proof_note"), b.get("proof_priority")) for b in bodies]
     assert ("from-python", 3) in seen and ("from-cli", 4) in seen, seen
     print("proof: the simulator received", seen)
@@ -325,6 +325,14 @@ const NEW_OPERATION: &str = "ShowProofThing";
 /// new operation there (inserted just after the `match` the compiler points at).
 const NEW_OPERATION_LINES: &[(&str, &str)] = &[
     ("crates/hwc-workspace/src/operation.rs", "OperationId::ShowProofThing => {}"),
+    (
+        "crates/hwc-workspace-cli/src/commands.rs",
+        "OperationId::ShowProofThing => Named::generic(&[\"proof-thing\", \"show\"]),",
+    ),
+    (
+        "crates/hwc-workspace-sim/src/service.rs",
+        "OperationId::ShowProofThing => Behaviour { permission: None, handler: show_job },",
+    ),
 ];
 
 fn a_new_operation_is_named_by_every_front(root: &Path, target_dir: &Path) -> Result<(), String> {

@@ -67,6 +67,8 @@ pub(crate) struct SimulatedJob {
     #[pyo3(get)]
     failed_desktops: Vec<String>,
     created_at_unix: f64,
+    /// [`hwc_workspace_sim::Job::body`] as JSON text, parsed when asked for.
+    body_json: String,
 }
 
 #[pymethods]
@@ -77,6 +79,12 @@ impl SimulatedJob {
         let datetime = py.import("datetime")?;
         let utc = datetime.getattr("timezone")?.getattr("utc")?;
         datetime.getattr("datetime")?.call_method1("fromtimestamp", (self.created_at_unix, utc))
+    }
+
+    /// Every body field of the request the spec describes, as received (a new `dict`).
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?.call_method1("loads", (self.body_json.as_str(),))
     }
 
     fn __repr__(&self) -> String {
@@ -93,6 +101,7 @@ impl SimulatedJob {
 
 impl From<hwc_workspace_sim::Job> for SimulatedJob {
     fn from(job: hwc_workspace_sim::Job) -> Self {
+        let body_json = job.body_json();
         Self {
             created_at_unix: job.created_at.unix_timestamp_nanos() as f64 / 1e9,
             job_id: job.job_id,
@@ -103,6 +112,7 @@ impl From<hwc_workspace_sim::Job> for SimulatedJob {
             access_key: job.access_key,
             removed_from: job.removed_from,
             failed_desktops: job.failed_desktops,
+            body_json,
         }
     }
 }

@@ -59,16 +59,20 @@ impl Call<'_> {
         self.route.path_parameter(name).unwrap_or_default()
     }
 
-    /// The body as the spec's generated request type.
-    fn body<T: DeserializeOwned>(&self) -> Result<T, Failure> {
-        let body: Map<String, Value> = self
-            .route
+    /// The body's fields the spec describes, as received.
+    fn body_fields(&self) -> Map<String, Value> {
+        self.route
             .operation
             .fields
             .iter()
             .filter(|field| field.location == Location::Body)
             .filter_map(|field| self.input.get(field.name).map(|value| (field.name.to_owned(), value.clone())))
-            .collect();
+            .collect()
+    }
+
+    /// The body as the spec's generated request type.
+    fn body<T: DeserializeOwned>(&self) -> Result<T, Failure> {
+        let body = self.body_fields();
         // The input passed the description's checks, which the generated type's own are a
         // part of; should the two ever disagree, the caller still gets a 400, not a panic.
         serde_json::from_value(Value::Object(body)).map_err(|error| {
@@ -94,6 +98,7 @@ fn delete_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failu
         desktop_ids: request.desktop_ids.into_iter().map(String::from).collect(),
         sub_resource_type,
         order_id: request.order_id.map(String::from),
+        body: call.body_fields(),
     };
     let mut job_id = apply(call.shared, deletion, call.key, call.request_id)?;
     if call.shared.fault_state().job_reports() == Some(JobReportFault::UnusableJobId) {
@@ -123,6 +128,7 @@ struct Deletion {
     desktop_ids: Vec<String>,
     sub_resource_type: String,
     order_id: Option<String>,
+    body: Map<String, Value>,
 }
 
 /// Deletes the sub-resource from every listed desktop and records the job; all or nothing.
@@ -183,6 +189,7 @@ fn apply(shared: &Shared, deletion: Deletion, key: &Key, request_id: &str) -> Re
         access_key: key.access_key().to_owned(),
         removed_from,
         failed_desktops,
+        body: deletion.body,
     });
     Ok(job_id)
 }

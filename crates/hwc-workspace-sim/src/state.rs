@@ -318,6 +318,16 @@ pub struct Job {
     pub removed_from: Vec<String>,
     /// The desktops whose sub-job fails (fault injection); they keep their resource.
     pub failed_desktops: Vec<String>,
+    /// Every body field of the request the spec describes, as received: what a test reads to
+    /// see that a field reached the service (one the simulator has no member for included).
+    pub body: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Job {
+    /// [`Job::body`] as JSON text.
+    pub fn body_json(&self) -> String {
+        serde_json::Value::Object(self.body.clone()).to_string()
+    }
 }
 
 #[cfg(test)]
