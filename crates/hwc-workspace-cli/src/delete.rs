@@ -16,7 +16,7 @@ use hwc_workspace_sim::Simulator;
 use serde_json::json;
 
 use crate::args::{DeleteArgs, Global};
-use crate::failure::{ExitCode, Failure, Subject};
+use crate::failure::{ExitCode, Failure};
 use crate::output;
 
 pub(crate) async fn run(global: &Global, args: DeleteArgs) -> Result<ExitCode, Failure> {
@@ -189,9 +189,9 @@ impl Stopped {
 /// that ended it, else its verdict (the core's reading of its job and desktops).
 fn failure_of(outcome: &BatchOutcome) -> Option<Failure> {
     match &outcome.result {
-        BatchResult::Accepted { wait_error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Accepted { wait_error: Some(error), .. } => Some(Failure::of(error)),
         BatchResult::Accepted { .. } => verdict_failure(outcome),
-        BatchResult::Rejected(error) => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Rejected(error) => Some(Failure::of(error)),
         BatchResult::RefusedEarlier { message, .. } => Some(
             Failure {
                 code: ExitCode::Rejected,
@@ -213,7 +213,7 @@ fn failure_of(outcome: &BatchOutcome) -> Option<Failure> {
             .hint("run again later with the same --journal to send what was not sent, or raise --throttle-timeout"),
         ),
         // The error says what happened; each desktop's record says its state is unknown.
-        BatchResult::Unknown { error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Unknown { error: Some(error), .. } => Some(Failure::of(error)),
         BatchResult::Unknown { reason, error: None } => Some(
             Failure { code: ExitCode::OutcomeUnknown, message: reason.clone(), hints: Vec::new() }
                 .hint("--resend-unknown sends such batches again, if they were not processed"),
@@ -359,13 +359,13 @@ fn batch_label(index: usize, total: usize, ids: usize) -> String {
 pub(crate) async fn show_job(global: &Global, job_id: &str, project_id: Option<&str>) -> Result<ExitCode, Failure> {
     let (client, _simulator) = connect(global, project_id).await?;
     if global.dry_run {
-        let signed = client.dry_run_show_job(job_id).await.map_err(|e| Failure::about(e, Subject::Job))?;
+        let signed = client.dry_run_show_job(job_id).await.map_err(Failure::about)?;
         output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
             .map_err(Failure::output)?;
         output::note("dry run: 1 request signed, none sent");
         return Ok(ExitCode::Success);
     }
-    let job = client.show_job(job_id).await.map_err(|e| Failure::about(e, Subject::Job))?;
+    let job = client.show_job(job_id).await.map_err(Failure::about)?;
     match global.output {
         crate::args::OutputFormat::Json => output::json_record(&json!(job)),
         crate::args::OutputFormat::Table => output::job_table(&job),

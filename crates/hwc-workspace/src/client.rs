@@ -240,7 +240,11 @@ impl Client {
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         let outcome = match result {
             Ok(value) => Ok(value.into_inner()),
-            Err(e) => Err(self.map_error(e, &mut call).await),
+            Err(e) => Err(match self.map_error(e, &mut call).await {
+                // Which operation was refused decides which input a hint points at.
+                Error::Api(api) => Error::Api(ApiError { operation: Some(operation), ..api }),
+                other => other,
+            }),
         };
         span.in_scope(|| match &outcome {
             Ok(_) => {
@@ -394,6 +398,7 @@ fn api_error(status: u16, request_id: Option<String>, retry_after: Option<Durati
         error_msg: body.error_msg,
         error_detail: body.error_detail,
         encoded_authorization_message: body.encoded_authorization_message,
+        operation: None,
     }
     .into()
 }

@@ -218,6 +218,18 @@ pub enum Setting {
     ProjectId,
     /// The local simulator, for trying things without a cloud account.
     Simulator,
+    /// The timeout of one attempt ([`crate::ClientBuilder::timeout`]).
+    Timeout,
+    /// The opt-in resends of throttled and unavailable answers ([`crate::ClientBuilder::retries`]).
+    Retries,
+    /// How long a job is waited for ([`crate::WaitOptions`]'s `timeout`).
+    WaitTimeout,
+    /// CA certificates to trust besides the system's ([`crate::ClientBuilder::ca_certificate_file`]).
+    CaCertificate,
+    /// The proxy every call goes through ([`crate::ClientBuilder::proxy`]).
+    Proxy,
+    /// Reading a job again later ([`crate::Client::show_job`]).
+    ShowJob,
 }
 
 impl Setting {
@@ -228,41 +240,81 @@ impl Setting {
             Self::Endpoint => "an endpoint URL",
             Self::ProjectId => "a project id",
             Self::Simulator => "the local simulator (hwc_workspace_sim::Simulator)",
+            Self::Timeout => "the timeout (ClientBuilder::timeout)",
+            Self::Retries => "retries (ClientBuilder::retries)",
+            Self::WaitTimeout => "the wait's timeout (WaitOptions::timeout)",
+            Self::CaCertificate => "a CA certificate (ClientBuilder::ca_certificate_file)",
+            Self::Proxy => "the proxy (ClientBuilder::proxy)",
+            Self::ShowJob => "Client::show_job",
         }
     }
 }
 
-/// A next step for the user: one sentence, which may name one [`Setting`].
+/// One piece of a [`Hint`]: words, or a setting each front spells its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Setting(Setting),
+}
+
+/// A next step for the user: one sentence, which may name [`Setting`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hint {
-    before: String,
-    setting: Option<Setting>,
-    after: String,
+    parts: Vec<Part>,
 }
 
 impl Hint {
     /// A sentence that names `setting` between `before` and `after`.
     pub(crate) fn naming(before: impl Into<String>, setting: Setting, after: impl Into<String>) -> Self {
-        Self { before: before.into(), setting: Some(setting), after: after.into() }
+        Self::from(before.into()).with(setting).then(after)
     }
 
-    /// The setting the hint names, if any.
-    pub fn setting(&self) -> Option<Setting> {
-        self.setting
+    /// The hint, followed by `setting`.
+    #[must_use]
+    pub(crate) fn with(mut self, setting: Setting) -> Self {
+        self.parts.push(Part::Setting(setting));
+        self
     }
 
-    /// The sentence, with the setting spelled by `spell` (e.g. `--region` on the command line).
-    pub fn render(&self, spell: impl Fn(Setting) -> String) -> String {
-        match self.setting {
-            Some(setting) => format!("{}{}{}", self.before, spell(setting), self.after),
-            None => self.before.clone(),
+    /// The hint, followed by `text`.
+    #[must_use]
+    pub(crate) fn then(mut self, text: impl Into<String>) -> Self {
+        let text = text.into();
+        if !text.is_empty() {
+            self.parts.push(Part::Text(text));
         }
+        self
+    }
+
+    /// The (first) setting the hint names, if any.
+    pub fn setting(&self) -> Option<Setting> {
+        self.settings().next()
+    }
+
+    /// Every setting the hint names, in order.
+    pub fn settings(&self) -> impl Iterator<Item = Setting> + '_ {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Setting(setting) => Some(*setting),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// The sentence, with each setting spelled by `spell` (e.g. `--region` on the command line).
+    pub fn render(&self, spell: impl Fn(Setting) -> String) -> String {
+        let mut sentence = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => sentence.push_str(text),
+                Part::Setting(setting) => sentence.push_str(&spell(*setting)),
+            }
+        }
+        sentence
     }
 }
 
 impl From<String> for Hint {
     fn from(text: String) -> Self {
-        Self { before: text, setting: None, after: String::new() }
+        Self { parts: Vec::new() }.then(text)
     }
 }
 
@@ -338,6 +390,8 @@ pub struct ApiError {
     pub(crate) error_msg: Option<String>,
     pub(crate) error_detail: Option<String>,
     pub(crate) encoded_authorization_message: Option<String>,
+    /// The operation answered (`ShowJob`), so that a hint can point at the right input.
+    pub(crate) operation: Option<&'static str>,
 }
 
 /// What an error status means for the caller: the front picks its advice from this, never
@@ -420,6 +474,11 @@ impl ApiError {
     /// Encrypted reason for a denial; STS `decode-authorization-message` decrypts it.
     pub fn encoded_authorization_message(&self) -> Option<&str> {
         self.encoded_authorization_message.as_deref()
+    }
+    /// The operation that was answered with this error (its `operationId` in the API
+    /// document, e.g. `ShowJob`), when the client knows it.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
     }
     /// 4xx: the request was rejected, and sending it again unchanged will not help.
     pub fn is_client_error(&self) -> bool {

@@ -11,6 +11,7 @@ pub mod credentials;
 mod error;
 mod error_body;
 pub mod files;
+mod hints;
 mod hooks;
 pub mod iam;
 mod identity;
