@@ -3,6 +3,8 @@ InvalidRequestError (also a ValueError) naming the field; in both cases nothing 
 
 from __future__ import annotations
 
+import io
+import pathlib
 from typing import Any, Dict
 
 import pytest
@@ -115,3 +117,29 @@ def test_simulator_argument_checks(sim: hw.Simulator) -> None:
         sim.set_latency(-1)
     with pytest.raises(TypeError):
         hw.Simulator(latency="1")  # type: ignore[arg-type]
+
+
+def test_read_desktop_ids_follows_the_command_lines_rules(tmp_path: pathlib.Path) -> None:
+    # The core's one reader (`hwc_workspace::ids`), as `--desktop-ids-from` uses it: the same
+    # file gives the same ids on both fronts.
+    good = tmp_path / "good"
+    good.write_text("\ufeffd-1\n# " + "c" * 10_000 + "\n\n  d-2  \r\nd-1\n", encoding="utf-8")
+    assert hw.read_desktop_ids(good) == ["d-1", "d-2", "d-1"]
+    assert hw.read_desktop_ids(str(good)) == ["d-1", "d-2", "d-1"]
+    with open(good, encoding="utf-8-sig") as text, open(good, "rb") as binary:
+        assert hw.read_desktop_ids(text) == hw.read_desktop_ids(binary) == ["d-1", "d-2", "d-1"]
+    assert hw.read_desktop_ids(io.StringIO("a\n#b\nc")) == ["a", "c"]
+
+    latin1 = tmp_path / "latin1"
+    latin1.write_bytes(b"d-1\nd-2\n\xe9t\xe9\n")
+    long_line = tmp_path / "long"
+    long_line.write_text("d-1\n" + "x" * 5000 + "\n")
+    for source, line in [(latin1, 3), (long_line, 2), ("/dev/zero", 1)]:
+        with pytest.raises(hw.InvalidRequestError) as info:
+            hw.read_desktop_ids(source)
+        assert info.value.line == line, info.value
+        assert f"line {line} of the desktop_ids from {source}" in str(info.value)
+    with pytest.raises(hw.InvalidRequestError, match="missing"):
+        hw.read_desktop_ids(tmp_path / "missing")
+    with pytest.raises(TypeError, match="source must be a path"):
+        hw.read_desktop_ids(3)  # type: ignore[arg-type]

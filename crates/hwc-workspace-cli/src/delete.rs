@@ -3,7 +3,7 @@
 //! and the signals and the broken pipes of a long run.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use std::time::Duration;
 use hwc_workspace::bulk::{
     BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopOutcome, DesktopStatus, Verdict,
 };
-use hwc_workspace::{Client, DeleteSubResources, Error, MAX_VALUE_CHARS, WaitOptions};
+use hwc_workspace::{Client, DeleteSubResources, Error, WaitOptions};
 use hwc_workspace_sim::Simulator;
 use serde_json::json;
 
@@ -378,23 +378,19 @@ pub(crate) async fn show_job(global: &Global, job_id: &str, project_id: Option<&
     Ok(ExitCode::Success)
 }
 
-/// Ids from `--desktop-id` and `--desktop-ids-from`, trimmed, in order, each once.
+/// Ids from `--desktop-id` and `--desktop-ids-from`, in order, by the core's list rules
+/// ([`hwc_workspace::ids`]: trimming, BOM, `#` and blank lines, bounds, line numbers).
 fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
     let mut raw: Vec<String> =
-        args.desktop_ids.iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
+        args.desktop_ids.iter().filter_map(|id| hwc_workspace::ids::list_item(id)).map(str::to_owned).collect();
     if let Some(path) = &args.desktop_ids_from {
         let before = raw.len();
-        let name = if path.as_os_str() == "-" {
-            read_id_lines(std::io::stdin().lock(), "stdin", &mut raw)?;
-            "stdin".to_owned()
+        let (read, name) = if path.as_os_str() == "-" {
+            (hwc_workspace::ids::read_id_list(std::io::stdin().lock(), "stdin")?, "stdin".to_owned())
         } else {
-            // A FIFO is fine here (`<(command)`): the reading is bounded, not the kind of file.
-            let name = path.display().to_string();
-            let file = std::fs::File::open(path)
-                .map_err(|e| Failure::input(format!("cannot read desktop ids from {name}: {e}")))?;
-            read_id_lines(file, &name, &mut raw)?;
-            name
+            (hwc_workspace::ids::read_id_list_file(path)?, path.display().to_string())
         };
+        raw.extend(read);
         tracing::debug!(source = %name, ids = raw.len() - before, "read desktop ids");
     }
     // Duplicates stay: the engine keeps the first of each, and names a bad id by its place
@@ -404,74 +400,6 @@ fn collect_ids(args: &DeleteArgs) -> Result<Vec<String>, Failure> {
             .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
     }
     Ok(raw)
-}
-
-/// The most bytes of ids read from a file or stdin: a million ids take about 37 MB.
-const MAX_IDS_INPUT_BYTES: u64 = 256 * 1024 * 1024;
-/// The longest line that can hold an id: 255 characters of up to 4 bytes, with some room for
-/// blanks around it. A longer line is refused at once, so `/dev/zero` fails on its first line.
-const MAX_ID_LINE_BYTES: usize = 4 * MAX_VALUE_CHARS + 64;
-
-/// Reads ids, one per line, from `input` into `ids`: a UTF-8 BOM at the start is skipped,
-/// blank lines and `#` comments (of any length) are ignored, each id is trimmed. Memory and
-/// time are bounded: a line longer than [`MAX_ID_LINE_BYTES`] or an input beyond
-/// [`MAX_IDS_INPUT_BYTES`] is refused, naming the line; so is a line that is not UTF-8.
-fn read_id_lines(input: impl Read, source: &str, ids: &mut Vec<String>) -> Result<(), Failure> {
-    let mut reader = std::io::BufReader::new(input.take(MAX_IDS_INPUT_BYTES + 1));
-    let mut line = Vec::with_capacity(64);
-    let mut number = 0usize;
-    let mut total = 0u64;
-    loop {
-        number += 1;
-        line.clear();
-        let mut comment = false;
-        let ended = loop {
-            let buffer =
-                reader.fill_buf().map_err(|e| Failure::input(format!("cannot read desktop ids from {source}: {e}")))?;
-            if buffer.is_empty() {
-                break true;
-            }
-            let (chunk, newline) = match buffer.iter().position(|&b| b == b'\n') {
-                Some(at) => (&buffer[..at], true),
-                None => (buffer, false),
-            };
-            if !comment {
-                line.extend_from_slice(chunk);
-                let start = if number == 1 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line) } else { &line };
-                comment = start.trim_ascii_start().first() == Some(&b'#');
-                if comment {
-                    line.clear();
-                } else if line.len() > MAX_ID_LINE_BYTES {
-                    return Err(Failure::input(format!(
-                        "line {number} of the desktop ids from {source} is longer than any desktop id \
-                         (at most {MAX_VALUE_CHARS} characters)"
-                    )));
-                }
-            }
-            let used = chunk.len() + usize::from(newline);
-            total += used as u64;
-            reader.consume(used);
-            if total > MAX_IDS_INPUT_BYTES {
-                return Err(Failure::input(format!(
-                    "the desktop ids from {source} exceed {} MiB; split the input",
-                    MAX_IDS_INPUT_BYTES / (1024 * 1024)
-                )));
-            }
-            if newline {
-                break false;
-            }
-        };
-        let bytes = if number == 1 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line) } else { &line[..] };
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| Failure::input(format!("line {number} of the desktop ids from {source} is not UTF-8 text")))?;
-        let id = text.trim();
-        if !id.is_empty() && !comment {
-            ids.push(id.to_owned());
-        }
-        if ended {
-            return Ok(());
-        }
-    }
 }
 
 /// Builds the client: against a simulator started here, or the configured endpoint.

@@ -46,7 +46,7 @@ fn python_spelling(setting: Setting) -> String {
 /// spelled as `Client`'s keyword arguments): the CLI prints the same hints, from the same
 /// table (`Error::hints`).
 ///
-/// - `InvalidInput` → `InvalidRequestError` (`.field`, `.expected`, `.got`)
+/// - `InvalidInput` → `InvalidRequestError` (`.field`, `.index`, `.line`, `.expected`, `.got`)
 /// - `Configuration` → `ConfigurationError` (`.kind`, `.hints`; the hints also follow the
 ///   message, one per line)
 /// - `Api` → by the core's [`ApiErrorKind`], one class each (see [`api_class`]), never by
@@ -71,6 +71,7 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
             Error::InvalidInput(e) => {
                 set("field", Some(e.field()))?;
                 attributes.set_item("index", e.index())?;
+                attributes.set_item("line", e.line())?;
                 set("expected", Some(e.expected()))?;
                 set("got", Some(e.got()))?;
                 ("InvalidRequestError", e.to_string())

@@ -134,13 +134,14 @@ pub struct InvalidInput {
     field: String,
     name: &'static str,
     index: Option<usize>,
+    line: Option<usize>,
     expected: String,
     got: String,
 }
 
 impl InvalidInput {
     pub(crate) fn new(name: &'static str, expected: impl Into<String>, got: impl Into<String>) -> Self {
-        Self { field: name.to_owned(), name, index: None, expected: expected.into(), got: got.into() }
+        Self { field: name.to_owned(), name, index: None, line: None, expected: expected.into(), got: got.into() }
     }
 
     /// The same refusal, of the list item at `index`.
@@ -148,6 +149,22 @@ impl InvalidInput {
     pub(crate) fn at(mut self, index: usize) -> Self {
         self.field = format!("{}[{index}]", self.name);
         self.index = Some(index);
+        self
+    }
+
+    /// The same refusal, of line `line` (from 1) of a list read from `source` (a path,
+    /// `stdin`): shown as `line 3 of the desktop_ids from ids.txt`.
+    #[must_use]
+    pub(crate) fn on_line(mut self, line: usize, source: &str) -> Self {
+        self.field = format!("line {line} of the {} from {source}", self.name);
+        self.line = Some(line);
+        self
+    }
+
+    /// The same refusal, of the whole list read from `source`.
+    #[must_use]
+    pub(crate) fn from_source(mut self, source: &str) -> Self {
+        self.field = format!("{} from {source}", self.name);
         self
     }
 
@@ -162,6 +179,10 @@ impl InvalidInput {
     /// For a list item, its place in the list (from 0).
     pub fn index(&self) -> Option<usize> {
         self.index
+    }
+    /// For a list read from a file or stream, the line refused (from 1).
+    pub fn line(&self) -> Option<usize> {
+        self.line
     }
     /// What the field must hold.
     pub fn expected(&self) -> &str {

@@ -15,6 +15,7 @@ mod hints;
 mod hooks;
 pub mod iam;
 mod identity;
+pub mod ids;
 mod journal;
 pub mod metadata;
 mod model;

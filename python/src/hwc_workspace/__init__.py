@@ -26,6 +26,7 @@ from ._native import (
     Simulator,
     SubJob,
     __version__,
+    read_desktop_ids,
     sign_request,
 )
 
@@ -68,6 +69,7 @@ __all__ = [
     "SubJob",
     "SimulatedJob",
     "sign_request",
+    "read_desktop_ids",
     "WorkspaceError",
     "InvalidRequestError",
     "ConfigurationError",

@@ -64,10 +64,12 @@ class WorkspaceError(Exception):
 
 class InvalidRequestError(WorkspaceError, ValueError):
     """The input was rejected before anything was sent. ``field`` names it, as in the API
-    (list items as ``desktop_ids[3]``); for a list item, ``index`` is its place (from 0)."""
+    (list items as ``desktop_ids[3]``); for a list item, ``index`` is its place (from 0); for
+    a line of a list read by ``read_desktop_ids``, ``line`` is its number (from 1)."""
 
     field: str
     index: Optional[int]
+    line: Optional[int]
     expected: str
     got: str
 
@@ -77,6 +79,7 @@ class InvalidRequestError(WorkspaceError, ValueError):
         *,
         field: str = "",
         index: Optional[int] = None,
+        line: Optional[int] = None,
         expected: str = "",
         got: str = "",
         hints: Sequence[str] = (),
@@ -84,6 +87,7 @@ class InvalidRequestError(WorkspaceError, ValueError):
         super().__init__(message, hints=hints)
         self.field = field
         self.index = index
+        self.line = line
         self.expected = expected
         self.got = got
 
