@@ -163,7 +163,7 @@ impl InvalidInput {
 
     /// The same refusal, of the whole list read from `source`.
     #[must_use]
-    pub(crate) fn from_source(mut self, source: &str) -> Self {
+    pub(crate) fn of_source(mut self, source: &str) -> Self {
         self.field = format!("{} from {source}", self.name);
         self
     }

@@ -43,7 +43,7 @@ pub fn read_id_list(input: impl Read, source: &str) -> Result<Vec<String>, Error
     let mut number = 0usize;
     let mut total = 0u64;
     let unreadable = |e: std::io::Error| {
-        Error::from(InvalidInput::new(FIELD, "a readable list of ids", e.to_string()).from_source(source))
+        Error::from(InvalidInput::new(FIELD, "a readable list of ids", e.to_string()).of_source(source))
     };
     loop {
         number += 1;
@@ -75,7 +75,7 @@ pub fn read_id_list(input: impl Read, source: &str) -> Result<Vec<String>, Error
             reader.consume(used);
             if total > MAX_ID_LIST_BYTES {
                 let expected = format!("at most {} MiB of ids; split the input", MAX_ID_LIST_BYTES / (1024 * 1024));
-                return Err(InvalidInput::new(FIELD, expected, "more").from_source(source).into());
+                return Err(InvalidInput::new(FIELD, expected, "more").of_source(source).into());
             }
             if newline {
                 break false;
@@ -105,7 +105,7 @@ pub fn parse_id_list(text: &str, source: &str) -> Result<Vec<String>, Error> {
 pub fn read_id_list_file(path: &Path) -> Result<Vec<String>, Error> {
     let source = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| {
-        Error::from(InvalidInput::new(FIELD, "a readable list of ids", e.to_string()).from_source(&source))
+        Error::from(InvalidInput::new(FIELD, "a readable list of ids", e.to_string()).of_source(&source))
     })?;
     read_id_list(file, &source)
 }
