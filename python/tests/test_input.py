@@ -108,6 +108,26 @@ def test_client_argument_values(sim: hw.Simulator, kwargs: Dict[str, Any], field
     assert info.value.field == field
 
 
+def test_client_settings_are_refused_by_the_cores_builder(sim: hw.Simulator) -> None:
+    # Issue 23: the values pass through to the core's builder, which refuses them naming the
+    # setting; its hint spells the setting as this package's keyword argument (the CLI says
+    # `--retries N`).
+    base = {"ak": sim.ak, "sk": sim.sk, "project_id": sim.project_id, "endpoint": sim.endpoint}
+    for kwargs, hint in [
+        ({"retries": 11}, "retries=N takes an int from 0 to 10"),
+        ({"retries": 2**40}, None),
+        ({"timeout": 0.0001}, "timeout=SECONDS takes a number of seconds from 0.001 to 86400"),
+        ({"connect_timeout": 86401}, "connect_timeout=SECONDS takes a number of seconds from 0.001 to 86400"),
+    ]:
+        with pytest.raises(hw.InvalidRequestError) as info:
+            hw.Client(**{**base, **kwargs})
+        assert info.value.field == next(iter(kwargs)), info.value
+        assert info.value.expected in ("an int from 0 to 10", "a number of seconds from 0.001 to 86400")
+        if hint is not None:
+            assert info.value.hints == [hint]
+    assert hw.Client(**{**base, "retries": 10, "timeout": 0.001}).endpoint == sim.endpoint
+
+
 def test_simulator_argument_checks(sim: hw.Simulator) -> None:
     with pytest.raises(ValueError, match="unknown fault 'boom'"):
         sim.fail_next("boom")

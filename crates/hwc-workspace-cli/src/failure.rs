@@ -114,6 +114,7 @@ fn flag(setting: Setting) -> String {
         Setting::ProjectId => "--project-id".to_owned(),
         Setting::Simulator => "hwc-workspace --simulate delete-sub-resources ...".to_owned(),
         Setting::Timeout => "--timeout".to_owned(),
+        // No flag sets the connect timeout: the core's own words name it.
         Setting::Retries => "--retries N".to_owned(),
         Setting::WaitTimeout => "--wait-timeout".to_owned(),
         Setting::CaCertificate => "--ca-cert FILE".to_owned(),

@@ -31,6 +31,7 @@ fn python_spelling(setting: Setting) -> String {
         Setting::ProjectId => "project_id=...".to_owned(),
         Setting::Simulator => "hwc_workspace.Simulator()".to_owned(),
         Setting::Timeout => "timeout=SECONDS".to_owned(),
+        Setting::ConnectTimeout => "connect_timeout=SECONDS".to_owned(),
         Setting::Retries => "retries=N".to_owned(),
         Setting::WaitTimeout => "the wait's timeout (wait_timeout= of delete_many, timeout= of wait_job)".to_owned(),
         Setting::CaCertificate => "ca_cert=PATH".to_owned(),

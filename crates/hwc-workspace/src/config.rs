@@ -19,7 +19,7 @@ use crate::identity::{CredentialSource, Identity, ProjectSource};
 use crate::metadata::{self, MetadataCredentials};
 use crate::network::{Failover, ProxySetting};
 use crate::regions;
-use crate::retry::RetryPolicy;
+use crate::retry::{MAX_RETRIES, RetryPolicy};
 use crate::transport::{Settings, Transport};
 
 /// The longest duration any front accepts for a timeout, a wait or a simulated delay: a day.
@@ -146,7 +146,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Opt in to `retries` further attempts on 429, 502, 503 and 504.
+    /// Opt in to `retries` further attempts on 429, 502, 503 and 504: at most
+    /// [`MAX_RETRIES`] ([`ClientBuilder::build`] refuses more).
     pub fn retries(mut self, retries: u32) -> Self {
         self.retry.max_retries = retries;
         self
@@ -229,8 +230,12 @@ impl ClientBuilder {
     /// sent: keys from the instance metadata service and a project id from IAM are fetched by
     /// the first call that needs them.
     pub fn build(self) -> Result<Client, Error> {
-        check_timeout("connect_timeout", self.connect_timeout)?;
-        check_timeout("timeout", self.timeout)?;
+        // The builder is where every front's settings arrive: it refuses what is out of range
+        // itself, naming the setting, so that no front needs a check of its own.
+        check_timeout("connect_timeout", self.connect_timeout).map_err(|e| e.for_setting(Setting::ConnectTimeout))?;
+        check_timeout("timeout", self.timeout).map_err(|e| e.for_setting(Setting::Timeout))?;
+        check_retries("retries", self.retry.max_retries).map_err(|e| e.for_setting(Setting::Retries))?;
+        check_retries("retry_policy.connect_retries", self.retry.connect_retries)?;
         for (name, delay) in [
             ("retry_policy.base_delay", self.retry.base_delay),
             ("retry_policy.max_delay", self.retry.max_delay),
@@ -504,6 +509,27 @@ pub fn check_timeout(name: &'static str, timeout: Duration) -> Result<Duration, 
 /// What [`check_timeout`] accepts, in words.
 pub fn timeout_range() -> String {
     format!("a number of seconds from {} to {}", MIN_DURATION.as_secs_f64(), MAX_DURATION.as_secs())
+}
+
+/// A number of seconds as a front receives it (a flag's text, a Python float) made a
+/// [`Duration`], for the one check of its range where the value is used (the builder,
+/// [`crate::WaitOptions::check`], the bulk plan). Only what no `Duration` can hold (NaN, a
+/// negative or infinite number) is refused here, in the words of [`check_timeout`].
+pub fn seconds(name: &'static str, secs: f64) -> Result<Duration, InvalidInput> {
+    Duration::try_from_secs_f64(secs).map_err(|_| InvalidInput::new(name, timeout_range(), format!("{secs} s")))
+}
+
+/// A number of opt-in retries from 0 to [`MAX_RETRIES`]: the builder's rule.
+pub fn check_retries(name: &'static str, retries: u32) -> Result<u32, InvalidInput> {
+    if retries <= MAX_RETRIES {
+        return Ok(retries);
+    }
+    Err(InvalidInput::new(name, retries_range(), retries.to_string()))
+}
+
+/// What [`check_retries`] accepts, in words.
+pub fn retries_range() -> String {
+    format!("an int from 0 to {MAX_RETRIES}")
 }
 
 pub(crate) fn check_project_id(project_id: &str) -> Result<String, Error> {

@@ -135,13 +135,22 @@ pub struct InvalidInput {
     name: &'static str,
     index: Option<usize>,
     line: Option<usize>,
+    setting: Option<Setting>,
     expected: String,
     got: String,
 }
 
 impl InvalidInput {
     pub(crate) fn new(name: &'static str, expected: impl Into<String>, got: impl Into<String>) -> Self {
-        Self { field: name.to_owned(), name, index: None, line: None, expected: expected.into(), got: got.into() }
+        Self {
+            field: name.to_owned(),
+            name,
+            index: None,
+            line: None,
+            setting: None,
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 
     /// The same refusal, of the list item at `index`.
@@ -158,6 +167,13 @@ impl InvalidInput {
     pub(crate) fn on_line(mut self, line: usize, source: &str) -> Self {
         self.field = format!("line {line} of the {} from {source}", self.name);
         self.line = Some(line);
+        self
+    }
+
+    /// The same refusal, of a setting a front spells its own way (`--timeout`, `timeout=`).
+    #[must_use]
+    pub(crate) fn for_setting(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
         self
     }
 
@@ -183,6 +199,10 @@ impl InvalidInput {
     /// For a list read from a file or stream, the line refused (from 1).
     pub fn line(&self) -> Option<usize> {
         self.line
+    }
+    /// The setting refused, when the field is one (so a front can name it its own way).
+    pub fn setting(&self) -> Option<Setting> {
+        self.setting
     }
     /// What the field must hold.
     pub fn expected(&self) -> &str {
@@ -241,6 +261,8 @@ pub enum Setting {
     Simulator,
     /// The timeout of one attempt ([`crate::ClientBuilder::timeout`]).
     Timeout,
+    /// How long making a connection may take ([`crate::ClientBuilder::connect_timeout`]).
+    ConnectTimeout,
     /// The opt-in resends of throttled and unavailable answers ([`crate::ClientBuilder::retries`]).
     Retries,
     /// How long a job is waited for ([`crate::WaitOptions`]'s `timeout`).
@@ -262,6 +284,7 @@ impl Setting {
             Self::ProjectId => "a project id",
             Self::Simulator => "the local simulator (hwc_workspace_sim::Simulator)",
             Self::Timeout => "the timeout (ClientBuilder::timeout)",
+            Self::ConnectTimeout => "the connect timeout (ClientBuilder::connect_timeout)",
             Self::Retries => "retries (ClientBuilder::retries)",
             Self::WaitTimeout => "the wait's timeout (WaitOptions::timeout)",
             Self::CaCertificate => "a CA certificate (ClientBuilder::ca_certificate_file)",

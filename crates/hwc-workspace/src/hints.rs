@@ -19,6 +19,11 @@ impl Error {
     pub fn hints(&self) -> Vec<Hint> {
         match self {
             Self::Configuration(config) => config.hints().to_vec(),
+            // A setting out of range: named as the front spells it, with its range.
+            Self::InvalidInput(input) => match input.setting() {
+                Some(setting) => vec![Hint::naming("", setting, format!(" takes {}", input.expected()))],
+                None => Vec::new(),
+            },
             Self::Api(api) => api.hints(),
             Self::Transport(transport) => transport.hints(),
             Self::JobTimeout(timeout) => vec![

@@ -34,8 +34,8 @@ pub mod generated {
 
 pub use client::{Client, SignedRequest, WaitOptions};
 pub use config::{
-    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION, MIN_DURATION, USER_AGENT, check_timeout,
-    timeout_range,
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION, MIN_DURATION, USER_AGENT, check_retries,
+    check_timeout, retries_range, seconds, timeout_range,
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, JobFailed, JobOutcomeUnknown,
