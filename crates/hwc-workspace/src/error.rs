@@ -1,6 +1,7 @@
 //! One error type for every way a call can fail. Each variant's `Display` says what happened
 //! and, where there is one, what to do; none ever contains a secret.
 
+use std::error::Error as StdError;
 use std::fmt;
 
 /// A value that may carry credentials (a proxy URL, an endpoint), fit to be quoted: everything
@@ -582,7 +583,7 @@ pub struct TransportError {
 }
 
 impl TransportError {
-    pub(crate) fn new(endpoint: &str, failure: crate::transport::Failure) -> Self {
+    pub(crate) fn new(endpoint: &str, failure: Failure) -> Self {
         Self {
             kind: failure.kind,
             ca_given: failure.ca_given,
@@ -624,10 +625,134 @@ impl TransportError {
     }
 }
 
+// The failure vocabulary of an exchange: the transport makes `Failure`s, the hooks carry them,
+// `TransportError` reports them. It lives here, below the transport, so that the error type
+// every layer returns needs nothing of the machinery above it.
+
+/// A failed exchange: how, and the error that says why.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) kind: TransportErrorKind,
+    /// No connection was made (refused, unreachable, a failed TLS handshake or tunnel):
+    /// nothing of the request was sent.
+    pub(crate) before_sending: bool,
+    /// Whether the client trusts a CA certificate given to it (so a TLS failure is about that
+    /// CA or the name, not about a missing one).
+    pub(crate) ca_given: bool,
+    pub(crate) source: Box<dyn StdError + Send + Sync>,
+}
+
+impl Failure {
+    pub(crate) fn new(source: impl Into<Box<dyn StdError + Send + Sync>>, connect: bool) -> Self {
+        let source = source.into();
+        Self { kind: classify(source.as_ref(), connect), before_sending: connect, ca_given: false, source }
+    }
+}
+
+/// How an exchange failed, from the error and its causes: a TLS error anywhere in the chain
+/// is [`TransportErrorKind::Tls`], a timed-out I/O error [`TransportErrorKind::Timeout`],
+/// otherwise a failure to connect [`TransportErrorKind::Connect`] and anything after it
+/// [`TransportErrorKind::Broken`].
+pub(crate) fn classify(error: &(dyn StdError + 'static), connect: bool) -> TransportErrorKind {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(kind) = classify_cause(cause) {
+            return kind;
+        }
+        source = cause.source();
+    }
+    if connect { TransportErrorKind::Connect } else { TransportErrorKind::Broken }
+}
+
+/// The TLS error in an error's chain, if any (looking through nested `io::Error`s).
+pub(crate) fn tls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(tls) = tls_error(inner)
+        {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why a TLS handshake failed, in words: rustls writes several of its errors as Rust debug
+/// names (`invalid peer certificate: UnknownIssuer`, `received fatal alert: HandshakeFailure`),
+/// which say little to whoever reads the message.
+pub(crate) fn describe_tls(error: &rustls::Error) -> String {
+    use rustls::{CertificateError as C, Error as E};
+    let certificate = |why: &str| format!("the server's certificate {why}");
+    match error {
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            certificate("is not signed by a trusted certificate authority (unknown issuer)")
+        }
+        E::InvalidCertificate(C::BadSignature) => certificate("has a signature that does not verify"),
+        E::InvalidCertificate(C::BadEncoding) => certificate("is not well-formed"),
+        E::InvalidCertificate(C::Expired) => certificate("has expired"),
+        E::InvalidCertificate(C::NotValidYet) => certificate("is not valid yet (check this machine's clock)"),
+        E::InvalidCertificate(C::Revoked) => certificate("has been revoked"),
+        E::InvalidCertificate(C::NotValidForName) => certificate("is not valid for the endpoint's host name"),
+        E::InvalidCertificate(C::InvalidPurpose) => certificate("is not meant for a TLS server"),
+        E::InvalidCertificate(C::UnhandledCriticalExtension) => {
+            certificate("has a critical extension that cannot be checked")
+        }
+        E::InvalidCertificate(C::UnknownRevocationStatus) => certificate("has a revocation status that is unknown"),
+        E::InvalidCertificate(C::ApplicationVerificationFailure) => certificate("was refused by the verifier"),
+        // The remaining certificate errors have readable texts of their own.
+        E::InvalidCertificate(other) => format!("the server's certificate is not valid: {other}"),
+        E::AlertReceived(alert) => {
+            format!("the server ended the handshake with the TLS alert {}", words(&format!("{alert:?}")))
+        }
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "the server's answer is not a TLS handshake (is it plain http, or another protocol?)".to_owned()
+        }
+        E::PeerIncompatible(why) => {
+            format!("the server supports no TLS version or cipher in common ({})", words(&format!("{why:?}")))
+        }
+        E::PeerMisbehaved(why) => format!("the server broke the TLS protocol ({})", words(&format!("{why:?}"))),
+        E::NoCertificatesPresented => "the server presented no certificate".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A debug name in words: `HandshakeFailure` as `handshake failure`.
+fn words(name: &str) -> String {
+    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
+    let mut text = String::with_capacity(name.len() + 8);
+    for (index, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            text.push(' ');
+        }
+        text.push(c.to_ascii_lowercase());
+    }
+    text
+}
+
+/// Looks through nested `io::Error`s too: their `source()` skips the error they wrap, and
+/// the TLS connector wraps rustls's error in one.
+fn classify_cause(cause: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {
+    if cause.downcast_ref::<rustls::Error>().is_some() {
+        return Some(TransportErrorKind::Tls);
+    }
+    let io = cause.downcast_ref::<std::io::Error>()?;
+    if let Some(inner) = io.get_ref()
+        && let Some(kind) = classify_cause(inner)
+    {
+        return Some(kind);
+    }
+    (io.kind() == std::io::ErrorKind::TimedOut).then_some(TransportErrorKind::Timeout)
+}
+
 /// The innermost cause of an error, as text (the error's own when it has no cause).
 pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    if let Some(tls) = crate::transport::tls_error(error) {
-        return crate::transport::describe_tls(tls);
+    if let Some(tls) = tls_error(error) {
+        return describe_tls(tls);
     }
     let mut deepest = error;
     // An io::Error's `source()` skips the error it wraps; its Display shows it.
@@ -716,7 +841,7 @@ impl JobFailed {
 
     /// The sub-jobs that failed.
     pub fn failed_sub_jobs(&self) -> impl Iterator<Item = &crate::types::SubJob> {
-        self.job.sub_jobs.iter().filter(|sub| sub.status == Some(crate::JobStatus::Failed))
+        self.job.sub_jobs.iter().filter(|sub| sub.status == Some(crate::enums::JobStatus::Failed))
     }
 
     /// The desktops whose sub-job failed.
@@ -799,7 +924,7 @@ impl std::error::Error for JobOutcomeUnknown {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobTimeout {
     pub(crate) job_id: String,
-    pub(crate) last_status: Option<crate::JobStatus>,
+    pub(crate) last_status: Option<crate::enums::JobStatus>,
     pub(crate) waited: std::time::Duration,
     pub(crate) last_failure: Option<String>,
 }
@@ -810,7 +935,7 @@ impl JobTimeout {
         &self.job_id
     }
     /// The status seen last, if the job was read at all.
-    pub fn last_status(&self) -> Option<&crate::JobStatus> {
+    pub fn last_status(&self) -> Option<&crate::enums::JobStatus> {
         self.last_status.as_ref()
     }
     /// How long the wait lasted.
