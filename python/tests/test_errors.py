@@ -125,7 +125,8 @@ def test_api_errors_carry_the_cores_hints(sim: hw.Simulator, client: hw.Client) 
     denied = hw.Client(ak=sim.denied_ak, sk=sim.denied_sk, project_id=sim.project_id, endpoint=sim.endpoint)
     e = call(denied, sim.desktop_ids[:1])
     assert e.hints[0] == "the key needs the permission workspace:desktops:deleteSubResources"
-    assert isinstance(e, hw.ApiError) and e.encoded_authorization_message in e.hints[1]
+    assert isinstance(e, hw.ApiError) and e.encoded_authorization_message
+    assert e.encoded_authorization_message in e.hints[1]
     e = call(client, [sim.desktop_ids[0], "no-such-desktop"])
     assert e.hints == ["check the desktop ids and the project id (project_id=... or HUAWEICLOUD_SDK_PROJECT_ID)"]
     # The same 404 of ShowJob is about the job id, as the core knows which call it was.

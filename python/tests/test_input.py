@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import pathlib
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import pytest
 
@@ -112,13 +112,14 @@ def test_client_settings_are_refused_by_the_cores_builder(sim: hw.Simulator) -> 
     # Issue 23: the values pass through to the core's builder, which refuses them naming the
     # setting; its hint spells the setting as this package's keyword argument (the CLI says
     # `--retries N`).
-    base = {"ak": sim.ak, "sk": sim.sk, "project_id": sim.project_id, "endpoint": sim.endpoint}
-    for kwargs, hint in [
+    base: Dict[str, Any] = {"ak": sim.ak, "sk": sim.sk, "project_id": sim.project_id, "endpoint": sim.endpoint}
+    cases: List[Tuple[Dict[str, Any], Optional[str]]] = [
         ({"retries": 11}, "retries=N takes an int from 0 to 10"),
         ({"retries": 2**40}, None),
         ({"timeout": 0.0001}, "timeout=SECONDS takes a number of seconds from 0.001 to 86400"),
         ({"connect_timeout": 86401}, "connect_timeout=SECONDS takes a number of seconds from 0.001 to 86400"),
-    ]:
+    ]
+    for kwargs, hint in cases:
         with pytest.raises(hw.InvalidRequestError) as info:
             hw.Client(**{**base, **kwargs})
         assert info.value.field == next(iter(kwargs)), info.value
@@ -154,7 +155,8 @@ def test_read_desktop_ids_follows_the_command_lines_rules(tmp_path: pathlib.Path
     latin1.write_bytes(b"d-1\nd-2\n\xe9t\xe9\n")
     long_line = tmp_path / "long"
     long_line.write_text("d-1\n" + "x" * 5000 + "\n")
-    for source, line in [(latin1, 3), (long_line, 2), ("/dev/zero", 1)]:
+    refused: List[Tuple[Union[str, pathlib.Path], int]] = [(latin1, 3), (long_line, 2), ("/dev/zero", 1)]
+    for source, line in refused:
         with pytest.raises(hw.InvalidRequestError) as info:
             hw.read_desktop_ids(source)
         assert info.value.line == line, info.value
