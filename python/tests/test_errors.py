@@ -21,7 +21,11 @@ HIERARCHY = [
     (hw.AuthenticationError, (hw.ClientRequestError,)),
     (hw.PermissionDeniedError, (hw.ClientRequestError,)),
     (hw.NotFoundError, (hw.ClientRequestError,)),
+    (hw.ClockSkewError, (hw.AuthenticationError,)),
+    (hw.ProxyAuthenticationError, (hw.ClientRequestError,)),
+    (hw.ThrottledError, (hw.ClientRequestError,)),
     (hw.ServerResponseError, (hw.ApiError,)),
+    (hw.ServiceUnavailableError, (hw.ServerResponseError,)),
     (hw.UndecodableResponseError, (hw.ApiError,)),
     (hw.TransportError, (hw.WorkspaceError,)),
     (hw.RequestTimeoutError, (hw.TransportError, TimeoutError)),
@@ -84,13 +88,18 @@ def test_404_unknown_desktop(sim: hw.Simulator, client: hw.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "fault,status,code",
-    [("internal_error", 500, "WKS.0500"), ("unavailable", 503, "WKS.0503"), ("html_bad_gateway", 502, None)],
+    "fault,status,code,cls",
+    [
+        ("internal_error", 500, "WKS.0500", hw.ServerResponseError),
+        ("unavailable", 503, "WKS.0503", hw.ServiceUnavailableError),
+        ("html_bad_gateway", 502, None, hw.ServiceUnavailableError),
+    ],
 )
-def test_5xx(sim: hw.Simulator, client: hw.Client, fault: str, status: int, code: str) -> None:
+def test_5xx(sim: hw.Simulator, client: hw.Client, fault: str, status: int, code: str, cls: type) -> None:
     sim.fail_next(fault)
     e = call(client, sim.desktop_ids[:1])
-    assert type(e) is hw.ServerResponseError
+    assert type(e) is cls
+    assert isinstance(e, hw.ServerResponseError)
     assert e.status_code == status
     if code is not None:
         assert e.error_code == code
@@ -98,12 +107,43 @@ def test_5xx(sim: hw.Simulator, client: hw.Client, fault: str, status: int, code
     assert sim.jobs() == []
 
 
-def test_429_is_a_client_request_error(sim: hw.Simulator, client: hw.Client) -> None:
+def test_429_is_throttled_as_in_the_core(sim: hw.Simulator, client: hw.Client) -> None:
+    # The class comes from the core's kind (`ApiErrorKind::Throttled`), not from the status
+    # again; it is still a ClientRequestError, so older `except` clauses catch it.
     sim.fail_next("too_many_requests")
     e = call(client, sim.desktop_ids[:1])
-    assert type(e) is hw.ClientRequestError
+    assert type(e) is hw.ThrottledError
+    assert isinstance(e, hw.ClientRequestError)
     assert e.status_code == 429
     assert e.error_code == "APIGW.0308"
+    # The core's hint, with the setting spelled as this package's keyword argument: the CLI
+    # prints the same sentence with `--retries N`.
+    assert e.hints == ["the service is busy; retries=N resends such answers with backoff"]
+
+
+def test_api_errors_carry_the_cores_hints(sim: hw.Simulator, client: hw.Client) -> None:
+    denied = hw.Client(ak=sim.denied_ak, sk=sim.denied_sk, project_id=sim.project_id, endpoint=sim.endpoint)
+    e = call(denied, sim.desktop_ids[:1])
+    assert e.hints[0] == "the key needs the permission workspace:desktops:deleteSubResources"
+    assert isinstance(e, hw.ApiError) and e.encoded_authorization_message
+    assert e.encoded_authorization_message in e.hints[1]
+    e = call(client, [sim.desktop_ids[0], "no-such-desktop"])
+    assert e.hints == ["check the desktop ids and the project id (project_id=... or HUAWEICLOUD_SDK_PROJECT_ID)"]
+    # The same 404 of ShowJob is about the job id, as the core knows which call it was.
+    with pytest.raises(hw.NotFoundError) as info:
+        client.show_job("00000000-0000-4000-8000-00000000dead")
+    assert info.value.hints[0].startswith("check the job id"), info.value.hints
+    assert "desktop" not in info.value.hints[0]
+    # A 400 says everything in its message; hints are an empty list, never missing.
+    assert call(client, sim.desktop_ids[:1], sub_resource_type="NOT_A_TYPE").hints == []
+
+
+def test_unavailable_is_its_own_class(sim: hw.Simulator, client: hw.Client) -> None:
+    sim.fail_next("unavailable")
+    e = call(client, sim.desktop_ids[:1])
+    assert type(e) is hw.ServiceUnavailableError
+    assert isinstance(e, hw.ServerResponseError)
+    assert e.hints == ["the service is busy; retries=N resends such answers with backoff"]
 
 
 def test_retries_are_opt_in(sim: hw.Simulator) -> None:
@@ -250,5 +290,5 @@ def test_5xx_with_a_non_json_body(scripted: Tuple[type, hw.Client]) -> None:
     handler.content_type = "text/html"
     handler.body = b"<html><body>Gateway Timeout</body></html>"
     e = call(client, ["d-1"])
-    assert type(e) is hw.ServerResponseError
+    assert type(e) is hw.ServiceUnavailableError  # the core's kind `Unavailable`
     assert e.status_code == 504

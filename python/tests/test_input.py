@@ -3,7 +3,9 @@ InvalidRequestError (also a ValueError) naming the field; in both cases nothing 
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import io
+import pathlib
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import pytest
 
@@ -106,6 +108,27 @@ def test_client_argument_values(sim: hw.Simulator, kwargs: Dict[str, Any], field
     assert info.value.field == field
 
 
+def test_client_settings_are_refused_by_the_cores_builder(sim: hw.Simulator) -> None:
+    # Issue 23: the values pass through to the core's builder, which refuses them naming the
+    # setting; its hint spells the setting as this package's keyword argument (the CLI says
+    # `--retries N`).
+    base: Dict[str, Any] = {"ak": sim.ak, "sk": sim.sk, "project_id": sim.project_id, "endpoint": sim.endpoint}
+    cases: List[Tuple[Dict[str, Any], Optional[str]]] = [
+        ({"retries": 11}, "retries=N takes an int from 0 to 10"),
+        ({"retries": 2**40}, None),
+        ({"timeout": 0.0001}, "timeout=SECONDS takes a number of seconds from 0.001 to 86400"),
+        ({"connect_timeout": 86401}, "connect_timeout=SECONDS takes a number of seconds from 0.001 to 86400"),
+    ]
+    for kwargs, hint in cases:
+        with pytest.raises(hw.InvalidRequestError) as info:
+            hw.Client(**{**base, **kwargs})
+        assert info.value.field == next(iter(kwargs)), info.value
+        assert info.value.expected in ("an int from 0 to 10", "a number of seconds from 0.001 to 86400")
+        if hint is not None:
+            assert info.value.hints == [hint]
+    assert hw.Client(**{**base, "retries": 10, "timeout": 0.001}).endpoint == sim.endpoint
+
+
 def test_simulator_argument_checks(sim: hw.Simulator) -> None:
     with pytest.raises(ValueError, match="unknown fault 'boom'"):
         sim.fail_next("boom")
@@ -115,3 +138,30 @@ def test_simulator_argument_checks(sim: hw.Simulator) -> None:
         sim.set_latency(-1)
     with pytest.raises(TypeError):
         hw.Simulator(latency="1")  # type: ignore[arg-type]
+
+
+def test_read_desktop_ids_follows_the_command_lines_rules(tmp_path: pathlib.Path) -> None:
+    # The core's one reader (`hwc_workspace::ids`), as `--desktop-ids-from` uses it: the same
+    # file gives the same ids on both fronts.
+    good = tmp_path / "good"
+    good.write_text("\ufeffd-1\n# " + "c" * 10_000 + "\n\n  d-2  \r\nd-1\n", encoding="utf-8")
+    assert hw.read_desktop_ids(good) == ["d-1", "d-2", "d-1"]
+    assert hw.read_desktop_ids(str(good)) == ["d-1", "d-2", "d-1"]
+    with open(good, encoding="utf-8-sig") as text, open(good, "rb") as binary:
+        assert hw.read_desktop_ids(text) == hw.read_desktop_ids(binary) == ["d-1", "d-2", "d-1"]
+    assert hw.read_desktop_ids(io.StringIO("a\n#b\nc")) == ["a", "c"]
+
+    latin1 = tmp_path / "latin1"
+    latin1.write_bytes(b"d-1\nd-2\n\xe9t\xe9\n")
+    long_line = tmp_path / "long"
+    long_line.write_text("d-1\n" + "x" * 5000 + "\n")
+    refused: List[Tuple[Union[str, pathlib.Path], int]] = [(latin1, 3), (long_line, 2), ("/dev/zero", 1)]
+    for source, line in refused:
+        with pytest.raises(hw.InvalidRequestError) as info:
+            hw.read_desktop_ids(source)
+        assert info.value.line == line, info.value
+        assert f"line {line} of the desktop_ids from {source}" in str(info.value)
+    with pytest.raises(hw.InvalidRequestError, match="missing"):
+        hw.read_desktop_ids(tmp_path / "missing")
+    with pytest.raises(TypeError, match="source must be a path"):
+        hw.read_desktop_ids(3)  # type: ignore[arg-type]

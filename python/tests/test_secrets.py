@@ -9,7 +9,7 @@ import logging
 import re
 import socket
 import threading
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -100,12 +100,14 @@ class Recording(http.server.BaseHTTPRequestHandler):
     not the documented one), and keeps the Authorization header of every request."""
 
     authorizations: List[str] = []
+    # Error answers the simulator never gives, each sent once, before the 200 above.
+    answers: List[Tuple[int, bytes]] = []
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.authorizations.append(self.headers.get("Authorization", ""))
-        body = b'{"unexpected": true}'
-        self.send_response(200)
+        status, body = self.answers.pop(0) if self.answers else (200, b'{"unexpected": true}')
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -152,15 +154,15 @@ def test_every_error_class_and_the_lowest_log_level_show_no_secret(
     expect(hw.AuthenticationError, lambda: secret_client().delete_desktop_sub_resources(ids))
     for fault, cls in [
         ("internal_error", hw.ServerResponseError),
-        ("html_bad_gateway", hw.ServerResponseError),
-        ("too_many_requests", hw.ClientRequestError),
+        ("html_bad_gateway", hw.ServiceUnavailableError),
+        ("too_many_requests", hw.ThrottledError),
         ("drop_connection", hw.TransportError),
         ("truncated_body", hw.TransportError),
     ]:
         sim.fail_next(fault)
         expect(cls, lambda: secret_client().delete_desktop_sub_resources(ids))
     sim.fail_next("unavailable", "unavailable")
-    expect(hw.ServerResponseError, lambda: secret_client(retries=1).delete_desktop_sub_resources(ids))
+    expect(hw.ServiceUnavailableError, lambda: secret_client(retries=1).delete_desktop_sub_resources(ids))
     sim.set_latency(1.0)
     expect(hw.RequestTimeoutError, lambda: secret_client(timeout=0.2).delete_desktop_sub_resources(ids))
     sim.set_latency(0.0)
@@ -171,6 +173,14 @@ def test_every_error_class_and_the_lowest_log_level_show_no_secret(
         closed = f"http://127.0.0.1:{s.getsockname()[1]}"
     expect(hw.TransportError, lambda: secret_client(endpoint=closed, connect_timeout=2).delete_desktop_sub_resources(ids))
     expect(hw.UndecodableResponseError, lambda: secret_client(endpoint=recording).delete_desktop_sub_resources(ids))
+    # One class per kind of the core (`ApiErrorKind`): the kinds the simulator never answers.
+    Recording.answers = [
+        (409, b'{"error_code": "WKS.0409", "error_msg": "conflict"}'),
+        (401, b'{"error_code": "APIGW.0303", "error_msg": "X-Sdk-Date expired"}'),
+        (407, b""),
+    ]
+    for cls in (hw.ClientRequestError, hw.ClockSkewError, hw.ProxyAuthenticationError):
+        expect(cls, lambda: secret_client(endpoint=recording).delete_desktop_sub_resources(ids))
     expect(hw.ConfigurationError, lambda: secret_client(ca_cert=SECRET.encode()))
     expect(hw.ConfigurationError, lambda: hw.Client(sk=SECRET, security_token=TOKEN, endpoint=sim.endpoint))
 

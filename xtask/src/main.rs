@@ -17,6 +17,7 @@ mod artifacts;
 mod bench;
 mod conformance;
 mod dist;
+mod layers;
 mod packages;
 mod python;
 mod spec_proof;
@@ -99,6 +100,7 @@ fn check(workspace: &Workspace) -> Result<(), String> {
     let root = &workspace.root;
     artifacts::check(root)?;
     tidy::check(root)?;
+    layers::check(root)?;
     dist::rust_version_check(root)?;
     // Gates, not habits: the formatting of `rustfmt.toml`, and clippy with every warning an
     // error (the workspace lints include `unreachable_pub`; the library crates add
@@ -107,7 +109,7 @@ fn check(workspace: &Workspace) -> Result<(), String> {
     run(root, &cargo(), &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     dist::package_check(root)?;
     println!(
-        "xtask check: derived artifacts are fresh, tidy rules hold, rust-version is the real minimum, formatted, \
+        "xtask check: derived artifacts are fresh, tidy rules hold, the core's layers hold, rust-version is the real minimum, formatted, \
          clippy clean, the publishable crates package"
     );
     Ok(())

@@ -58,10 +58,10 @@ pub(crate) struct RequestOptions {
     #[arg(long)]
     pub dry_run: bool,
     /// Timeout of one attempt, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = hwc_workspace::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = hwc_workspace::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = parse_duration)]
     pub timeout: f64,
     /// Further attempts on a retryable answer (see each command's help)
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=i64::from(hwc_workspace::MAX_RETRIES)))]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32))]
     pub retries: u32,
     /// Also trust this PEM CA certificate
     #[arg(long, value_name = "FILE")]
@@ -276,6 +276,15 @@ fn parse_job_reports(text: &str) -> Result<hwc_workspace_sim::JobReportFault, St
         let names: Vec<&str> = JobReportFault::ALL.iter().map(|kind| kind.name()).collect();
         format!("expected one of {}, got {text:?}", names.join(", "))
     })
+}
+
+/// A client setting in seconds (`--timeout`), made a duration: its range is the core's
+/// builder's to check, which refuses it naming `--timeout` (see `Failure::of`).
+fn parse_duration(text: &str) -> Result<f64, String> {
+    let refused = || format!("expected {}, got {text:?}", hwc_workspace::timeout_range());
+    let secs = text.parse::<f64>().map_err(|_| refused())?;
+    hwc_workspace::seconds("seconds", secs).map_err(|_| refused())?;
+    Ok(secs)
 }
 
 /// A timeout, by the core's one rule ([`hwc_workspace::check_timeout`]).

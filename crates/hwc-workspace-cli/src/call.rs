@@ -4,28 +4,23 @@
 use hwc_workspace::{Error, OperationId};
 
 use crate::args::{OutputFormat, RequestOptions};
-use crate::commands::{Fields, Named};
+use crate::commands::Fields;
 use crate::failure::{ExitCode, Failure};
 use crate::output;
 
-pub(crate) async fn run(
-    id: OperationId,
-    named: &Named,
-    request: &RequestOptions,
-    fields: Fields,
-) -> Result<ExitCode, Failure> {
+pub(crate) async fn run(id: OperationId, request: &RequestOptions, fields: Fields) -> Result<ExitCode, Failure> {
     let operation = id.describe();
     // Refused before any credential is looked for: bad input is the user's to fix first.
-    hwc_workspace::operation::validate(operation, &fields.input).map_err(|e| failure(id, named, e))?;
+    hwc_workspace::operation::validate(operation, &fields.input).map_err(|e| failure(id, e))?;
     let (client, _simulator) = crate::delete::connect(request, fields.project_id.as_deref()).await?;
     if request.dry_run {
-        let signed = client.sign(id, &fields.input).await.map_err(|e| failure(id, named, e))?;
+        let signed = client.sign(id, &fields.input).await.map_err(|e| failure(id, e))?;
         output::signed_request(request.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
             .map_err(Failure::output)?;
         output::note("dry run: 1 request signed, none sent");
         return Ok(ExitCode::Success);
     }
-    let answer = client.call(id, &fields.input).await.map_err(|e| failure(id, named, e))?;
+    let answer = client.call(id, &fields.input).await.map_err(|e| failure(id, e))?;
     match request.output {
         OutputFormat::Json => output::json_record(&answer.value),
         OutputFormat::Table => output::answer_table(&answer.value),
@@ -40,23 +35,13 @@ pub(crate) async fn run(
 
 /// The failure of an operation's command: the core's error, its hints for what the command
 /// is about, and for a refused field the flag that sets it.
-pub(crate) fn failure(id: OperationId, named: &Named, error: Error) -> Failure {
+pub(crate) fn failure(id: OperationId, error: Error) -> Failure {
     let flag = match &error {
         Error::InvalidInput(input) => crate::commands::flag_of(id.describe(), input.name()),
         _ => None,
     };
-    let failure = match named.subject {
-        Some(subject) => Failure::about(error, subject),
-        // No hint is written for what this operation is about; the general ones still hold.
-        None => {
-            let not_found = matches!(&error, Error::Api(api) if api.kind() == hwc_workspace::ApiErrorKind::NotFound);
-            let mut failure = Failure::about(error, crate::failure::Subject::Job);
-            if not_found {
-                failure.hints.clear();
-            }
-            failure
-        }
-    };
+    // The core's hints know which operation was refused.
+    let failure = Failure::about(error);
     match flag {
         Some(flag) => failure.hint(format!("set it with {flag}, or in --cli-input-json by its spec name")),
         None => failure,

@@ -15,7 +15,7 @@ use hwc_workspace::{Input, OperationId};
 use serde_json::{Map, Value as Json};
 
 use crate::args::{BulkArgs, REQUEST_OPTIONS, RequestOptions, SimulatorArgs};
-use crate::failure::{Failure, Subject};
+use crate::failure::Failure;
 
 /// How an operation is offered on the command line.
 #[derive(Debug, Clone, Copy)]
@@ -24,19 +24,12 @@ pub(crate) struct Named {
     pub path: &'static [&'static str],
     /// The hand-written command that runs it instead of the generic call, if any.
     pub porcelain: Option<Porcelain>,
-    /// What a failure is about, for the hints; `None` when no hint is written for it.
-    pub subject: Option<Subject>,
 }
 
 impl Named {
     /// An operation run by the generic call: its answer printed as it comes.
     const fn generic(path: &'static [&'static str]) -> Self {
-        Self { path, porcelain: None, subject: None }
-    }
-
-    const fn about(mut self, subject: Subject) -> Self {
-        self.subject = Some(subject);
-        self
+        Self { path, porcelain: None }
     }
 
     const fn porcelain(mut self, porcelain: Porcelain) -> Self {
@@ -57,9 +50,9 @@ pub(crate) enum Porcelain {
 pub(crate) const fn named(id: OperationId) -> Named {
     match id {
         OperationId::DeleteDesktopSubResources => {
-            Named::generic(&["delete-sub-resources"]).porcelain(Porcelain::BulkDelete).about(Subject::Desktops)
+            Named::generic(&["delete-sub-resources"]).porcelain(Porcelain::BulkDelete)
         }
-        OperationId::ShowJob => Named::generic(&["job", "show"]).about(Subject::Job),
+        OperationId::ShowJob => Named::generic(&["job", "show"]),
     }
 }
 
@@ -538,14 +531,12 @@ fn scalar(kind: Kind, text: &str) -> Json {
 fn read_lines(path: &Path, items: &mut Vec<String>) -> Result<(), Failure> {
     let before = items.len();
     let name = if path.as_os_str() == "-" {
-        crate::delete::read_id_lines(std::io::stdin().lock(), "stdin", items)?;
+        items.extend(hwc_workspace::ids::read_id_list(std::io::stdin().lock(), "stdin")?);
         "stdin".to_owned()
     } else {
         // A FIFO is fine here (`<(command)`): the reading is bounded, not the kind of file.
-        let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| Failure::input(format!("cannot read {name}: {e}")))?;
-        crate::delete::read_id_lines(file, &name, items)?;
-        name
+        items.extend(hwc_workspace::ids::read_id_list_file(path)?);
+        path.display().to_string()
     };
     tracing::debug!(source = %name, lines = items.len() - before, "read list");
     Ok(())

@@ -3,7 +3,7 @@
 //! and the signals and the broken pipes of a long run.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -12,17 +12,16 @@ use hwc_workspace::bulk::{
     BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopOutcome, DesktopStatus, Verdict,
 };
 use hwc_workspace::operation::describe_expected;
-use hwc_workspace::{Client, Error, Input, MAX_VALUE_CHARS, OperationId, WaitOptions};
+use hwc_workspace::{Client, Error, Input, OperationId, WaitOptions};
 use hwc_workspace_sim::Simulator;
 use serde_json::{Value as Json, json};
 
 use crate::args::{BulkArgs, RequestOptions};
 use crate::commands::Fields;
-use crate::failure::{ExitCode, Failure, Subject};
+use crate::failure::{ExitCode, Failure};
 use crate::output;
 
 pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields) -> Result<ExitCode, Failure> {
-    let named = crate::commands::named(OperationId::DeleteDesktopSubResources);
     let (ids, options) = bulk_options(&args, fields.input)?;
     // Every id is checked before the first is sent: bad input never leaves half the
     // desktops processed.
@@ -30,7 +29,7 @@ pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields)
         Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
             locate_in_input(error, &ids)
         }
-        _ => crate::call::failure(OperationId::DeleteDesktopSubResources, &named, error),
+        _ => crate::call::failure(OperationId::DeleteDesktopSubResources, error),
     })?;
     let (client, _simulator) = connect(global, fields.project_id.as_deref()).await?;
 
@@ -184,9 +183,9 @@ impl Stopped {
 /// that ended it, else its verdict (the core's reading of its job and desktops).
 fn failure_of(outcome: &BatchOutcome) -> Option<Failure> {
     match &outcome.result {
-        BatchResult::Accepted { wait_error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Accepted { wait_error: Some(error), .. } => Some(Failure::of(error)),
         BatchResult::Accepted { .. } => verdict_failure(outcome),
-        BatchResult::Rejected(error) => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Rejected(error) => Some(Failure::of(error)),
         BatchResult::RefusedEarlier { message, .. } => Some(
             Failure {
                 code: ExitCode::Rejected,
@@ -208,7 +207,7 @@ fn failure_of(outcome: &BatchOutcome) -> Option<Failure> {
             .hint("run again later with the same --journal to send what was not sent, or raise --throttle-timeout"),
         ),
         // The error says what happened; each desktop's record says its state is unknown.
-        BatchResult::Unknown { error: Some(error), .. } => Some(Failure::of(error, Subject::Desktops)),
+        BatchResult::Unknown { error: Some(error), .. } => Some(Failure::of(error)),
         BatchResult::Unknown { reason, error: None } => Some(
             Failure { code: ExitCode::OutcomeUnknown, message: reason.clone(), hints: Vec::new() }
                 .hint("--resend-unknown sends such batches again, if they were not processed"),
@@ -403,74 +402,6 @@ fn bulk_options(args: &BulkArgs, input: Input) -> Result<(Vec<String>, BulkOptio
     options.resend_refused = args.resend_refused;
     options.throttle_timeout = Duration::from_secs_f64(args.throttle_timeout);
     Ok((ids, options))
-}
-
-/// The most bytes of ids read from a file or stdin: a million ids take about 37 MB.
-const MAX_IDS_INPUT_BYTES: u64 = 256 * 1024 * 1024;
-/// The longest line that can hold an id: 255 characters of up to 4 bytes, with some room for
-/// blanks around it. A longer line is refused at once, so `/dev/zero` fails on its first line.
-const MAX_ID_LINE_BYTES: usize = 4 * MAX_VALUE_CHARS + 64;
-
-/// Reads ids, one per line, from `input` into `ids`: a UTF-8 BOM at the start is skipped,
-/// blank lines and `#` comments (of any length) are ignored, each id is trimmed. Memory and
-/// time are bounded: a line longer than [`MAX_ID_LINE_BYTES`] or an input beyond
-/// [`MAX_IDS_INPUT_BYTES`] is refused, naming the line; so is a line that is not UTF-8.
-pub(crate) fn read_id_lines(input: impl Read, source: &str, ids: &mut Vec<String>) -> Result<(), Failure> {
-    let mut reader = std::io::BufReader::new(input.take(MAX_IDS_INPUT_BYTES + 1));
-    let mut line = Vec::with_capacity(64);
-    let mut number = 0usize;
-    let mut total = 0u64;
-    loop {
-        number += 1;
-        line.clear();
-        let mut comment = false;
-        let ended = loop {
-            let buffer =
-                reader.fill_buf().map_err(|e| Failure::input(format!("cannot read desktop ids from {source}: {e}")))?;
-            if buffer.is_empty() {
-                break true;
-            }
-            let (chunk, newline) = match buffer.iter().position(|&b| b == b'\n') {
-                Some(at) => (&buffer[..at], true),
-                None => (buffer, false),
-            };
-            if !comment {
-                line.extend_from_slice(chunk);
-                let start = if number == 1 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line) } else { &line };
-                comment = start.trim_ascii_start().first() == Some(&b'#');
-                if comment {
-                    line.clear();
-                } else if line.len() > MAX_ID_LINE_BYTES {
-                    return Err(Failure::input(format!(
-                        "line {number} of the desktop ids from {source} is longer than any desktop id \
-                         (at most {MAX_VALUE_CHARS} characters)"
-                    )));
-                }
-            }
-            let used = chunk.len() + usize::from(newline);
-            total += used as u64;
-            reader.consume(used);
-            if total > MAX_IDS_INPUT_BYTES {
-                return Err(Failure::input(format!(
-                    "the desktop ids from {source} exceed {} MiB; split the input",
-                    MAX_IDS_INPUT_BYTES / (1024 * 1024)
-                )));
-            }
-            if newline {
-                break false;
-            }
-        };
-        let bytes = if number == 1 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line) } else { &line[..] };
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| Failure::input(format!("line {number} of the desktop ids from {source} is not UTF-8 text")))?;
-        let id = text.trim();
-        if !id.is_empty() && !comment {
-            ids.push(id.to_owned());
-        }
-        if ended {
-            return Ok(());
-        }
-    }
 }
 
 /// Builds the client: against a simulator started here, or the configured endpoint.

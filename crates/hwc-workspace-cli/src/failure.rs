@@ -1,9 +1,6 @@
 //! How a failure leaves the program: its exit code, its `error:` line and its `hint:` lines.
 
-use hwc_workspace::credentials::{ENV_AK, ENV_PROJECT_ID, ENV_SECURITY_TOKEN, ENV_SK};
-use hwc_workspace::{
-    ApiErrorKind, DELETE_SUB_RESOURCES_PERMISSION, Error, MAX_CLOCK_SKEW, Setting, TransportErrorKind,
-};
+use hwc_workspace::{Error, Setting};
 
 /// The documented exit codes (see `--help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,7 +66,7 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self::about(error, Subject::Desktops)
+        Self::about(error)
     }
 }
 
@@ -92,24 +89,20 @@ pub(crate) fn error_record(error: &Error) -> serde_json::Value {
     })
 }
 
-/// What the failed command was about, so that a hint points at the right input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Subject {
-    /// Desktops (a deletion).
-    Desktops,
-    /// A job (`job show`).
-    Job,
-}
-
 impl Failure {
-    /// The failure of a command about `subject`.
-    pub(crate) fn about(error: Error, subject: Subject) -> Self {
-        Self::of(&error, subject)
+    /// The failure of a command: its exit code, the core's message and the core's hints
+    /// (which know the operation refused), spelled as flags.
+    pub(crate) fn about(error: Error) -> Self {
+        Self::of(&error)
     }
 
     /// [`Failure::about`] for an error that is kept elsewhere too (a bulk run's outcome).
-    pub(crate) fn of(error: &Error, subject: Subject) -> Self {
-        Self { code: ExitCode::of(error), message: error.message_with_causes(), hints: hints(error, subject) }
+    pub(crate) fn of(error: &Error) -> Self {
+        Self {
+            code: ExitCode::of(error),
+            message: error.message_with_causes(),
+            hints: error.hints().iter().map(|hint| hint.render(flag)).collect(),
+        }
     }
 }
 
@@ -120,62 +113,13 @@ fn flag(setting: Setting) -> String {
         Setting::Endpoint => "--endpoint URL".to_owned(),
         Setting::ProjectId => "--project-id".to_owned(),
         Setting::Simulator => "hwc-workspace --simulate delete-sub-resources ...".to_owned(),
+        Setting::Timeout => "--timeout".to_owned(),
+        // No flag sets the connect timeout: the core's own words name it.
+        Setting::Retries => "--retries N".to_owned(),
+        Setting::WaitTimeout => "--wait-timeout".to_owned(),
+        Setting::CaCertificate => "--ca-cert FILE".to_owned(),
+        Setting::Proxy => "--proxy".to_owned(),
+        Setting::ShowJob => "`hwc-workspace job show`".to_owned(),
         other => other.describe().to_owned(),
-    }
-}
-
-fn hints(error: &Error, subject: Subject) -> Vec<String> {
-    match error {
-        Error::Configuration(config) => config.hints().iter().map(|hint| hint.render(flag)).collect(),
-        Error::Api(api) => match api.kind() {
-            ApiErrorKind::ClockSkew => vec![format!(
-                "the request date was refused: check this machine's clock (requests more than {} minutes off are rejected)",
-                MAX_CLOCK_SKEW.as_secs() / 60
-            )],
-            ApiErrorKind::Authentication => vec![format!(
-                "check the access key and secret key ({ENV_AK} / {ENV_SK}) and, for temporary credentials, {ENV_SECURITY_TOKEN}"
-            )],
-            ApiErrorKind::PermissionDenied => {
-                let mut hints = vec![format!("the key needs the permission {DELETE_SUB_RESOURCES_PERMISSION}")];
-                if let Some(reason) = api.encoded_authorization_message() {
-                    hints.push(format!(
-                        "the service's reason, encoded (STS decode-authorization-message decodes it): {reason}"
-                    ));
-                }
-                hints
-            }
-            ApiErrorKind::NotFound => match subject {
-                Subject::Desktops => {
-                    vec![format!("check the desktop ids and the project id (--project-id or {ENV_PROJECT_ID})")]
-                }
-                Subject::Job => vec![format!(
-                    "check the job id (a deletion prints it as job_id) and the project id (--project-id or {ENV_PROJECT_ID})"
-                )],
-            },
-            ApiErrorKind::ProxyAuthentication => vec![
-                "the proxy refused its credentials: check the user and password of --proxy or of HTTPS_PROXY / HTTP_PROXY (the request did not reach the service)".to_owned(),
-            ],
-            ApiErrorKind::Throttled | ApiErrorKind::Unavailable => {
-                vec!["the service is busy; --retries N resends such answers with backoff".to_owned()]
-            }
-            _ => Vec::new(),
-        },
-        Error::JobTimeout(timeout) => vec![format!(
-            "the job may still finish: raise --wait-timeout, or check later with `hwc-workspace job show {}`",
-            timeout.job_id()
-        )],
-        Error::Transport(transport) => match transport.kind() {
-            TransportErrorKind::Timeout => {
-                vec!["raise --timeout, or check the network path to the endpoint".to_owned()]
-            }
-            TransportErrorKind::Tls if transport.ca_certificate_given() => vec![
-                "check that the --ca-cert file holds the CA that signed the server's certificate, and that the \
-                 certificate is for the endpoint's host name"
-                    .to_owned(),
-            ],
-            TransportErrorKind::Tls => vec!["to trust a private CA, pass --ca-cert FILE".to_owned()],
-            _ => vec!["check --endpoint or --region, and the network".to_owned()],
-        },
-        _ => Vec::new(),
     }
 }

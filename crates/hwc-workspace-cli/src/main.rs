@@ -131,7 +131,7 @@ async fn run(invocation: Invocation) -> Result<ExitCode, Failure> {
                     let bulk = BulkArgs::from_arg_matches(&matches).map_err(|e| Failure::input(e.to_string()))?;
                     delete::run(&request, bulk, fields).await
                 }
-                None => call::run(id, &named, &request, fields).await,
+                None => call::run(id, &request, fields).await,
             }
         }
         Invocation::Simulator { args, region } => serve::run(args, region.as_deref()).await,

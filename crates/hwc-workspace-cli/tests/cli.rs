@@ -171,6 +171,17 @@ fn every_error_response_has_its_exit_code() {
             exit_code: 4,
             named: "500",
         },
+        // Issue 23: the hint of an unavailable service comes from the core (`Error::hints`),
+        // the setting spelled as this front's flag (a 429 is waited out by the bulk engine).
+        ErrorCase {
+            name: "503",
+            desktop_id: sharer,
+            sub_resource_type: "DESKTOP_SHARER",
+            keys: None,
+            fault: Some(FaultKind::Unavailable),
+            exit_code: 4,
+            named: "503",
+        },
     ];
     for case in cases {
         let sim = Sim::demo();

@@ -88,6 +88,9 @@ fn endless_huge_or_broken_id_inputs_are_refused_at_once() {
         let text = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{path}: {text}");
         assert!(text.contains(named), "{path}: {text}");
+        // The core's reader (`hwc_workspace::ids`) names the line and the source, in the
+        // words Python's `read_desktop_ids` uses for the same file.
+        assert!(text.contains(&format!("{named} of the desktop_ids from {path}")), "{path}: {text}");
         assert!(started.elapsed() < Duration::from_secs(10), "{path} took {:?}", started.elapsed());
     }
     // A BOM, comments of any length and blank lines are fine.

@@ -166,6 +166,34 @@ fn a_tls_failure_with_a_ca_given_hints_at_that_ca_not_at_the_flag() {
     }
 }
 
+/// Issue 23: `--timeout` and `--retries` pass through to the core's builder, which refuses
+/// them out of range naming the setting; the CLI spells it as its flag in the hint.
+#[test]
+fn retries_and_timeouts_out_of_range_are_refused_by_the_core_naming_the_flag() {
+    let home = tempfile::tempdir().unwrap();
+    for (flag, value, expected) in [
+        ("--retries", "11", "--retries N takes an int from 0 to 10"),
+        ("--retries", "4294967295", "--retries N takes an int from 0 to 10"),
+        ("--timeout", "0", "--timeout takes a number of seconds from 0.001 to 86400"),
+        ("--timeout=-1", "", "from 0.001 to 86400"),
+        ("--timeout", "NaN", "from 0.001 to 86400"),
+    ] {
+        let mut cmd = keyed(&home);
+        cmd.args(["--endpoint", "http://127.0.0.1:1", flag]);
+        if !value.is_empty() {
+            cmd.arg(value);
+        }
+        let (code, text) = run(delete(cmd.arg("--dry-run")));
+        assert_eq!(code, Some(2), "{flag} {value}: {text}");
+        let named = flag.split('=').next().unwrap_or(flag);
+        assert!(text.contains(expected) && text.contains(named), "{flag} {value}: {text}");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+    let (code, text) =
+        run(delete(keyed(&home).args(["--endpoint", "http://127.0.0.1:1", "--retries", "10", "--dry-run"])));
+    assert_eq!(code, Some(0), "{text}");
+}
+
 #[test]
 fn a_timeout_under_a_millisecond_is_refused() {
     let home = tempfile::tempdir().unwrap();

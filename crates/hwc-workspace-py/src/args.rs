@@ -83,6 +83,43 @@ pub(crate) fn seconds(
     }
 }
 
+/// A client setting in seconds (int or float, not bool) made a duration; `None` or absent for
+/// `default`. Its range is the core builder's to check (it refuses it naming the setting);
+/// only what no duration can be (NaN, negative, infinite) is refused here, in its words.
+pub(crate) fn duration(
+    py: Python<'_>,
+    value: Option<&Bound<'_, PyAny>>,
+    name: &'static str,
+    default: Duration,
+) -> PyResult<Duration> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(default) };
+    if value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!("{name} must be a number of seconds, got bool")));
+    }
+    let seconds: f64 = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be a number of seconds, got {}", type_name(value))))?;
+    hwc_workspace::seconds(name, seconds).map_err(|e| crate::errors::to_py_err(py, &e.into()))
+}
+
+/// A count (int, not bool) for a setting the core's builder bounds; `None` or absent for 0.
+/// What no `u32` holds is refused here in the builder's words (`range`).
+pub(crate) fn setting_count(
+    py: Python<'_>,
+    value: Option<&Bound<'_, PyAny>>,
+    name: &str,
+    range: &str,
+) -> PyResult<u32> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(0) };
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err(format!("{name} must be int, got {}", type_name(value))));
+    }
+    value.extract::<u32>().map_err(|_| {
+        let got = value.str().map(|s| s.to_string()).unwrap_or_else(|_| "an int".to_owned());
+        invalid_request(py, name, range, &got)
+    })
+}
+
 /// A number of seconds that may be zero (a latency); `None` or absent for zero.
 pub(crate) fn non_negative_seconds(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Duration> {
     let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(Duration::ZERO) };
@@ -99,20 +136,6 @@ pub(crate) fn non_negative_seconds(py: Python<'_>, value: Option<&Bound<'_, PyAn
             &format!("a number of seconds from 0 to {}", MAX_DURATION.as_secs()),
             &seconds.to_string(),
         )
-    })
-}
-
-/// An int (not bool) from 0 to `max`; `None` or absent for 0.
-pub(crate) fn count(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, name: &str, max: u32) -> PyResult<u32> {
-    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(0) };
-    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(PyTypeError::new_err(format!("{name} must be int, got {}", type_name(value))));
-    }
-    // An int too large for any machine integer is out of range, not of the wrong type.
-    let number: Option<i64> = value.extract().ok();
-    number.and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= max).ok_or_else(|| {
-        let got = value.str().map(|s| s.to_string()).unwrap_or_else(|_| "an int".to_owned());
-        invalid_request(py, name, &format!("an int from 0 to {max}"), &got)
     })
 }
 

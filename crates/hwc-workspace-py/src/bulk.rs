@@ -575,3 +575,58 @@ impl BulkRun {
         }
     }
 }
+
+/// `read_desktop_ids(source)`: ids one per line from a file (a path, `str` or
+/// `os.PathLike`) or from an open file object (text or binary), by the core's one list rule
+/// (`hwc_workspace::ids`), the command line's `--desktop-ids-from`: a BOM skipped, blank and
+/// `#` lines ignored, ids trimmed, a bad line refused naming its number, the input bounded.
+/// The list it returns is what `delete_many` takes.
+#[pyfunction]
+pub(crate) fn read_desktop_ids(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    let read = if source.hasattr("read")? {
+        let name = match source.getattr("name") {
+            Ok(name) if name.is_instance_of::<PyString>() => name.to_string(),
+            _ => "the file object".to_owned(),
+        };
+        hwc_workspace::ids::read_id_list(PyReader { file: source.clone(), pending: Vec::new(), at: 0 }, &name)
+    } else if let Ok(path) = source.extract::<std::path::PathBuf>() {
+        py.detach(|| hwc_workspace::ids::read_id_list_file(&path))
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "source must be a path (str or os.PathLike) or a file object, got {}",
+            args::type_name(source)
+        )));
+    };
+    read.map_err(|e| to_py_err(py, &e))
+}
+
+/// A Python file object as a byte stream: `read(n)` chunk by chunk (so the core's bounds hold
+/// whatever the file is), a `str` chunk encoded as UTF-8.
+struct PyReader<'py> {
+    file: Bound<'py, PyAny>,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for PyReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.pending.len() {
+            let chunk = self.file.call_method1("read", (buf.len().max(1),)).map_err(std::io::Error::other)?;
+            self.pending = if let Ok(text) = chunk.cast::<PyString>() {
+                text.to_cow().map_err(std::io::Error::other)?.as_bytes().to_vec()
+            } else if let Ok(bytes) = chunk.cast::<PyBytes>() {
+                bytes.as_bytes().to_vec()
+            } else {
+                return Err(std::io::Error::other(format!(
+                    "its read() returned {}, not str or bytes",
+                    args::type_name(&chunk)
+                )));
+            };
+            self.at = 0;
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}

@@ -17,12 +17,8 @@ use crate::runtime::{free_closed_clients, runtime, wait, wait_on_this_thread};
 
 /// The User-Agent product token of this binding, after the core's.
 const USER_AGENT_SUFFIX: &str = concat!("hwc-workspace-python/", env!("CARGO_PKG_VERSION"));
-/// The defaults the signatures show (`None` also means the default): the core's.
-const DEFAULT_TIMEOUT: f64 = hwc_workspace::DEFAULT_TIMEOUT.as_secs_f64();
-const DEFAULT_CONNECT_TIMEOUT: f64 = hwc_workspace::DEFAULT_CONNECT_TIMEOUT.as_secs_f64();
 /// What every PEM certificate starts with.
 const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
-use hwc_workspace::MAX_RETRIES;
 
 /// What a `Client` and an `AsyncClient` share: the configuration, and the core client built
 /// from it in this process.
@@ -238,13 +234,15 @@ pub(crate) fn call_settings(
     connect_timeout: Option<&Bound<'_, PyAny>>,
     retries: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(ClientBuilder, Duration)> {
-    let timeout = args::seconds(py, timeout, "timeout", DEFAULT_TIMEOUT)?;
-    let connect_timeout = args::seconds(py, connect_timeout, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)?;
-    let retries = args::count(py, retries, "retries", MAX_RETRIES)?;
+    // Values pass through: the core's builder refuses those out of range, naming them.
+    let timeout = args::duration(py, timeout, "timeout", hwc_workspace::DEFAULT_TIMEOUT)?;
+    let connect_timeout =
+        args::duration(py, connect_timeout, "connect_timeout", hwc_workspace::DEFAULT_CONNECT_TIMEOUT)?;
+    let retries = args::setting_count(py, retries, "retries", &hwc_workspace::retries_range())?;
     // A retry waits at most a minute (the core's longest throttle wait) before it is sent.
     let attempt = timeout.saturating_add(connect_timeout);
     let budget = attempt
-        .saturating_mul(retries + 1)
+        .saturating_mul(retries.saturating_add(1))
         .saturating_add(hwc_workspace::bulk::MAX_THROTTLE_WAIT.saturating_mul(retries))
         .saturating_add(Duration::from_secs(1));
     Ok((builder.timeout(timeout).connect_timeout(connect_timeout).retries(retries), budget))

@@ -2,7 +2,7 @@
 //! inheritance, e.g. `InvalidRequestError` is also a `ValueError`), and [`to_py_err`] is the
 //! one place that maps the core's [`Error`] onto them.
 
-use hwc_workspace::{ConfigErrorKind, Error, Setting, TransportErrorKind};
+use hwc_workspace::{ApiErrorKind, ConfigErrorKind, Error, Setting, TransportErrorKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -30,20 +30,28 @@ fn python_spelling(setting: Setting) -> String {
         Setting::Endpoint => "endpoint=URL".to_owned(),
         Setting::ProjectId => "project_id=...".to_owned(),
         Setting::Simulator => "hwc_workspace.Simulator()".to_owned(),
+        Setting::Timeout => "timeout=SECONDS".to_owned(),
+        Setting::ConnectTimeout => "connect_timeout=SECONDS".to_owned(),
+        Setting::Retries => "retries=N".to_owned(),
+        Setting::WaitTimeout => "the wait's timeout (wait_timeout= of delete_many, timeout= of wait_job)".to_owned(),
+        Setting::CaCertificate => "ca_cert=PATH".to_owned(),
+        Setting::Proxy => "proxy=URL".to_owned(),
+        Setting::ShowJob => "Client.show_job()".to_owned(),
         other => other.describe().to_owned(),
     }
 }
 
 /// The exception for a core error: the class by kind (and HTTP status), the core's
 /// `Display` as the message (a sentence that never contains a secret), and every piece of
-/// context as an attribute.
+/// context as an attribute. Every exception carries the core's hints (`.hints`, settings
+/// spelled as `Client`'s keyword arguments): the CLI prints the same hints, from the same
+/// table (`Error::hints`).
 ///
-/// - `InvalidInput` → `InvalidRequestError` (`.field`, `.expected`, `.got`)
+/// - `InvalidInput` → `InvalidRequestError` (`.field`, `.index`, `.line`, `.expected`, `.got`)
 /// - `Configuration` → `ConfigurationError` (`.kind`, `.hints`; the hints also follow the
 ///   message, one per line)
-/// - `Api` → by status: `BadRequestError` 400, `AuthenticationError` 401,
-///   `PermissionDeniedError` 403, `NotFoundError` 404, `ClientRequestError` other 4xx,
-///   `ServerResponseError` 5xx, `ApiError` otherwise
+/// - `Api` → by the core's [`ApiErrorKind`], one class each (see [`api_class`]), never by
+///   the status again: the kinds already say what a status means (a 429 is `Throttled`)
 /// - `Transport` → `RequestTimeoutError` for timeouts, `TransportError` otherwise (`.kind`,
 ///   `.endpoint`)
 /// - `JobFailed` → `JobFailedError`, an `ApiError` with `.job` and `.failed_desktop_ids`
@@ -57,19 +65,21 @@ fn python_spelling(setting: Setting) -> String {
 pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
     let attributes = PyDict::new(py);
     let set = |name: &str, value: Option<&str>| attributes.set_item(name, value);
+    let hints: Vec<String> = error.hints().iter().map(|hint| hint.render(python_spelling)).collect();
     let outcome: PyResult<(&str, String)> = (|| {
+        attributes.set_item("hints", PyList::new(py, &hints)?)?;
         Ok(match error {
             Error::InvalidInput(e) => {
                 set("field", Some(e.field()))?;
                 attributes.set_item("index", e.index())?;
+                attributes.set_item("line", e.line())?;
                 set("expected", Some(e.expected()))?;
                 set("got", Some(e.got()))?;
                 ("InvalidRequestError", e.to_string())
             }
             Error::Configuration(e) => {
                 set("kind", Some(config_kind(e.kind())))?;
-                let hints: Vec<String> = e.hints().iter().map(|hint| hint.render(python_spelling)).collect();
-                attributes.set_item("hints", PyList::new(py, &hints)?)?;
+                // A configuration problem is solved by its hints: they follow the message.
                 let mut message = e.to_string();
                 for hint in &hints {
                     message.push_str("\nhint: ");
@@ -84,16 +94,7 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
                 set("error_detail", e.error_detail())?;
                 set("encoded_authorization_message", e.encoded_authorization_message())?;
                 set("request_id", e.request_id())?;
-                let class = match e.status() {
-                    400 => "BadRequestError",
-                    401 => "AuthenticationError",
-                    403 => "PermissionDeniedError",
-                    404 => "NotFoundError",
-                    402 | 405..=499 => "ClientRequestError",
-                    500..=599 => "ServerResponseError",
-                    _ => "ApiError",
-                };
-                (class, e.to_string())
+                (api_class(e.kind()), e.to_string())
             }
             Error::Transport(e) => {
                 set("kind", Some(transport_kind(e.kind())))?;
@@ -185,6 +186,27 @@ pub(crate) fn simulator_error(py: Python<'_>, error: &dyn std::error::Error) -> 
 /// A use of a closed client or simulator: a programming error, as with closed files.
 pub(crate) fn closed(what: &str) -> PyErr {
     PyRuntimeError::new_err(format!("the {what} is closed"))
+}
+
+/// The class of each [`ApiErrorKind`], one to one. Every class derives from the class that
+/// status had before the kind was named (`ThrottledError` from `ClientRequestError`,
+/// `ServiceUnavailableError` from `ServerResponseError`), so existing `except` clauses still
+/// catch it.
+fn api_class(kind: ApiErrorKind) -> &'static str {
+    match kind {
+        ApiErrorKind::BadRequest => "BadRequestError",
+        ApiErrorKind::Authentication => "AuthenticationError",
+        ApiErrorKind::ClockSkew => "ClockSkewError",
+        ApiErrorKind::PermissionDenied => "PermissionDeniedError",
+        ApiErrorKind::NotFound => "NotFoundError",
+        ApiErrorKind::ProxyAuthentication => "ProxyAuthenticationError",
+        ApiErrorKind::Throttled => "ThrottledError",
+        ApiErrorKind::Unavailable => "ServiceUnavailableError",
+        ApiErrorKind::OtherClientError => "ClientRequestError",
+        ApiErrorKind::ServiceFailed => "ServerResponseError",
+        // A kind added to the core later is still an `ApiError`.
+        _ => "ApiError",
+    }
 }
 
 fn config_kind(kind: ConfigErrorKind) -> &'static str {

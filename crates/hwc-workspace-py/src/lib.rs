@@ -40,5 +40,6 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<jobs::Job>()?;
     module.add_class::<jobs::SubJob>()?;
     module.add_function(wrap_pyfunction!(sign::sign_request, module)?)?;
+    module.add_function(wrap_pyfunction!(bulk::read_desktop_ids, module)?)?;
     Ok(())
 }

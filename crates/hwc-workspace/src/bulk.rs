@@ -182,7 +182,7 @@ impl BulkPlan {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        crate::check_timeout("throttle_timeout", options.throttle_timeout)?;
+        crate::limits::check_timeout("throttle_timeout", options.throttle_timeout)?;
         if let Some(wait) = &options.wait {
             wait.check()?;
         }

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::config::ClientBuilder;
 use crate::error::{
     ApiError, ConfigError, ConfigErrorKind, Error, JobFailed, JobOutcomeUnknown, JobTimeout, TransportError,
     UndecodableResponse,
@@ -15,6 +14,7 @@ use crate::hooks::{CALL, CallRecord};
 use crate::model::{DeleteSubResources, Deleted};
 use crate::operation::{Answer, Call, Input, OperationId, Sent};
 use crate::outcome::Verdict;
+pub use crate::signing::SignedRequest;
 use crate::types::{ErrorResponse, Job};
 
 /// A Workspace client. Cheap to clone; clones share one connection pool, and the keys and
@@ -35,11 +35,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder with the defaults; see [`ClientBuilder`].
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
     pub(crate) fn from_parts(raw: crate::generated::Client) -> Self {
         Self { raw }
     }
@@ -243,7 +238,11 @@ impl Client {
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         let outcome = match result {
             Ok(value) => Ok(value.into_inner()),
-            Err(e) => Err(self.map_error(e, &mut call).await),
+            Err(e) => Err(match self.map_error(e, &mut call).await {
+                // Which operation was refused decides which input a hint points at.
+                Error::Api(api) => Error::Api(ApiError { operation: Some(operation), ..api }),
+                other => other,
+            }),
         };
         span.in_scope(|| match &outcome {
             Ok(_) => {
@@ -317,7 +316,7 @@ impl Client {
                 let endpoint = call.endpoint.as_deref().unwrap_or_else(|| self.endpoint());
                 // The transport's own failure when it failed; else reqwest's, from the
                 // generated code's side of the boundary.
-                let failure = call.failure.take().unwrap_or_else(|| crate::transport::Failure::new(e, false));
+                let failure = call.failure.take().unwrap_or_else(|| crate::error::Failure::new(e, false));
                 TransportError::new(endpoint, failure).unreachable_before(std::mem::take(&mut call.unreachable)).into()
             }
             E::InvalidResponsePayload(_, e) => UndecodableResponse {
@@ -326,7 +325,7 @@ impl Client {
                 reason: if call.oversized_body {
                     format!(
                         "the body is larger than {} bytes (MAX_RESPONSE_BODY_BYTES), so it was not read further",
-                        crate::hooks::MAX_RESPONSE_BODY_BYTES
+                        crate::limits::MAX_RESPONSE_BODY_BYTES
                     )
                 } else {
                     e.to_string()
@@ -356,7 +355,7 @@ fn settle(job: Job) -> Result<Job, Error> {
 }
 
 fn request_id_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    headers.get(crate::hooks::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers.get(crate::limits::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// The wait a `Retry-After` header asks for, as seconds or an HTTP date.
@@ -374,66 +373,9 @@ fn api_error(status: u16, request_id: Option<String>, retry_after: Option<Durati
         error_msg: body.error_msg,
         error_detail: body.error_detail,
         encoded_authorization_message: body.encoded_authorization_message,
+        operation: None,
     }
     .into()
-}
-
-/// A signed request that was not sent (a dry run).
-#[derive(Clone, PartialEq, Eq)]
-pub struct SignedRequest {
-    /// The HTTP method.
-    pub method: String,
-    /// The full URL.
-    pub url: String,
-    /// Every header as it would be sent, secrets included: use [`SignedRequest::masked_headers`]
-    /// to show them.
-    pub headers: Vec<(String, String)>,
-    /// The body bytes, as they would be sent.
-    pub body: Vec<u8>,
-}
-
-impl SignedRequest {
-    pub(crate) fn from_request(request: &reqwest::Request) -> Self {
-        Self {
-            method: request.method().to_string(),
-            url: request.url().to_string(),
-            headers: request
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect(),
-            body: request.body().and_then(reqwest::Body::as_bytes).map(<[u8]>::to_vec).unwrap_or_default(),
-        }
-    }
-
-    /// The headers with the signature and the security token masked.
-    pub fn masked_headers(&self) -> Vec<(String, String)> {
-        self.headers
-            .iter()
-            .map(|(name, value)| {
-                let masked = match name.as_str() {
-                    "authorization" => match value.rsplit_once("Signature=") {
-                        Some((head, _)) => format!("{head}Signature=****"),
-                        None => "****".to_owned(),
-                    },
-                    "x-security-token" => "****".to_owned(),
-                    _ => value.clone(),
-                };
-                (name.clone(), masked)
-            })
-            .collect()
-    }
-}
-
-impl fmt::Debug for SignedRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignedRequest")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .field("headers", &self.masked_headers())
-            .field("body", &String::from_utf8_lossy(&self.body))
-            .finish()
-    }
 }
 
 /// How [`Client::wait_job`] polls.
@@ -461,9 +403,9 @@ impl WaitOptions {
     /// Every duration within [`crate::MIN_DURATION`] and [`crate::MAX_DURATION`]: a zero
     /// poll interval would read the job as fast as the network allows.
     pub fn check(&self) -> Result<(), Error> {
-        crate::check_timeout("timeout", self.timeout)?;
-        crate::check_timeout("poll_interval", self.poll_interval)?;
-        crate::check_timeout("max_poll_interval", self.max_poll_interval)?;
+        crate::limits::check_timeout("timeout", self.timeout)?;
+        crate::limits::check_timeout("poll_interval", self.poll_interval)?;
+        crate::limits::check_timeout("max_poll_interval", self.max_poll_interval)?;
         Ok(())
     }
 

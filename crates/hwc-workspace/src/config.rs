@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use http::HeaderValue;
 use hwc_sign::Credentials;
-use rustls::pki_types::CertificateDer;
 use time::OffsetDateTime;
 
 use crate::client::Client;
@@ -16,25 +15,17 @@ use crate::error::{ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, Sett
 use crate::hooks::Inner;
 use crate::iam::Lookup;
 use crate::identity::{CredentialSource, Identity, ProjectSource};
+use crate::limits::{MAX_DURATION, USER_AGENT, check_retries, check_timeout};
 use crate::metadata::{self, MetadataCredentials};
 use crate::network::{Failover, ProxySetting};
 use crate::regions;
 use crate::retry::RetryPolicy;
 use crate::transport::{Settings, Transport};
 
-/// The longest duration any front accepts for a timeout, a wait or a simulated delay: a day.
-/// Longer ones are surely a mistake (seconds for milliseconds), and would overflow clocks.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
-/// The shortest duration a timeout can be: a millisecond. Shorter ones cannot be met by any
-/// exchange (a nanosecond's timeout fails every call as a "timeout" that says nothing), and
-/// are surely a unit mistaken (`1e-9` for seconds).
-pub const MIN_DURATION: Duration = Duration::from_millis(1);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default timeout of one attempt, from sending to the last byte of the answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The User-Agent product token of this SDK.
-pub const USER_AGENT: &str = concat!("hwc-workspace-rust/", env!("CARGO_PKG_VERSION"));
 
 /// Configures a [`Client`]. Everything not given falls back to the chain official SDK users
 /// already have: keys from `HUAWEICLOUD_SDK_*`, `~/.huaweicloud/credentials` or the instance
@@ -99,6 +90,15 @@ impl Default for ClientBuilder {
     }
 }
 
+// Here rather than in `client`: the builder makes the client, so the client's module needs
+// nothing of this one (the layers run one way, see the crate's README).
+impl Client {
+    /// A builder with the defaults; see [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
 impl ClientBuilder {
     /// Explicit credentials; the chain is then not consulted for them.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
@@ -126,7 +126,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How long making a connection may take: from [`MIN_DURATION`] to [`MAX_DURATION`]
+    /// How long making a connection may take: from [`crate::MIN_DURATION`] to [`MAX_DURATION`]
     /// ([`ClientBuilder::build`] refuses others).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -134,7 +134,7 @@ impl ClientBuilder {
     }
 
     /// The timeout of one attempt, from sending to the last byte of the answer: from
-    /// [`MIN_DURATION`] to [`MAX_DURATION`] ([`ClientBuilder::build`] refuses others).
+    /// [`crate::MIN_DURATION`] to [`MAX_DURATION`] ([`ClientBuilder::build`] refuses others).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -146,7 +146,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Opt in to `retries` further attempts on 429, 502, 503 and 504.
+    /// Opt in to `retries` further attempts on 429, 502, 503 and 504: at most
+    /// [`crate::MAX_RETRIES`] ([`ClientBuilder::build`] refuses more).
     pub fn retries(mut self, retries: u32) -> Self {
         self.retry.max_retries = retries;
         self
@@ -229,8 +230,12 @@ impl ClientBuilder {
     /// sent: keys from the instance metadata service and a project id from IAM are fetched by
     /// the first call that needs them.
     pub fn build(self) -> Result<Client, Error> {
-        check_timeout("connect_timeout", self.connect_timeout)?;
-        check_timeout("timeout", self.timeout)?;
+        // The builder is where every front's settings arrive: it refuses what is out of range
+        // itself, naming the setting, so that no front needs a check of its own.
+        check_timeout("connect_timeout", self.connect_timeout).map_err(|e| e.for_setting(Setting::ConnectTimeout))?;
+        check_timeout("timeout", self.timeout).map_err(|e| e.for_setting(Setting::Timeout))?;
+        check_retries("retries", self.retry.max_retries).map_err(|e| e.for_setting(Setting::Retries))?;
+        check_retries("retry_policy.connect_retries", self.retry.connect_retries)?;
         for (name, delay) in [
             ("retry_policy.base_delay", self.retry.base_delay),
             ("retry_policy.max_delay", self.retry.max_delay),
@@ -259,10 +264,10 @@ impl ClientBuilder {
             None => Arc::new(self.identity(&endpoint)?),
         };
 
-        ensure_crypto_provider();
+        crate::transport::ensure_crypto_provider();
         let mut extra_roots = Vec::new();
         for pem in &self.ca_certificates {
-            extra_roots.extend(parse_ca_certificates(pem)?);
+            extra_roots.extend(crate::transport::parse_ca_certificates(pem)?);
         }
         let proxies = crate::network::proxies(&self.proxy, env)?;
         let plain_http = endpoints.iter().all(|e| e.starts_with("http://"))
@@ -274,7 +279,7 @@ impl ClientBuilder {
             user_agent: HeaderValue::from_str(&self.user_agent).map_err(|_| {
                 ConfigError::new(ConfigErrorKind::HttpClient, "the user agent cannot be sent in a header")
             })?,
-            tls: tls_config(extra_roots, plain_http)?,
+            tls: crate::transport::tls_config(extra_roots, plain_http)?,
             proxies,
             pooled: true,
             ca_given: !self.ca_certificates.is_empty(),
@@ -330,9 +335,9 @@ impl ClientBuilder {
         // One precedence whatever the keys' source: given, environment, the file (only with
         // the file's keys: it names that account's project), then IAM.
         let project = match &self.project_id {
-            Some(project) => ProjectSource::Known(Arc::from(check_project_id(project)?)),
+            Some(project) => ProjectSource::Known(Arc::from(crate::model::check_project_id(project)?)),
             None => match env_value(env, credentials::ENV_PROJECT_ID)?.or(file_project) {
-                Some(project) => ProjectSource::Known(Arc::from(check_project_id(&project)?)),
+                Some(project) => ProjectSource::Known(Arc::from(crate::model::check_project_id(&project)?)),
                 None => self.project_lookup(env, endpoint, file_iam)?,
             },
         };
@@ -411,13 +416,6 @@ fn metadata_endpoint(builder: &ClientBuilder, env: &dyn Environment, tried: &[St
     }
 }
 
-/// reqwest is built without a default crypto provider (we chose ring); without one installed,
-/// building any HTTP client panics. Another library may have installed its own already,
-/// which is fine.
-pub(crate) fn ensure_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// Refuses a credential that signing would put into a header (the access key into
 /// `Authorization`, the token into `X-Security-Token`) but that no header can carry: a request
 /// must never leave without a header it signed. The value itself is not shown: it may be a
@@ -437,85 +435,6 @@ fn check_sendable(source: &str, what: &str, value: &str) -> Result<(), Error> {
     )
     .hint(format!("check the {what} for a stray line break or a pasted character"))
     .into())
-}
-
-/// The TLS settings of a client: the system's roots and the extra ones, or, for a client
-/// that never makes a TLS handshake, the extra ones alone (reading the system's roots is
-/// most of a one-call CLI run).
-pub(crate) fn tls_config(
-    extra_roots: Vec<CertificateDer<'static>>,
-    plain_http: bool,
-) -> Result<rustls::ClientConfig, Error> {
-    let failed = |e: rustls::Error| {
-        Error::from(ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot set up TLS: {e}")))
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(failed)?;
-    let config = if plain_http {
-        let mut roots = rustls::RootCertStore::empty();
-        for root in extra_roots {
-            roots.add(root).map_err(failed)?;
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    } else {
-        let verifier =
-            rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider).map_err(failed)?;
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth()
-    };
-    Ok(config)
-}
-
-/// Every certificate of a PEM text; none at all is an error, not a silent no-op.
-fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
-    use rustls::pki_types::pem::PemObject;
-    let invalid = |why: String| {
-        Error::from(
-            ConfigError::new(ConfigErrorKind::CaCertificate, format!("the CA certificate is not valid: {why}"))
-                .hint("expected a PEM file with at least one `-----BEGIN CERTIFICATE-----` block"),
-        )
-    };
-    let ders =
-        CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().map_err(|e| invalid(e.to_string()))?;
-    if ders.is_empty() {
-        return Err(invalid("it holds no PEM certificate".to_owned()));
-    }
-    // Each certificate is parsed now, so that a garbage block is named as such here, not
-    // found at the first handshake.
-    let mut parsed = rustls::RootCertStore::empty();
-    for (index, der) in ders.iter().enumerate() {
-        parsed
-            .add(der.clone())
-            .map_err(|e| invalid(format!("certificate {} of the file is not one ({e})", index + 1)))?;
-    }
-    Ok(ders)
-}
-
-/// A timeout from [`MIN_DURATION`] to [`MAX_DURATION`]: the one rule for every front, which
-/// names its own setting in the refusal (`timeout`, `--timeout`).
-pub fn check_timeout(name: &'static str, timeout: Duration) -> Result<Duration, InvalidInput> {
-    if (MIN_DURATION..=MAX_DURATION).contains(&timeout) {
-        return Ok(timeout);
-    }
-    Err(InvalidInput::new(name, timeout_range(), format!("{} s", timeout.as_secs_f64())))
-}
-
-/// What [`check_timeout`] accepts, in words.
-pub fn timeout_range() -> String {
-    format!("a number of seconds from {} to {}", MIN_DURATION.as_secs_f64(), MAX_DURATION.as_secs())
-}
-
-pub(crate) fn check_project_id(project_id: &str) -> Result<String, Error> {
-    let trimmed = project_id.trim();
-    let ok = !trimmed.is_empty()
-        && trimmed.len() <= 64
-        && trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(InvalidInput::new("project_id", "1 to 64 letters, digits, '-' or '_'", format!("{project_id:?}")).into())
-    }
 }
 
 fn check_endpoint(endpoint: &str) -> Result<String, Error> {
@@ -564,10 +483,10 @@ mod tests {
 
     #[test]
     fn project_ids_are_checked() {
-        assert!(check_project_id("0123456789abcdef0123456789abcdef").is_ok());
+        assert!(crate::model::check_project_id("0123456789abcdef0123456789abcdef").is_ok());
         for bad in ["", " ", "a/b", "a\nb", &"x".repeat(65)] {
             assert!(
-                matches!(check_project_id(bad), Err(Error::InvalidInput(e)) if e.field() == "project_id"),
+                matches!(crate::model::check_project_id(bad), Err(Error::InvalidInput(e)) if e.field() == "project_id"),
                 "{bad:?}"
             );
         }

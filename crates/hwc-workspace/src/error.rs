@@ -1,6 +1,7 @@
 //! One error type for every way a call can fail. Each variant's `Display` says what happened
 //! and, where there is one, what to do; none ever contains a secret.
 
+use std::error::Error as StdError;
 use std::fmt;
 
 /// A value that may carry credentials (a proxy URL, an endpoint), fit to be quoted: everything
@@ -134,13 +135,23 @@ pub struct InvalidInput {
     field: String,
     name: &'static str,
     index: Option<usize>,
+    line: Option<usize>,
+    setting: Option<Setting>,
     expected: String,
     got: String,
 }
 
 impl InvalidInput {
     pub(crate) fn new(name: &'static str, expected: impl Into<String>, got: impl Into<String>) -> Self {
-        Self { field: name.to_owned(), name, index: None, expected: expected.into(), got: got.into() }
+        Self {
+            field: name.to_owned(),
+            name,
+            index: None,
+            line: None,
+            setting: None,
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 
     /// A field the operation does not have: `name` is the operation's, the shown field the
@@ -151,6 +162,8 @@ impl InvalidInput {
             field: format!("{given:?}"),
             name: operation,
             index: None,
+            line: None,
+            setting: None,
             expected: expected.into(),
             got: "an unknown field".to_owned(),
         }
@@ -161,6 +174,29 @@ impl InvalidInput {
     pub(crate) fn at(mut self, index: usize) -> Self {
         self.field = format!("{}[{index}]", self.name);
         self.index = Some(index);
+        self
+    }
+
+    /// The same refusal, of line `line` (from 1) of a list read from `source` (a path,
+    /// `stdin`): shown as `line 3 of the desktop_ids from ids.txt`.
+    #[must_use]
+    pub(crate) fn on_line(mut self, line: usize, source: &str) -> Self {
+        self.field = format!("line {line} of the {} from {source}", self.name);
+        self.line = Some(line);
+        self
+    }
+
+    /// The same refusal, of a setting a front spells its own way (`--timeout`, `timeout=`).
+    #[must_use]
+    pub(crate) fn for_setting(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
+        self
+    }
+
+    /// The same refusal, of the whole list read from `source`.
+    #[must_use]
+    pub(crate) fn of_source(mut self, source: &str) -> Self {
+        self.field = format!("{} from {source}", self.name);
         self
     }
 
@@ -175,6 +211,14 @@ impl InvalidInput {
     /// For a list item, its place in the list (from 0).
     pub fn index(&self) -> Option<usize> {
         self.index
+    }
+    /// For a list read from a file or stream, the line refused (from 1).
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+    /// The setting refused, when the field is one (so a front can name it its own way).
+    pub fn setting(&self) -> Option<Setting> {
+        self.setting
     }
     /// What the field must hold.
     pub fn expected(&self) -> &str {
@@ -231,6 +275,20 @@ pub enum Setting {
     ProjectId,
     /// The local simulator, for trying things without a cloud account.
     Simulator,
+    /// The timeout of one attempt ([`crate::ClientBuilder::timeout`]).
+    Timeout,
+    /// How long making a connection may take ([`crate::ClientBuilder::connect_timeout`]).
+    ConnectTimeout,
+    /// The opt-in resends of throttled and unavailable answers ([`crate::ClientBuilder::retries`]).
+    Retries,
+    /// How long a job is waited for ([`crate::WaitOptions`]'s `timeout`).
+    WaitTimeout,
+    /// CA certificates to trust besides the system's ([`crate::ClientBuilder::ca_certificate_file`]).
+    CaCertificate,
+    /// The proxy every call goes through ([`crate::ClientBuilder::proxy`]).
+    Proxy,
+    /// Reading a job again later ([`crate::Client::show_job`]).
+    ShowJob,
 }
 
 impl Setting {
@@ -241,41 +299,82 @@ impl Setting {
             Self::Endpoint => "an endpoint URL",
             Self::ProjectId => "a project id",
             Self::Simulator => "the local simulator (hwc_workspace_sim::Simulator)",
+            Self::Timeout => "the timeout (ClientBuilder::timeout)",
+            Self::ConnectTimeout => "the connect timeout (ClientBuilder::connect_timeout)",
+            Self::Retries => "retries (ClientBuilder::retries)",
+            Self::WaitTimeout => "the wait's timeout (WaitOptions::timeout)",
+            Self::CaCertificate => "a CA certificate (ClientBuilder::ca_certificate_file)",
+            Self::Proxy => "the proxy (ClientBuilder::proxy)",
+            Self::ShowJob => "Client::show_job",
         }
     }
 }
 
-/// A next step for the user: one sentence, which may name one [`Setting`].
+/// One piece of a [`Hint`]: words, or a setting each front spells its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Setting(Setting),
+}
+
+/// A next step for the user: one sentence, which may name [`Setting`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hint {
-    before: String,
-    setting: Option<Setting>,
-    after: String,
+    parts: Vec<Part>,
 }
 
 impl Hint {
     /// A sentence that names `setting` between `before` and `after`.
     pub(crate) fn naming(before: impl Into<String>, setting: Setting, after: impl Into<String>) -> Self {
-        Self { before: before.into(), setting: Some(setting), after: after.into() }
+        Self::from(before.into()).with(setting).then(after)
     }
 
-    /// The setting the hint names, if any.
-    pub fn setting(&self) -> Option<Setting> {
-        self.setting
+    /// The hint, followed by `setting`.
+    #[must_use]
+    pub(crate) fn with(mut self, setting: Setting) -> Self {
+        self.parts.push(Part::Setting(setting));
+        self
     }
 
-    /// The sentence, with the setting spelled by `spell` (e.g. `--region` on the command line).
-    pub fn render(&self, spell: impl Fn(Setting) -> String) -> String {
-        match self.setting {
-            Some(setting) => format!("{}{}{}", self.before, spell(setting), self.after),
-            None => self.before.clone(),
+    /// The hint, followed by `text`.
+    #[must_use]
+    pub(crate) fn then(mut self, text: impl Into<String>) -> Self {
+        let text = text.into();
+        if !text.is_empty() {
+            self.parts.push(Part::Text(text));
         }
+        self
+    }
+
+    /// The (first) setting the hint names, if any.
+    pub fn setting(&self) -> Option<Setting> {
+        self.settings().next()
+    }
+
+    /// Every setting the hint names, in order.
+    pub fn settings(&self) -> impl Iterator<Item = Setting> + '_ {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Setting(setting) => Some(*setting),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// The sentence, with each setting spelled by `spell` (e.g. `--region` on the command line).
+    pub fn render(&self, spell: impl Fn(Setting) -> String) -> String {
+        let mut sentence = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => sentence.push_str(text),
+                Part::Setting(setting) => sentence.push_str(&spell(*setting)),
+            }
+        }
+        sentence
     }
 }
 
 impl From<String> for Hint {
     fn from(text: String) -> Self {
-        Self { before: text, setting: None, after: String::new() }
+        Self { parts: Vec::new() }.then(text)
     }
 }
 
@@ -351,6 +450,8 @@ pub struct ApiError {
     pub(crate) error_msg: Option<String>,
     pub(crate) error_detail: Option<String>,
     pub(crate) encoded_authorization_message: Option<String>,
+    /// The operation answered (`ShowJob`), so that a hint can point at the right input.
+    pub(crate) operation: Option<&'static str>,
 }
 
 /// What an error status means for the caller: the front picks its advice from this, never
@@ -434,6 +535,11 @@ impl ApiError {
     pub fn encoded_authorization_message(&self) -> Option<&str> {
         self.encoded_authorization_message.as_deref()
     }
+    /// The operation that was answered with this error (its `operationId` in the API
+    /// document, e.g. `ShowJob`), when the client knows it.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
     /// 4xx: the request was rejected, and sending it again unchanged will not help.
     pub fn is_client_error(&self) -> bool {
         (400..500).contains(&self.status)
@@ -492,7 +598,7 @@ pub struct TransportError {
 }
 
 impl TransportError {
-    pub(crate) fn new(endpoint: &str, failure: crate::transport::Failure) -> Self {
+    pub(crate) fn new(endpoint: &str, failure: Failure) -> Self {
         Self {
             kind: failure.kind,
             ca_given: failure.ca_given,
@@ -534,10 +640,134 @@ impl TransportError {
     }
 }
 
+// The failure vocabulary of an exchange: the transport makes `Failure`s, the hooks carry them,
+// `TransportError` reports them. It lives here, below the transport, so that the error type
+// every layer returns needs nothing of the machinery above it.
+
+/// A failed exchange: how, and the error that says why.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) kind: TransportErrorKind,
+    /// No connection was made (refused, unreachable, a failed TLS handshake or tunnel):
+    /// nothing of the request was sent.
+    pub(crate) before_sending: bool,
+    /// Whether the client trusts a CA certificate given to it (so a TLS failure is about that
+    /// CA or the name, not about a missing one).
+    pub(crate) ca_given: bool,
+    pub(crate) source: Box<dyn StdError + Send + Sync>,
+}
+
+impl Failure {
+    pub(crate) fn new(source: impl Into<Box<dyn StdError + Send + Sync>>, connect: bool) -> Self {
+        let source = source.into();
+        Self { kind: classify(source.as_ref(), connect), before_sending: connect, ca_given: false, source }
+    }
+}
+
+/// How an exchange failed, from the error and its causes: a TLS error anywhere in the chain
+/// is [`TransportErrorKind::Tls`], a timed-out I/O error [`TransportErrorKind::Timeout`],
+/// otherwise a failure to connect [`TransportErrorKind::Connect`] and anything after it
+/// [`TransportErrorKind::Broken`].
+pub(crate) fn classify(error: &(dyn StdError + 'static), connect: bool) -> TransportErrorKind {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(kind) = classify_cause(cause) {
+            return kind;
+        }
+        source = cause.source();
+    }
+    if connect { TransportErrorKind::Connect } else { TransportErrorKind::Broken }
+}
+
+/// The TLS error in an error's chain, if any (looking through nested `io::Error`s).
+pub(crate) fn tls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(tls) = tls_error(inner)
+        {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why a TLS handshake failed, in words: rustls writes several of its errors as Rust debug
+/// names (`invalid peer certificate: UnknownIssuer`, `received fatal alert: HandshakeFailure`),
+/// which say little to whoever reads the message.
+pub(crate) fn describe_tls(error: &rustls::Error) -> String {
+    use rustls::{CertificateError as C, Error as E};
+    let certificate = |why: &str| format!("the server's certificate {why}");
+    match error {
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            certificate("is not signed by a trusted certificate authority (unknown issuer)")
+        }
+        E::InvalidCertificate(C::BadSignature) => certificate("has a signature that does not verify"),
+        E::InvalidCertificate(C::BadEncoding) => certificate("is not well-formed"),
+        E::InvalidCertificate(C::Expired) => certificate("has expired"),
+        E::InvalidCertificate(C::NotValidYet) => certificate("is not valid yet (check this machine's clock)"),
+        E::InvalidCertificate(C::Revoked) => certificate("has been revoked"),
+        E::InvalidCertificate(C::NotValidForName) => certificate("is not valid for the endpoint's host name"),
+        E::InvalidCertificate(C::InvalidPurpose) => certificate("is not meant for a TLS server"),
+        E::InvalidCertificate(C::UnhandledCriticalExtension) => {
+            certificate("has a critical extension that cannot be checked")
+        }
+        E::InvalidCertificate(C::UnknownRevocationStatus) => certificate("has a revocation status that is unknown"),
+        E::InvalidCertificate(C::ApplicationVerificationFailure) => certificate("was refused by the verifier"),
+        // The remaining certificate errors have readable texts of their own.
+        E::InvalidCertificate(other) => format!("the server's certificate is not valid: {other}"),
+        E::AlertReceived(alert) => {
+            format!("the server ended the handshake with the TLS alert {}", words(&format!("{alert:?}")))
+        }
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            "the server's answer is not a TLS handshake (is it plain http, or another protocol?)".to_owned()
+        }
+        E::PeerIncompatible(why) => {
+            format!("the server supports no TLS version or cipher in common ({})", words(&format!("{why:?}")))
+        }
+        E::PeerMisbehaved(why) => format!("the server broke the TLS protocol ({})", words(&format!("{why:?}"))),
+        E::NoCertificatesPresented => "the server presented no certificate".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A debug name in words: `HandshakeFailure` as `handshake failure`.
+fn words(name: &str) -> String {
+    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
+    let mut text = String::with_capacity(name.len() + 8);
+    for (index, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            text.push(' ');
+        }
+        text.push(c.to_ascii_lowercase());
+    }
+    text
+}
+
+/// Looks through nested `io::Error`s too: their `source()` skips the error they wrap, and
+/// the TLS connector wraps rustls's error in one.
+fn classify_cause(cause: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {
+    if cause.downcast_ref::<rustls::Error>().is_some() {
+        return Some(TransportErrorKind::Tls);
+    }
+    let io = cause.downcast_ref::<std::io::Error>()?;
+    if let Some(inner) = io.get_ref()
+        && let Some(kind) = classify_cause(inner)
+    {
+        return Some(kind);
+    }
+    (io.kind() == std::io::ErrorKind::TimedOut).then_some(TransportErrorKind::Timeout)
+}
+
 /// The innermost cause of an error, as text (the error's own when it has no cause).
 pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    if let Some(tls) = crate::transport::tls_error(error) {
-        return crate::transport::describe_tls(tls);
+    if let Some(tls) = tls_error(error) {
+        return describe_tls(tls);
     }
     let mut deepest = error;
     // An io::Error's `source()` skips the error it wraps; its Display shows it.
@@ -626,7 +856,7 @@ impl JobFailed {
 
     /// The sub-jobs that failed.
     pub fn failed_sub_jobs(&self) -> impl Iterator<Item = &crate::types::SubJob> {
-        self.job.sub_jobs.iter().filter(|sub| sub.status == Some(crate::JobStatus::Failed))
+        self.job.sub_jobs.iter().filter(|sub| sub.status == Some(crate::enums::JobStatus::Failed))
     }
 
     /// The desktops whose sub-job failed.
@@ -709,7 +939,7 @@ impl std::error::Error for JobOutcomeUnknown {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobTimeout {
     pub(crate) job_id: String,
-    pub(crate) last_status: Option<crate::JobStatus>,
+    pub(crate) last_status: Option<crate::enums::JobStatus>,
     pub(crate) waited: std::time::Duration,
     pub(crate) last_failure: Option<String>,
 }
@@ -720,7 +950,7 @@ impl JobTimeout {
         &self.job_id
     }
     /// The status seen last, if the job was read at all.
-    pub fn last_status(&self) -> Option<&crate::JobStatus> {
+    pub fn last_status(&self) -> Option<&crate::enums::JobStatus> {
         self.last_status.as_ref()
     }
     /// How long the wait lasted.

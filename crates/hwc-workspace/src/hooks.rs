@@ -7,36 +7,21 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hwc_sign::Credentials;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue};
 use time::OffsetDateTime;
 
-use crate::error::TransportErrorKind;
+use crate::error::{Failure, TransportErrorKind};
 use crate::generated::Client;
 use crate::identity::Identity;
+use crate::limits::REQUEST_ID_HEADER;
 use crate::network::Failover;
 use crate::retry::{RetryPolicy, parse_retry_after};
-use crate::transport::{Answer, Failure, Transport};
-
-/// The largest error body read; the rest is dropped, so a huge answer cannot grow memory.
-pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
-
-/// The largest success body accepted, 1 MiB. The documented bodies are far smaller (a job
-/// id is about 50 bytes; a job with 100 sub-jobs about 27 KiB as the simulator renders it),
-/// so a larger one is not the documented answer: reading stops at the cap, the connection is
-/// dropped, and the call fails with [`crate::Error::UndecodableResponse`] naming the cap.
-pub const MAX_RESPONSE_BODY_BYTES: usize = 1024 * 1024;
-
-/// The request id header of every response.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// The header that names the project of a request; the gateway checks it against the path.
-pub const PROJECT_ID_HEADER: &str = "x-project-id";
+use crate::signing::{SignedRequest, sign_request};
+use crate::transport::{Answer, Transport};
 
 // The same names as header names, so that looking them up parses no name on each call.
 const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
-const PROJECT_ID: HeaderName = HeaderName::from_static(PROJECT_ID_HEADER);
 const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 /// What the generated client carries for the hooks.
@@ -67,8 +52,8 @@ pub(crate) struct CallRecord {
     pub(crate) status: Option<u16>,
     pub(crate) request_id: Option<String>,
     /// Set for a dry run: the request is captured here instead of being sent.
-    pub(crate) dry_run: Option<Option<crate::client::SignedRequest>>,
-    /// Set when a success body was larger than [`MAX_RESPONSE_BODY_BYTES`] and refused.
+    pub(crate) dry_run: Option<Option<SignedRequest>>,
+    /// Set when a success body was larger than [`crate::MAX_RESPONSE_BODY_BYTES`] and refused.
     pub(crate) oversized_body: bool,
     /// The keys and project the client resolved for this call, so the hooks need not.
     pub(crate) identity: Option<crate::identity::Resolved>,
@@ -87,41 +72,6 @@ tokio::task_local! {
 
 fn with_call(update: impl FnOnce(&mut CallRecord)) {
     let _ = CALL.try_with(|call| update(&mut call.borrow_mut()));
-}
-
-/// Signs the request in place: `X-Project-Id` (when a project is named: IAM's calls name
-/// none), `X-Security-Token`, `X-Sdk-Date`, `Host`, `Authorization`. Headers of an earlier
-/// attempt are replaced.
-pub(crate) fn sign_request(
-    credentials: &Credentials,
-    project_id: Option<&str>,
-    clock: fn() -> OffsetDateTime,
-    request: &mut reqwest::Request,
-) -> Result<(), hwc_sign::SignError> {
-    hwc_sign::http::remove_signature(request.headers_mut());
-    if let Some(project_id) = project_id {
-        let project_id =
-            HeaderValue::from_str(project_id).map_err(|_| hwc_sign::SignError::InvalidHeaderValue("X-Project-Id"))?;
-        request.headers_mut().insert(PROJECT_ID, project_id);
-    }
-    let url = request.url();
-    let instructions = hwc_sign::http::SignableRequest::from_url_parts(
-        request.method().as_str(),
-        url.scheme(),
-        url.host_str().unwrap_or_default(),
-        url.port(),
-        url.path(),
-        url.query().unwrap_or_default(),
-        hwc_sign::http::header_pairs(request.headers())?,
-        request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default(),
-    )
-    .authorize(credentials, clock())?;
-    if let Some(query) = instructions.query() {
-        let query = query.to_owned();
-        request.url_mut().set_query(Some(&query));
-    }
-    instructions.apply_to_headers(request.headers_mut());
-    Ok(())
 }
 
 impl ClientHooks<Inner> for Client {
@@ -290,14 +240,14 @@ fn capture_dry_run(request: &reqwest::Request) -> Option<reqwest::Response> {
     if !wanted {
         return None;
     }
-    with_call(|call| call.dry_run = Some(Some(crate::client::SignedRequest::from_request(request))));
+    with_call(|call| call.dry_run = Some(Some(SignedRequest::from_request(request))));
     let body = Bytes::from_static(br#"{"job_id":"dry-run"}"#);
     http::Response::builder().status(200).header("content-type", "application/json").body(body).ok().map(Into::into)
 }
 
 /// Records the status and request id, and hands the answer (its body read by the transport
 /// within the caps) to the generated code: a success body as it came (empty past
-/// [`MAX_RESPONSE_BODY_BYTES`], with the call marked oversized, so that decoding fails and
+/// [`crate::MAX_RESPONSE_BODY_BYTES`], with the call marked oversized, so that decoding fails and
 /// says why); any other body (an error status, or a redirect that is not followed) rewritten
 /// into the documented error schema, so that the status and headers survive into the typed
 /// error.

@@ -104,7 +104,7 @@ impl Lookup {
         // be asked for a name with a plus sign.
         url.set_query(Some(&hwc_sign::canonical_query_string(&[("name", self.region.as_str())])));
         let mut request = reqwest::Request::new(reqwest::Method::GET, url);
-        crate::hooks::sign_request(credentials, None, clock, &mut request)
+        crate::signing::sign_request(credentials, None, clock, &mut request)
             .map_err(|e| self.failed(format!("the request could not be signed: {e}"), None))?;
         let answer = transport
             .send(request)
@@ -114,7 +114,7 @@ impl Lookup {
         let status = head.status.as_u16();
         let trace_id = head.headers.get(TRACE_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if answer.oversized {
-            let limit = crate::hooks::MAX_RESPONSE_BODY_BYTES;
+            let limit = crate::limits::MAX_RESPONSE_BODY_BYTES;
             return Err(self.failed(format!("IAM's answer is larger than {limit} bytes, so it was not read"), trace_id));
         }
         if !(200..300).contains(&status) {

@@ -68,7 +68,7 @@ impl Identity {
                     Some(project) => Arc::clone(project),
                     None => {
                         let id = lookup.project_id(transport, &credentials, clock).await?;
-                        let id = crate::config::check_project_id(&id).map_err(|_| {
+                        let id = crate::model::check_project_id(&id).map_err(|_| {
                             crate::error::ConfigError::new(
                                 crate::error::ConfigErrorKind::MissingProjectId,
                                 format!("IAM answered a project id {id:?} that cannot be one"),

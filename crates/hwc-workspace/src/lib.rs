@@ -8,13 +8,17 @@ pub mod bulk;
 mod client;
 mod config;
 pub mod credentials;
+mod enums;
 mod error;
 mod error_body;
 pub mod files;
+mod hints;
 mod hooks;
 pub mod iam;
 mod identity;
+pub mod ids;
 mod journal;
+mod limits;
 pub mod metadata;
 mod model;
 pub mod network;
@@ -22,6 +26,7 @@ pub mod operation;
 pub mod outcome;
 pub mod regions;
 mod retry;
+mod signing;
 mod transport;
 
 /// The client generated from `openapi/workspace.yaml` at build time. Never edited by hand:
@@ -39,17 +44,17 @@ pub mod operations {
 }
 
 pub use client::{Client, SignedRequest, WaitOptions};
-pub use config::{
-    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION, MIN_DURATION, USER_AGENT, check_timeout,
-    timeout_range,
-};
+pub use config::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, ConfigErrorKind, Error, Hint, InvalidInput, JobFailed, JobOutcomeUnknown,
     JobTimeout, Setting, TransportError, TransportErrorKind, UndecodableResponse, mask_userinfo,
 };
 pub use generated::types;
-pub use hooks::{MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, PROJECT_ID_HEADER, REQUEST_ID_HEADER};
 pub use hwc_sign::Credentials;
+pub use limits::{
+    MAX_DURATION, MAX_ERROR_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, MIN_DURATION, PROJECT_ID_HEADER, REQUEST_ID_HEADER,
+    USER_AGENT, check_retries, check_timeout, retries_range, seconds, timeout_range,
+};
 pub use model::{
     DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_ID_RULE, DeleteSubResources, Deleted, JobStatus, MAX_CLOCK_SKEW,
     MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType, desktop_id_problem,

@@ -15,8 +15,9 @@ use hwc_sign::Credentials;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::error::Failure;
 use crate::error::{ConfigError, ConfigErrorKind, Error};
-use crate::transport::{Answer, Failure, Settings, Transport};
+use crate::transport::{Answer, Settings, Transport};
 
 /// Where the metadata service answers on every ECS.
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
@@ -116,9 +117,9 @@ impl MetadataCredentials {
         let transport = Transport::new(Settings {
             connect_timeout: CONNECT_TIMEOUT,
             timeout: REQUEST_TIMEOUT,
-            user_agent: http::HeaderValue::from_static(crate::config::USER_AGENT),
+            user_agent: http::HeaderValue::from_static(crate::limits::USER_AGENT),
             // Plain http: a root store of no certificates, nothing of the platform's loaded.
-            tls: crate::config::tls_config(Vec::new(), true)?,
+            tls: crate::transport::tls_config(Vec::new(), true)?,
             proxies: crate::network::Proxies::direct(),
             pooled: false,
             ca_given: false,
@@ -163,7 +164,7 @@ impl MetadataCredentials {
         if answer.oversized {
             return Err(self.invalid(format!(
                 "answered {path} with a body larger than {} bytes, which is not the documented answer",
-                crate::hooks::MAX_RESPONSE_BODY_BYTES
+                crate::limits::MAX_RESPONSE_BODY_BYTES
             )));
         }
         Ok(answer)

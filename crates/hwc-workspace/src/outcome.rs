@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::JobStatus;
+use crate::enums::JobStatus;
 use crate::types::{Job, SubJob};
 
 /// The final state of one desktop.

@@ -30,7 +30,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::error::TransportErrorKind;
+use crate::error::{ConfigError, ConfigErrorKind, Error, Failure, TransportErrorKind};
+use rustls::pki_types::CertificateDer;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 type Connecting<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
@@ -72,31 +73,11 @@ impl std::fmt::Debug for Transport {
     }
 }
 
-/// A failed exchange: how, and the error that says why.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    pub(crate) kind: TransportErrorKind,
-    /// No connection was made (refused, unreachable, a failed TLS handshake or tunnel):
-    /// nothing of the request was sent.
-    pub(crate) before_sending: bool,
-    /// Whether the client trusts a CA certificate given to it (so a TLS failure is about that
-    /// CA or the name, not about a missing one).
-    pub(crate) ca_given: bool,
-    pub(crate) source: BoxError,
-}
-
-impl Failure {
-    pub(crate) fn new(source: impl Into<BoxError>, connect: bool) -> Self {
-        let source = source.into();
-        Self { kind: classify(source.as_ref(), connect), before_sending: connect, ca_given: false, source }
-    }
-}
-
-/// An answer, its body read whole within the caps of [`crate::hooks`].
+/// An answer, its body read whole within the caps of [`crate::limits`].
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) response: Response<Bytes>,
-    /// A success body larger than [`crate::hooks::MAX_RESPONSE_BODY_BYTES`]: not read (the
+    /// A success body larger than [`crate::limits::MAX_RESPONSE_BODY_BYTES`]: not read (the
     /// connection is closed), and the body is empty.
     pub(crate) oversized: bool,
 }
@@ -216,16 +197,16 @@ fn response_url(url: reqwest::Url) -> http::Extensions {
     http::Response::builder().url(url).body(()).map(|carrier| carrier.into_parts().0.extensions).unwrap_or_default()
 }
 
-/// Reads the body: a success body up to [`crate::hooks::MAX_RESPONSE_BODY_BYTES`] (one that
+/// Reads the body: a success body up to [`crate::limits::MAX_RESPONSE_BODY_BYTES`] (one that
 /// breaks off is a failure; a larger one is not read), any other up to
-/// [`crate::hooks::MAX_ERROR_BODY_BYTES`], keeping what arrived if it breaks off.
+/// [`crate::limits::MAX_ERROR_BODY_BYTES`], keeping what arrived if it breaks off.
 async fn read(response: Response<Incoming>) -> Result<Answer, Failure> {
     let (head, body) = response.into_parts();
     if !head.status.is_success() {
-        let body = read_bounded(body, crate::hooks::MAX_ERROR_BODY_BYTES).await;
+        let body = read_bounded(body, crate::limits::MAX_ERROR_BODY_BYTES).await;
         return Ok(Answer { response: Response::from_parts(head, body), oversized: false });
     }
-    let limit = crate::hooks::MAX_RESPONSE_BODY_BYTES;
+    let limit = crate::limits::MAX_RESPONSE_BODY_BYTES;
     let declared = head.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
         return Ok(Answer { response: Response::from_parts(head, Bytes::new()), oversized: true });
@@ -252,106 +233,6 @@ async fn read_bounded(mut body: Incoming, limit: usize) -> Bytes {
         read.extend_from_slice(&chunk);
     }
     read.freeze()
-}
-
-/// How an exchange failed, from the error and its causes: a TLS error anywhere in the chain
-/// is [`TransportErrorKind::Tls`], a timed-out I/O error [`TransportErrorKind::Timeout`],
-/// otherwise a failure to connect [`TransportErrorKind::Connect`] and anything after it
-/// [`TransportErrorKind::Broken`].
-pub(crate) fn classify(error: &(dyn StdError + 'static), connect: bool) -> TransportErrorKind {
-    let mut source = Some(error);
-    while let Some(cause) = source {
-        if let Some(kind) = classify_cause(cause) {
-            return kind;
-        }
-        source = cause.source();
-    }
-    if connect { TransportErrorKind::Connect } else { TransportErrorKind::Broken }
-}
-
-/// The TLS error in an error's chain, if any (looking through nested `io::Error`s).
-pub(crate) fn tls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
-    let mut source = Some(error);
-    while let Some(cause) = source {
-        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(tls) = tls_error(inner)
-        {
-            return Some(tls);
-        }
-        source = cause.source();
-    }
-    None
-}
-
-/// Why a TLS handshake failed, in words: rustls writes several of its errors as Rust debug
-/// names (`invalid peer certificate: UnknownIssuer`, `received fatal alert: HandshakeFailure`),
-/// which say little to whoever reads the message.
-pub(crate) fn describe_tls(error: &rustls::Error) -> String {
-    use rustls::{CertificateError as C, Error as E};
-    let certificate = |why: &str| format!("the server's certificate {why}");
-    match error {
-        E::InvalidCertificate(C::UnknownIssuer) => {
-            certificate("is not signed by a trusted certificate authority (unknown issuer)")
-        }
-        E::InvalidCertificate(C::BadSignature) => certificate("has a signature that does not verify"),
-        E::InvalidCertificate(C::BadEncoding) => certificate("is not well-formed"),
-        E::InvalidCertificate(C::Expired) => certificate("has expired"),
-        E::InvalidCertificate(C::NotValidYet) => certificate("is not valid yet (check this machine's clock)"),
-        E::InvalidCertificate(C::Revoked) => certificate("has been revoked"),
-        E::InvalidCertificate(C::NotValidForName) => certificate("is not valid for the endpoint's host name"),
-        E::InvalidCertificate(C::InvalidPurpose) => certificate("is not meant for a TLS server"),
-        E::InvalidCertificate(C::UnhandledCriticalExtension) => {
-            certificate("has a critical extension that cannot be checked")
-        }
-        E::InvalidCertificate(C::UnknownRevocationStatus) => certificate("has a revocation status that is unknown"),
-        E::InvalidCertificate(C::ApplicationVerificationFailure) => certificate("was refused by the verifier"),
-        // The remaining certificate errors have readable texts of their own.
-        E::InvalidCertificate(other) => format!("the server's certificate is not valid: {other}"),
-        E::AlertReceived(alert) => {
-            format!("the server ended the handshake with the TLS alert {}", words(&format!("{alert:?}")))
-        }
-        E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
-            "the server's answer is not a TLS handshake (is it plain http, or another protocol?)".to_owned()
-        }
-        E::PeerIncompatible(why) => {
-            format!("the server supports no TLS version or cipher in common ({})", words(&format!("{why:?}")))
-        }
-        E::PeerMisbehaved(why) => format!("the server broke the TLS protocol ({})", words(&format!("{why:?}"))),
-        E::NoCertificatesPresented => "the server presented no certificate".to_owned(),
-        other => other.to_string(),
-    }
-}
-
-/// A debug name in words: `HandshakeFailure` as `handshake failure`.
-fn words(name: &str) -> String {
-    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
-    let mut text = String::with_capacity(name.len() + 8);
-    for (index, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() && index > 0 {
-            text.push(' ');
-        }
-        text.push(c.to_ascii_lowercase());
-    }
-    text
-}
-
-/// Looks through nested `io::Error`s too: their `source()` skips the error they wrap, and
-/// the TLS connector wraps rustls's error in one.
-fn classify_cause(cause: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {
-    if cause.downcast_ref::<rustls::Error>().is_some() {
-        return Some(TransportErrorKind::Tls);
-    }
-    let io = cause.downcast_ref::<std::io::Error>()?;
-    if let Some(inner) = io.get_ref()
-        && let Some(kind) = classify_cause(inner)
-    {
-        return Some(kind);
-    }
-    (io.kind() == std::io::ErrorKind::TimedOut).then_some(TransportErrorKind::Timeout)
 }
 
 /// The whole connection setup (TCP, a proxy's tunnel, TLS) within the connect timeout.
@@ -475,4 +356,67 @@ impl hyper::rt::Write for RoutedStream {
     ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
+}
+
+// TLS setup lives with the transport that uses it: the builder and the metadata client both
+// ask for it here, so the metadata client needs nothing of the builder.
+
+/// reqwest is built without a default crypto provider (we chose ring); without one installed,
+/// building any HTTP client panics. Another library may have installed its own already,
+/// which is fine.
+pub(crate) fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The TLS settings of a client: the system's roots and the extra ones, or, for a client
+/// that never makes a TLS handshake, the extra ones alone (reading the system's roots is
+/// most of a one-call CLI run).
+pub(crate) fn tls_config(
+    extra_roots: Vec<CertificateDer<'static>>,
+    plain_http: bool,
+) -> Result<rustls::ClientConfig, Error> {
+    let failed = |e: rustls::Error| {
+        Error::from(ConfigError::new(ConfigErrorKind::HttpClient, format!("cannot set up TLS: {e}")))
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(failed)?;
+    let config = if plain_http {
+        let mut roots = rustls::RootCertStore::empty();
+        for root in extra_roots {
+            roots.add(root).map_err(failed)?;
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        let verifier =
+            rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider).map_err(failed)?;
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)).with_no_client_auth()
+    };
+    Ok(config)
+}
+
+/// Every certificate of a PEM text; none at all is an error, not a silent no-op.
+pub(crate) fn parse_ca_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |why: String| {
+        Error::from(
+            ConfigError::new(ConfigErrorKind::CaCertificate, format!("the CA certificate is not valid: {why}"))
+                .hint("expected a PEM file with at least one `-----BEGIN CERTIFICATE-----` block"),
+        )
+    };
+    let ders =
+        CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>().map_err(|e| invalid(e.to_string()))?;
+    if ders.is_empty() {
+        return Err(invalid("it holds no PEM certificate".to_owned()));
+    }
+    // Each certificate is parsed now, so that a garbage block is named as such here, not
+    // found at the first handshake.
+    let mut parsed = rustls::RootCertStore::empty();
+    for (index, der) in ders.iter().enumerate() {
+        parsed
+            .add(der.clone())
+            .map_err(|e| invalid(format!("certificate {} of the file is not one ({e})", index + 1)))?;
+    }
+    Ok(ders)
 }

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hwc_workspace::{
-    Client, ConfigErrorKind, Credentials, Error, MAX_DURATION, MIN_DURATION, RetryPolicy, TransportErrorKind,
+    Client, ConfigErrorKind, Credentials, Error, MAX_DURATION, MAX_RETRIES, MIN_DURATION, RetryPolicy, Setting,
+    TransportErrorKind,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -245,4 +246,31 @@ fn timeouts_below_a_millisecond_or_above_a_day_are_refused_by_the_builder() {
     }
     assert_eq!(MIN_DURATION, Duration::from_millis(1));
     assert!(base().timeout(MIN_DURATION).connect_timeout(MAX_DURATION).build().is_ok());
+}
+
+/// Issue 23: the builder refuses out-of-range retries itself (fronts pass values through),
+/// naming the setting as data so each front spells it (`--retries`, `retries=`).
+#[test]
+fn retries_above_the_maximum_are_refused_by_the_builder_naming_the_setting() {
+    let base =
+        || Client::builder().credentials(Credentials::new("A", "S")).project_id("p").endpoint("http://127.0.0.1:1");
+    assert!(base().retries(MAX_RETRIES).build().is_ok());
+    let error = base().retries(MAX_RETRIES + 1).build().unwrap_err();
+    let Error::InvalidInput(input) = &error else { panic!("{error:?}") };
+    assert_eq!((input.field(), input.got()), ("retries", "11"));
+    assert_eq!(input.setting(), Some(Setting::Retries));
+    let hints: Vec<String> = error.hints().iter().map(|h| h.render(|s| format!("<{s:?}>"))).collect();
+    assert_eq!(hints, ["<Retries> takes an int from 0 to 10"]);
+    let policy = RetryPolicy { connect_retries: u32::MAX, ..RetryPolicy::default() };
+    let error = base().retry_policy(policy).build().unwrap_err();
+    assert!(error.to_string().contains("retry_policy.connect_retries"), "{error}");
+    // The timeout too carries its setting; the conversion a front needs refuses only what
+    // no duration can be, in the same words.
+    let error = base().timeout(Duration::ZERO).build().unwrap_err();
+    assert_eq!(error.hints()[0].setting(), Some(Setting::Timeout));
+    for secs in [f64::NAN, -1.0, f64::INFINITY] {
+        let refused = hwc_workspace::seconds("timeout", secs).unwrap_err();
+        assert_eq!(refused.expected(), hwc_workspace::timeout_range());
+    }
+    assert_eq!(hwc_workspace::seconds("timeout", 0.0).unwrap(), Duration::ZERO, "the range is the builder's");
 }

@@ -24,7 +24,11 @@ __all__ = [
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",
+    "ClockSkewError",
+    "ProxyAuthenticationError",
+    "ThrottledError",
     "ServerResponseError",
+    "ServiceUnavailableError",
     "UndecodableResponseError",
     "TransportError",
     "RequestTimeoutError",
@@ -35,13 +39,18 @@ __all__ = [
 
 
 class WorkspaceError(Exception):
-    """Base class of every error this package raises (argument ``TypeError``\\ s aside)."""
+    """Base class of every error this package raises (argument ``TypeError``\\ s aside).
+    ``hints`` says what to do next, one sentence each (empty when the message says it all):
+    the Rust core's advice for the error, the same the command line prints as ``hint:``
+    lines, with settings spelled as ``Client``'s keyword arguments."""
 
     message: str
+    hints: list[str]
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, hints: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.hints = list(hints)
 
     def __reduce__(self) -> Tuple[Any, ...]:
         # Attributes are keyword arguments, which the default reduction drops: rebuild from
@@ -55,19 +64,30 @@ class WorkspaceError(Exception):
 
 class InvalidRequestError(WorkspaceError, ValueError):
     """The input was rejected before anything was sent. ``field`` names it, as in the API
-    (list items as ``desktop_ids[3]``); for a list item, ``index`` is its place (from 0)."""
+    (list items as ``desktop_ids[3]``); for a list item, ``index`` is its place (from 0); for
+    a line of a list read by ``read_desktop_ids``, ``line`` is its number (from 1)."""
 
     field: str
     index: Optional[int]
+    line: Optional[int]
     expected: str
     got: str
 
     def __init__(
-        self, message: str, *, field: str = "", index: Optional[int] = None, expected: str = "", got: str = ""
+        self,
+        message: str,
+        *,
+        field: str = "",
+        index: Optional[int] = None,
+        line: Optional[int] = None,
+        expected: str = "",
+        got: str = "",
+        hints: Sequence[str] = (),
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, hints=hints)
         self.field = field
         self.index = index
+        self.line = line
         self.expected = expected
         self.got = got
 
@@ -79,12 +99,10 @@ class ConfigurationError(WorkspaceError):
     ``unknown_region``, ``missing_endpoint``, ``invalid_endpoint``, ``ca_certificate``, ...)."""
 
     kind: str
-    hints: list[str]
 
     def __init__(self, message: str, *, kind: str = "", hints: Sequence[str] = ()) -> None:
-        super().__init__(message)
+        super().__init__(message, hints=hints)
         self.kind = kind
-        self.hints = list(hints)
 
 
 class ApiError(WorkspaceError):
@@ -108,8 +126,9 @@ class ApiError(WorkspaceError):
         error_detail: Optional[str] = None,
         encoded_authorization_message: Optional[str] = None,
         request_id: Optional[str] = None,
+        hints: Sequence[str] = (),
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, hints=hints)
         self.status_code = status_code
         self.error_code = error_code
         self.error_msg = error_msg
@@ -120,7 +139,11 @@ class ApiError(WorkspaceError):
 
 class ClientRequestError(ApiError):
     """A 4xx answer: the request was rejected; sending it again unchanged will not help
-    (except after a 429)."""
+    (except after a 429, ``ThrottledError``).
+
+    Each class below is one kind of answer as the Rust core names it (``ApiErrorKind``), so
+    that this package and the command line agree on what an answer means; this class itself
+    is the kind "another 4xx"."""
 
 
 class BadRequestError(ClientRequestError):
@@ -137,11 +160,32 @@ class PermissionDeniedError(ClientRequestError):
 
 
 class NotFoundError(ClientRequestError):
-    """404: the project or some desktops do not exist."""
+    """404: the project, some desktops or the job do not exist."""
+
+
+class ClockSkewError(AuthenticationError):
+    """401 because of the request's date: this machine's clock is off by more than the
+    gateway allows (about 15 minutes)."""
+
+
+class ProxyAuthenticationError(ClientRequestError):
+    """407: a proxy between this client and the service refused the proxy credentials; the
+    request did not reach the service."""
+
+
+class ThrottledError(ClientRequestError):
+    """429: throttled; the request was not processed. ``retries=N`` resends such answers
+    with backoff."""
 
 
 class ServerResponseError(ApiError):
-    """A 5xx answer: the service or a gateway in front of it failed."""
+    """A 5xx answer (the service or a gateway in front of it failed), or a status the API
+    does not document at all, such as a redirect."""
+
+
+class ServiceUnavailableError(ServerResponseError):
+    """502, 503 or 504: the service or its gateway is unavailable for now; ``retries=N``
+    resends such answers with backoff."""
 
 
 class UndecodableResponseError(ApiError):
@@ -182,8 +226,9 @@ class JobOutcomeUnknownError(WorkspaceError):
         job: Any = None,
         unknown_desktop_ids: Sequence[str] = (),
         reasons: Optional[dict] = None,
+        hints: Sequence[str] = (),
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, hints=hints)
         self.job = job
         self.unknown_desktop_ids = list(unknown_desktop_ids)
         self.reasons = dict(reasons or {})
@@ -196,8 +241,10 @@ class JobTimeoutError(WorkspaceError, TimeoutError):
     job_id: str
     last_status: Optional[str]
 
-    def __init__(self, message: str, *, job_id: str = "", last_status: Optional[str] = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, job_id: str = "", last_status: Optional[str] = None, hints: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message, hints=hints)
         self.job_id = job_id
         self.last_status = last_status
 
@@ -209,8 +256,8 @@ class TransportError(WorkspaceError):
     kind: str
     endpoint: str
 
-    def __init__(self, message: str, *, kind: str = "", endpoint: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, kind: str = "", endpoint: str = "", hints: Sequence[str] = ()) -> None:
+        super().__init__(message, hints=hints)
         self.kind = kind
         self.endpoint = endpoint
 

@@ -4,7 +4,7 @@ import asyncio
 import datetime
 import os
 from types import TracebackType
-from typing import Awaitable, Iterable, Mapping, Optional, Sequence, Type, Union, final
+from typing import IO, Awaitable, Iterable, Mapping, Optional, Sequence, Type, Union, final
 
 from typing_extensions import Self
 
@@ -20,6 +20,7 @@ __all__ = [
     "Simulator",
     "SubJob",
     "__version__",
+    "read_desktop_ids",
     "sign_request",
 ]
 
@@ -417,3 +418,10 @@ def sign_request(
 ) -> dict[str, str]:
     """Signs a Huawei Cloud API request with SDK-HMAC-SHA256 and returns every header to
     send, in order, exactly as the official signer does."""
+
+def read_desktop_ids(source: Union[_Path, IO[str], IO[bytes]]) -> list[str]:
+    """Reads desktop ids, one per line, from a file (a path) or an open file object, by the
+    command line's ``--desktop-ids-from`` rules (the Rust core's one reader): a UTF-8 BOM is
+    skipped, blank and ``#`` lines are ignored, each id is trimmed; a line that is not UTF-8
+    or longer than any id, and an input beyond 256 MiB, raise ``InvalidRequestError`` naming
+    the line (``.line``) and the source. The list it returns is what ``delete_many`` takes."""
