@@ -15,8 +15,9 @@ fn main() {
         .unwrap_or_else(|e| panic!("cannot read the spec {}: {e}", spec_path.display()));
     let code = hwc_workspace_codegen::generate(&spec).unwrap_or_else(|e| panic!("{e}"));
     let description = hwc_workspace_codegen::describe(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let dispatch = hwc_workspace_codegen::dispatch(&spec).unwrap_or_else(|e| panic!("{e}"));
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    for (name, text) in [("client.rs", code), ("operations.rs", description)] {
+    for (name, text) in [("client.rs", code), ("operations.rs", description), ("dispatch.rs", dispatch)] {
         let out = out_dir.join(name);
         std::fs::write(&out, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
     }

@@ -20,6 +20,9 @@ pub(crate) const GENERATED_CLIENT: &str = "crates/hwc-workspace/generated/client
 /// core crate compiles the same text from OUT_DIR.
 pub(crate) const GENERATED_OPERATIONS: &str = "crates/hwc-workspace/generated/operations.rs";
 
+/// The dispatch that sends any operation through the generated client.
+pub(crate) const GENERATED_DISPATCH: &str = "crates/hwc-workspace/generated/dispatch.rs";
+
 /// The spec's copy inside the core crate: its build script reads it, so the published crate
 /// (which holds only its own directory) builds. `openapi/` stays the one place it is edited.
 pub(crate) const CRATE_SPEC: &str = "crates/hwc-workspace/openapi/workspace.yaml";
@@ -32,6 +35,10 @@ const ARTIFACTS: &[Artifact] = &[
     Artifact {
         path: GENERATED_OPERATIONS,
         derive: |spec| hwc_workspace_codegen::describe(spec).map_err(|e| e.to_string()),
+    },
+    Artifact {
+        path: GENERATED_DISPATCH,
+        derive: |spec| hwc_workspace_codegen::dispatch(spec).map_err(|e| e.to_string()),
     },
     Artifact { path: CRATE_SPEC, derive: |spec| Ok(spec.to_owned()) },
 ];

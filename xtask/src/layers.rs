@@ -34,7 +34,11 @@ pub(crate) const LAYERS: &[(&str, &[&str], &str)] = &[
     ("transport", &["transport", "signing"], "sending one request (TLS setup included), and signing it"),
     ("identity", &["iam", "metadata", "identity"], "keys and project resolved, from IAM and the metadata service"),
     ("hooks", &["hooks", "generated"], "the generated client and the hooks every call goes through"),
-    ("client", &["client"], "the calls users make"),
+    (
+        "client",
+        &["client", "calls", "dispatch"],
+        "the calls users make, and the generated dispatch that sends any operation",
+    ),
     ("porcelain", &["config", "bulk", "journal"], "the builder that assembles a client; bulk runs and their journal"),
 ];
 

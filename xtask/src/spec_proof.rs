@@ -324,7 +324,7 @@ const NEW_OPERATION: &str = "ShowProofThing";
 /// For each exhaustive table over the operations: the file, and the one line that names the
 /// new operation there (inserted just after the `match` the compiler points at).
 const NEW_OPERATION_LINES: &[(&str, &str)] = &[
-    ("crates/hwc-workspace/src/operation.rs", "OperationId::ShowProofThing => {}"),
+    ("crates/hwc-workspace/src/calls.rs", "OperationId::ShowProofThing => {}"),
     (
         "crates/hwc-workspace-cli/src/commands.rs",
         "OperationId::ShowProofThing => Named::generic(&[\"proof-thing\", \"show\"]),",

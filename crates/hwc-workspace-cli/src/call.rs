@@ -11,7 +11,7 @@ use crate::output;
 pub(crate) async fn run(id: OperationId, request: &RequestOptions, fields: Fields) -> Result<ExitCode, Failure> {
     let operation = id.describe();
     // Refused before any credential is looked for: bad input is the user's to fix first.
-    hwc_workspace::operation::validate(operation, &fields.input).map_err(|e| failure(id, e))?;
+    hwc_workspace::operation::check_arguments(operation, &fields.input).map_err(|e| failure(id, e))?;
     let (client, _simulator) = crate::delete::connect(request, fields.project_id.as_deref()).await?;
     if request.dry_run {
         let signed = client.sign(id, &fields.input).await.map_err(|e| failure(id, e))?;

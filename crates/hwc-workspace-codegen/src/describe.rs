@@ -504,8 +504,17 @@ fn render(operations: &[OperationSpec], schemas: &[SchemaSpec]) -> String {
         );
     }
     code.push_str("];\n");
-    code.push_str(&render_dispatch(operations));
     code
+}
+
+/// Generates the dispatch from the spec's text: the one function that sends any operation
+/// through the generated client, included by the core crate at its client layer (the
+/// description above stays below it, where every layer may read it).
+pub fn dispatch(spec: &str) -> Result<String, Error> {
+    let model = model(spec)?;
+    let code = render_dispatch(&model.operations);
+    let file: syn::File = syn::parse_str(&code).map_err(|e| Error::Format(format!("{e}\n{code}")))?;
+    Ok(format!("{GENERATED_HEADER}\n\n{}", prettyplease::unparse(&file)))
 }
 
 /// The one generated function that turns a checked JSON input into a generated call: each
@@ -515,8 +524,8 @@ fn render_dispatch(operations: &[OperationSpec]) -> String {
     let mut code = String::from(
         "/// Sends `id` with `input` (already checked against its description) through the generated \
          client, inside the core's call record; the answer comes back as JSON.\n\
-         pub(crate) async fn send(call: &crate::operation::Call<'_>, id: OperationId, input: &crate::operation::Input) \
-         -> Result<crate::operation::Sent, crate::Error> {\n\
+         pub(crate) async fn send(call: &crate::calls::Call<'_>, id: crate::OperationId, input: &crate::operation::Input) \
+         -> Result<crate::calls::Sent, crate::Error> {\n\
          let raw = call.raw();\n match id {\n",
     );
     for op in operations {
@@ -537,7 +546,7 @@ fn render_dispatch(operations: &[OperationSpec]) -> String {
         }
         let _ = writeln!(
             code,
-            "OperationId::{id} => {{ {lets} call.run(id, raw.{method}({args})).await }}",
+            "crate::OperationId::{id} => {{ {lets} call.run(id, raw.{method}({args})).await }}",
             id = op.id,
             method = snake(&op.id),
             args = args.join(", "),

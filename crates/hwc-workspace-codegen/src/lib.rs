@@ -8,7 +8,7 @@ use std::fmt;
 
 mod describe;
 
-pub use describe::{FieldSpec, Model, OperationSpec, SchemaSpec, ValueSpec, describe, model, snake_case};
+pub use describe::{FieldSpec, Model, OperationSpec, SchemaSpec, ValueSpec, describe, dispatch, model, snake_case};
 
 /// The first line of every generated file; the tidy check looks for it.
 pub const GENERATED_HEADER: &str =

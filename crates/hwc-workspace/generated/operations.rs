@@ -869,23 +869,3 @@ pub static SCHEMAS: &[Schema] = &[
         ],
     },
 ];
-/// Sends `id` with `input` (already checked against its description) through the generated client, inside the core's call record; the answer comes back as JSON.
-pub(crate) async fn send(
-    call: &crate::operation::Call<'_>,
-    id: OperationId,
-    input: &crate::operation::Input,
-) -> Result<crate::operation::Sent, crate::Error> {
-    let raw = call.raw();
-    match id {
-        OperationId::DeleteDesktopSubResources => {
-            let a0 = input.required("project_id")?;
-            let body = input.body(id.describe())?;
-            call.run(id, raw.delete_desktop_sub_resources(&a0, &body)).await
-        }
-        OperationId::ShowJob => {
-            let a0 = input.required("project_id")?;
-            let a1 = input.required("job_id")?;
-            call.run(id, raw.show_job(&a0, &a1)).await
-        }
-    }
-}

@@ -6,13 +6,14 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
+use crate::calls::{Call, Sent};
 use crate::error::{
     ApiError, ConfigError, ConfigErrorKind, Error, JobFailed, JobOutcomeUnknown, JobTimeout, TransportError,
     UndecodableResponse,
 };
 use crate::hooks::{CALL, CallRecord};
 use crate::model::{DeleteSubResources, Deleted};
-use crate::operation::{Answer, Call, Input, OperationId, Sent};
+use crate::operation::{Answer, Input, OperationId};
 use crate::outcome::Verdict;
 pub use crate::signing::SignedRequest;
 use crate::types::{ErrorResponse, Job};
@@ -137,16 +138,16 @@ impl Client {
 
     async fn send_operation(&self, id: OperationId, input: &Input, dry_run: bool) -> Result<Sent, Error> {
         let operation = id.describe();
-        crate::operation::validate(operation, input)?;
+        crate::operation::check_arguments(operation, input)?;
         let identity = self.identity().await?;
         let mut input = input.clone();
         for field in operation.fields.iter().filter(|f| f.is_client_setting()) {
             input.set(field.name, &*identity.1);
         }
         let call = Call { client: self, identity, dry_run };
-        let sent = crate::operations::send(&call, id, &input).await?;
+        let sent = crate::dispatch::send(&call, id, &input).await?;
         if let Sent::Answered(answer) = &sent {
-            crate::operation::check_answer(id, &input, answer)?;
+            crate::calls::check_answer(id, &input, answer)?;
         }
         Ok(sent)
     }

@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod bulk;
+mod calls;
 mod client;
 mod config;
 pub mod credentials;
@@ -41,6 +42,13 @@ pub mod generated {
 #[allow(clippy::all, missing_docs)]
 pub mod operations {
     include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+}
+
+/// The dispatch generated from `openapi/workspace.yaml` at build time: any operation, from a
+/// checked input, through the generated client. Never edited by hand.
+#[allow(clippy::all, missing_docs)]
+mod dispatch {
+    include!(concat!(env!("OUT_DIR"), "/dispatch.rs"));
 }
 
 pub use client::{Client, SignedRequest, WaitOptions};

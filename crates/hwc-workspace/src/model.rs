@@ -115,7 +115,7 @@ impl DeleteSubResources {
     /// [`DESKTOP_ID_RULE`]; a type that is not blank and at most 255 characters; an order id
     /// of at most 255), through the operation description ([`crate::operation::validate`]).
     pub fn validate(&self) -> Result<(), Error> {
-        crate::operation::validate(OperationId::DeleteDesktopSubResources.describe(), &self.to_input())
+        crate::operation::check_arguments(OperationId::DeleteDesktopSubResources.describe(), &self.to_input())
     }
 
     /// The request as the generic call's input: every body field by its spec name, the

@@ -10,15 +10,11 @@
 //! ([`validate`]) before anything is signed. A field added to the spec thus reaches every
 //! front with no hand-written line.
 
-use std::future::Future;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json};
 
-use crate::client::{Client, SignedRequest};
 use crate::error::{Error, InvalidInput, UndecodableResponse};
-use crate::types::ErrorResponse;
 
 pub use crate::operations::OperationId;
 
@@ -302,14 +298,6 @@ pub fn validate(operation: &Operation, input: &Input) -> Result<(), Error> {
         }
     }
     for field in operation.fields {
-        if field.is_client_setting() && input.get(field.name).is_some() {
-            return Err(InvalidInput::new(
-                field.name,
-                "the client's project (set when the client is built, HWC_PROJECT_ID, or the credentials chain), not an argument of a call",
-                "a value in the call",
-            )
-            .into());
-        }
         match input.get(field.name) {
             None if field.required && !field.is_client_setting() => {
                 return Err(InvalidInput::new(field.name, describe_expected(field), "nothing").into());
@@ -319,6 +307,23 @@ pub fn validate(operation: &Operation, input: &Input) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Checks the arguments of a call ([`Client::call`], [`Client::sign`] and the fronts, before
+/// the client fills in its own settings): [`validate`], and no field the client supplies
+/// itself (a project id given per call is refused rather than silently replaced by the
+/// client's). The simulator, which sees whole requests, calls [`validate`] alone.
+pub fn check_arguments(operation: &Operation, input: &Input) -> Result<(), Error> {
+    if let Some(field) = operation.fields.iter().find(|f| f.is_client_setting() && input.get(f.name).is_some()) {
+        return Err(InvalidInput::new(
+            field.name,
+            "the client's project (set when the client is built, HUAWEICLOUD_SDK_PROJECT_ID, or the credentials chain), \
+             not an argument of a call",
+            "a value in the call",
+        )
+        .into());
+    }
+    validate(operation, input)
 }
 
 /// What a field takes, in words, e.g. "text of at most 255 characters".
@@ -450,79 +455,6 @@ impl Answer {
     }
 }
 
-/// One call in progress, as the generated dispatch sees it: the client, the keys and project
-/// it resolved, and whether the request is sent or only signed.
-#[derive(Debug)]
-pub(crate) struct Call<'a> {
-    pub(crate) client: &'a Client,
-    pub(crate) identity: crate::identity::Resolved,
-    pub(crate) dry_run: bool,
-}
-
-/// What a call came to: an answer, or the signed request of a dry run.
-#[derive(Debug)]
-pub(crate) enum Sent {
-    Answered(Answer),
-    Signed(SignedRequest),
-}
-
-impl Call<'_> {
-    pub(crate) fn raw(&self) -> &crate::generated::Client {
-        self.client.generated()
-    }
-
-    /// Sends (or signs) one generated call.
-    pub(crate) async fn run<T: Serialize>(
-        &self,
-        id: OperationId,
-        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
-    ) -> Result<Sent, Error> {
-        let identity = self.identity.clone();
-        if self.dry_run {
-            return self.client.dry_run(identity, call).await.map(Sent::Signed);
-        }
-        let (value, record) = self.client.execute(id.describe().name, Some(identity), call).await?;
-        let value = serde_json::to_value(value).map_err(|e| UndecodableResponse {
-            status: record.status.unwrap_or(200),
-            request_id: record.request_id.clone(),
-            reason: e.to_string(),
-        })?;
-        Ok(Sent::Answered(Answer { value, request_id: record.request_id, status: record.status.unwrap_or(200) }))
-    }
-}
-
-/// What an answer must hold beyond its schema for the core to stand behind it, per
-/// operation: the exhaustive match makes a new operation name its checks (or none).
-pub(crate) fn check_answer(id: OperationId, input: &Input, answer: &Answer) -> Result<(), Error> {
-    let undecodable = |reason: String| -> Error {
-        UndecodableResponse { status: answer.status, request_id: answer.request_id.clone(), reason }.into()
-    };
-    match id {
-        OperationId::DeleteDesktopSubResources => {
-            // The job id becomes a path segment of every later ShowJob: an id that cannot be
-            // one is not a documented answer, whatever the service meant by it.
-            let job_id = answer.value.get("job_id").and_then(Json::as_str).unwrap_or_default();
-            if let Err(Error::InvalidInput(invalid)) = crate::model::check_path_segment("job_id", job_id) {
-                return Err(undecodable(format!(
-                    "its job_id cannot name a job (expected {}, got {}); the deletion may have been accepted",
-                    invalid.expected(),
-                    invalid.got()
-                )));
-            }
-        }
-        OperationId::ShowJob => {
-            let asked = input.get("job_id").and_then(Json::as_str).unwrap_or_default();
-            let told = answer.value.get("id").and_then(Json::as_str).unwrap_or_default();
-            if told != asked {
-                return Err(undecodable(format!(
-                    "it describes job {told:?}, not the job {asked:?} that was asked for"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,7 +577,13 @@ mod tests {
         assert_eq!(field, "\"desktop_id\"");
         assert!(expected.ends_with("desktop_ids, sub_resource_type, order_id"), "{expected}");
         // The project is the client's: given per call, it is refused rather than ignored.
-        assert_eq!(refused(delete, &good.clone().with("project_id", "p-1")).0, "project_id");
+        let with_project = good.clone().with("project_id", "p-1");
+        match check_arguments(delete, &with_project) {
+            Err(Error::InvalidInput(e)) => assert_eq!(e.field(), "project_id"),
+            other => panic!("{other:?}"),
+        }
+        // A whole request (as the simulator sees it) holds its project.
+        assert!(validate(delete, &with_project).is_ok());
         let show = OperationId::ShowJob.describe();
         assert_eq!(refused(show, &Input::new()).0, "job_id");
         assert_eq!(refused(show, &Input::new().with("job_id", "..")).0, "job_id");

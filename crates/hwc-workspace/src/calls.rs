@@ -1,0 +1,86 @@
+//! One call of any operation on its way through the generated client: the state the
+//! generated dispatch (`crate::dispatch`, from the spec) works with, and what the core checks
+//! of each operation's answer beyond its schema.
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::client::{Client, SignedRequest};
+use crate::error::{Error, UndecodableResponse};
+use crate::operation::{Answer, Input, OperationId};
+use crate::types::ErrorResponse;
+
+/// One call in progress, as the generated dispatch sees it: the client, the keys and project
+/// it resolved, and whether the request is sent or only signed.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) identity: crate::identity::Resolved,
+    pub(crate) dry_run: bool,
+}
+
+/// What a call came to: an answer, or the signed request of a dry run.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    Answered(Answer),
+    Signed(SignedRequest),
+}
+
+impl Call<'_> {
+    pub(crate) fn raw(&self) -> &crate::generated::Client {
+        self.client.generated()
+    }
+
+    /// Sends (or signs) one generated call.
+    pub(crate) async fn run<T: Serialize>(
+        &self,
+        id: OperationId,
+        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
+    ) -> Result<Sent, Error> {
+        let identity = self.identity.clone();
+        if self.dry_run {
+            return self.client.dry_run(identity, call).await.map(Sent::Signed);
+        }
+        let (value, record) = self.client.execute(id.describe().name, Some(identity), call).await?;
+        let value = serde_json::to_value(value).map_err(|e| UndecodableResponse {
+            status: record.status.unwrap_or(200),
+            request_id: record.request_id.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Sent::Answered(Answer { value, request_id: record.request_id, status: record.status.unwrap_or(200) }))
+    }
+}
+
+/// What an answer must hold beyond its schema for the core to stand behind it, per
+/// operation: the exhaustive match makes a new operation name its checks (or none).
+pub(crate) fn check_answer(id: OperationId, input: &Input, answer: &Answer) -> Result<(), Error> {
+    let undecodable = |reason: String| -> Error {
+        UndecodableResponse { status: answer.status, request_id: answer.request_id.clone(), reason }.into()
+    };
+    match id {
+        OperationId::DeleteDesktopSubResources => {
+            // The job id becomes a path segment of every later ShowJob: an id that cannot be
+            // one is not a documented answer, whatever the service meant by it.
+            let job_id = answer.value.get("job_id").and_then(Json::as_str).unwrap_or_default();
+            if let Err(Error::InvalidInput(invalid)) = crate::model::check_path_segment("job_id", job_id) {
+                return Err(undecodable(format!(
+                    "its job_id cannot name a job (expected {}, got {}); the deletion may have been accepted",
+                    invalid.expected(),
+                    invalid.got()
+                )));
+            }
+        }
+        OperationId::ShowJob => {
+            let asked = input.get("job_id").and_then(Json::as_str).unwrap_or_default();
+            let told = answer.value.get("id").and_then(Json::as_str).unwrap_or_default();
+            if told != asked {
+                return Err(undecodable(format!(
+                    "it describes job {told:?}, not the job {asked:?} that was asked for"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
