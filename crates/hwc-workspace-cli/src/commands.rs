@@ -682,20 +682,7 @@ mod tests {
     };
 
     const fn kind(kind: Kind) -> Value {
-        Value {
-            kind,
-            schema: None,
-            enum_values: &[],
-            open: false,
-            min_length: None,
-            max_length: None,
-            minimum: None,
-            maximum: None,
-            min_items: None,
-            max_items: None,
-            default: None,
-            items: None,
-        }
+        Value::of(kind)
     }
 
     const fn bounded(minimum: i64, maximum: i64) -> Value {

@@ -170,20 +170,7 @@ mod tests {
     #[test]
     fn a_literal_segment_wins_over_a_parameter() {
         use hwc_workspace::operation::{Field, Kind, Location, Value};
-        const TEXT: Value = Value {
-            kind: Kind::String,
-            schema: None,
-            enum_values: &[],
-            open: false,
-            min_length: None,
-            max_length: None,
-            minimum: None,
-            maximum: None,
-            min_items: None,
-            max_items: None,
-            default: None,
-            items: None,
-        };
+        const TEXT: Value = Value::of(Kind::String);
         static ONE: Operation = Operation {
             id: OperationId::ShowJob,
             name: "ShowDesktop",

@@ -182,6 +182,26 @@ pub struct Value {
 }
 
 impl Value {
+    /// A value of `kind` with no limits, no values listed and no schema: the start of a
+    /// description written by hand (tests of a front's handling of kinds the spec has none
+    /// of yet).
+    pub const fn of(kind: Kind) -> Self {
+        Self {
+            kind,
+            schema: None,
+            enum_values: &[],
+            open: false,
+            min_length: None,
+            max_length: None,
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: None,
+            default: None,
+            items: None,
+        }
+    }
+
     /// The limits in words, e.g. "at most 255 characters" or "1 to 100 items".
     pub fn limits(&self) -> String {
         let range = |min: Option<String>, max: Option<String>, unit: &str| match (min, max) {
@@ -498,20 +518,7 @@ mod tests {
     };
 
     const fn kind(kind: Kind) -> Value {
-        Value {
-            kind,
-            schema: None,
-            enum_values: &[],
-            open: false,
-            min_length: None,
-            max_length: None,
-            minimum: None,
-            maximum: None,
-            min_items: None,
-            max_items: None,
-            default: None,
-            items: None,
-        }
+        Value::of(kind)
     }
 
     const fn integer(minimum: i64, maximum: i64) -> Value {
