@@ -67,7 +67,7 @@ def test_an_unknown_job_is_not_found() -> None:
         with pytest.raises(hw.NotFoundError):
             client.wait_job("no-such-job", timeout=5)
         with pytest.raises(TypeError):
-            client.show_job(123)  # type: ignore[arg-type]
+            client.show_job(123)  # type: ignore[call-overload]
         with pytest.raises(hw.InvalidRequestError):
             client.wait_job("x", timeout=-1)
 

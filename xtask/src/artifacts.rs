@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 /// The spec every artifact derives from.
 pub(crate) const SPEC: &str = "openapi/workspace.yaml";
 
-/// A derived file: where it lives, and how to compute its contents from the spec text.
+/// A derived file: where it lives, and how to compute its contents from the spec text (and,
+/// for a file completed from a hand-written template, the workspace root it reads that from).
 struct Artifact {
     path: &'static str,
-    derive: fn(&str) -> Result<String, String>,
+    derive: fn(&Path, &str) -> Result<String, String>,
 }
 
 /// The generated client, committed so that every spec change shows as a reviewable Rust diff.
@@ -23,6 +24,17 @@ pub(crate) const GENERATED_OPERATIONS: &str = "crates/hwc-workspace/generated/op
 /// The dispatch that sends any operation through the generated client.
 pub(crate) const GENERATED_DISPATCH: &str = "crates/hwc-workspace/generated/dispatch.rs";
 
+/// The operation methods of the Python extension's `Client` and `AsyncClient`, committed and
+/// checked like the client; the extension compiles the same text from OUT_DIR.
+pub(crate) const GENERATED_PY_METHODS: &str = "crates/hwc-workspace-py/generated/methods.rs";
+
+/// The type stubs of the compiled Python module: the hand-written [`STUB_TEMPLATE`] (the
+/// porcelain) with the operation methods typed from the spec.
+pub(crate) const GENERATED_STUB: &str = "python/src/hwc_workspace/_native.pyi";
+
+/// The hand-written part of [`GENERATED_STUB`].
+pub(crate) const STUB_TEMPLATE: &str = "python/native.pyi.template";
+
 /// The spec's copy inside the core crate: its build script reads it, so the published crate
 /// (which holds only its own directory) builds. `openapi/` stays the one place it is edited.
 pub(crate) const CRATE_SPEC: &str = "crates/hwc-workspace/openapi/workspace.yaml";
@@ -30,17 +42,29 @@ pub(crate) const CRATE_SPEC: &str = "crates/hwc-workspace/openapi/workspace.yaml
 const ARTIFACTS: &[Artifact] = &[
     Artifact {
         path: GENERATED_CLIENT,
-        derive: |spec| hwc_workspace_codegen::generate(spec).map_err(|e| e.to_string()),
+        derive: |_, spec| hwc_workspace_codegen::generate(spec).map_err(|e| e.to_string()),
     },
     Artifact {
         path: GENERATED_OPERATIONS,
-        derive: |spec| hwc_workspace_codegen::describe(spec).map_err(|e| e.to_string()),
+        derive: |_, spec| hwc_workspace_codegen::describe(spec).map_err(|e| e.to_string()),
     },
     Artifact {
         path: GENERATED_DISPATCH,
-        derive: |spec| hwc_workspace_codegen::dispatch(spec).map_err(|e| e.to_string()),
+        derive: |_, spec| hwc_workspace_codegen::dispatch(spec).map_err(|e| e.to_string()),
     },
-    Artifact { path: CRATE_SPEC, derive: |spec| Ok(spec.to_owned()) },
+    Artifact {
+        path: GENERATED_PY_METHODS,
+        derive: |_, spec| hwc_workspace_codegen::python_methods(spec).map_err(|e| e.to_string()),
+    },
+    Artifact {
+        path: GENERATED_STUB,
+        derive: |root, spec| {
+            let template = std::fs::read_to_string(root.join(STUB_TEMPLATE))
+                .map_err(|e| format!("cannot read {STUB_TEMPLATE}: {e}"))?;
+            hwc_workspace_codegen::python_stub(spec, &template).map_err(|e| e.to_string())
+        },
+    },
+    Artifact { path: CRATE_SPEC, derive: |_, spec| Ok(spec.to_owned()) },
 ];
 
 /// The paths of every derived artifact, for the tidy check.
@@ -56,7 +80,7 @@ pub(crate) fn regenerate(root: &Path) -> Result<(), String> {
     let spec = spec(root)?;
     for artifact in ARTIFACTS {
         let path: PathBuf = root.join(artifact.path);
-        let contents = (artifact.derive)(&spec)?;
+        let contents = (artifact.derive)(root, &spec)?;
         if std::fs::read_to_string(&path).ok().as_deref() == Some(contents.as_str()) {
             println!("unchanged {}", artifact.path);
             continue;
@@ -74,7 +98,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
     let spec = spec(root)?;
     let mut stale = Vec::new();
     for artifact in ARTIFACTS {
-        let expected = (artifact.derive)(&spec)?;
+        let expected = (artifact.derive)(root, &spec)?;
         let actual = std::fs::read_to_string(root.join(artifact.path)).unwrap_or_default();
         if actual != expected {
             let diff = similar::TextDiff::from_lines(&actual, &expected);
@@ -108,6 +132,8 @@ mod tests {
         let scratch = std::env::temp_dir().join(format!("xtask-artifacts-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
         std::fs::create_dir_all(scratch.join("openapi")).unwrap();
+        std::fs::create_dir_all(scratch.join("python")).unwrap();
+        std::fs::copy(real_root.join(STUB_TEMPLATE), scratch.join(STUB_TEMPLATE)).unwrap();
         let spec = std::fs::read_to_string(real_root.join(SPEC)).unwrap();
         std::fs::write(scratch.join(SPEC), &spec).unwrap();
         regenerate(&scratch).unwrap();

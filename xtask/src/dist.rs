@@ -139,11 +139,49 @@ fn report_sizes(out: &Path) -> Result<(), String> {
 /// Every publishable crate passes `cargo package` with verification: each builds from its
 /// packaged files alone (against the others packaged the same way).
 pub(crate) fn package_check(root: &Path) -> Result<(), String> {
+    forget_packaged_sources()?;
     let mut args = vec!["package", "--locked", "--allow-dirty"];
     for name in PUBLISHED {
         args.extend(["-p", name]);
     }
     crate::run(root, &crate::cargo(), &args)
+}
+
+/// Cargo verifies each packaged crate against the others through a temporary local registry,
+/// and unpacks that registry's crates under `$CARGO_HOME/registry/src/<hash of its path>/`. An
+/// unpacked crate is reused whenever its directory already exists, so a second run from the same
+/// checkout path (CI's, every time) verified against the sources of an earlier run with the same
+/// version number, and failed on code that had since changed. Only directories of our own
+/// crates, outside crates.io's, are removed: nothing else in the cargo home is touched.
+fn forget_packaged_sources() -> Result<(), String> {
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".cargo"),
+            None => return Ok(()),
+        },
+    };
+    let sources = cargo_home.join("registry").join("src");
+    let Ok(registries) = std::fs::read_dir(&sources) else { return Ok(()) };
+    for registry in registries.flatten() {
+        if registry.file_name().to_string_lossy().starts_with("index.crates.io-") {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(registry.path()) else { continue };
+        for unpacked in crates.flatten() {
+            let name = unpacked.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED.iter().any(|published| {
+                name.strip_prefix(published)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(unpacked.path())
+                    .map_err(|e| format!("cannot remove the stale unpacked {}: {e}", unpacked.path().display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The workspace's `rust-version` is the real minimum: the highest `rust-version` of the

@@ -23,8 +23,9 @@ const RENAMES: &[(&str, &str, &str, &str)] = &[
     ("SubJob", "job_type", "task_kind", "crates/hwc-workspace-sim/src/jobs.rs"),
 ];
 
-/// What is copied: enough of the workspace to build the simulator.
-const COPIED: &[&str] = &["Cargo.toml", "Cargo.lock", "openapi", "crates", "xtask", ".cargo"];
+/// What is copied: enough of the workspace to build the fronts, regenerate the stubs and run
+/// the Python package.
+const COPIED: &[&str] = &["Cargo.toml", "Cargo.lock", "openapi", "crates", "xtask", ".cargo", "python"];
 
 pub(crate) fn test(root: &Path, target_dir: &Path) -> Result<(), String> {
     renamed_fields_break_the_simulator(root, target_dir)?;
@@ -291,12 +292,12 @@ from hwc_workspace import Simulator
 
 cli = sys.argv[1]
 with Simulator() as sim:
-    ids = sim.desktop_ids()
+    ids = sim.desktop_ids
     client = sim.client()
-    client.delete_desktop_sub_resources([ids[0]], "DESKTOP_SHARER", proof_note="from-python", proof_priority=3)
-    env = dict(os.environ, HUAWEICLOUD_SDK_AK=sim.ak(), HUAWEICLOUD_SDK_SK=sim.sk(),
-               HUAWEICLOUD_SDK_PROJECT_ID=sim.project_id(), HWC_METADATA_ENDPOINT="off")
-    base = [cli, "--endpoint", sim.endpoint(), "delete-sub-resources", "--sub-resource-type", "DESKTOP_SHARER"]
+    client.delete_desktop_sub_resources([ids[0]], proof_note="from-python", proof_priority=3)
+    env = dict(os.environ, HUAWEICLOUD_SDK_AK=sim.ak, HUAWEICLOUD_SDK_SK=sim.sk,
+               HUAWEICLOUD_SDK_PROJECT_ID=sim.project_id, HWC_METADATA_ENDPOINT="off")
+    base = [cli, "--endpoint", sim.endpoint, "delete-sub-resources", "--sub-resource-type", "DESKTOP_SHARER"]
     sent = subprocess.run(base + ["--desktop-id", ids[1], "--proof-note", "from-cli", "--proof-priority", "4"],
                           env=env, capture_output=True, text=True)
     assert sent.returncode == 0, sent.stderr
@@ -309,12 +310,15 @@ with Simulator() as sim:
     assert refused.returncode == 2 and "proof_priority" in refused.stderr, (refused.returncode, refused.stderr)
     print("proof: the CLI refuses --proof-priority 10:", refused.stderr.strip().splitlines()[0])
     try:
-        client.delete_desktop_sub_resources([ids[2]], "DESKTOP_SHARER", proof_priority=10)
-    except hwc_workspace.InvalidInputError as error:
-        assert "proof_priority" in str(error), str(error)
+        client.delete_desktop_sub_resources([ids[2]], proof_priority=10)
+    except hwc_workspace.InvalidRequestError as error:
+        assert error.field == "proof_priority", str(error)
         print("proof: Python refuses proof_priority=10:", error)
     else:
         raise AssertionError("Python sent proof_priority=10")
+    doc = type(client).delete_desktop_sub_resources.__doc__
+    assert "A note for the proof." in doc and "A priority for the proof." in doc, doc
+    print("proof: help() of the Python method describes both fields")
     assert len(sim.jobs()) == 2, "a refused call reached the simulator"
 "#;
 
@@ -328,6 +332,10 @@ const NEW_OPERATION_LINES: &[(&str, &str)] = &[
     (
         "crates/hwc-workspace-cli/src/commands.rs",
         "OperationId::ShowProofThing => Named::generic(&[\"proof-thing\", \"show\"]),",
+    ),
+    (
+        "crates/hwc-workspace-py/src/operations.rs",
+        "OperationId::ShowProofThing => answer.decode::<hwc_workspace::Job>().map(|job| Py::new(py, Job::from(job)).map(Py::into_any)),",
     ),
     (
         "crates/hwc-workspace-sim/src/service.rs",

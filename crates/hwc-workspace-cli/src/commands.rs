@@ -197,11 +197,11 @@ fn field_help(field: &Field) -> String {
             listed.enum_values.join(", ")
         ));
     }
-    if let Some(default) = value.default {
-        help.push_str(&format!(" The service's default: {default}."));
-    }
-    if field.required {
-        help.push_str(" Required.");
+    match (field.required, value.default) {
+        (true, Some(default)) => help.push_str(&format!(" Default: {default} (sent when left out).")),
+        (false, Some(default)) => help.push_str(&format!(" The service's default: {default}.")),
+        (true, None) => help.push_str(" Required."),
+        (false, None) => {}
     }
     if list {
         help.push_str(&format!(

@@ -354,7 +354,9 @@ fn batch_label(index: usize, total: usize, ids: usize) -> String {
 /// members of their own, and every further field the spec declares goes with each batch
 /// (`BulkOptions::extra`), checked by the core like the rest.
 fn bulk_options(args: &BulkArgs, input: Input) -> Result<(Vec<String>, BulkOptions), Failure> {
-    let mut fields = input.values().clone();
+    let operation = OperationId::DeleteDesktopSubResources.describe();
+    // A required field left out that the spec gives a default is sent with it, as by any call.
+    let mut fields = hwc_workspace::operation::with_defaults(operation, &input).values().clone();
     let ids = match fields.remove("desktop_ids") {
         None | Some(Json::Null) => Vec::new(),
         Some(Json::Array(items)) => items
@@ -375,7 +377,6 @@ fn bulk_options(args: &BulkArgs, input: Input) -> Result<(Vec<String>, BulkOptio
         return Err(Failure::input("no desktop ids given")
             .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
     }
-    let operation = OperationId::DeleteDesktopSubResources.describe();
     let kind = match fields.remove("sub_resource_type") {
         Some(Json::String(kind)) => kind,
         absent_or_other => {

@@ -287,6 +287,17 @@ fn dry_run_sends_nothing_and_masks_secrets() {
 }
 
 #[test]
+fn a_sub_resource_type_left_out_is_sent_as_the_specs_default() {
+    let sim = Sim::demo();
+    let home = home();
+    let output = sim.cli(&home).args([DELETE, "--desktop-id", DEMO_SHARER_DESKTOP_IDS[0]]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let jobs = sim.simulator.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].sub_resource_type, "DESKTOP_SHARER");
+}
+
+#[test]
 fn configuration_problems_exit_2_with_hints() {
     let home = home();
     let output =
@@ -320,7 +331,6 @@ fn invalid_input_exits_2_and_sends_nothing() {
         (vec![DELETE, "--desktop-id", &long, "--sub-resource-type", "DESKTOP_SHARER"], "invalid desktop id \"xxxx"),
         (vec![DELETE, "--desktop-id", "d-1", "--sub-resource-type", " "], "sub_resource_type"),
         (vec![DELETE, "--sub-resource-type", "DESKTOP_SHARER"], "no desktop ids"),
-        (vec![DELETE, "--desktop-id", "d-1"], "--sub-resource-type"),
         (vec![DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X", "--concurrency", "0"], "--concurrency"),
         (vec!["--timeout", "0", DELETE, "--desktop-id", "d-1", "--sub-resource-type", "X"], "--timeout"),
         (vec!["no-such-command"], "no-such-command"),

@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use hwc_workspace::WaitOptions;
 use hwc_workspace::bulk::{self, BatchResult, BulkOptions, BulkPlan, Canceller};
+use hwc_workspace::{OperationId, WaitOptions};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyStopAsyncIteration, PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
 
 use crate::args;
 use crate::errors::{invalid_request, to_py_err};
@@ -39,6 +39,7 @@ pub(crate) fn plan(
     resend_unknown: bool,
     resend_refused: bool,
     throttle_timeout: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<BulkPlan> {
     // A single str (or bytes) is iterable too, by character (or byte): refused, as the single
     // call refuses it, rather than sent as one batch of its characters.
@@ -83,6 +84,15 @@ pub(crate) fn plan(
     options.resend_refused = resend_refused;
     options.throttle_timeout =
         args::seconds(py, throttle_timeout, "throttle_timeout", bulk::DEFAULT_THROTTLE_TIMEOUT.as_secs_f64())?;
+    // Any further field the spec gives the request goes with every batch, as the single call
+    // takes it, by the spec's name.
+    let delete = OperationId::DeleteDesktopSubResources.describe();
+    for (name, value) in fields.into_iter().flat_map(|fields| fields.iter()) {
+        let name = args::string(&name, "a keyword")?;
+        if let Some(value) = crate::operations::argument(delete, &name, Some(&value))? {
+            options.extra.set(name, value);
+        }
+    }
     BulkPlan::new(&ids, options).map_err(|e| to_py_err(py, &e))
 }
 

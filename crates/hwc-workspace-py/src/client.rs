@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use hwc_workspace::{ClientBuilder, Credentials, DeleteSubResources};
+use hwc_workspace::{ClientBuilder, Credentials};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -71,7 +71,7 @@ impl Core {
     }
 
     /// The core client of this process.
-    fn client(&self, py: Python<'_>) -> PyResult<Arc<hwc_workspace::Client>> {
+    pub(crate) fn client(&self, py: Python<'_>) -> PyResult<Arc<hwc_workspace::Client>> {
         let pid = std::process::id();
         let rebuilt = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -97,7 +97,11 @@ impl Core {
     }
 
     /// Runs a blocking call with this thread's core client, on this thread's runtime.
-    fn blocking<T, Fut>(&self, py: Python<'_>, call: impl FnOnce(Arc<hwc_workspace::Client>) -> Fut) -> PyResult<T>
+    pub(crate) fn blocking<T, Fut>(
+        &self,
+        py: Python<'_>,
+        call: impl FnOnce(Arc<hwc_workspace::Client>) -> Fut,
+    ) -> PyResult<T>
     where
         Fut: Future<Output = T> + Send,
         T: Send,
@@ -351,24 +355,6 @@ pub(crate) fn builder_from_args(
     Ok((builder, budget))
 }
 
-/// The operation's input from Python arguments; the core checks the values.
-fn request(
-    desktop_ids: &Bound<'_, PyAny>,
-    sub_resource_type: Option<&Bound<'_, PyAny>>,
-    order_id: Option<&Bound<'_, PyAny>>,
-) -> PyResult<DeleteSubResources> {
-    let desktop_ids = args::string_list(desktop_ids, "desktop_ids")?;
-    let sub_resource_type = match sub_resource_type.filter(|t| !t.is_none()) {
-        Some(value) => args::string(value, "sub_resource_type")?,
-        None => hwc_workspace::SubResourceType::DESKTOP_SHARER.to_owned(),
-    };
-    let mut request = DeleteSubResources::new(desktop_ids, sub_resource_type);
-    if let Some(order_id) = args::optional_string(order_id, "order_id")? {
-        request = request.order_id(order_id);
-    }
-    Ok(request)
-}
-
 /// The outcome of a successful `delete_desktop_sub_resources`.
 #[pyclass(module = "hwc_workspace", name = "Deleted", frozen, eq, hash)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -391,7 +377,7 @@ impl From<hwc_workspace::Deleted> for Deleted {
 impl Deleted {
     #[new]
     #[pyo3(signature = (job_id, request_id=None))]
-    fn new(job_id: String, request_id: Option<String>) -> Self {
+    pub(crate) fn new(job_id: String, request_id: Option<String>) -> Self {
         Self { job_id, request_id }
     }
 
@@ -423,6 +409,11 @@ macro_rules! client_class {
         impl $name {
             pub(crate) fn from_core(core: Arc<Core>) -> Self {
                 Self { core }
+            }
+
+            /// What the generated operation methods call with.
+            pub(crate) fn core(&self) -> &Arc<Core> {
+                &self.core
             }
         }
 
@@ -480,10 +471,11 @@ macro_rules! client_class {
             /// being sent again after its wait). Returns a `BulkRun` to iterate (or `async for`)
             /// for each batch's outcome as it ends; `account()` then has every desktop's state.
             /// `wait=True` follows each job (up to `wait_timeout` seconds); `journal` is a file
-            /// that records the run and resumes it when given again.
+            /// that records the run and resumes it when given again. Any other field the spec gives
+            /// the delete request is a further keyword, sent with every batch.
             #[pyo3(
-                signature = (desktop_ids, *, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None),
-                text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0)"
+                signature = (desktop_ids, *, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None, **fields),
+                text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0, **fields)"
             )]
             #[allow(clippy::too_many_arguments)]
             fn delete_many(
@@ -499,8 +491,9 @@ macro_rules! client_class {
                 resend_unknown: bool,
                 resend_refused: bool,
                 throttle_timeout: Option<&Bound<'_, PyAny>>,
+                fields: Option<&Bound<'_, pyo3::types::PyDict>>,
             ) -> PyResult<crate::bulk::BulkRun> {
-                let plan = crate::bulk::plan(py, desktop_ids, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout)?;
+                let plan = crate::bulk::plan(py, desktop_ids, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, fields)?;
                 self.core.delete_many(py, plan)
             }
 
@@ -525,34 +518,6 @@ client_class! {
     "Client",
     "Closes the connection pool; later calls raise `RuntimeError`. Its bulk runs stop: no new batch, and the close waits (within one request's time) for the batches in flight to be recorded.",
     {
-    /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
-    #[pyo3(
-        signature = (desktop_ids, *, sub_resource_type=None, order_id=None),
-        text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None)"
-    )]
-    fn delete_desktop_sub_resources(
-        &self,
-        py: Python<'_>,
-        desktop_ids: &Bound<'_, PyAny>,
-        sub_resource_type: Option<&Bound<'_, PyAny>>,
-        order_id: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Deleted> {
-        let request = request(desktop_ids, sub_resource_type, order_id)?;
-        log::refresh_level(py)?;
-        let outcome = self.core.blocking(py, |client| async move { client.delete_desktop_sub_resources(&request).await });
-        log::flush(py)?;
-        outcome?.map(Deleted::from).map_err(|e| to_py_err(py, &e))
-    }
-
-    /// Reads a job and its sub-jobs, e.g. the job a deletion answered with.
-    fn show_job(&self, py: Python<'_>, job_id: &Bound<'_, PyAny>) -> PyResult<Job> {
-        let job_id = args::string(job_id, "job_id")?;
-        log::refresh_level(py)?;
-        let outcome = self.core.blocking(py, |client| async move { client.show_job(&job_id).await });
-        log::flush(py)?;
-        outcome?.map(Job::from).map_err(|e| to_py_err(py, &e))
-    }
-
     /// Polls a job until it ends: returns the final job on `SUCCESS`; raises
     /// `JobFailedError` on `FAILED` and `JobTimeoutError` when `timeout` runs out.
     #[pyo3(
@@ -599,35 +564,6 @@ client_class! {
     "AsyncClient",
     "Closes the connection pool; calls in flight finish, later calls raise `RuntimeError`. Its bulk runs stop: no new batch, and the close waits (within one request's time) for the batches in flight to be recorded.",
     {
-    /// Deletes the sub-resources (e.g. `DESKTOP_SHARER`) of 1 to 100 desktops.
-    #[pyo3(
-        signature = (desktop_ids, *, sub_resource_type=None, order_id=None),
-        text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None)"
-    )]
-    fn delete_desktop_sub_resources<'py>(
-        &self,
-        py: Python<'py>,
-        desktop_ids: &Bound<'py, PyAny>,
-        sub_resource_type: Option<&Bound<'py, PyAny>>,
-        order_id: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = request(desktop_ids, sub_resource_type, order_id)?;
-        let client = self.core.client(py)?;
-        log::refresh_level(py)?;
-        crate::aio::coroutine(py, async move { client.delete_desktop_sub_resources(&request).await }, |py, outcome| match outcome {
-            Ok(deleted) => Ok(Py::new(py, Deleted::from(deleted))?.into_any()),
-            Err(e) => Err(to_py_err(py, &e)),
-        })
-    }
-
-    /// Reads a job and its sub-jobs (a coroutine).
-    fn show_job<'py>(&self, py: Python<'py>, job_id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let job_id = args::string(job_id, "job_id")?;
-        let client = self.core.client(py)?;
-        log::refresh_level(py)?;
-        crate::aio::coroutine(py, async move { client.show_job(&job_id).await }, job_or_error)
-    }
-
     /// Polls a job until it ends (a coroutine); see `Client.wait_job`.
     #[pyo3(
         signature = (job_id, *, timeout=None, poll_interval=None),

@@ -18,6 +18,7 @@ mod client;
 mod errors;
 mod jobs;
 mod log;
+mod operations;
 mod runtime;
 mod sign;
 mod simulator;
@@ -32,6 +33,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Client>()?;
     module.add_class::<client::AsyncClient>()?;
     module.add_class::<client::Deleted>()?;
+    module.add_class::<operations::SignedRequest>()?;
     module.add_class::<bulk::BulkRun>()?;
     module.add_class::<bulk::BatchOutcome>()?;
     module.add_class::<bulk::DesktopOutcome>()?;

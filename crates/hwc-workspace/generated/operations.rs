@@ -94,7 +94,7 @@ pub static DELETE_DESKTOP_SUB_RESOURCES: Operation = Operation {
             name: "sub_resource_type",
             location: Location::Body,
             required: true,
-            description: "Type of the depended resource to be deleted. `DESKTOP_SHARER`: desktop collaboration\nresources. The list is open: the service may add types, and clients pass any other value\nthrough unchanged.",
+            description: "Type of the depended resource to be deleted. `DESKTOP_SHARER`: desktop collaboration\nresources. The list is open: the service may add types, and clients pass any other value\nthrough unchanged. A call that leaves it out sends `DESKTOP_SHARER`, the one known type.",
             value: Value {
                 kind: Kind::String,
                 schema: Some("SubResourceType"),
@@ -106,7 +106,7 @@ pub static DELETE_DESKTOP_SUB_RESOURCES: Operation = Operation {
                 maximum: None,
                 min_items: None,
                 max_items: None,
-                default: None,
+                default: Some("DESKTOP_SHARER"),
                 items: None,
             },
         },
@@ -273,7 +273,7 @@ pub static SCHEMAS: &[Schema] = &[
             Property {
                 name: "sub_resource_type",
                 required: true,
-                description: "Type of the depended resource to be deleted. `DESKTOP_SHARER`: desktop collaboration\nresources. The list is open: the service may add types, and clients pass any other value\nthrough unchanged.",
+                description: "Type of the depended resource to be deleted. `DESKTOP_SHARER`: desktop collaboration\nresources. The list is open: the service may add types, and clients pass any other value\nthrough unchanged. A call that leaves it out sends `DESKTOP_SHARER`, the one known type.",
                 value: Value {
                     kind: Kind::String,
                     schema: Some("SubResourceType"),
@@ -285,7 +285,7 @@ pub static SCHEMAS: &[Schema] = &[
                     maximum: None,
                     min_items: None,
                     max_items: None,
-                    default: None,
+                    default: Some("DESKTOP_SHARER"),
                     items: None,
                 },
             },

@@ -140,7 +140,7 @@ impl Client {
         let operation = id.describe();
         crate::operation::check_arguments(operation, input)?;
         let identity = self.identity().await?;
-        let mut input = input.clone();
+        let mut input = crate::operation::with_defaults(operation, input).into_owned();
         for field in operation.fields.iter().filter(|f| f.is_client_setting()) {
             input.set(field.name, &*identity.1);
         }

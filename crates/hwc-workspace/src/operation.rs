@@ -175,7 +175,8 @@ pub struct Value {
     pub min_items: Option<usize>,
     /// Most items of a list.
     pub max_items: Option<usize>,
-    /// The service's default, as text.
+    /// The spec's default, as text: the service's for an optional field; for a required one,
+    /// what the client sends when a call leaves it out ([`with_defaults`]).
     pub default: Option<&'static str>,
     /// A list's items.
     pub items: Option<&'static Value>,
@@ -343,7 +344,27 @@ pub fn check_arguments(operation: &Operation, input: &Input) -> Result<(), Error
         )
         .into());
     }
-    validate(operation, input)
+    validate(operation, &with_defaults(operation, input))
+}
+
+/// `input` with the spec's default of each required field it leaves out (e.g. the one known
+/// `sub_resource_type`): what the client sends. A call may omit such a field, while the
+/// service, and the simulator's [`validate`], still require it in the request.
+pub fn with_defaults<'a>(operation: &Operation, input: &'a Input) -> std::borrow::Cow<'a, Input> {
+    let missing = |f: &&Field| f.required && f.value.default.is_some() && input.get(f.name).is_none();
+    if !operation.fields.iter().any(|f| missing(&f)) {
+        return std::borrow::Cow::Borrowed(input);
+    }
+    let mut completed = input.clone();
+    for field in operation.fields.iter().filter(missing) {
+        let default = field.value.default.unwrap_or_default();
+        let value = match field.value.kind {
+            Kind::String => Json::String(default.to_owned()),
+            _ => serde_json::from_str(default).unwrap_or_else(|_| Json::String(default.to_owned())),
+        };
+        completed.set(field.name, value);
+    }
+    std::borrow::Cow::Owned(completed)
 }
 
 /// What a field takes, in words, e.g. "text of at most 255 characters".
@@ -559,6 +580,20 @@ mod tests {
             delete.arguments().map(|f| f.name).collect::<Vec<_>>(),
             ["desktop_ids", "sub_resource_type", "order_id"]
         );
+    }
+
+    #[test]
+    fn a_required_field_with_a_default_is_filled_by_the_client_and_still_required_of_a_request() {
+        let delete = OperationId::DeleteDesktopSubResources.describe();
+        let call = Input::new().with("desktop_ids", ["d-1"]);
+        assert!(check_arguments(delete, &call).is_ok(), "a call may leave sub_resource_type out");
+        let sent = with_defaults(delete, &call);
+        assert_eq!(sent.get("sub_resource_type"), Some(&Json::from("DESKTOP_SHARER")));
+        assert_eq!(sent.get("order_id"), None, "an optional field stays out");
+        let given = call.clone().with("sub_resource_type", "OTHER");
+        assert_eq!(with_defaults(delete, &given).get("sub_resource_type"), Some(&Json::from("OTHER")));
+        // The service (the simulator's check of whole requests) still requires it.
+        assert!(validate(delete, &call).is_err());
     }
 
     #[test]

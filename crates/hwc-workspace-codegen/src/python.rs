@@ -1,0 +1,271 @@
+//! The Python front's share of the spec: a method of `Client` and `AsyncClient` per operation
+//! (Rust for the pyo3 extension, with the keyword arguments, signature and `help()` text of the
+//! spec), and the same methods as type stubs, spliced into the hand-written stub of the
+//! porcelain. The methods only collect their arguments by name: the extension's hand-written
+//! `operations` module checks them against the description and sends them through the core.
+
+use std::fmt::Write as _;
+
+use crate::describe::{FieldSpec, Model, OperationSpec, ValueSpec};
+use crate::{Error, GENERATED_HEADER};
+
+/// Where [`python_stub`] puts a class's methods in the template: a line holding only this
+/// marker followed by the class name, indented as the methods are.
+pub const STUB_MARKER: &str = "# @operations ";
+
+/// The two client classes and how each returns: the blocking one the result itself, the
+/// asyncio one an awaitable.
+const CLASSES: [(&str, bool); 2] = [("Client", false), ("AsyncClient", true)];
+
+impl FieldSpec {
+    /// The project id of the path is the client's setting, not an argument of a call: the rule
+    /// of `hwc_workspace::operation::Field::is_client_setting`, which the generated methods
+    /// follow (the core refuses a project id given per call either way).
+    fn is_client_setting(&self) -> bool {
+        self.location == "Path" && self.name == "project_id"
+    }
+}
+
+/// A method's parameters in Python's order: the required ones without a default, positional
+/// or keyword, then every other one keyword-only (a default the client fills in, or an
+/// optional field), in the spec's order.
+fn parameters(op: &OperationSpec) -> Vec<&FieldSpec> {
+    let mut ordered: Vec<&FieldSpec> = op.fields.iter().filter(|f| !f.is_client_setting()).collect();
+    ordered.sort_by_key(|f| !is_positional(f));
+    ordered
+}
+
+fn is_positional(field: &FieldSpec) -> bool {
+    field.required && field.value.default.is_none()
+}
+
+/// Generates the Rust of the operation methods from the spec's text: `#[pymethods]` blocks
+/// for `crate::client::Client` and `crate::client::AsyncClient`, included by the extension.
+pub fn python_methods(spec: &str) -> Result<String, Error> {
+    let model = crate::model(spec)?;
+    let code = render_methods(&model);
+    let file: syn::File = syn::parse_str(&code).map_err(|e| Error::Format(format!("{e}\n{code}")))?;
+    Ok(format!("{GENERATED_HEADER}\n\n{}", prettyplease::unparse(&file)))
+}
+
+fn render_methods(model: &Model) -> String {
+    let mut code = String::from("use pyo3::prelude::*;\nuse hwc_workspace::OperationId;\n");
+    for (class, asynchronous) in CLASSES {
+        let _ = writeln!(code, "#[pymethods]\nimpl crate::client::{class} {{");
+        for op in &model.operations {
+            let fields = parameters(op);
+            let mut signature = Vec::new();
+            let mut text = vec!["$self".to_owned()];
+            let mut keyword_only = false;
+            for field in &fields {
+                if !is_positional(field) && !keyword_only {
+                    keyword_only = true;
+                    signature.push("*".to_owned());
+                    text.push("*".to_owned());
+                }
+                if field.required && field.value.default.is_none() {
+                    signature.push(field.name.clone());
+                    text.push(field.name.clone());
+                } else {
+                    signature.push(format!("{}=None", field.name));
+                    text.push(format!("{}={}", field.name, python_default(&field.value)));
+                }
+            }
+            if !keyword_only {
+                signature.push("*".to_owned());
+                text.push("*".to_owned());
+            }
+            signature.push("dry_run=false".to_owned());
+            text.push("dry_run=False".to_owned());
+            let lifetime = if asynchronous { "'py" } else { "'_" };
+            let mut arguments = String::new();
+            let mut collected = Vec::new();
+            for field in &fields {
+                let rust = rust_name(&field.name);
+                if field.required && field.value.default.is_none() {
+                    let _ = write!(arguments, "{rust}: &Bound<{lifetime}, PyAny>, ");
+                    collected.push(format!("({}, Some({rust}))", lit(&field.name)));
+                } else {
+                    let _ = write!(arguments, "{rust}: Option<&Bound<{lifetime}, PyAny>>, ");
+                    collected.push(format!("({}, {rust})", lit(&field.name)));
+                }
+            }
+            let (generics, returns, call) = if asynchronous {
+                ("<'py>", "PyResult<Bound<'py, PyAny>>", "start")
+            } else {
+                ("", "PyResult<Py<PyAny>>", "send")
+            };
+            let _ = writeln!(
+                code,
+                "#[doc = {doc}]\n#[pyo3(signature = ({signature}), text_signature = {text})]\n\
+                 #[allow(clippy::too_many_arguments)]\n\
+                 fn {method}{generics}(&self, py: Python<{py}>, {arguments}dry_run: bool) -> {returns} {{\n\
+                 crate::operations::{call}(self.core(), py, OperationId::{id}, &[{collected}], dry_run)\n}}",
+                doc = lit(&docstring(op, &fields, asynchronous)),
+                signature = signature.join(", "),
+                text = lit(&format!("({})", text.join(", "))),
+                method = crate::snake_case(&op.id),
+                py = if asynchronous { "'py" } else { "'_" },
+                collected = collected.join(", "),
+                id = op.id,
+            );
+        }
+        code.push_str("}\n");
+    }
+    code
+}
+
+/// A field name as a Rust identifier (a keyword is raw).
+fn rust_name(name: &str) -> String {
+    const KEYWORDS: &[&str] = &["type", "match", "ref", "self", "in", "fn", "impl", "mod", "move", "use", "where"];
+    if KEYWORDS.contains(&name) { format!("r#{name}") } else { name.to_owned() }
+}
+
+fn lit(text: &str) -> String {
+    format!("{text:?}")
+}
+
+/// The default of a keyword argument as Python shows it.
+fn python_default(value: &ValueSpec) -> String {
+    match value.default.as_deref() {
+        Some(text) if value.kind == "String" => format!("{text:?}").replace('"', "'"),
+        Some(text) => text.to_owned(),
+        None => "None".to_owned(),
+    }
+}
+
+/// The `help()` text of an operation's method, from the spec's words.
+fn docstring(op: &OperationSpec, fields: &[&FieldSpec], asynchronous: bool) -> String {
+    let mut doc = String::new();
+    let _ = writeln!(doc, "{}{}", op.summary.trim(), if asynchronous { " (a coroutine)." } else { "." });
+    let description = op.description.trim();
+    if !description.is_empty() {
+        let _ = writeln!(doc, "\n{description}");
+    }
+    let _ = writeln!(doc, "\n``{} {}``\n\nParameters\n----------", op.method, op.path);
+    for field in fields {
+        let need = match (field.required, field.value.default.as_deref()) {
+            (true, None) => "required".to_owned(),
+            (true, Some(default)) | (false, Some(default)) => format!("default {default}"),
+            (false, None) => "optional".to_owned(),
+        };
+        let _ = writeln!(doc, "{} : {}, {need}", field.name, python_type(&field.value));
+        let _ = writeln!(doc, "    {}", field.description.trim().replace('\n', "\n    "));
+        if !field.value.enum_values.is_empty() {
+            let listed = field.value.enum_values.join(", ");
+            if field.value.open {
+                let _ = writeln!(doc, "    Known values: {listed}; others pass through unchanged.");
+            } else {
+                let _ = writeln!(doc, "    One of: {listed}.");
+            }
+        }
+    }
+    let _ = writeln!(
+        doc,
+        "dry_run : bool, default False\n    Sign the request and return it as a ``SignedRequest`` (secrets masked) \
+         instead of sending it."
+    );
+    let _ = writeln!(
+        doc,
+        "\nReturns\n-------\nThe answer's fields ({schema} in the spec) as attributes; a ``SignedRequest`` with \
+         ``dry_run=True``.",
+        schema = op.response
+    );
+    let _ = write!(
+        doc,
+        "\nRaises\n------\nInvalidRequestError\n    An argument breaks the spec's rules (its name is the error's \
+         ``field``); nothing is sent.\nApiError\n    The service refused the call: its subclass follows the error \
+         kind ({statuses}).\nTransportError\n    No answer (``RequestTimeoutError`` when a timeout ran out).\n\
+         UndecodableResponseError\n    The answer is not the documented one.",
+        statuses = op.errors.iter().map(|(code, _)| code.to_string()).collect::<Vec<_>>().join(", ")
+    );
+    doc
+}
+
+/// A value's Python type in the stubs.
+fn python_type(value: &ValueSpec) -> String {
+    match value.kind {
+        "String" if !value.enum_values.is_empty() && !value.open => {
+            let listed: Vec<String> = value.enum_values.iter().map(|v| format!("{v:?}")).collect();
+            format!("Literal[{}]", listed.join(", "))
+        }
+        "String" => "str".to_owned(),
+        "Integer" => "int".to_owned(),
+        "Number" => "float".to_owned(),
+        "Boolean" => "bool".to_owned(),
+        "Array" => format!("Sequence[{}]", value.items.as_deref().map(python_type).unwrap_or_else(|| "Any".to_owned())),
+        _ => "Mapping[str, Any]".to_owned(),
+    }
+}
+
+/// The stub of the compiled module: `template` (the hand-written stubs of everything but the
+/// operations) with each `# @operations <Class>` line replaced by the operation methods of
+/// that class, typed from the spec. A method returns the class the template names
+/// `_<response schema>`, so an operation whose answer has no Python class fails the stub check.
+pub fn python_stub(spec: &str, template: &str) -> Result<String, Error> {
+    let model = crate::model(spec)?;
+    let mut out = String::from(
+        "# @generated by `cargo xtask regenerate` from python/native.pyi.template and openapi/workspace.yaml. \
+         Do not edit.\n",
+    );
+    let mut placed = Vec::new();
+    for line in template.lines() {
+        let trimmed = line.trim_start();
+        let Some(class) = trimmed.strip_prefix(STUB_MARKER) else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let indent = &line[..line.len() - trimmed.len()];
+        let (_, asynchronous) = CLASSES
+            .iter()
+            .find(|(name, _)| *name == class.trim())
+            .ok_or_else(|| Error::Spec(format!("the stub template marks an unknown class {class:?}")))?;
+        for op in &model.operations {
+            out.push_str(&stub_method(op, indent, *asynchronous));
+        }
+        placed.push(class.trim().to_owned());
+    }
+    for (class, _) in CLASSES {
+        if !placed.iter().any(|p| p == class) {
+            return Err(Error::Spec(format!("the stub template has no `{STUB_MARKER}{class}` line")));
+        }
+    }
+    Ok(out)
+}
+
+fn stub_method(op: &OperationSpec, indent: &str, asynchronous: bool) -> String {
+    let fields = parameters(op);
+    let mut parameters = vec!["self".to_owned()];
+    let mut keyword_only = false;
+    for field in &fields {
+        if !is_positional(field) && !keyword_only {
+            keyword_only = true;
+            parameters.push("*".to_owned());
+        }
+        let ty = python_type(&field.value);
+        parameters.push(match (field.required, field.value.default.is_some()) {
+            (true, false) => format!("{}: {ty}", field.name),
+            (true, true) => format!("{}: Optional[{ty}] = ...", field.name),
+            (false, _) => format!("{}: Optional[{ty}] = None", field.name),
+        });
+    }
+    if !keyword_only {
+        parameters.push("*".to_owned());
+    }
+    let method = crate::snake_case(&op.id);
+    let answer = format!("_{}", op.response);
+    let def = if asynchronous { "async def" } else { "def" };
+    let mut out = String::new();
+    let summary = op.summary.trim().replace('"', "'");
+    for (dry_run, returns) in
+        [("dry_run: Literal[False] = False", answer.as_str()), ("dry_run: Literal[True]", "SignedRequest")]
+    {
+        let _ = writeln!(
+            out,
+            "{indent}@overload\n{indent}{def} {method}({params}, {dry_run}) -> {returns}:\n{indent}    \"\"\"{summary}.\"\"\"",
+            params = parameters.join(", "),
+        );
+    }
+    out
+}
