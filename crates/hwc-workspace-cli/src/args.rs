@@ -84,39 +84,27 @@ impl RequestOptions {
         let before = Self::from_arg_matches(root)?;
         let mut merged = Self::from_arg_matches(command)?;
         let given_after = |id: &str| command.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-        if !given_after("region") {
-            merged.region = before.region;
+        // Each option's argument id is its field's name.
+        macro_rules! unless_given_after {
+            ($($field:ident),*) => {$(
+                if !given_after(stringify!($field)) {
+                    merged.$field = before.$field;
+                }
+            )*};
         }
-        if !given_after("endpoint") {
-            merged.endpoint = before.endpoint;
-        }
-        if !given_after("simulate") {
-            merged.simulate = before.simulate;
-        }
-        if !given_after("output") {
-            merged.output = before.output;
-        }
-        if !given_after("query") {
-            merged.query = before.query;
-        }
-        if !given_after("dry_run") {
-            merged.dry_run = before.dry_run;
-        }
-        if !given_after("timeout") {
-            merged.timeout = before.timeout;
-        }
-        if !given_after("retries") {
-            merged.retries = before.retries;
-        }
-        if !given_after("ca_cert") {
-            merged.ca_cert = before.ca_cert;
-        }
-        if !given_after("proxy") {
-            merged.proxy = before.proxy;
-        }
-        if !given_after("metadata_endpoint") {
-            merged.metadata_endpoint = before.metadata_endpoint;
-        }
+        unless_given_after!(
+            region,
+            endpoint,
+            simulate,
+            output,
+            query,
+            dry_run,
+            timeout,
+            retries,
+            ca_cert,
+            proxy,
+            metadata_endpoint
+        );
         if merged.simulate && merged.endpoint.is_some() {
             // clap sees each level alone, so `--simulate` before the command and `--endpoint`
             // after it meet only here.

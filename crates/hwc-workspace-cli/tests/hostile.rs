@@ -5,27 +5,13 @@
 
 mod common;
 
+use common::{sim, stderr};
+
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use hwc_workspace_sim::{DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_SHARER_DESKTOP_IDS, Simulator};
+use hwc_workspace_sim::{DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_SHARER_DESKTOP_IDS};
 use serde_json::Value;
-
-/// A demo simulator on its own runtime, serving while the binary runs.
-struct Sim {
-    simulator: Simulator,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn sim() -> Sim {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let simulator = runtime.block_on(Simulator::start()).unwrap();
-    Sim { simulator, _runtime: runtime }
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 const DELETE: [&str; 4] = ["delete-sub-resources", "--sub-resource-type", "DESKTOP_SHARER", "--desktop-id"];
 

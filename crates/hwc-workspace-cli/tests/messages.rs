@@ -4,6 +4,7 @@
 //! a web page at the metadata address is named for what it is; a TLS failure with `--ca-cert`
 //! given hints at that CA, not at `--ca-cert`; and a timeout under a millisecond is refused.
 
+mod common;
 #[path = "../../hwc-workspace/tests/support/self_signed.rs"]
 mod self_signed;
 
@@ -11,19 +12,9 @@ use std::io::{Read as _, Write as _};
 use std::time::Duration;
 
 use assert_cmd::Command;
+use common::bare;
 
 const MARK: &str = "Zq9";
-
-/// The binary with an empty home and nothing else: no keys, no proxy, no metadata service.
-fn bare(home: &tempfile::TempDir) -> Command {
-    let mut cmd = Command::cargo_bin("hwc-workspace").unwrap();
-    cmd.env_clear()
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .env("HWC_METADATA_ENDPOINT", "off")
-        .timeout(Duration::from_secs(30));
-    cmd
-}
 
 fn keyed(home: &tempfile::TempDir) -> Command {
     let mut cmd = bare(home);

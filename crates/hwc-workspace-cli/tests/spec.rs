@@ -4,42 +4,16 @@
 
 mod common;
 
+use common::{bare, sim, stderr};
+
 use std::io::Write;
-use std::time::Duration;
 
-use hwc_workspace_sim::{DEMO_SHARER_DESKTOP_IDS, Simulator};
+use hwc_workspace_sim::DEMO_SHARER_DESKTOP_IDS;
 use serde_json::{Value, json};
-
-/// A demo simulator on its own runtime, serving while the binary runs.
-struct Sim {
-    simulator: Simulator,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn sim() -> Sim {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let simulator = runtime.block_on(Simulator::start()).unwrap();
-    Sim { simulator, _runtime: runtime }
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn json(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {}", String::from_utf8_lossy(&output.stdout)))
-}
-
-/// The binary with no endpoint and no keys: what needs neither.
-fn offline(home: &tempfile::TempDir) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("hwc-workspace").unwrap();
-    cmd.env_clear()
-        .env("HOME", home.path())
-        .env("NO_COLOR", "1")
-        .env("HWC_METADATA_ENDPOINT", "off")
-        .timeout(Duration::from_secs(30));
-    cmd
 }
 
 fn write_json(dir: &tempfile::TempDir, name: &str, value: &Value) -> String {
@@ -52,7 +26,7 @@ fn write_json(dir: &tempfile::TempDir, name: &str, value: &Value) -> String {
 #[test]
 fn the_skeleton_filled_in_round_trips_through_cli_input_json_to_the_simulator() {
     let (sim, home) = (sim(), tempfile::tempdir().unwrap());
-    let skeleton = offline(&home).args(["delete-sub-resources", "--generate-cli-skeleton"]).output().unwrap();
+    let skeleton = bare(&home).args(["delete-sub-resources", "--generate-cli-skeleton"]).output().unwrap();
     assert_eq!(skeleton.status.code(), Some(0), "{}", stderr(&skeleton));
     let mut request = json(&skeleton);
     assert_eq!(request, json!({"desktop_ids": [""], "sub_resource_type": "DESKTOP_SHARER", "order_id": ""}));
@@ -72,7 +46,7 @@ fn the_skeleton_filled_in_round_trips_through_cli_input_json_to_the_simulator() 
     let job_id = json(&sent)["job_id"].as_str().unwrap().to_owned();
 
     // The generic command the same way, its file on stdin.
-    let skeleton = offline(&home).args(["job", "show", "--generate-cli-skeleton"]).output().unwrap();
+    let skeleton = bare(&home).args(["job", "show", "--generate-cli-skeleton"]).output().unwrap();
     let mut request = json(&skeleton);
     assert_eq!(request, json!({"job_id": ""}));
     request["job_id"] = json!(job_id);
@@ -188,7 +162,7 @@ fn job_show_dry_run_after_the_command_name_prints_the_signed_get_with_secrets_ma
 fn each_command_shows_only_its_options_with_texts_true_of_it() {
     let home = tempfile::tempdir().unwrap();
     let help = |args: &[&str]| {
-        let output = offline(&home).args(args).arg("--help").output().unwrap();
+        let output = bare(&home).args(args).arg("--help").output().unwrap();
         assert_eq!(output.status.code(), Some(0));
         String::from_utf8_lossy(&output.stdout).into_owned()
     };

@@ -86,6 +86,13 @@ impl Call<'_> {
 /// records it.
 fn delete_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let request: DeleteDesktopSubResourcesRequest = call.body()?;
+    // The job keeps the fields the simulator has a member for once, in those members: a job
+    // is kept for each of the last `max_jobs` deletions, and a second copy of each id list
+    // would double what a long run holds.
+    let mut other_fields = call.body_fields();
+    if let Ok(Value::Object(known)) = serde_json::to_value(&request) {
+        other_fields.retain(|name, _| !known.contains_key(name));
+    }
     let sub_resource_type = request.sub_resource_type.as_str().to_owned();
     if sub_resource_type != DESKTOP_SHARER {
         return Err(Failure::new(
@@ -98,7 +105,7 @@ fn delete_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failu
         desktop_ids: request.desktop_ids.into_iter().map(String::from).collect(),
         sub_resource_type,
         order_id: request.order_id.map(String::from),
-        body: call.body_fields(),
+        other_fields,
     };
     let mut job_id = apply(call.shared, deletion, call.key, call.request_id)?;
     if call.shared.fault_state().job_reports() == Some(JobReportFault::UnusableJobId) {
@@ -128,7 +135,7 @@ struct Deletion {
     desktop_ids: Vec<String>,
     sub_resource_type: String,
     order_id: Option<String>,
-    body: Map<String, Value>,
+    other_fields: Map<String, Value>,
 }
 
 /// Deletes the sub-resource from every listed desktop and records the job; all or nothing.
@@ -189,7 +196,7 @@ fn apply(shared: &Shared, deletion: Deletion, key: &Key, request_id: &str) -> Re
         access_key: key.access_key().to_owned(),
         removed_from,
         failed_desktops,
-        body: deletion.body,
+        other_fields: deletion.other_fields,
     });
     Ok(job_id)
 }

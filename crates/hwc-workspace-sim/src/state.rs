@@ -318,15 +318,28 @@ pub struct Job {
     pub removed_from: Vec<String>,
     /// The desktops whose sub-job fails (fault injection); they keep their resource.
     pub failed_desktops: Vec<String>,
-    /// Every body field of the request the spec describes, as received: what a test reads to
-    /// see that a field reached the service (one the simulator has no member for included).
-    pub body: serde_json::Map<String, serde_json::Value>,
+    /// The body fields the spec describes that have no member above, as received (a field
+    /// added to the spec reaches the simulator here); [`Job::body`] has them all.
+    pub other_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Job {
+    /// Every body field of the request the spec describes, as received: what a test reads to
+    /// see that a field reached the service.
+    pub fn body(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut body = serde_json::Map::new();
+        body.insert("desktop_ids".to_owned(), self.desktop_ids.clone().into());
+        body.insert("sub_resource_type".to_owned(), self.sub_resource_type.clone().into());
+        if let Some(order_id) = &self.order_id {
+            body.insert("order_id".to_owned(), order_id.clone().into());
+        }
+        body.extend(self.other_fields.clone());
+        body
+    }
+
     /// [`Job::body`] as JSON text.
     pub fn body_json(&self) -> String {
-        serde_json::Value::Object(self.body.clone()).to_string()
+        serde_json::Value::Object(self.body()).to_string()
     }
 }
 
