@@ -56,6 +56,15 @@ pub struct FieldSpec {
     pub value: ValueSpec,
 }
 
+impl FieldSpec {
+    /// The project id of the path is the client's setting, not an argument of a call: the rule
+    /// of `hwc_workspace::operation::Field::is_client_setting`, which the generated dispatch
+    /// and Python methods follow (the core refuses a project id given per call either way).
+    pub(crate) fn is_client_setting(&self) -> bool {
+        self.location == "Path" && self.name == "project_id"
+    }
+}
+
 /// An operation, read from the spec.
 #[derive(Debug)]
 pub struct OperationSpec {
@@ -532,6 +541,12 @@ fn render_dispatch(operations: &[OperationSpec]) -> String {
         let mut lets = String::new();
         let mut args = Vec::new();
         for (i, field) in op.fields.iter().filter(|f| f.location != "Body").enumerate() {
+            if field.is_client_setting() {
+                // The client's own, resolved for this call: never copied into the input.
+                let _ = writeln!(lets, "let a{i} = call.project_id()?;");
+                args.push(format!("&a{i}"));
+                continue;
+            }
             let _ = writeln!(
                 lets,
                 "let a{i} = input.{}({})?;",

@@ -17,15 +17,6 @@ pub const STUB_MARKER: &str = "# @operations ";
 /// asyncio one an awaitable.
 const CLASSES: [(&str, bool); 2] = [("Client", false), ("AsyncClient", true)];
 
-impl FieldSpec {
-    /// The project id of the path is the client's setting, not an argument of a call: the rule
-    /// of `hwc_workspace::operation::Field::is_client_setting`, which the generated methods
-    /// follow (the core refuses a project id given per call either way).
-    fn is_client_setting(&self) -> bool {
-        self.location == "Path" && self.name == "project_id"
-    }
-}
-
 /// A method's parameters in Python's order: the required ones without a default, positional
 /// or keyword, then every other one keyword-only (a default the client fills in, or an
 /// optional field), in the spec's order.

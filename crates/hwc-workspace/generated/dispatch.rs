@@ -9,12 +9,12 @@ pub(crate) async fn send(
     let raw = call.raw();
     match id {
         crate::OperationId::DeleteDesktopSubResources => {
-            let a0 = input.required("project_id")?;
+            let a0 = call.project_id()?;
             let body = input.body(id.describe())?;
             call.run(id, raw.delete_desktop_sub_resources(&a0, &body)).await
         }
         crate::OperationId::ShowJob => {
-            let a0 = input.required("project_id")?;
+            let a0 = call.project_id()?;
             let a1 = input.required("job_id")?;
             call.run(id, raw.show_job(&a0, &a1)).await
         }

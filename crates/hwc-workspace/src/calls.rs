@@ -33,6 +33,18 @@ impl Call<'_> {
         self.client.generated()
     }
 
+    /// The project of the path, as the generated client's type for it: the client's,
+    /// resolved for this call (the generated type checks the spec's limits on it).
+    pub(crate) fn project_id<T>(&self) -> Result<T, Error>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.identity.1.parse().map_err(|e: T::Err| {
+            crate::error::InvalidInput::new("project_id", "a project id the spec allows", e.to_string()).into()
+        })
+    }
+
     /// Sends (or signs) one generated call.
     pub(crate) async fn run<T: Serialize>(
         &self,

@@ -140,10 +140,9 @@ impl Client {
         let operation = id.describe();
         crate::operation::check_arguments(operation, input)?;
         let identity = self.identity().await?;
-        let mut input = crate::operation::with_defaults(operation, input).into_owned();
-        for field in operation.fields.iter().filter(|f| f.is_client_setting()) {
-            input.set(field.name, &*identity.1);
-        }
+        // The project id, the client's setting, goes to the path from `identity`, not through
+        // the input: a call's input is never copied on its way out.
+        let input = crate::operation::with_defaults(operation, input);
         let call = Call { client: self, identity, dry_run };
         let sent = crate::dispatch::send(&call, id, &input).await?;
         if let Sent::Answered(answer) = &sent {
