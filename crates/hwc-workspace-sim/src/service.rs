@@ -90,9 +90,7 @@ fn delete_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failu
     // is kept for each of the last `max_jobs` deletions, and a second copy of each id list
     // would double what a long run holds.
     let mut other_fields = call.body_fields();
-    if let Ok(Value::Object(known)) = serde_json::to_value(&request) {
-        other_fields.retain(|name, _| !known.contains_key(name));
-    }
+    other_fields.retain(|name, _| !Job::MEMBER_FIELDS.contains(&name.as_str()));
     let sub_resource_type = request.sub_resource_type.as_str().to_owned();
     if sub_resource_type != DESKTOP_SHARER {
         return Err(Failure::new(

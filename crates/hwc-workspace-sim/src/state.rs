@@ -324,14 +324,19 @@ pub struct Job {
 }
 
 impl Job {
+    /// The body fields kept in the members above, by their spec names; every other one is
+    /// kept in [`Job::other_fields`].
+    pub const MEMBER_FIELDS: [&'static str; 3] = ["desktop_ids", "sub_resource_type", "order_id"];
+
     /// Every body field of the request the spec describes, as received: what a test reads to
     /// see that a field reached the service.
     pub fn body(&self) -> serde_json::Map<String, serde_json::Value> {
+        let [desktop_ids, sub_resource_type, order_id] = Self::MEMBER_FIELDS;
         let mut body = serde_json::Map::new();
-        body.insert("desktop_ids".to_owned(), self.desktop_ids.clone().into());
-        body.insert("sub_resource_type".to_owned(), self.sub_resource_type.clone().into());
-        if let Some(order_id) = &self.order_id {
-            body.insert("order_id".to_owned(), order_id.clone().into());
+        body.insert(desktop_ids.to_owned(), self.desktop_ids.clone().into());
+        body.insert(sub_resource_type.to_owned(), self.sub_resource_type.clone().into());
+        if let Some(value) = &self.order_id {
+            body.insert(order_id.to_owned(), value.clone().into());
         }
         body.extend(self.other_fields.clone());
         body
