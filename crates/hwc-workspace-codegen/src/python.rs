@@ -30,6 +30,17 @@ fn is_positional(field: &FieldSpec) -> bool {
     field.required && field.value.default.is_none()
 }
 
+/// `op`'s parameters, each as `render` writes it, with Python's `*` before the keyword-only
+/// ones (always there: `dry_run`, which follows, is keyword-only).
+fn rendered(op: &OperationSpec, render: impl Fn(&FieldSpec) -> String) -> Vec<String> {
+    let fields = parameters(op);
+    let keyword_only = fields.iter().position(|f| !is_positional(f)).unwrap_or(fields.len());
+    let mut out: Vec<String> = fields[..keyword_only].iter().map(|f| render(f)).collect();
+    out.push("*".to_owned());
+    out.extend(fields[keyword_only..].iter().map(|f| render(f)));
+    out
+}
+
 /// Generates the Rust of the operation methods from the spec's text: `#[pymethods]` blocks
 /// for `crate::client::Client` and `crate::client::AsyncClient`, included by the extension.
 pub fn python_methods(spec: &str) -> Result<String, Error> {
@@ -45,35 +56,20 @@ fn render_methods(model: &Model) -> String {
         let _ = writeln!(code, "#[pymethods]\nimpl crate::client::{class} {{");
         for op in &model.operations {
             let fields = parameters(op);
-            let mut signature = Vec::new();
-            let mut text = vec!["$self".to_owned()];
-            let mut keyword_only = false;
-            for field in &fields {
-                if !is_positional(field) && !keyword_only {
-                    keyword_only = true;
-                    signature.push("*".to_owned());
-                    text.push("*".to_owned());
-                }
-                if field.required && field.value.default.is_none() {
-                    signature.push(field.name.clone());
-                    text.push(field.name.clone());
-                } else {
-                    signature.push(format!("{}=None", field.name));
-                    text.push(format!("{}={}", field.name, python_default(&field.value)));
-                }
-            }
-            if !keyword_only {
-                signature.push("*".to_owned());
-                text.push("*".to_owned());
-            }
+            let mut signature =
+                rendered(op, |f| if is_positional(f) { f.name.clone() } else { format!("{}=None", f.name) });
             signature.push("dry_run=false".to_owned());
+            let mut text = vec!["$self".to_owned()];
+            text.extend(rendered(op, |f| {
+                if is_positional(f) { f.name.clone() } else { format!("{}={}", f.name, python_default(&f.value)) }
+            }));
             text.push("dry_run=False".to_owned());
             let lifetime = if asynchronous { "'py" } else { "'_" };
             let mut arguments = String::new();
             let mut collected = Vec::new();
             for field in &fields {
                 let rust = rust_name(&field.name);
-                if field.required && field.value.default.is_none() {
+                if is_positional(field) {
                     let _ = write!(arguments, "{rust}: &Bound<{lifetime}, PyAny>, ");
                     collected.push(format!("({}, Some({rust}))", lit(&field.name)));
                 } else {
@@ -226,24 +222,15 @@ pub fn python_stub(spec: &str, template: &str) -> Result<String, Error> {
 }
 
 fn stub_method(op: &OperationSpec, indent: &str, asynchronous: bool) -> String {
-    let fields = parameters(op);
     let mut parameters = vec!["self".to_owned()];
-    let mut keyword_only = false;
-    for field in &fields {
-        if !is_positional(field) && !keyword_only {
-            keyword_only = true;
-            parameters.push("*".to_owned());
-        }
+    parameters.extend(rendered(op, |field| {
         let ty = python_type(&field.value);
-        parameters.push(match (field.required, field.value.default.is_some()) {
+        match (field.required, field.value.default.is_some()) {
             (true, false) => format!("{}: {ty}", field.name),
             (true, true) => format!("{}: Optional[{ty}] = ...", field.name),
             (false, _) => format!("{}: Optional[{ty}] = None", field.name),
-        });
-    }
-    if !keyword_only {
-        parameters.push("*".to_owned());
-    }
+        }
+    }));
     let method = crate::snake_case(&op.id);
     let answer = format!("_{}", op.response);
     let def = if asynchronous { "async def" } else { "def" };
