@@ -45,25 +45,38 @@ impl Call<'_> {
         })
     }
 
-    /// Sends (or signs) one generated call.
-    pub(crate) async fn run<T: Serialize>(
-        &self,
+    /// Sends (or signs) one generated call. Not an `async fn`: the generated call's future is
+    /// kilobytes, and an `async fn` would keep it as an argument beside the future it is moved
+    /// into, so every caller would carry (and move) it twice. Boxed here, before any state
+    /// holds it, it is moved once and the call's state stays small.
+    pub(crate) fn run<'c, T: Serialize + Send + 'c>(
+        &'c self,
         id: OperationId,
-        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
-    ) -> Result<Sent, Error> {
-        let identity = self.identity.clone();
-        if self.dry_run {
-            return self.client.dry_run(identity, call).await.map(Sent::Signed);
+        call: impl Future<Output = GeneratedResult<T>> + Send + 'c,
+    ) -> impl Future<Output = Result<Sent, Error>> + 'c {
+        let call: GeneratedCall<'c, T> = Box::pin(call);
+        async move {
+            let identity = self.identity.clone();
+            if self.dry_run {
+                return self.client.dry_run(identity, call).await.map(Sent::Signed);
+            }
+            let (value, record) = self.client.execute(id.describe().name, Some(identity), call).await?;
+            let value = serde_json::to_value(value).map_err(|e| UndecodableResponse {
+                status: record.status.unwrap_or(200),
+                request_id: record.request_id.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok(Sent::Answered(Answer { value, request_id: record.request_id, status: record.status.unwrap_or(200) }))
         }
-        let (value, record) = self.client.execute(id.describe().name, Some(identity), call).await?;
-        let value = serde_json::to_value(value).map_err(|e| UndecodableResponse {
-            status: record.status.unwrap_or(200),
-            request_id: record.request_id.clone(),
-            reason: e.to_string(),
-        })?;
-        Ok(Sent::Answered(Answer { value, request_id: record.request_id, status: record.status.unwrap_or(200) }))
     }
 }
+
+/// What a generated call comes to.
+pub(crate) type GeneratedResult<T> =
+    Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>;
+
+/// A generated call's future, boxed once (see [`Call::run`]).
+pub(crate) type GeneratedCall<'a, T> = std::pin::Pin<Box<dyn Future<Output = GeneratedResult<T>> + Send + 'a>>;
 
 /// What an answer must hold beyond its schema for the core to stand behind it, per
 /// operation: the exhaustive match makes a new operation name its checks (or none).

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::calls::{Call, Sent};
+use crate::calls::{Call, GeneratedCall, Sent};
 use crate::error::{
     ApiError, ConfigError, ConfigErrorKind, Error, JobFailed, JobOutcomeUnknown, JobTimeout, TransportError,
     UndecodableResponse,
@@ -207,7 +207,7 @@ impl Client {
         &self,
         operation: &'static str,
         identity: Option<crate::identity::Resolved>,
-        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
+        call: GeneratedCall<'_, T>,
     ) -> Result<(T, CallRecord), Error> {
         let started = Instant::now();
         let span = tracing::info_span!(
@@ -218,9 +218,6 @@ impl Client {
             attempts = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        // Boxed once here: the generated call's future is kilobytes, and every wrapper below
-        // would otherwise move it again.
-        let call = Box::pin(call);
         let (result, mut call) = CALL
             .scope(RefCell::new(CallRecord { identity, ..CallRecord::default() }), async {
                 let result = call.await;
@@ -276,7 +273,7 @@ impl Client {
     pub(crate) async fn dry_run<T>(
         &self,
         identity: crate::identity::Resolved,
-        call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorResponse>>>,
+        call: GeneratedCall<'_, T>,
     ) -> Result<SignedRequest, Error> {
         let record = CallRecord { dry_run: Some(None), identity: Some(identity), ..CallRecord::default() };
         let (result, captured) = CALL
