@@ -32,6 +32,9 @@ pub(crate) const GENERATED_PY_METHODS: &str = "crates/hwc-workspace-py/generated
 /// porcelain) with the operation methods typed from the spec.
 pub(crate) const GENERATED_STUB: &str = "python/src/hwc_workspace/_native.pyi";
 
+/// The classes of the answers' objects in the Python package, one per object schema.
+pub(crate) const GENERATED_PY_RECORDS: &str = "python/src/hwc_workspace/_records.py";
+
 /// The hand-written part of [`GENERATED_STUB`].
 pub(crate) const STUB_TEMPLATE: &str = "python/native.pyi.template";
 
@@ -63,6 +66,10 @@ const ARTIFACTS: &[Artifact] = &[
                 .map_err(|e| format!("cannot read {STUB_TEMPLATE}: {e}"))?;
             hwc_workspace_codegen::python_stub(spec, &template).map_err(|e| e.to_string())
         },
+    },
+    Artifact {
+        path: GENERATED_PY_RECORDS,
+        derive: |_, spec| hwc_workspace_codegen::python_records(spec).map_err(|e| e.to_string()),
     },
     Artifact { path: CRATE_SPEC, derive: |_, spec| Ok(spec.to_owned()) },
 ];

@@ -36,8 +36,8 @@ pub(crate) const LAYERS: &[(&str, &[&str], &str)] = &[
     ("hooks", &["hooks", "generated"], "the generated client and the hooks every call goes through"),
     (
         "client",
-        &["client", "calls", "dispatch"],
-        "the calls users make, and the generated dispatch that sends any operation",
+        &["client", "calls", "dispatch", "paging"],
+        "the calls users make, the generated dispatch that sends any operation, paging through listings",
     ),
     ("porcelain", &["config", "bulk", "journal"], "the builder that assembles a client; bulk runs and their journal"),
 ];

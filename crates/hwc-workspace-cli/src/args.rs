@@ -123,6 +123,21 @@ pub(crate) enum OutputFormat {
     Json,
     /// Aligned columns for people
     Table,
+    /// One id per line (listings: each item's id, e.g. to pipe into --desktop-ids-from -)
+    Ids,
+}
+
+// How a listing (an operation the spec declares paged) is read: a plain comment, as for
+// `RequestOptions`, so that clap does not take it as the commands' about text.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Paging")]
+pub(crate) struct PagingArgs {
+    /// Items asked for per request (the operation's limit; default: the service's)
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<u32>,
+    /// Stop after N items (default: every item)
+    #[arg(long, value_name = "N")]
+    pub max_items: Option<u64>,
 }
 
 // The flags of the bulk deletion that are not request fields: how the run is paced, waited
@@ -167,6 +182,13 @@ pub(crate) struct SimulatorArgs {
     /// Load desktops and keys from this JSON state file instead of the demo state
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Seed N desktops (ListDesktops pages through them) instead of the demo's or the state file's
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=hwc_workspace_sim::MAX_SEEDED_DESKTOPS as u64))]
+    pub desktops: Option<u64>,
+    /// The fraction (0 to 1) of the seeded desktops that hold a collaboration resource
+    /// (DESKTOP_SHARER), spread evenly; with --desktops
+    #[arg(long, value_name = "F", default_value_t = 0.5, requires = "desktops", value_parser = parse_fraction)]
+    pub shared_fraction: f64,
     /// Delay every answer by SECS
     #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = parse_non_negative_seconds)]
     pub latency: f64,
@@ -192,6 +214,13 @@ pub(crate) struct SimulatorArgs {
     /// How long the temporary keys of its instance metadata service live, in seconds
     #[arg(long, value_name = "SECS", default_value_t = hwc_workspace_sim::DEFAULT_CREDENTIALS_LIFETIME.as_secs_f64(), value_parser = parse_non_negative_seconds)]
     pub credentials_lifetime: f64,
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("expected a fraction from 0 to 1, e.g. 0.25, not {text:?}")),
+    }
 }
 
 /// A `--fault`: a kind, and the fraction of requests it hits (`None`: the next one).

@@ -14,7 +14,7 @@ use hwc_workspace::operation::{Field, Kind, Location, Operation, Value, describe
 use hwc_workspace::{Input, OperationId};
 use serde_json::{Map, Value as Json};
 
-use crate::args::{BulkArgs, REQUEST_OPTIONS, RequestOptions, SimulatorArgs};
+use crate::args::{BulkArgs, PagingArgs, REQUEST_OPTIONS, RequestOptions, SimulatorArgs};
 use crate::failure::Failure;
 
 /// How an operation is offered on the command line.
@@ -52,6 +52,8 @@ pub(crate) const fn named(id: OperationId) -> Named {
         OperationId::DeleteDesktopSubResources => {
             Named::generic(&["delete-sub-resources"]).porcelain(Porcelain::BulkDelete)
         }
+        OperationId::ListDesktops => Named::generic(&["desktops", "list"]),
+        OperationId::AddDesktopSubResources => Named::generic(&["add-sub-resources"]),
         OperationId::ShowJob => Named::generic(&["job", "show"]),
     }
 }
@@ -287,6 +289,9 @@ fn operation_command(operation: &Operation, named: &Named) -> Command {
             let help = format!("{} Any number here: they are sent in batches within the limit.", field_help(ids));
             command = command.mut_arg(ids.name, |arg| arg.help(help));
         }
+    }
+    if operation.paging.is_some() {
+        command = PagingArgs::augment_args(command);
     }
     let command = RequestOptions::augment_args(command);
     request_option_texts(command, operation, named)
@@ -679,6 +684,7 @@ mod tests {
         ],
         response: "Job",
         errors: &[],
+        paging: None,
     };
 
     const fn kind(kind: Kind) -> Value {

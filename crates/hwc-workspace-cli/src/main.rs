@@ -126,6 +126,15 @@ async fn run(invocation: Invocation) -> Result<ExitCode, Failure> {
             }
             let fields = commands::fields(operation, &matches)?;
             let named = commands::named(id);
+            if request.output == args::OutputFormat::Ids && operation.paging.is_none() {
+                return Err(Failure::input(
+                    "--output ids applies to listings (e.g. `desktops list`), whose items have ids".to_owned(),
+                ));
+            }
+            if operation.paging.is_some() {
+                let paging = args::PagingArgs::from_arg_matches(&matches).map_err(|e| Failure::input(e.to_string()))?;
+                return call::list(id, &request, &paging, fields).await;
+            }
             match named.porcelain {
                 Some(commands::Porcelain::BulkDelete) => {
                     let bulk = BulkArgs::from_arg_matches(&matches).map_err(|e| Failure::input(e.to_string()))?;

@@ -193,7 +193,8 @@ fn row(line: &str) -> std::io::Result<()> {
 pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) -> std::io::Result<()> {
     let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
     match format {
-        OutputFormat::Json => try_data(&queried(record)),
+        // `--output ids` is for listings; a bulk run is refused it before it starts.
+        OutputFormat::Json | OutputFormat::Ids => try_data(&queried(record)),
         OutputFormat::Table => {
             if first {
                 try_data(&format!("{:<38} {:<38} {:>5}  {}", "JOB ID", "REQUEST ID", "IDS", "RESULT"))?;
@@ -215,7 +216,8 @@ pub(crate) fn batch(format: OutputFormat, record: &Value, first: bool) -> std::i
 pub(crate) fn desktop(format: OutputFormat, record: &Value, first: bool) -> std::io::Result<()> {
     let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
     match format {
-        OutputFormat::Json => try_data(&queried(record)),
+        // `--output ids` is for listings; a bulk run is refused it before it starts.
+        OutputFormat::Json | OutputFormat::Ids => try_data(&queried(record)),
         OutputFormat::Table => {
             if first {
                 try_data(&format!("{:<40} {:<9} {:<38} {}", "DESKTOP", "STATUS", "JOB ID", "REASON"))?;
@@ -245,7 +247,8 @@ pub(crate) fn signed_request(
     body: &[u8],
 ) -> std::io::Result<()> {
     match format {
-        OutputFormat::Json => {
+        // A listing's dry run has no items to show the ids of: its signed request is JSON.
+        OutputFormat::Json | OutputFormat::Ids => {
             let headers: serde_json::Map<String, Value> = headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
             let body = serde_json::from_slice::<Value>(body).unwrap_or_else(|_| json!(String::from_utf8_lossy(body)));
             json_record(&json!({"method": method, "url": url, "headers": headers, "body": body}))

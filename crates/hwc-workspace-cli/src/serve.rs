@@ -16,6 +16,13 @@ pub(crate) async fn run(args: SimulatorArgs, region: Option<&str>) -> Result<Exi
             .map_err(|e| Failure::input(format!("cannot load the simulator state {}: {e}", path.display())))?,
         None => State::demo(),
     };
+    let state = match args.desktops {
+        // The range of the flag keeps the count within usize on every platform.
+        Some(count) => state
+            .with_seeded_desktops(usize::try_from(count).unwrap_or(usize::MAX), args.shared_fraction)
+            .map_err(|e| Failure::input(format!("cannot seed the simulator's desktops: {e}")))?,
+        None => state,
+    };
     if !args.listen.ip().is_loopback() {
         output::warn(&format!(
             "listening on {}, which other machines may reach; the demo keys are public",
@@ -69,7 +76,12 @@ pub(crate) async fn run(args: SimulatorArgs, region: Option<&str>) -> Result<Exi
     .map_err(Failure::output)?;
     output::note(&format!("simulator listening on {}", simulator.endpoint()));
     output::note(&format!("project {}, access key {}", simulator.project_id(), simulator.access_key()));
-    output::note(&format!("desktops holding {DESKTOP_SHARER}: {}", sharer_ids.join(", ")));
+    // A seeded fleet has too many to name on a terminal; the JSON line has them all.
+    const NAMED: usize = 10;
+    let more = sharer_ids.len().saturating_sub(NAMED);
+    let named = sharer_ids.iter().take(NAMED).map(String::as_str).collect::<Vec<_>>().join(", ");
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    output::note(&format!("desktops holding {DESKTOP_SHARER} ({}): {named}{more}", sharer_ids.len()));
     output::note(&format!(
         "try: hwc-workspace --endpoint {} delete-sub-resources --project-id {} --desktop-id {} --sub-resource-type {DESKTOP_SHARER}",
         simulator.endpoint(),

@@ -86,6 +86,20 @@ pub struct OperationSpec {
     pub response: String,
     /// Documented error statuses and their descriptions.
     pub errors: Vec<(u16, String)>,
+    /// How its answers are paged (`x-paging`), if they are.
+    pub paging: Option<PagingSpec>,
+}
+
+/// The spec's `x-paging` of an operation: the names of its offset and limit parameters, of the
+/// answer's total and list of items, and of each item's id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagingSpec {
+    pub offset: String,
+    pub limit: String,
+    pub total: String,
+    pub items: String,
+    pub item_id: String,
 }
 
 /// An object schema, read from the spec.
@@ -112,7 +126,11 @@ pub struct Model {
 /// Reads the model from the spec's text.
 pub fn model(spec: &str) -> Result<Model, Error> {
     let api = crate::parse_spec(spec)?;
-    Ok(Model { operations: operations(&api)?, schemas: schemas(&api)? })
+    let model = Model { operations: operations(&api)?, schemas: schemas(&api)? };
+    for operation in &model.operations {
+        check_paging(operation, &model.schemas)?;
+    }
+    Ok(model)
 }
 
 /// `SomeOperation` as `some_operation`: the generated client's method name, and the fronts'.
@@ -215,10 +233,43 @@ fn operations(api: &OpenAPI) -> Result<Vec<OperationSpec>, Error> {
                 fields,
                 response: response.ok_or_else(|| Error::Spec(format!("{id} documents no success answer")))?,
                 errors,
+                paging: operation
+                    .extensions
+                    .get("x-paging")
+                    .map(|paging| serde_json::from_value(paging.clone()))
+                    .transpose()
+                    .map_err(|e| Error::Spec(format!("{id}: x-paging: {e}")))?,
             });
         }
     }
     Ok(out)
+}
+
+/// An `x-paging` must name what the operation has: integer query parameters for the offset
+/// and limit, an integer total and a list of objects in the answer, and an id in each item.
+fn check_paging(operation: &OperationSpec, schemas: &[SchemaSpec]) -> Result<(), Error> {
+    let Some(paging) = &operation.paging else { return Ok(()) };
+    let refuse = |what: String| Error::Spec(format!("{}: x-paging: {what}", operation.id));
+    for name in [&paging.offset, &paging.limit] {
+        let field = operation.fields.iter().find(|f| &f.name == name && f.location == "Query");
+        if field.is_none_or(|f| f.value.kind != "Integer") {
+            return Err(refuse(format!("{name} is not an integer query parameter")));
+        }
+    }
+    let schema = |name: &str| schemas.iter().find(|s| s.name == name);
+    let answer = schema(&operation.response).ok_or_else(|| refuse(format!("{} is no object", operation.response)))?;
+    let property = |name: &str| answer.properties.iter().find(|p| p.name == name);
+    if property(&paging.total).is_none_or(|p| p.value.kind != "Integer") {
+        return Err(refuse(format!("{} is not an integer of {}", paging.total, answer.name)));
+    }
+    let item = property(&paging.items)
+        .filter(|p| p.value.kind == "Array")
+        .and_then(|p| p.value.items.as_ref()?.schema.as_deref().and_then(schema))
+        .ok_or_else(|| refuse(format!("{} is not a list of objects in {}", paging.items, answer.name)))?;
+    if !item.properties.iter().any(|p| p.name == paging.item_id && p.value.kind == "String") {
+        return Err(refuse(format!("{} is not a text property of {}", paging.item_id, item.name)));
+    }
+    Ok(())
 }
 
 /// Every object schema of the components, with its properties: the shapes of the answers.
@@ -442,7 +493,9 @@ fn snake(name: &str) -> String {
 
 fn render(operations: &[OperationSpec], schemas: &[SchemaSpec]) -> String {
     let mut code = String::new();
-    code.push_str("use crate::operation::{Field, Kind, Location, Operation, Property, Schema, Status, Value};\n");
+    code.push_str(
+        "use crate::operation::{Field, Kind, Location, Operation, Paging, Property, Schema, Status, Value};\n",
+    );
     code.push_str(
         "/// Every operation of the spec. Not `non_exhaustive` on purpose: a front's `match` over it \
          must name each operation, so a new one does not compile until every front names it.\n",
@@ -470,11 +523,22 @@ fn render(operations: &[OperationSpec], schemas: &[SchemaSpec]) -> String {
             .iter()
             .map(|(code, text)| format!("Status {{ code: {code}, description: {} }}", lit(text)))
             .collect();
+        let paging = match &op.paging {
+            None => "None".to_owned(),
+            Some(p) => format!(
+                "Some(Paging {{ offset: {}, limit: {}, total: {}, items: {}, item_id: {} }})",
+                lit(&p.offset),
+                lit(&p.limit),
+                lit(&p.total),
+                lit(&p.items),
+                lit(&p.item_id)
+            ),
+        };
         let _ = writeln!(
             code,
             "/// The description of `{id}`.\npub static {konst}: Operation = Operation {{ id: OperationId::{id}, name: {name}, \
              method: {method}, path: {path}, summary: {summary}, description: {description}, tag: {tag}, \
-             fields: &[{fields}], response: {response}, errors: &[{errors}] }};",
+             fields: &[{fields}], response: {response}, errors: &[{errors}], paging: {paging} }};",
             id = op.id,
             konst = snake(&op.id).to_ascii_uppercase(),
             name = lit(&op.id),
@@ -526,6 +590,20 @@ pub fn dispatch(spec: &str) -> Result<String, Error> {
     Ok(format!("{GENERATED_HEADER}\n\n{}", prettyplease::unparse(&file)))
 }
 
+/// The parameters in the order the generated method takes them (progenitor's): path
+/// parameters as the path template names them, then query and then header parameters, each
+/// by name.
+fn in_generated_order(op: &OperationSpec) -> Vec<&FieldSpec> {
+    let mut parameters: Vec<&FieldSpec> = op.fields.iter().filter(|f| f.location != "Body").collect();
+    let rank = |f: &FieldSpec| match f.location {
+        "Path" => (0, op.path.find(&format!("{{{}}}", f.name)).unwrap_or(usize::MAX), String::new()),
+        "Query" => (1, 0, f.name.clone()),
+        _ => (2, 0, f.name.clone()),
+    };
+    parameters.sort_by_key(|f| rank(f));
+    parameters
+}
+
 /// The one generated function that turns a checked JSON input into a generated call: each
 /// path parameter, query parameter and the body is deserialised into the generated client's
 /// own type (inferred from the method's signature), so the spec's types stay the only ones.
@@ -540,20 +618,28 @@ fn render_dispatch(operations: &[OperationSpec]) -> String {
     for op in operations {
         let mut lets = String::new();
         let mut args = Vec::new();
-        for (i, field) in op.fields.iter().filter(|f| f.location != "Body").enumerate() {
+        for (i, field) in in_generated_order(op).into_iter().enumerate() {
             if field.is_client_setting() {
                 // The client's own, resolved for this call: never copied into the input.
                 let _ = writeln!(lets, "let a{i} = call.project_id()?;");
                 args.push(format!("&a{i}"));
                 continue;
             }
+            // How the generated method takes each kind: text as `&str`, numbers and booleans
+            // by value, lists and path parameters (the generated newtypes) by reference.
+            let path = field.location == "Path";
+            let (turbofish, pass) = match field.value.kind {
+                "String" if !path => ("::<String>", if field.required { "&a{i}" } else { "a{i}.as_deref()" }),
+                "Integer" | "Number" | "Boolean" => ("", "a{i}"),
+                _ => ("", if field.required { "&a{i}" } else { "a{i}.as_ref()" }),
+            };
             let _ = writeln!(
                 lets,
-                "let a{i} = input.{}({})?;",
+                "let a{i} = input.{}{turbofish}({})?;",
                 if field.required { "required" } else { "optional" },
                 lit(&field.name)
             );
-            args.push(if field.required { format!("&a{i}") } else { format!("a{i}.as_ref()") });
+            args.push(pass.replace("{i}", &i.to_string()));
         }
         if op.fields.iter().any(|f| f.location == "Body") {
             lets.push_str("let body = input.body(id.describe())?;\n");

@@ -10,7 +10,7 @@ mod describe;
 mod python;
 
 pub use describe::{FieldSpec, Model, OperationSpec, SchemaSpec, ValueSpec, describe, dispatch, model, snake_case};
-pub use python::{STUB_MARKER, python_methods, python_stub};
+pub use python::{STUB_MARKER, python_methods, python_records, python_stub};
 
 /// The first line of every generated file; the tidy check looks for it.
 pub const GENERATED_HEADER: &str =

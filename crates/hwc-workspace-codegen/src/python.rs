@@ -247,3 +247,94 @@ fn stub_method(op: &OperationSpec, indent: &str, asynchronous: bool) -> String {
     }
     out
 }
+
+/// The Python classes of the answers' objects (`python/src/hwc_workspace/_records.py`): one
+/// class per object schema an operation's answer holds, with one typed attribute per property
+/// (documented from the spec), on the hand-written base `Record` (`_record.py`), which reads
+/// them from the answer's JSON by the `_FIELDS` table each class carries.
+pub fn python_records(spec: &str) -> Result<String, Error> {
+    let model = crate::model(spec)?;
+    let mut wanted: Vec<&str> = model.operations.iter().map(|op| op.response.as_str()).collect();
+    let mut classes: Vec<&crate::SchemaSpec> = Vec::new();
+    while let Some(name) = wanted.pop() {
+        let Some(schema) = model.schemas.iter().find(|s| s.name == name) else { continue };
+        if classes.iter().any(|c| c.name == name) {
+            continue;
+        }
+        classes.push(schema);
+        for property in &schema.properties {
+            wanted.extend(record_of(&property.value).map(|(name, _)| name));
+        }
+    }
+    // The spec's order, so that the file reads as the spec does and stays stable.
+    classes.sort_by_key(|c| model.schemas.iter().position(|s| s.name == c.name));
+    let mut out = format!(
+        "# {}\n\"\"\"The objects of the API's answers: one class per object schema of the spec, each property an \
+         attribute (``None`` when the service left it out).\"\"\"\n\n\
+         # Annotations name classes defined further down.\nfrom __future__ import annotations\n\nfrom typing import List, Optional\n\n\
+         from ._record import Record\n\n__all__ = [{}]\n",
+        GENERATED_HEADER.trim_start_matches("// ").trim_start_matches("# "),
+        classes.iter().map(|c| format!("{:?}", c.name)).collect::<Vec<_>>().join(", ")
+    );
+    for class in classes {
+        let names: Vec<String> = class.properties.iter().map(|p| format!("{:?}", p.name)).collect();
+        let fields: Vec<String> = class
+            .properties
+            .iter()
+            .map(|p| {
+                let kind = match record_of(&p.value) {
+                    Some((name, true)) => format!("(\"list\", {name:?})"),
+                    Some((name, false)) => format!("{name:?}"),
+                    None => "None".to_owned(),
+                };
+                format!("({:?}, {kind})", p.name)
+            })
+            .collect();
+        let description =
+            if class.description.trim().is_empty() { class.name.clone() } else { class.description.trim().to_owned() };
+        let _ = write!(
+            out,
+            "\n\nclass {name}(Record):\n    \"\"\"{doc}\"\"\"\n\n    __slots__ = ({slots})\n    _FIELDS = ({fields})\n",
+            name = class.name,
+            doc = description.replace('\\', "\\\\").replace("\"\"\"", "'''"),
+            slots = if names.is_empty() { String::new() } else { format!("{},", names.join(", ")) },
+            fields = if fields.is_empty() { String::new() } else { format!("{},", fields.join(", ")) },
+        );
+        for property in &class.properties {
+            let ty = record_type(&property.value);
+            let ty = if property.required { ty } else { format!("Optional[{ty}]") };
+            let _ = write!(
+                out,
+                "\n    {}: {ty}\n    \"\"\"{}\"\"\"\n",
+                property.name,
+                property.description.trim().replace('\\', "\\\\").replace("\"\"\"", "'''").replace('\n', "\n    ")
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The record class a property holds, and whether it holds a list of them.
+fn record_of(value: &ValueSpec) -> Option<(&str, bool)> {
+    match value.kind {
+        "Object" => value.schema.as_deref().map(|name| (name, false)),
+        "Array" => value.items.as_deref().and_then(record_of).filter(|(_, list)| !list).map(|(name, _)| (name, true)),
+        _ => None,
+    }
+}
+
+/// A property's Python type in the records.
+fn record_type(value: &ValueSpec) -> String {
+    match (value.kind, record_of(value)) {
+        (_, Some((name, false))) => name.to_owned(),
+        (_, Some((name, true))) => format!("List[{name}]"),
+        ("Array", None) => {
+            format!("List[{}]", value.items.as_deref().map(record_type).unwrap_or_else(|| "object".to_owned()))
+        }
+        ("String", _) => "str".to_owned(),
+        ("Integer", _) => "int".to_owned(),
+        ("Number", _) => "float".to_owned(),
+        ("Boolean", _) => "bool".to_owned(),
+        _ => "object".to_owned(),
+    }
+}

@@ -73,6 +73,191 @@ UndecodableResponseError
             dry_run,
         )
     }
+    /**Queries desktops.
+
+Queries desktop VMs, a page at a time (`offset`, `limit`), optionally filtered.
+
+IAM users need the permission `workspace:desktops:list` (access level List, resource type
+`desktop`, condition keys `g:RequestTag/<tag-key>`, `g:TagKeys` and `g:EnterpriseProjectId`).
+
+``GET /v2/{project_id}/desktops``
+
+Parameters
+----------
+user_name : Sequence[str], optional
+    Users the desktops belong to; fuzzy match on the user name.
+computer_name : str, optional
+    Desktop name.
+desktop_ip : str, optional
+    Desktop IP address.
+offset : int, optional
+    Pagination; sequence number of the first record to return, from 0.
+limit : int, default 1000
+    Pagination; number of records to return, 0-1000, 1000 if left out.
+domain_status : int, optional
+    Domain-joining status: 1 normal, 2 left the domain, 3 not reported.
+pool_id : str, optional
+    Desktop pool ID; separate several desktop pool IDs with commas (,).
+enterprise_project_id : str, optional
+    Enterprise project ID.
+desktop_type : str, optional
+    Desktop type; all desktops if left out. Separate several types with commas (,).
+    `DEDICATED`: ordinary desktops, including exclusive and dedicated desktops. `SHARED`:
+    desktops shared by several users.
+is_share_desktop : bool, optional
+    Whether the desktop is a collaborative desktop.
+subnet_id : str, optional
+    Subnet ID of the desktop.
+status : str, optional
+    Running status of the desktop, e.g. `ACTIVE`, `SHUTOFF`, `ERROR` or `HIBERNATED`. Open: the
+    service may know others.
+    Known values: ACTIVE, SHUTOFF, ERROR, HIBERNATED; others pass through unchanged.
+desktop_id : Sequence[str], optional
+    Desktop IDs; at most 100.
+tag : str, optional
+    Desktop tags, e.g. `key1=value1` or `key1=value1,key2=value2`.
+dry_run : bool, default False
+    Sign the request and return it as a ``SignedRequest`` (secrets masked) instead of sending it.
+
+Returns
+-------
+The answer's fields (ListDesktopsResponse in the spec) as attributes; a ``SignedRequest`` with ``dry_run=True``.
+
+Raises
+------
+InvalidRequestError
+    An argument breaks the spec's rules (its name is the error's ``field``); nothing is sent.
+ApiError
+    The service refused the call: its subclass follows the error kind (400, 401, 403, 404, 500).
+TransportError
+    No answer (``RequestTimeoutError`` when a timeout ran out).
+UndecodableResponseError
+    The answer is not the documented one.*/
+    #[pyo3(
+        signature = (
+            *,
+            user_name = None,
+            computer_name = None,
+            desktop_ip = None,
+            offset = None,
+            limit = None,
+            domain_status = None,
+            pool_id = None,
+            enterprise_project_id = None,
+            desktop_type = None,
+            is_share_desktop = None,
+            subnet_id = None,
+            status = None,
+            desktop_id = None,
+            tag = None,
+            dry_run = false
+        ),
+        text_signature = "($self, *, user_name=None, computer_name=None, desktop_ip=None, offset=None, limit=1000, domain_status=None, pool_id=None, enterprise_project_id=None, desktop_type=None, is_share_desktop=None, subnet_id=None, status=None, desktop_id=None, tag=None, dry_run=False)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn list_desktops(
+        &self,
+        py: Python<'_>,
+        user_name: Option<&Bound<'_, PyAny>>,
+        computer_name: Option<&Bound<'_, PyAny>>,
+        desktop_ip: Option<&Bound<'_, PyAny>>,
+        offset: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+        domain_status: Option<&Bound<'_, PyAny>>,
+        pool_id: Option<&Bound<'_, PyAny>>,
+        enterprise_project_id: Option<&Bound<'_, PyAny>>,
+        desktop_type: Option<&Bound<'_, PyAny>>,
+        is_share_desktop: Option<&Bound<'_, PyAny>>,
+        subnet_id: Option<&Bound<'_, PyAny>>,
+        status: Option<&Bound<'_, PyAny>>,
+        desktop_id: Option<&Bound<'_, PyAny>>,
+        tag: Option<&Bound<'_, PyAny>>,
+        dry_run: bool,
+    ) -> PyResult<Py<PyAny>> {
+        crate::operations::send(
+            self.core(),
+            py,
+            OperationId::ListDesktops,
+            &[
+                ("user_name", user_name),
+                ("computer_name", computer_name),
+                ("desktop_ip", desktop_ip),
+                ("offset", offset),
+                ("limit", limit),
+                ("domain_status", domain_status),
+                ("pool_id", pool_id),
+                ("enterprise_project_id", enterprise_project_id),
+                ("desktop_type", desktop_type),
+                ("is_share_desktop", is_share_desktop),
+                ("subnet_id", subnet_id),
+                ("status", status),
+                ("desktop_id", desktop_id),
+                ("tag", tag),
+            ],
+            dry_run,
+        )
+    }
+    /**Purchasing Auxiliary Resources for Desktops.
+
+Purchases depended resources of existing desktops, such as desktop collaboration resources.
+Answers with a job id; poll it with `ShowJob`.
+
+IAM users need the permission `workspace:desktops:addSubResources` (access level Write,
+resource type `desktop`, condition keys `g:ResourceTag/<tag-key>` and
+`g:EnterpriseProjectId`).
+
+``POST /v2/{project_id}/desktop/sub-resources``
+
+Parameters
+----------
+desktop_ids : Sequence[str], required
+    Desktop IDs.
+sub_resource_sku : str, required
+    SKU code of the desktop collaboration resource.
+order_id : str, optional
+    Order ID.
+dry_run : bool, default False
+    Sign the request and return it as a ``SignedRequest`` (secrets masked) instead of sending it.
+
+Returns
+-------
+The answer's fields (AddDesktopSubResourcesResponse in the spec) as attributes; a ``SignedRequest`` with ``dry_run=True``.
+
+Raises
+------
+InvalidRequestError
+    An argument breaks the spec's rules (its name is the error's ``field``); nothing is sent.
+ApiError
+    The service refused the call: its subclass follows the error kind (400, 401, 403, 404, 500).
+TransportError
+    No answer (``RequestTimeoutError`` when a timeout ran out).
+UndecodableResponseError
+    The answer is not the documented one.*/
+    #[pyo3(
+        signature = (desktop_ids, sub_resource_sku, *, order_id = None, dry_run = false),
+        text_signature = "($self, desktop_ids, sub_resource_sku, *, order_id=None, dry_run=False)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn add_desktop_sub_resources(
+        &self,
+        py: Python<'_>,
+        desktop_ids: &Bound<'_, PyAny>,
+        sub_resource_sku: &Bound<'_, PyAny>,
+        order_id: Option<&Bound<'_, PyAny>>,
+        dry_run: bool,
+    ) -> PyResult<Py<PyAny>> {
+        crate::operations::send(
+            self.core(),
+            py,
+            OperationId::AddDesktopSubResources,
+            &[
+                ("desktop_ids", Some(desktop_ids)),
+                ("sub_resource_sku", Some(sub_resource_sku)),
+                ("order_id", order_id),
+            ],
+            dry_run,
+        )
+    }
     /**Querying Task Details.
 
 Returns a task (job) and its sub-tasks, e.g. the job that
@@ -188,6 +373,191 @@ UndecodableResponseError
             &[
                 ("desktop_ids", Some(desktop_ids)),
                 ("sub_resource_type", sub_resource_type),
+                ("order_id", order_id),
+            ],
+            dry_run,
+        )
+    }
+    /**Queries desktops (a coroutine).
+
+Queries desktop VMs, a page at a time (`offset`, `limit`), optionally filtered.
+
+IAM users need the permission `workspace:desktops:list` (access level List, resource type
+`desktop`, condition keys `g:RequestTag/<tag-key>`, `g:TagKeys` and `g:EnterpriseProjectId`).
+
+``GET /v2/{project_id}/desktops``
+
+Parameters
+----------
+user_name : Sequence[str], optional
+    Users the desktops belong to; fuzzy match on the user name.
+computer_name : str, optional
+    Desktop name.
+desktop_ip : str, optional
+    Desktop IP address.
+offset : int, optional
+    Pagination; sequence number of the first record to return, from 0.
+limit : int, default 1000
+    Pagination; number of records to return, 0-1000, 1000 if left out.
+domain_status : int, optional
+    Domain-joining status: 1 normal, 2 left the domain, 3 not reported.
+pool_id : str, optional
+    Desktop pool ID; separate several desktop pool IDs with commas (,).
+enterprise_project_id : str, optional
+    Enterprise project ID.
+desktop_type : str, optional
+    Desktop type; all desktops if left out. Separate several types with commas (,).
+    `DEDICATED`: ordinary desktops, including exclusive and dedicated desktops. `SHARED`:
+    desktops shared by several users.
+is_share_desktop : bool, optional
+    Whether the desktop is a collaborative desktop.
+subnet_id : str, optional
+    Subnet ID of the desktop.
+status : str, optional
+    Running status of the desktop, e.g. `ACTIVE`, `SHUTOFF`, `ERROR` or `HIBERNATED`. Open: the
+    service may know others.
+    Known values: ACTIVE, SHUTOFF, ERROR, HIBERNATED; others pass through unchanged.
+desktop_id : Sequence[str], optional
+    Desktop IDs; at most 100.
+tag : str, optional
+    Desktop tags, e.g. `key1=value1` or `key1=value1,key2=value2`.
+dry_run : bool, default False
+    Sign the request and return it as a ``SignedRequest`` (secrets masked) instead of sending it.
+
+Returns
+-------
+The answer's fields (ListDesktopsResponse in the spec) as attributes; a ``SignedRequest`` with ``dry_run=True``.
+
+Raises
+------
+InvalidRequestError
+    An argument breaks the spec's rules (its name is the error's ``field``); nothing is sent.
+ApiError
+    The service refused the call: its subclass follows the error kind (400, 401, 403, 404, 500).
+TransportError
+    No answer (``RequestTimeoutError`` when a timeout ran out).
+UndecodableResponseError
+    The answer is not the documented one.*/
+    #[pyo3(
+        signature = (
+            *,
+            user_name = None,
+            computer_name = None,
+            desktop_ip = None,
+            offset = None,
+            limit = None,
+            domain_status = None,
+            pool_id = None,
+            enterprise_project_id = None,
+            desktop_type = None,
+            is_share_desktop = None,
+            subnet_id = None,
+            status = None,
+            desktop_id = None,
+            tag = None,
+            dry_run = false
+        ),
+        text_signature = "($self, *, user_name=None, computer_name=None, desktop_ip=None, offset=None, limit=1000, domain_status=None, pool_id=None, enterprise_project_id=None, desktop_type=None, is_share_desktop=None, subnet_id=None, status=None, desktop_id=None, tag=None, dry_run=False)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn list_desktops<'py>(
+        &self,
+        py: Python<'py>,
+        user_name: Option<&Bound<'py, PyAny>>,
+        computer_name: Option<&Bound<'py, PyAny>>,
+        desktop_ip: Option<&Bound<'py, PyAny>>,
+        offset: Option<&Bound<'py, PyAny>>,
+        limit: Option<&Bound<'py, PyAny>>,
+        domain_status: Option<&Bound<'py, PyAny>>,
+        pool_id: Option<&Bound<'py, PyAny>>,
+        enterprise_project_id: Option<&Bound<'py, PyAny>>,
+        desktop_type: Option<&Bound<'py, PyAny>>,
+        is_share_desktop: Option<&Bound<'py, PyAny>>,
+        subnet_id: Option<&Bound<'py, PyAny>>,
+        status: Option<&Bound<'py, PyAny>>,
+        desktop_id: Option<&Bound<'py, PyAny>>,
+        tag: Option<&Bound<'py, PyAny>>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::operations::start(
+            self.core(),
+            py,
+            OperationId::ListDesktops,
+            &[
+                ("user_name", user_name),
+                ("computer_name", computer_name),
+                ("desktop_ip", desktop_ip),
+                ("offset", offset),
+                ("limit", limit),
+                ("domain_status", domain_status),
+                ("pool_id", pool_id),
+                ("enterprise_project_id", enterprise_project_id),
+                ("desktop_type", desktop_type),
+                ("is_share_desktop", is_share_desktop),
+                ("subnet_id", subnet_id),
+                ("status", status),
+                ("desktop_id", desktop_id),
+                ("tag", tag),
+            ],
+            dry_run,
+        )
+    }
+    /**Purchasing Auxiliary Resources for Desktops (a coroutine).
+
+Purchases depended resources of existing desktops, such as desktop collaboration resources.
+Answers with a job id; poll it with `ShowJob`.
+
+IAM users need the permission `workspace:desktops:addSubResources` (access level Write,
+resource type `desktop`, condition keys `g:ResourceTag/<tag-key>` and
+`g:EnterpriseProjectId`).
+
+``POST /v2/{project_id}/desktop/sub-resources``
+
+Parameters
+----------
+desktop_ids : Sequence[str], required
+    Desktop IDs.
+sub_resource_sku : str, required
+    SKU code of the desktop collaboration resource.
+order_id : str, optional
+    Order ID.
+dry_run : bool, default False
+    Sign the request and return it as a ``SignedRequest`` (secrets masked) instead of sending it.
+
+Returns
+-------
+The answer's fields (AddDesktopSubResourcesResponse in the spec) as attributes; a ``SignedRequest`` with ``dry_run=True``.
+
+Raises
+------
+InvalidRequestError
+    An argument breaks the spec's rules (its name is the error's ``field``); nothing is sent.
+ApiError
+    The service refused the call: its subclass follows the error kind (400, 401, 403, 404, 500).
+TransportError
+    No answer (``RequestTimeoutError`` when a timeout ran out).
+UndecodableResponseError
+    The answer is not the documented one.*/
+    #[pyo3(
+        signature = (desktop_ids, sub_resource_sku, *, order_id = None, dry_run = false),
+        text_signature = "($self, desktop_ids, sub_resource_sku, *, order_id=None, dry_run=False)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn add_desktop_sub_resources<'py>(
+        &self,
+        py: Python<'py>,
+        desktop_ids: &Bound<'py, PyAny>,
+        sub_resource_sku: &Bound<'py, PyAny>,
+        order_id: Option<&Bound<'py, PyAny>>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::operations::start(
+            self.core(),
+            py,
+            OperationId::AddDesktopSubResources,
+            &[
+                ("desktop_ids", Some(desktop_ids)),
+                ("sub_resource_sku", Some(sub_resource_sku)),
                 ("order_id", order_id),
             ],
             dry_run,

@@ -35,8 +35,46 @@ fn answer(py: Python<'_>, id: OperationId, answer: Answer) -> PyResult<Py<PyAny>
         OperationId::ShowJob => {
             answer.decode::<hwc_workspace::Job>().map(|job| Py::new(py, Job::from(job)).map(Py::into_any))
         }
+        OperationId::ListDesktops | OperationId::AddDesktopSubResources => {
+            Ok(record(py, id.describe().response, &answer))
+        }
     };
     decoded.map_err(|e| to_py_err(py, &e))?
+}
+
+/// The answer as the record class its schema generated (`hwc_workspace._records`), carrying
+/// the request id.
+pub(crate) fn record(py: Python<'_>, schema: &str, answer: &Answer) -> PyResult<Py<PyAny>> {
+    let class = py.import("hwc_workspace._records")?.getattr(schema)?;
+    Ok(class.call_method1("_from", (to_python(py, &answer.value)?, answer.request_id.clone()))?.unbind())
+}
+
+/// JSON as Python's plain values (dict, list, str, int, float, bool, None).
+pub(crate) fn to_python(py: Python<'_>, value: &Json) -> PyResult<Py<PyAny>> {
+    Ok(match value {
+        Json::Null => py.None(),
+        Json::Bool(b) => PyBool::new(py, *b).to_owned().into_any().unbind(),
+        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any().unbind(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any().unbind(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind(),
+        },
+        Json::String(s) => PyString::new(py, s).into_any().unbind(),
+        Json::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_python(py, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+        Json::Object(map) => {
+            let dict = PyDict::new(py);
+            for (key, item) in map {
+                dict.set_item(key, to_python(py, item)?)?;
+            }
+            dict.into_any().unbind()
+        }
+    })
 }
 
 /// The arguments of a generated method, by the spec's names (`None`: not given).

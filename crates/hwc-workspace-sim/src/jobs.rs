@@ -15,6 +15,9 @@ use crate::state::Job;
 /// The job type the simulator reports for deletions.
 pub const JOB_TYPE: &str = "DELETE_DESKTOP_SUB_RESOURCES";
 
+/// The job type the simulator reports for purchases (`AddDesktopSubResources`).
+pub const ADD_JOB_TYPE: &str = "ADD_DESKTOP_SUB_RESOURCES";
+
 /// How long a job stays in each phase before it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobTiming {
@@ -63,6 +66,18 @@ pub(crate) fn render(job: &Job, timing: JobTiming, now: OffsetDateTime) -> types
         JobStatus::Success
     };
     let done = phase == JobStatus::Success;
+    // A sub-job's progress, 0 to 100, rising while it runs.
+    let process = match phase {
+        JobStatus::Waiting => 0,
+        JobStatus::Running => {
+            let part = (now - started).as_seconds_f64() / timing.running.as_secs_f64().max(f64::MIN_POSITIVE);
+            #[allow(clippy::cast_possible_truncation)]
+            let percent = (part * 100.0).clamp(1.0, 99.0) as i32;
+            percent
+        }
+        _ => 100,
+    };
+    let job_type = if job.sku.is_some() { ADD_JOB_TYPE } else { JOB_TYPE };
     let begin_time = (phase != JobStatus::Waiting).then(|| timestamp(started));
     let end_time = done.then(|| timestamp(ended));
     let mut desktops: Vec<&str> = Vec::new();
@@ -78,7 +93,9 @@ pub(crate) fn render(job: &Job, timing: JobTiming, now: OffsetDateTime) -> types
             let failed = done && job.failed_desktops.iter().any(|d| d == desktop_id);
             SubJob {
                 id: Some(format!("{}-{:04}", job.job_id, index + 1)),
-                job_type: Some(JOB_TYPE.to_owned()),
+                job_type: Some(job_type.to_owned()),
+                job_id: Some(job.job_id.clone()),
+                process: Some(process),
                 entities: Some(SubJobEntities {
                     desktop_id: Some((*desktop_id).to_owned()),
                     ..SubJobEntities::default()
@@ -89,17 +106,19 @@ pub(crate) fn render(job: &Job, timing: JobTiming, now: OffsetDateTime) -> types
                 error_code: failed.then(|| codes::SUB_JOB_FAILED.to_owned()),
                 fail_reason: failed.then(|| {
                     format!(
-                        "The {} resource of desktop {desktop_id} could not be deleted (simulated failure)",
-                        job.sub_resource_type
+                        "The {} resource of desktop {desktop_id} could not be {} (simulated failure)",
+                        job.sub_resource_type,
+                        if job.sku.is_some() { "added" } else { "deleted" }
                     )
                 }),
+                ..SubJob::default()
             }
         })
         .collect();
     let failures = if done { job.failed_desktops.len() } else { 0 };
     types::Job {
         id: job.job_id.clone(),
-        job_type: Some(JOB_TYPE.to_owned()),
+        job_type: Some(job_type.to_owned()),
         status: if failures > 0 { JobStatus::Failed } else { phase },
         sub_jobs_total: Some(i32::try_from(sub_jobs.len()).unwrap_or(i32::MAX)),
         begin_time,
@@ -163,5 +182,47 @@ pub(crate) fn distort(job: &mut types::Job, kind: JobReportFault) {
             job.fail_reason = None;
         }
         JobReportFault::AnotherJob | JobReportFault::UnusableJobId => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sub_job_reports_its_progress_rising_from_0_to_100() {
+        let created = OffsetDateTime::UNIX_EPOCH;
+        let job = Job {
+            job_id: "j".to_owned(),
+            desktop_ids: vec!["a".to_owned(), "b".to_owned()],
+            sub_resource_type: "DESKTOP_SHARER".to_owned(),
+            order_id: None,
+            sku: None,
+            created_at: created,
+            request_id: "r".to_owned(),
+            access_key: "k".to_owned(),
+            removed_from: Vec::new(),
+            failed_desktops: Vec::new(),
+            other_fields: serde_json::Map::new(),
+        };
+        let timing = JobTiming { waiting: Duration::from_secs(1), running: Duration::from_secs(10) };
+        let progress = |after_ms: u64| {
+            let rendered = render(&job, timing, created + Duration::from_millis(after_ms));
+            let all: Vec<Option<i32>> = rendered.sub_jobs.iter().map(|s| s.process).collect();
+            assert!(all.windows(2).all(|w| w[0] == w[1]), "every sub-job alike: {all:?}");
+            (rendered.status, all[0])
+        };
+        assert_eq!(progress(0), (JobStatus::Waiting, Some(0)));
+        assert_eq!(progress(999), (JobStatus::Waiting, Some(0)));
+        assert_eq!(progress(1_000), (JobStatus::Running, Some(1)), "running shows it started");
+        assert_eq!(progress(6_000), (JobStatus::Running, Some(50)));
+        assert_eq!(progress(10_999), (JobStatus::Running, Some(99)), "never 100 before it ends");
+        assert_eq!(progress(11_000), (JobStatus::Success, Some(100)));
+        let mut last = 0;
+        for after_ms in (0..12_000).step_by(250) {
+            let (_, Some(now)) = progress(after_ms) else { panic!("a progress at {after_ms} ms") };
+            assert!(now >= last, "never falls");
+            last = now;
+        }
     }
 }

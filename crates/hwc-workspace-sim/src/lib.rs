@@ -29,12 +29,12 @@ pub use cloud::{DEFAULT_CREDENTIALS_LIFETIME, DEFAULT_REGION};
 pub use faults::{BodyShape, FaultKind, Faults, JobReportFault, OVERSIZED_BODY_BYTES, UnknownFault};
 /// The limits the simulator checks are the client's own: one definition for both sides.
 pub use hwc_workspace::{MAX_CLOCK_SKEW, MAX_DESKTOP_IDS, MAX_VALUE_CHARS};
-pub use jobs::{JOB_TYPE, JobTiming};
+pub use jobs::{ADD_JOB_TYPE, JOB_TYPE, JobTiming};
 pub use simulator::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_JOBS, Simulator, SimulatorBuilder, StartError,
 };
 pub use state::{
-    DELETE_SUB_RESOURCES_PERMISSION, DEMO_AK, DEMO_DENIED_AK, DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_PROJECT_ID,
-    DEMO_SHARER_DESKTOP_IDS, DEMO_SK, DESKTOP_SHARER, Desktop, Job, Key, MAX_STATE_FILE_BYTES, State, StateError,
-    demo_desktop_ids,
+    ADD_SUB_RESOURCES_PERMISSION, DEFAULT_SHARER_SKU, DELETE_SUB_RESOURCES_PERMISSION, DEMO_AK, DEMO_DENIED_AK,
+    DEMO_DENIED_SK, DEMO_DESKTOP_IDS, DEMO_PROJECT_ID, DEMO_SHARER_DESKTOP_IDS, DEMO_SK, DESKTOP_SHARER, Desktop, Job,
+    Key, LIST_DESKTOPS_PERMISSION, MAX_SEEDED_DESKTOPS, MAX_STATE_FILE_BYTES, State, StateError, demo_desktop_ids,
 };

@@ -188,6 +188,7 @@ mod tests {
             }],
             response: "",
             errors: &[],
+            paging: None,
         };
         static DETAIL: Operation = Operation {
             id: OperationId::ShowJob,
@@ -200,6 +201,7 @@ mod tests {
             fields: &[],
             response: "",
             errors: &[],
+            paging: None,
         };
         for operations in [[&ONE, &DETAIL], [&DETAIL, &ONE]] {
             let detail = route_among(operations, &Method::GET, "/v2/p/desktops/detail").unwrap();

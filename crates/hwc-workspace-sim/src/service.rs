@@ -11,7 +11,10 @@ use std::collections::HashSet;
 
 use http::{Response, StatusCode};
 use hwc_workspace::operation::Location;
-use hwc_workspace::types::{DeleteDesktopSubResourcesRequest, DeleteDesktopSubResourcesResponse};
+use hwc_workspace::types::{
+    AddDesktopSubResourcesRequest, AddDesktopSubResourcesResponse, DeleteDesktopSubResourcesRequest,
+    DeleteDesktopSubResourcesResponse, ListDesktopsResponse, SimpleDesktopInfo,
+};
 use hwc_workspace::{Input, OperationId};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -21,7 +24,9 @@ use crate::faults::JobReportFault;
 use crate::response::{Body, Failure, json_response};
 use crate::routing::Route;
 use crate::shared::Shared;
-use crate::state::{DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_SHARER, Job, Key};
+use crate::state::{
+    ADD_SUB_RESOURCES_PERMISSION, DELETE_SUB_RESOURCES_PERMISSION, DESKTOP_SHARER, Job, Key, LIST_DESKTOPS_PERMISSION,
+};
 
 /// What an operation asks of the caller, and what answers it.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +42,10 @@ pub(crate) fn behaviour(id: OperationId) -> Behaviour {
     match id {
         OperationId::DeleteDesktopSubResources => {
             Behaviour { permission: Some(DELETE_SUB_RESOURCES_PERMISSION), handler: delete_desktop_sub_resources }
+        }
+        OperationId::ListDesktops => Behaviour { permission: Some(LIST_DESKTOPS_PERMISSION), handler: list_desktops },
+        OperationId::AddDesktopSubResources => {
+            Behaviour { permission: Some(ADD_SUB_RESOURCES_PERMISSION), handler: add_desktop_sub_resources }
         }
         // Reading a job needs no permission beyond a valid key.
         OperationId::ShowJob => Behaviour { permission: None, handler: show_job },
@@ -99,9 +108,10 @@ fn delete_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failu
             format!("The sub_resource_type {sub_resource_type:?} is not supported; supported: {DESKTOP_SHARER}"),
         ));
     }
-    let deletion = Deletion {
+    let deletion = Change {
         desktop_ids: request.desktop_ids.into_iter().map(String::from).collect(),
         sub_resource_type,
+        sku: None,
         order_id: request.order_id.map(String::from),
         other_fields,
     };
@@ -111,6 +121,101 @@ fn delete_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failu
         job_id = "..".to_owned();
     }
     Ok(json_response(StatusCode::OK, &DeleteDesktopSubResourcesResponse { job_id }, call.request_id))
+}
+
+/// ListDesktops: the desktops that pass every filter given, a page of them, and how many
+/// pass in all. Text filters on names match a part (as the service's fuzzy match does);
+/// the others match exactly; comma-separated ones match any of their values.
+fn list_desktops(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let input = &call.input;
+    let text = |name: &str| input.get(name).and_then(Value::as_str).map(str::to_owned);
+    let texts = |name: &str| -> Option<Vec<String>> {
+        input
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+    };
+    let any_of = |name: &str| text(name).map(|v| v.split(',').map(|s| s.trim().to_owned()).collect::<Vec<_>>());
+    let user_names = texts("user_name");
+    let computer_name = text("computer_name");
+    let desktop_ip = text("desktop_ip");
+    let pool_ids = any_of("pool_id");
+    let enterprise_project_id = text("enterprise_project_id");
+    let desktop_types = any_of("desktop_type");
+    let shared = input.get("is_share_desktop").and_then(Value::as_bool);
+    let subnet_id = text("subnet_id");
+    let status = text("status");
+    let desktop_ids = texts("desktop_id");
+    let domain_status = input.get("domain_status").and_then(Value::as_i64);
+    let tags: Option<Vec<(String, String)>> = text("tag").map(|tags| {
+        tags.split(',')
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (key.trim().to_owned(), value.trim().to_owned())
+            })
+            .collect()
+    });
+    let offset = input.get("offset").and_then(Value::as_u64).unwrap_or(0);
+    let limit = input.get("limit").and_then(Value::as_u64).unwrap_or(1000);
+    let same = |wanted: &Option<String>, has: &Option<String>| wanted.as_ref().is_none_or(|w| has.as_ref() == Some(w));
+    let one_of = |wanted: &Option<Vec<String>>, has: &Option<String>| {
+        wanted.as_ref().is_none_or(|w| has.as_ref().is_some_and(|h| w.contains(h)))
+    };
+    let passes = |d: &SimpleDesktopInfo| {
+        let users = || d.user_name.iter().chain(d.attach_user_infos.iter().filter_map(|u| u.user_name.as_ref()));
+        user_names.as_ref().is_none_or(|names| names.iter().any(|n| users().any(|u| u.contains(n.as_str()))))
+            && computer_name.as_ref().is_none_or(|n| d.computer_name.as_ref().is_some_and(|c| c.contains(n.as_str())))
+            && same(&desktop_ip, &d.ip_address)
+            && one_of(&pool_ids, &d.pool_id)
+            && same(&enterprise_project_id, &d.enterprise_project_id)
+            && one_of(&desktop_types, &d.desktop_type)
+            && shared.is_none_or(|shared| d.share_resource_sku.is_some() == shared)
+            && same(&subnet_id, &d.subnet_id)
+            && same(&status, &d.status)
+            && desktop_ids.as_ref().is_none_or(|ids| ids.contains(&d.desktop_id))
+            && domain_status.is_none_or(|s| d.domain_status.map(i64::from) == Some(s))
+            && tags.as_ref().is_none_or(|tags| {
+                tags.iter().all(|(key, value)| {
+                    d.tags
+                        .iter()
+                        .any(|t| t.key.as_deref() == Some(key.as_str()) && t.value.as_deref() == Some(value.as_str()))
+                })
+            })
+    };
+    let world = call.shared.world();
+    let mut total = 0u64;
+    let mut desktops = Vec::new();
+    for desktop in &world.desktops {
+        // The state was checked when it was loaded, so every desktop renders.
+        let Ok(info) = desktop.info() else { continue };
+        if !passes(&info) {
+            continue;
+        }
+        if total >= offset && (desktops.len() as u64) < limit {
+            desktops.push(info);
+        }
+        total += 1;
+    }
+    drop(world);
+    let answer = ListDesktopsResponse { total_count: Some(i32::try_from(total).unwrap_or(i32::MAX)), desktops };
+    Ok(json_response(StatusCode::OK, &answer, call.request_id))
+}
+
+/// AddDesktopSubResources: every listed desktop gains the collaboration resource of the SKU,
+/// and a job records it; as a deletion, all or nothing.
+fn add_desktop_sub_resources(call: &Call<'_>) -> Result<Response<Body>, Failure> {
+    let request: AddDesktopSubResourcesRequest = call.body()?;
+    let mut other_fields = call.body_fields();
+    other_fields.retain(|name, _| !Job::MEMBER_FIELDS.contains(&name.as_str()));
+    let change = Change {
+        desktop_ids: request.desktop_ids.into_iter().map(String::from).collect(),
+        sub_resource_type: DESKTOP_SHARER.to_owned(),
+        sku: Some(request.sub_resource_sku.to_string()),
+        order_id: request.order_id.map(String::from),
+        other_fields,
+    };
+    let job_id = apply(call.shared, change, call.key, call.request_id)?;
+    Ok(json_response(StatusCode::OK, &AddDesktopSubResourcesResponse { job_id }, call.request_id))
 }
 
 /// ShowJob: the job as it is now.
@@ -128,16 +233,19 @@ fn show_job(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     Ok(json_response(StatusCode::OK, &rendered, call.request_id))
 }
 
-/// A deletion the service accepted to carry out.
-struct Deletion {
+/// A deletion or purchase the service accepted to carry out.
+struct Change {
     desktop_ids: Vec<String>,
     sub_resource_type: String,
+    /// The SKU a purchase adds; `None`: a deletion.
+    sku: Option<String>,
     order_id: Option<String>,
     other_fields: Map<String, Value>,
 }
 
-/// Deletes the sub-resource from every listed desktop and records the job; all or nothing.
-fn apply(shared: &Shared, deletion: Deletion, key: &Key, request_id: &str) -> Result<String, Failure> {
+/// Deletes (or, for a purchase, adds) the sub-resource of every listed desktop and records
+/// the job; all or nothing.
+fn apply(shared: &Shared, deletion: Change, key: &Key, request_id: &str) -> Result<String, Failure> {
     let mut world = shared.world();
     let mut seen = HashSet::new();
     let missing: Vec<&str> = deletion
@@ -174,9 +282,19 @@ fn apply(shared: &Shared, deletion: Deletion, key: &Key, request_id: &str) -> Re
             continue;
         }
         let desktop = &mut world.desktops[index];
-        if desktop.has(&deletion.sub_resource_type) {
-            desktop.sub_resources.retain(|s| *s != deletion.sub_resource_type);
-            removed_from.push(id.clone());
+        match &deletion.sku {
+            Some(sku) => {
+                if !desktop.has(&deletion.sub_resource_type) {
+                    desktop.sub_resources.push(deletion.sub_resource_type.clone());
+                }
+                desktop.details.insert("share_resource_sku".to_owned(), sku.clone().into());
+            }
+            None if desktop.has(&deletion.sub_resource_type) => {
+                desktop.sub_resources.retain(|s| *s != deletion.sub_resource_type);
+                desktop.details.remove("share_resource_sku");
+                removed_from.push(id.clone());
+            }
+            None => {}
         }
     }
     world.jobs_created += 1;
@@ -189,6 +307,7 @@ fn apply(shared: &Shared, deletion: Deletion, key: &Key, request_id: &str) -> Re
         desktop_ids: deletion.desktop_ids,
         sub_resource_type: deletion.sub_resource_type,
         order_id: deletion.order_id,
+        sku: deletion.sku,
         created_at: (shared.clock)(),
         request_id: request_id.to_owned(),
         access_key: key.access_key().to_owned(),

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use hwc_sign::Credentials;
+use hwc_workspace::types::SimpleDesktopInfo;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -19,6 +20,9 @@ pub const DEMO_DENIED_AK: &str = "HPUASIMDENIED0000001";
 /// The secret key of [`DEMO_DENIED_AK`].
 pub const DEMO_DENIED_SK: &str = "SimDeniedSecretKey000000000000000000001";
 
+/// The most desktops `--desktops` seeds: ten million, about 3 GB of simulator.
+pub const MAX_SEEDED_DESKTOPS: usize = 10_000_000;
+
 /// The largest state file read: about a million desktops.
 pub const MAX_STATE_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -26,6 +30,10 @@ pub const MAX_STATE_FILE_BYTES: u64 = 256 * 1024 * 1024;
 pub const DESKTOP_SHARER: &str = hwc_workspace::SubResourceType::DESKTOP_SHARER;
 /// The IAM action the operation needs: the client's own constant.
 pub use hwc_workspace::DELETE_SUB_RESOURCES_PERMISSION;
+/// The IAM action `ListDesktops` needs.
+pub const LIST_DESKTOPS_PERMISSION: &str = "workspace:desktops:list";
+/// The IAM action `AddDesktopSubResources` needs.
+pub const ADD_SUB_RESOURCES_PERMISSION: &str = "workspace:desktops:addSubResources";
 
 /// Every demo desktop, in seeding order: the first five hold a `DESKTOP_SHARER`
 /// sub-resource ([`DEMO_SHARER_DESKTOP_IDS`]), the last two hold none.
@@ -48,6 +56,10 @@ pub fn demo_desktop_ids() -> Vec<String> {
     DEMO_DESKTOP_IDS.iter().map(|id| (*id).to_owned()).collect()
 }
 
+/// The SKU a desktop's collaboration resource is reported with when nothing else set it
+/// (the demo and seeded desktops); `AddDesktopSubResources` sets the one it was given.
+pub const DEFAULT_SHARER_SKU: &str = "workspace.desktop.sharer";
+
 /// A desktop and the sub-resources it holds now.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +69,10 @@ pub struct Desktop {
     /// Sub-resource types, e.g. `["DESKTOP_SHARER"]`.
     #[serde(default)]
     pub sub_resources: Vec<String>,
+    /// What `ListDesktops` reports of it beside its id and collaboration resource: fields of
+    /// the spec's `SimpleDesktopInfo` (checked against it when the state is loaded).
+    #[serde(default)]
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Desktop {
@@ -66,7 +82,49 @@ impl Desktop {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self { id: id.into(), sub_resources: sub_resources.into_iter().map(Into::into).collect() }
+        Self {
+            id: id.into(),
+            sub_resources: sub_resources.into_iter().map(Into::into).collect(),
+            details: serde_json::Map::new(),
+        }
+    }
+
+    /// With `name` of its `SimpleDesktopInfo` set to `value`.
+    #[must_use]
+    pub fn with_detail(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The desktop as `ListDesktops` reports it, in the spec's type: its details, its id, and
+    /// `share_resource_sku` while it holds the collaboration resource.
+    pub fn info(&self) -> Result<SimpleDesktopInfo, String> {
+        let mut fields = self.details.clone();
+        fields.insert("desktop_id".to_owned(), self.id.clone().into());
+        let sku = fields.remove("share_resource_sku");
+        if self.has(DESKTOP_SHARER) {
+            let sku = sku.filter(|sku| sku.is_string()).unwrap_or_else(|| DEFAULT_SHARER_SKU.into());
+            fields.insert("share_resource_sku".to_owned(), sku);
+        }
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())
+    }
+
+    /// Seeded desktop number `n` (from 1) of a simulator started with `--desktops`: varied
+    /// enough for every filter of `ListDesktops` to select some and not others.
+    pub fn seeded(n: usize, shared: bool) -> Self {
+        let statuses = ["ACTIVE", "ACTIVE", "ACTIVE", "SHUTOFF", "HIBERNATED"];
+        let sub_resources: &[&str] = if shared { &[DESKTOP_SHARER] } else { &[] };
+        Desktop::new(format!("d{n:07}-5e1a-4d00-8000-000000000000"), sub_resources.iter().copied())
+            .with_detail("computer_name", format!("desktop-{n:07}"))
+            .with_detail("user_name", format!("user{n:07}"))
+            .with_detail("ip_address", format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255))
+            .with_detail("status", statuses[n % statuses.len()])
+            .with_detail("desktop_type", if n.is_multiple_of(10) { "SHARED" } else { "DEDICATED" })
+            .with_detail("enterprise_project_id", "0")
+            .with_detail("subnet_id", format!("subnet-{}", n % 4))
+            .with_detail("created", "2026-01-02T03:04:05.000Z")
+            .with_detail("tags", serde_json::json!([{"key": "team", "value": format!("team{}", n % 3)}]))
+            .with_detail("in_maintenance_mode", false)
     }
 
     /// Whether it holds a sub-resource of this type.
@@ -92,7 +150,9 @@ impl Key {
     pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
         Self {
             credentials: Credentials::new(access_key, secret_key),
-            permissions: vec![DELETE_SUB_RESOURCES_PERMISSION.to_owned()],
+            permissions: [DELETE_SUB_RESOURCES_PERMISSION, LIST_DESKTOPS_PERMISSION, ADD_SUB_RESOURCES_PERMISSION]
+                .map(str::to_owned)
+                .to_vec(),
         }
     }
 
@@ -158,6 +218,22 @@ impl State {
     /// two without), the key [`DEMO_AK`] and the permission-less key [`DEMO_DENIED_AK`].
     pub fn demo() -> Self {
         Self { project_id: DEMO_PROJECT_ID.to_owned(), desktops: demo_desktops(), keys: demo_keys() }
+    }
+
+    /// With its desktops replaced by `count` seeded ones ([`Desktop::seeded`]), of which the
+    /// fraction `shared_fraction` (0 to 1, spread evenly) holds a collaboration resource.
+    pub fn with_seeded_desktops(mut self, count: usize, shared_fraction: f64) -> Result<Self, StateError> {
+        if !(0.0..=1.0).contains(&shared_fraction) {
+            return Err(StateError(format!("the shared fraction must be between 0 and 1, not {shared_fraction}")));
+        }
+        if count > MAX_SEEDED_DESKTOPS {
+            return Err(StateError(format!("at most {MAX_SEEDED_DESKTOPS} desktops can be seeded, not {count}")));
+        }
+        // Desktop n is shared when the running count of shared desktops steps up at n.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let shared_before = |n: usize| (n as f64 * shared_fraction).floor() as usize;
+        self.desktops = (1..=count).map(|n| Desktop::seeded(n, shared_before(n) > shared_before(n - 1))).collect();
+        Ok(self)
     }
 
     /// Adds a key (builder style).
@@ -230,6 +306,12 @@ impl State {
             if !seen.insert(desktop.id.as_str()) {
                 return Err(StateError(format!("desktop id {:?} appears twice", desktop.id)));
             }
+            if let Err(problem) = desktop.info() {
+                return Err(StateError(format!(
+                    "the details of desktop {:?} are not a SimpleDesktopInfo of the spec: {problem}",
+                    desktop.id
+                )));
+            }
         }
         if self.keys.is_empty() {
             return Err(StateError("at least one key is needed".to_owned()));
@@ -287,7 +369,12 @@ fn demo_desktops() -> Vec<Desktop> {
         .iter()
         .map(|id| {
             let sub_resources: &[&str] = if DEMO_SHARER_DESKTOP_IDS.contains(id) { &[DESKTOP_SHARER] } else { &[] };
+            let n = DEMO_DESKTOP_IDS.iter().position(|d| d == id).unwrap_or_default() + 1;
             Desktop::new(*id, sub_resources.iter().copied())
+                .with_detail("computer_name", format!("demo-desktop-{n}"))
+                .with_detail("user_name", format!("demo-user-{n}"))
+                .with_detail("status", "ACTIVE")
+                .with_detail("desktop_type", "DEDICATED")
         })
         .collect()
 }
@@ -307,6 +394,8 @@ pub struct Job {
     pub sub_resource_type: String,
     /// The order id, if one was given.
     pub order_id: Option<String>,
+    /// For a purchase (`AddDesktopSubResources`), the SKU it added; `None` for a deletion.
+    pub sku: Option<String>,
     /// When the simulator accepted the call, by its clock.
     pub created_at: OffsetDateTime,
     /// The `X-Request-Id` of the call.
@@ -326,15 +415,19 @@ pub struct Job {
 impl Job {
     /// The body fields kept in the members above, by their spec names; every other one is
     /// kept in [`Job::other_fields`].
-    pub const MEMBER_FIELDS: [&'static str; 3] = ["desktop_ids", "sub_resource_type", "order_id"];
+    pub const MEMBER_FIELDS: [&'static str; 4] = ["desktop_ids", "sub_resource_type", "order_id", "sub_resource_sku"];
 
     /// Every body field of the request the spec describes, as received: what a test reads to
     /// see that a field reached the service.
     pub fn body(&self) -> serde_json::Map<String, serde_json::Value> {
-        let [desktop_ids, sub_resource_type, order_id] = Self::MEMBER_FIELDS;
+        let [desktop_ids, sub_resource_type, order_id, sub_resource_sku] = Self::MEMBER_FIELDS;
         let mut body = serde_json::Map::new();
         body.insert(desktop_ids.to_owned(), self.desktop_ids.clone().into());
-        body.insert(sub_resource_type.to_owned(), self.sub_resource_type.clone().into());
+        match &self.sku {
+            // A purchase names its SKU; the type is what the simulator made of it.
+            Some(sku) => body.insert(sub_resource_sku.to_owned(), sku.clone().into()),
+            None => body.insert(sub_resource_type.to_owned(), self.sub_resource_type.clone().into()),
+        };
         if let Some(value) = &self.order_id {
             body.insert(order_id.to_owned(), value.clone().into());
         }
@@ -393,7 +486,7 @@ mod tests {
         assert!(state.keys[0].permissions.is_empty());
         assert_eq!(
             State::from_json(r#"{"keys":[{"ak":"A","sk":"S"}]}"#).unwrap().keys[0].permissions,
-            [DELETE_SUB_RESOURCES_PERMISSION]
+            [DELETE_SUB_RESOURCES_PERMISSION, LIST_DESKTOPS_PERMISSION, ADD_SUB_RESOURCES_PERMISSION]
         );
 
         for (bad, why) in [

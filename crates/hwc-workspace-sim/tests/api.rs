@@ -338,7 +338,7 @@ async fn a_key_without_the_permission_is_403() {
 async fn unknown_paths_are_404_and_other_methods_405() {
     let sim = Simulator::start().await.unwrap();
     for path in
-        ["/", "/v2/", "/v2/x/desktops", "/v2//desktop/delete-sub-resources", "/v1/p/desktop/delete-sub-resources"]
+        ["/", "/v2/", "/v2/x/desktop-list", "/v2//desktop/delete-sub-resources", "/v1/p/desktop/delete-sub-resources"]
     {
         RawRequest::post(&sim, "{}").path(path).send(&sim).await.expect_error(404, codes::API_NOT_FOUND);
     }

@@ -20,7 +20,7 @@ async fn a_path_or_method_no_operation_has_is_the_gateways_404_or_405() {
     let sim = Simulator::start().await.unwrap();
     let project = sim.project_id();
     let unknown = [
-        ("GET", format!("/v2/{project}/desktops")),
+        ("GET", format!("/v2/{project}/desktop-list")),
         ("POST", format!("/v2/{project}/workspace-jobs")),
         ("GET", format!("/v2/{project}/workspace-jobs/a/b")),
         ("GET", format!("/v2/{project}/desktop/delete-sub-resources/extra")),

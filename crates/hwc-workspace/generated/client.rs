@@ -7,6 +7,212 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`AddDesktopSubResourcesProjectId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddDesktopSubResourcesProjectId(::std::string::String);
+    impl ::std::ops::Deref for AddDesktopSubResourcesProjectId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddDesktopSubResourcesProjectId>
+    for ::std::string::String {
+        fn from(value: AddDesktopSubResourcesProjectId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddDesktopSubResourcesProjectId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddDesktopSubResourcesProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AddDesktopSubResourcesProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddDesktopSubResourcesProjectId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`AddDesktopSubResourcesRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AddDesktopSubResourcesRequest {
+        ///Desktop IDs.
+        pub desktop_ids: ::std::vec::Vec<DesktopId>,
+        ///Order ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub order_id: ::std::option::Option<AddDesktopSubResourcesRequestOrderId>,
+        ///SKU code of the desktop collaboration resource.
+        pub sub_resource_sku: AddDesktopSubResourcesRequestSubResourceSku,
+    }
+    ///Order ID.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddDesktopSubResourcesRequestOrderId(::std::string::String);
+    impl ::std::ops::Deref for AddDesktopSubResourcesRequestOrderId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddDesktopSubResourcesRequestOrderId>
+    for ::std::string::String {
+        fn from(value: AddDesktopSubResourcesRequestOrderId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddDesktopSubResourcesRequestOrderId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddDesktopSubResourcesRequestOrderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AddDesktopSubResourcesRequestOrderId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddDesktopSubResourcesRequestOrderId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///SKU code of the desktop collaboration resource.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AddDesktopSubResourcesRequestSubResourceSku(::std::string::String);
+    impl ::std::ops::Deref for AddDesktopSubResourcesRequestSubResourceSku {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AddDesktopSubResourcesRequestSubResourceSku>
+    for ::std::string::String {
+        fn from(value: AddDesktopSubResourcesRequestSubResourceSku) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AddDesktopSubResourcesRequestSubResourceSku {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AddDesktopSubResourcesRequestSubResourceSku {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AddDesktopSubResourcesRequestSubResourceSku {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AddDesktopSubResourcesRequestSubResourceSku {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`AddDesktopSubResourcesResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AddDesktopSubResourcesResponse {
+        ///ID of the cloud desktop creation task.
+        pub job_id: ::std::string::String,
+    }
+    ///A user or user group a desktop is assigned to.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct AttachInstancesUserInfo {
+        ///Domain the user belongs to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub domain: ::std::option::Option<::std::string::String>,
+        ///Object type: `USER` (a user, the default) or `GROUP` (a user group).
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        /**User group of the desktop user: `sudo` (Linux administrators), `default` (Linux default),
+`administrators` (Windows administrators) or `users` (Windows standard users).
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_group: ::std::option::Option<::std::string::String>,
+        ///User ID when `type` is `USER`, user group ID when it is `GROUP`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_id: ::std::option::Option<::std::string::String>,
+        ///User name when `type` is `USER`, user group name when it is `GROUP`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_name: ::std::option::Option<::std::string::String>,
+    }
     ///`DeleteDesktopSubResourcesProjectId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -238,6 +444,70 @@ decode-authorization-message of STS to decrypt the reason.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_jobs_total: ::std::option::Option<i32>,
     }
+    ///`ListDesktopsProjectId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListDesktopsProjectId(::std::string::String);
+    impl ::std::ops::Deref for ListDesktopsProjectId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListDesktopsProjectId> for ::std::string::String {
+        fn from(value: ListDesktopsProjectId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListDesktopsProjectId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListDesktopsProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListDesktopsProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListDesktopsProjectId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A page of desktops.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ListDesktopsResponse {
+        ///Desktop information.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub desktops: ::std::vec::Vec<SimpleDesktopInfo>,
+        ///Total number of desktops that match.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_count: ::std::option::Option<i32>,
+    }
     ///`ShowJobJobId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -346,9 +616,100 @@ decode-authorization-message of STS to decrypt the reason.
                 })
         }
     }
+    ///A desktop, as ListDesktops reports it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SimpleDesktopInfo {
+        ///Users (or user groups) the desktop is assigned to.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub attach_user_infos: ::std::vec::Vec<AttachInstancesUserInfo>,
+        ///Availability zone.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub availability_zone: ::std::option::Option<::std::string::String>,
+        ///Billing resource ID of the desktop.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub bill_resource_id: ::std::option::Option<::std::string::String>,
+        ///Desktop name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub computer_name: ::std::option::Option<::std::string::String>,
+        /**Connection status of the desktop: `UNREGISTER`, `REGISTERED`, `CONNECTED` or
+`DISCONNECTED`. Open: the service may send others.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub connect_status: ::std::option::Option<::std::string::String>,
+        ///When the desktop was created.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created: ::std::option::Option<::std::string::String>,
+        ///Detailed desktop type.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub desktop_detail_type: ::std::option::Option<::std::string::String>,
+        ///Desktop ID.
+        pub desktop_id: ::std::string::String,
+        /**Desktop type, e.g. `DEDICATED`, `SHARED` or `POOLED`. Open: the service may send others.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub desktop_type: ::std::option::Option<::std::string::String>,
+        ///Domain (account) ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub domain_id: ::std::option::Option<::std::string::String>,
+        ///Domain-joining status: 1 normal, 2 left the domain, 3 not reported.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub domain_status: ::std::option::Option<i32>,
+        ///Enterprise project ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub enterprise_project_id: ::std::option::Option<::std::string::String>,
+        ///Whether the desktop is in administrator maintenance mode.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub in_maintenance_mode: ::std::option::Option<bool>,
+        ///IP address of the desktop.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ip_address: ::std::option::Option<::std::string::String>,
+        ///Computer name in the operating system.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub os_host_name: ::std::option::Option<::std::string::String>,
+        ///OU name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ou_name: ::std::option::Option<::std::string::String>,
+        ///Desktop pool ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pool_id: ::std::option::Option<::std::string::String>,
+        ///Project ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub project_id: ::std::option::Option<::std::string::String>,
+        ///SKU code of the desktop collaboration resource.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub share_resource_sku: ::std::option::Option<::std::string::String>,
+        ///SID of the desktop.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sid: ::std::option::Option<::std::string::String>,
+        /**Running status of the desktop, e.g. `ACTIVE`, `SHUTOFF`, `ERROR` or `HIBERNATED`. Open: the
+service may send others.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///Subnet ID of the desktop.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subnet_id: ::std::option::Option<::std::string::String>,
+        ///Tags.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub tags: ::std::vec::Vec<Tag>,
+        /**Task status of the desktop, e.g. `rebooting`, `powering-on`, `deleting`. Open: the service
+may send others.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub task_status: ::std::option::Option<::std::string::String>,
+        ///Permission group.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_group: ::std::option::Option<::std::string::String>,
+        ///User name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_name: ::std::option::Option<::std::string::String>,
+    }
     ///A sub-task, the part of a task for one desktop.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct SubJob {
+        ///The user the sub-task concerns.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attach_user: ::std::option::Option<::std::string::String>,
         ///When the sub-task started (UTC, ISO 8601).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub begin_time: ::std::option::Option<::std::string::String>,
@@ -357,18 +718,36 @@ decode-authorization-message of STS to decrypt the reason.
         pub end_time: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub entities: ::std::option::Option<SubJobEntities>,
+        ///What the sub-task operates on.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub entity: ::std::option::Option<::std::string::String>,
         ///Error code of a failed sub-task.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error_code: ::std::option::Option<::std::string::String>,
         ///Why the sub-task failed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fail_reason: ::std::option::Option<::std::string::String>,
+        ///IP address of the server that ran the sub-task.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub host: ::std::option::Option<::std::string::String>,
         ///Sub-task ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+        ///IP address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ip_address: ::std::option::Option<::std::string::String>,
+        ///Task ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub job_id: ::std::option::Option<::std::string::String>,
         ///Sub-task type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub job_type: ::std::option::Option<::std::string::String>,
+        ///Progress of the sub-task, 0-100.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub process: ::std::option::Option<i32>,
+        ///Project ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub project_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::JobStatus>,
     }
@@ -390,6 +769,16 @@ decode-authorization-message of STS to decrypt the reason.
         ///User name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_name: ::std::option::Option<::std::string::String>,
+    }
+    ///A resource tag.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct Tag {
+        ///Tag key, at most 128 Unicode characters, not starting with `_sys_`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
+        ///Tag value, at most 43 Unicode characters.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
     }
     /// Error types.
     pub mod error {
@@ -425,7 +814,7 @@ decode-authorization-message of STS to decrypt the reason.
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Huawei Cloud Workspace API (delete-sub-resources, ShowJob)
+/**Client for Huawei Cloud Workspace API (delete-sub-resources and the operations around it)
 
 The Workspace operation that deletes the auxiliary (depended) resources of cloud desktops,
 such as their desktop collaboration (`DESKTOP_SHARER`) resources.
@@ -543,6 +932,201 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "delete_desktop_sub_resources",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Queries desktops
+
+Queries desktop VMs, a page at a time (`offset`, `limit`), optionally filtered.
+
+IAM users need the permission `workspace:desktops:list` (access level List, resource type
+`desktop`, condition keys `g:RequestTag/<tag-key>`, `g:TagKeys` and `g:EnterpriseProjectId`).
+
+
+Sends a `GET` request to `/v2/{project_id}/desktops`
+
+Arguments:
+- `project_id`: Project ID.
+- `computer_name`: Desktop name.
+- `desktop_id`: Desktop IDs; at most 100.
+- `desktop_ip`: Desktop IP address.
+- `desktop_type`: Desktop type; all desktops if left out. Separate several types with commas (,).
+`DEDICATED`: ordinary desktops, including exclusive and dedicated desktops. `SHARED`:
+desktops shared by several users.
+
+- `domain_status`: Domain-joining status: 1 normal, 2 left the domain, 3 not reported.
+- `enterprise_project_id`: Enterprise project ID.
+- `is_share_desktop`: Whether the desktop is a collaborative desktop.
+- `limit`: Pagination; number of records to return, 0-1000, 1000 if left out.
+- `offset`: Pagination; sequence number of the first record to return, from 0.
+- `pool_id`: Desktop pool ID; separate several desktop pool IDs with commas (,).
+- `status`: Running status of the desktop, e.g. `ACTIVE`, `SHUTOFF`, `ERROR` or `HIBERNATED`. Open: the
+service may know others.
+
+- `subnet_id`: Subnet ID of the desktop.
+- `tag`: Desktop tags, e.g. `key1=value1` or `key1=value1,key2=value2`.
+- `user_name`: Users the desktops belong to; fuzzy match on the user name.
+*/
+    pub async fn list_desktops<'a>(
+        &'a self,
+        project_id: &'a types::ListDesktopsProjectId,
+        computer_name: Option<&'a str>,
+        desktop_id: Option<&'a ::std::vec::Vec<types::DesktopId>>,
+        desktop_ip: Option<&'a str>,
+        desktop_type: Option<&'a str>,
+        domain_status: Option<i32>,
+        enterprise_project_id: Option<&'a str>,
+        is_share_desktop: Option<bool>,
+        limit: Option<i32>,
+        offset: Option<i32>,
+        pool_id: Option<&'a str>,
+        status: Option<&'a str>,
+        subnet_id: Option<&'a str>,
+        tag: Option<&'a str>,
+        user_name: Option<&'a ::std::vec::Vec<::std::string::String>>,
+    ) -> Result<
+        ResponseValue<types::ListDesktopsResponse>,
+        Error<types::ErrorResponse>,
+    > {
+        let url = format!(
+            "{}/v2/{}/desktops", self.baseurl, encode_path(& project_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("computer_name", &computer_name))
+            .query(&progenitor_client::QueryParam::new("desktop_id", &desktop_id))
+            .query(&progenitor_client::QueryParam::new("desktop_ip", &desktop_ip))
+            .query(&progenitor_client::QueryParam::new("desktop_type", &desktop_type))
+            .query(&progenitor_client::QueryParam::new("domain_status", &domain_status))
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "enterprise_project_id",
+                    &enterprise_project_id,
+                ),
+            )
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "is_share_desktop",
+                    &is_share_desktop,
+                ),
+            )
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("offset", &offset))
+            .query(&progenitor_client::QueryParam::new("pool_id", &pool_id))
+            .query(&progenitor_client::QueryParam::new("status", &status))
+            .query(&progenitor_client::QueryParam::new("subnet_id", &subnet_id))
+            .query(&progenitor_client::QueryParam::new("tag", &tag))
+            .query(&progenitor_client::QueryParam::new("user_name", &user_name))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "list_desktops",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            404u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Purchasing Auxiliary Resources for Desktops
+
+Purchases depended resources of existing desktops, such as desktop collaboration resources.
+Answers with a job id; poll it with `ShowJob`.
+
+IAM users need the permission `workspace:desktops:addSubResources` (access level Write,
+resource type `desktop`, condition keys `g:ResourceTag/<tag-key>` and
+`g:EnterpriseProjectId`).
+
+
+Sends a `POST` request to `/v2/{project_id}/desktop/sub-resources`
+
+Arguments:
+- `project_id`: Project ID.
+- `body`
+*/
+    pub async fn add_desktop_sub_resources<'a>(
+        &'a self,
+        project_id: &'a types::AddDesktopSubResourcesProjectId,
+        body: &'a types::AddDesktopSubResourcesRequest,
+    ) -> Result<
+        ResponseValue<types::AddDesktopSubResourcesResponse>,
+        Error<types::ErrorResponse>,
+    > {
+        let url = format!(
+            "{}/v2/{}/desktop/sub-resources", self.baseurl, encode_path(& project_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "add_desktop_sub_resources",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;

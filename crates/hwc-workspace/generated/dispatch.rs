@@ -13,6 +13,50 @@ pub(crate) async fn send(
             let body = input.body(id.describe())?;
             call.run(id, raw.delete_desktop_sub_resources(&a0, &body)).await
         }
+        crate::OperationId::ListDesktops => {
+            let a0 = call.project_id()?;
+            let a1 = input.optional::<String>("computer_name")?;
+            let a2 = input.optional("desktop_id")?;
+            let a3 = input.optional::<String>("desktop_ip")?;
+            let a4 = input.optional::<String>("desktop_type")?;
+            let a5 = input.optional("domain_status")?;
+            let a6 = input.optional::<String>("enterprise_project_id")?;
+            let a7 = input.optional("is_share_desktop")?;
+            let a8 = input.optional("limit")?;
+            let a9 = input.optional("offset")?;
+            let a10 = input.optional::<String>("pool_id")?;
+            let a11 = input.optional::<String>("status")?;
+            let a12 = input.optional::<String>("subnet_id")?;
+            let a13 = input.optional::<String>("tag")?;
+            let a14 = input.optional("user_name")?;
+            call.run(
+                    id,
+                    raw
+                        .list_desktops(
+                            &a0,
+                            a1.as_deref(),
+                            a2.as_ref(),
+                            a3.as_deref(),
+                            a4.as_deref(),
+                            a5,
+                            a6.as_deref(),
+                            a7,
+                            a8,
+                            a9,
+                            a10.as_deref(),
+                            a11.as_deref(),
+                            a12.as_deref(),
+                            a13.as_deref(),
+                            a14.as_ref(),
+                        ),
+                )
+                .await
+        }
+        crate::OperationId::AddDesktopSubResources => {
+            let a0 = call.project_id()?;
+            let body = input.body(id.describe())?;
+            call.run(id, raw.add_desktop_sub_resources(&a0, &body)).await
+        }
         crate::OperationId::ShowJob => {
             let a0 = call.project_id()?;
             let a1 = input.required("job_id")?;

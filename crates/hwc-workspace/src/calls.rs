@@ -85,18 +85,22 @@ pub(crate) fn check_answer(id: OperationId, input: &Input, answer: &Answer) -> R
         UndecodableResponse { status: answer.status, request_id: answer.request_id.clone(), reason }.into()
     };
     match id {
-        OperationId::DeleteDesktopSubResources => {
+        OperationId::DeleteDesktopSubResources | OperationId::AddDesktopSubResources => {
             // The job id becomes a path segment of every later ShowJob: an id that cannot be
             // one is not a documented answer, whatever the service meant by it.
             let job_id = answer.value.get("job_id").and_then(Json::as_str).unwrap_or_default();
             if let Err(Error::InvalidInput(invalid)) = crate::model::check_path_segment("job_id", job_id) {
                 return Err(undecodable(format!(
-                    "its job_id cannot name a job (expected {}, got {}); the deletion may have been accepted",
+                    "its job_id cannot name a job (expected {}, got {}); the {} may have been accepted",
                     invalid.expected(),
-                    invalid.got()
+                    invalid.got(),
+                    if id == OperationId::AddDesktopSubResources { "purchase" } else { "deletion" }
                 )));
             }
         }
+        // Each page is read as the generated type; what a listing must hold across pages (an
+        // id per item) is checked where the pages are joined, `crate::paging`.
+        OperationId::ListDesktops => {}
         OperationId::ShowJob => {
             let asked = input.get("job_id").and_then(Json::as_str).unwrap_or_default();
             let told = answer.value.get("id").and_then(Json::as_str).unwrap_or_default();

@@ -25,6 +25,7 @@ mod model;
 pub mod network;
 pub mod operation;
 pub mod outcome;
+pub mod paging;
 pub mod regions;
 mod retry;
 mod signing;
@@ -68,6 +69,7 @@ pub use model::{
     MAX_DESKTOP_IDS, MAX_VALUE_CHARS, SubResourceType, desktop_id_problem,
 };
 pub use operation::{Answer, Input, OperationId};
+pub use paging::{Items, ListingReport, PageOptions};
 pub use retry::{MAX_RETRIES, RETRYABLE_STATUSES, RetryPolicy};
 pub use types::{Job, SubJob, SubJobEntities};
 

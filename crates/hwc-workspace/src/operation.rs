@@ -41,6 +41,26 @@ pub struct Operation {
     pub response: &'static str,
     /// The documented error statuses.
     pub errors: &'static [Status],
+    /// How its answers are paged, when they are (the spec's `x-paging`).
+    pub paging: Option<Paging>,
+}
+
+/// How an operation's answers are paged, by the names the spec gives: the request's offset
+/// (the first item's position, from 0) and limit (items per page), the answer's total count
+/// and list of items, and the property that names each item. Every front pages through it
+/// ([`crate::Client::items`]); no front names a paged operation's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// The offset parameter.
+    pub offset: &'static str,
+    /// The page-size parameter.
+    pub limit: &'static str,
+    /// The answer's total count of matching items.
+    pub total: &'static str,
+    /// The answer's list of items.
+    pub items: &'static str,
+    /// Each item's id.
+    pub item_id: &'static str,
 }
 
 impl Operation {
@@ -539,6 +559,7 @@ mod tests {
         ],
         response: "Job",
         errors: &[],
+        paging: None,
     };
 
     const fn kind(kind: Kind) -> Value {

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
         UndecodableResponseError,
         WorkspaceError,
     )
+    from ._record import Record
+    from ._records import AddDesktopSubResourcesResponse, AttachInstancesUserInfo, ListDesktopsResponse, SimpleDesktopInfo, Tag
 
 __all__ = [
     "Client",
@@ -72,6 +74,12 @@ __all__ = [
     "SimulatedJob",
     "sign_request",
     "read_desktop_ids",
+    "Record",
+    "ListDesktopsResponse",
+    "SimpleDesktopInfo",
+    "AttachInstancesUserInfo",
+    "Tag",
+    "AddDesktopSubResourcesResponse",
     "WorkspaceError",
     "InvalidRequestError",
     "ConfigurationError",
@@ -99,7 +107,18 @@ __all__ = [
 if not TYPE_CHECKING:  # for type checkers the names above are plain imports, typos stay errors
     _LAZY_ERRORS = frozenset(__all__) - frozenset(globals())
 
+    # The answers' record classes load with the first answer that needs them, like the errors.
+    _LAZY_RECORDS = frozenset({"ListDesktopsResponse", "SimpleDesktopInfo", "AttachInstancesUserInfo", "Tag", "AddDesktopSubResourcesResponse"})
+
     def __getattr__(name: str) -> object:
+        if name == "Record":
+            from ._record import Record
+
+            return Record
+        if name in _LAZY_RECORDS:
+            from . import _records
+
+            return getattr(_records, name)
         if name in _LAZY_ERRORS:
             from . import _errors
 

@@ -11,6 +11,8 @@ from typing import IO, Any, Awaitable, Iterable, Literal, Mapping, Optional, Seq
 
 from typing_extensions import Self
 
+from hwc_workspace._records import AddDesktopSubResourcesResponse, ListDesktopsResponse
+
 __all__ = [
     "AsyncClient",
     "BatchOutcome",
@@ -65,6 +67,9 @@ class SignedRequest:
 # The Python class of each answer schema of the spec: the generated operation methods
 # return `_<schema>`, so an operation whose answer has no class here fails the stub check.
 _DeleteDesktopSubResourcesResponse = Deleted
+# The answers without a hand-written class are records generated from their schema.
+_ListDesktopsResponse = ListDesktopsResponse
+_AddDesktopSubResourcesResponse = AddDesktopSubResourcesResponse
 
 @final
 class Client:
@@ -103,6 +108,18 @@ class Client:
     @overload
     def delete_desktop_sub_resources(self, desktop_ids: Sequence[str], *, sub_resource_type: Optional[str] = ..., order_id: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
         """Deleting Auxiliary Resources from the Desktop."""
+    @overload
+    def list_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, offset: Optional[int] = None, limit: Optional[int] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, dry_run: Literal[False] = False) -> _ListDesktopsResponse:
+        """Queries desktops."""
+    @overload
+    def list_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, offset: Optional[int] = None, limit: Optional[int] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
+        """Queries desktops."""
+    @overload
+    def add_desktop_sub_resources(self, desktop_ids: Sequence[str], sub_resource_sku: str, *, order_id: Optional[str] = None, dry_run: Literal[False] = False) -> _AddDesktopSubResourcesResponse:
+        """Purchasing Auxiliary Resources for Desktops."""
+    @overload
+    def add_desktop_sub_resources(self, desktop_ids: Sequence[str], sub_resource_sku: str, *, order_id: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
+        """Purchasing Auxiliary Resources for Desktops."""
     @overload
     def show_job(self, job_id: str, *, dry_run: Literal[False] = False) -> _Job:
         """Querying Task Details."""
@@ -264,6 +281,18 @@ class AsyncClient:
     @overload
     async def delete_desktop_sub_resources(self, desktop_ids: Sequence[str], *, sub_resource_type: Optional[str] = ..., order_id: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
         """Deleting Auxiliary Resources from the Desktop."""
+    @overload
+    async def list_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, offset: Optional[int] = None, limit: Optional[int] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, dry_run: Literal[False] = False) -> _ListDesktopsResponse:
+        """Queries desktops."""
+    @overload
+    async def list_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, offset: Optional[int] = None, limit: Optional[int] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
+        """Queries desktops."""
+    @overload
+    async def add_desktop_sub_resources(self, desktop_ids: Sequence[str], sub_resource_sku: str, *, order_id: Optional[str] = None, dry_run: Literal[False] = False) -> _AddDesktopSubResourcesResponse:
+        """Purchasing Auxiliary Resources for Desktops."""
+    @overload
+    async def add_desktop_sub_resources(self, desktop_ids: Sequence[str], sub_resource_sku: str, *, order_id: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
+        """Purchasing Auxiliary Resources for Desktops."""
     @overload
     async def show_job(self, job_id: str, *, dry_run: Literal[False] = False) -> _Job:
         """Querying Task Details."""

@@ -1,0 +1,120 @@
+//! `desktops list` and `add-sub-resources` through the real binary: a listing streams one
+//! JSON line (or id) per desktop across pages, pipes into a deletion, and the inventory the
+//! simulator keeps shows what the commands did.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use hwc_workspace_sim::{DESKTOP_SHARER, Simulator, State};
+use serde_json::Value;
+
+/// A simulator with a seeded fleet, on its own runtime.
+fn fleet(count: usize, shared_fraction: f64) -> (Simulator, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let state = State::demo().with_seeded_desktops(count, shared_fraction).unwrap();
+    let simulator = runtime.block_on(Simulator::builder().state(state).start()).unwrap();
+    (simulator, runtime)
+}
+
+fn lines(output: &std::process::Output) -> Vec<String> {
+    String::from_utf8(output.stdout.clone()).unwrap().lines().map(str::to_owned).collect()
+}
+
+fn shared(sim: &Simulator) -> Vec<String> {
+    sim.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect()
+}
+
+#[test]
+fn a_listing_streams_each_desktop_once_across_pages() {
+    let (sim, _runtime) = fleet(230, 0.5);
+    let home = tempfile::tempdir().unwrap();
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["desktops", "list", "--is-share-desktop", "true", "--page-size", "40"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let listed: Vec<String> = lines(&output)
+        .iter()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["desktop_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, shared(&sim));
+    assert_eq!(sim.request_count(), 3, "115 desktops in pages of 40");
+
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["desktops", "list", "--output", "ids", "--max-items", "7", "--page-size", "5"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let all: Vec<String> = sim.desktops().into_iter().map(|d| d.id).collect();
+    assert_eq!(lines(&output), all[..7]);
+}
+
+#[test]
+fn a_listing_of_ids_pipes_into_a_deletion_and_a_second_listing_shows_none_left() {
+    let (sim, _runtime) = fleet(150, 0.4);
+    let home = tempfile::tempdir().unwrap();
+    let listing = common::cli(&home, sim.endpoint(), "10")
+        .args(["desktops", "list", "--is-share-desktop", "true", "--output", "ids"])
+        .output()
+        .unwrap();
+    assert!(listing.status.success(), "{}", common::stderr(&listing));
+    let selected = lines(&listing);
+    assert_eq!(selected, shared(&sim));
+    let deletion = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--desktop-ids-from", "-", "--wait", "--output", "table"])
+        .write_stdin(listing.stdout.clone())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(deletion.status.success(), "{}", common::stderr(&deletion));
+    let deleted: HashSet<String> = sim.jobs().iter().flat_map(|job| job.desktop_ids.clone()).collect();
+    assert_eq!(deleted, selected.iter().cloned().collect::<HashSet<_>>(), "exactly the selected desktops");
+    let again = common::cli(&home, sim.endpoint(), "10")
+        .args(["desktops", "list", "--is-share-desktop", "true", "--output", "ids"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(again.stdout.is_empty(), "none left: {}", String::from_utf8_lossy(&again.stdout));
+}
+
+#[test]
+fn add_sub_resources_then_delete_leaves_the_inventory_as_it_started() {
+    let (sim, _runtime) = fleet(20, 0.0);
+    let before = sim.desktops();
+    let home = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = before.iter().take(3).map(|d| d.id.clone()).collect();
+    let added = common::cli(&home, sim.endpoint(), "10")
+        .args(["add-sub-resources", "--desktop-ids", &ids.join(","), "--sub-resource-sku", "sku.collab"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", common::stderr(&added));
+    let answer: Value = serde_json::from_slice(&added.stdout).unwrap();
+    assert!(answer["job_id"].is_string());
+    assert_eq!(shared(&sim), ids);
+    let deleted = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--desktop-ids", &ids.join(",")])
+        .output()
+        .unwrap();
+    assert!(deleted.status.success(), "{}", common::stderr(&deleted));
+    assert_eq!(sim.desktops(), before);
+}
+
+#[test]
+fn listing_flags_are_checked_before_anything_is_sent() {
+    let (sim, _runtime) = fleet(5, 1.0);
+    let home = tempfile::tempdir().unwrap();
+    for (args, names) in [
+        (vec!["desktops", "list", "--page-size", "0"], "page_size"),
+        (vec!["desktops", "list", "--page-size", "1001"], "page_size"),
+        (vec!["desktops", "list", "--limit", "0"], "limit"),
+        (vec!["job", "show", "j-1", "--output", "ids"], "--output ids"),
+        (vec!["add-sub-resources", "--desktop-ids", "a"], "sub_resource_sku"),
+    ] {
+        let output = common::cli(&home, sim.endpoint(), "10").args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", common::stderr(&output));
+        assert!(common::stderr(&output).contains(names), "{args:?}: {}", common::stderr(&output));
+    }
+    assert_eq!(sim.request_count(), 0);
+}

@@ -1,0 +1,280 @@
+//! The operations around the deletion against the simulator's inventory: `ListDesktops` with
+//! every filter and paging (the core's pager, `Client::items`, reading each desktop once while
+//! the inventory changes), `AddDesktopSubResources` and the deletion undoing each other, and
+//! the sub-jobs' progress.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use hwc_workspace::{DeleteSubResources, Error, Input, OperationId, PageOptions};
+use hwc_workspace_sim::{DEFAULT_SHARER_SKU, DESKTOP_SHARER, JobTiming, Simulator, State};
+use serde_json::{Value, json};
+
+async fn fleet(count: usize, shared_fraction: f64) -> Simulator {
+    let state = State::demo().with_seeded_desktops(count, shared_fraction).expect("a valid seed");
+    Simulator::builder().state(state).job_timing(JobTiming::instant()).start().await.expect("simulator starts")
+}
+
+fn filters(pairs: Value) -> Input {
+    let mut input = Input::new();
+    for (name, value) in pairs.as_object().expect("an object") {
+        input.set(name.clone(), value.clone());
+    }
+    input
+}
+
+/// Every item of a listing, bounded in time.
+async fn list_all(
+    client: &hwc_workspace::Client,
+    input: Input,
+    options: PageOptions,
+) -> (Vec<String>, hwc_workspace::ListingReport) {
+    let mut items = client.items(OperationId::ListDesktops, input, options).expect("a listing");
+    let mut ids = Vec::new();
+    while let Some(item) = tokio::time::timeout(Duration::from_secs(30), items.next_item()).await.expect("bounded") {
+        ids.push(item.expect("an item")["desktop_id"].as_str().expect("an id").to_owned());
+    }
+    (ids, items.report().clone())
+}
+
+/// What two long id lists differ in, short enough to read in a failure.
+fn difference(got: &[String], expected: &[String]) -> String {
+    let got_set: HashSet<&String> = got.iter().collect();
+    let expected_set: HashSet<&String> = expected.iter().collect();
+    let missing: Vec<&&String> = expected_set.difference(&got_set).take(5).collect();
+    let extra: Vec<&&String> = got_set.difference(&expected_set).take(5).collect();
+    format!(
+        "{} listed, {} expected; {} distinct; missing e.g. {missing:?}; extra e.g. {extra:?}",
+        got.len(),
+        expected.len(),
+        got_set.len()
+    )
+}
+
+fn shared_ids(sim: &Simulator) -> Vec<String> {
+    sim.desktops().into_iter().filter(|d| d.has(DESKTOP_SHARER)).map(|d| d.id).collect()
+}
+
+#[tokio::test]
+async fn a_listing_of_several_pages_returns_each_desktop_once_in_order() {
+    let sim = fleet(2_500, 0.4).await;
+    let client = sim.client_builder().build().unwrap();
+    let expected = shared_ids(&sim);
+    assert_eq!(expected.len(), 1_000);
+    let (ids, report) = list_all(
+        &client,
+        filters(json!({"is_share_desktop": true})),
+        PageOptions { page_size: Some(300), max_items: None },
+    )
+    .await;
+    assert_eq!(ids, expected);
+    assert_eq!(report.pages, 4, "ceil(1000 / 300) pages, and no page past the total");
+    assert_eq!((report.first_total, report.last_total, report.repeated), (Some(1_000), Some(1_000), 0));
+    assert!(!report.total_moved());
+
+    // The whole inventory at the service's default page (1,000), and a listing cut short.
+    let (all, report) = list_all(&client, Input::new(), PageOptions::default()).await;
+    assert_eq!(all.len(), 2_500);
+    assert_eq!(all.iter().collect::<HashSet<_>>().len(), 2_500);
+    assert_eq!(report.pages, 3);
+    let requests = sim.request_count();
+    let (first, report) =
+        list_all(&client, Input::new(), PageOptions { page_size: Some(100), max_items: Some(250) }).await;
+    assert_eq!(first, all[..250]);
+    assert_eq!(report.pages, 3);
+    assert_eq!(sim.request_count() - requests, 3, "no page is read past the items asked for");
+}
+
+#[tokio::test]
+async fn desktops_that_leave_the_listing_while_it_is_paged_cost_no_other_desktop_its_place() {
+    let sim = fleet(1_000, 0.5).await;
+    let client = sim.client_builder().build().unwrap();
+    let expected = shared_ids(&sim);
+    let mut items = client
+        .items(
+            OperationId::ListDesktops,
+            filters(json!({"is_share_desktop": true})),
+            PageOptions { page_size: Some(100), max_items: None },
+        )
+        .unwrap();
+    let mut listed = Vec::new();
+    while let Some(item) = items.next_item().await {
+        let id = item.unwrap()["desktop_id"].as_str().unwrap().to_owned();
+        listed.push(id);
+        if listed.len() == 150 {
+            // Half of what was read so far stops being shared: every unread desktop moves
+            // 75 places towards the start, onto pages already read.
+            let gone: Vec<String> = listed.iter().step_by(2).cloned().collect();
+            client.delete_desktop_sub_resources(&DeleteSubResources::new(gone, DESKTOP_SHARER)).await.unwrap();
+        }
+    }
+    assert!(
+        listed == expected,
+        "each desktop once, none lost, in the service's order: {}",
+        difference(&listed, &expected)
+    );
+    let report = items.report();
+    assert!(report.total_moved());
+    assert_eq!((report.first_total, report.last_total), (Some(500), Some(425)));
+    // Pages at 0 and 100; the one at 200 shows the fall and is read again from 125, which
+    // then holds what was at 200; then 225 and 325, and 425 is the end.
+    assert_eq!(report.pages, 6);
+}
+
+#[tokio::test]
+async fn a_desktop_that_leaves_before_it_is_read_is_not_listed_and_none_is_listed_twice() {
+    let sim = fleet(600, 1.0).await;
+    let client = sim.client_builder().build().unwrap();
+    let all = shared_ids(&sim);
+    let mut items = client
+        .items(
+            OperationId::ListDesktops,
+            filters(json!({"is_share_desktop": true})),
+            PageOptions { page_size: Some(50), max_items: None },
+        )
+        .unwrap();
+    let mut listed = Vec::new();
+    while let Some(item) = items.next_item().await {
+        listed.push(item.unwrap()["desktop_id"].as_str().unwrap().to_owned());
+        if listed.len() == 60 {
+            let unread: Vec<String> = all[300..340].to_vec();
+            client.delete_desktop_sub_resources(&DeleteSubResources::new(unread, DESKTOP_SHARER)).await.unwrap();
+        }
+    }
+    let expected: Vec<String> = all.iter().filter(|id| !all[300..340].contains(id)).cloned().collect();
+    assert!(listed == expected, "{}", difference(&listed, &expected));
+}
+
+#[tokio::test]
+async fn every_filter_selects_what_it_names() {
+    let sim = fleet(100, 0.25).await;
+    let client = sim.client_builder().build().unwrap();
+    let desktops = sim.desktops();
+    let info: Vec<Value> = desktops.iter().map(|d| serde_json::to_value(d.info().unwrap()).unwrap()).collect();
+    let expect = |keep: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        info.iter().filter(|d| keep(d)).map(|d| d["desktop_id"].as_str().unwrap().to_owned()).collect()
+    };
+    let cases: Vec<(Value, Vec<String>)> = vec![
+        (json!({"is_share_desktop": true}), expect(&|d| d.get("share_resource_sku").is_some())),
+        (json!({"is_share_desktop": false}), expect(&|d| d.get("share_resource_sku").is_none())),
+        (json!({"status": "SHUTOFF"}), expect(&|d| d["status"] == "SHUTOFF")),
+        (json!({"desktop_type": "SHARED,POOLED"}), expect(&|d| d["desktop_type"] == "SHARED")),
+        (
+            json!({"computer_name": "desktop-000001"}),
+            expect(&|d| d["computer_name"].as_str().unwrap().contains("desktop-000001")),
+        ),
+        (
+            json!({"user_name": ["user0000042", "user0000007"]}),
+            expect(&|d| ["user0000042", "user0000007"].contains(&d["user_name"].as_str().unwrap())),
+        ),
+        (json!({"desktop_ip": "10.0.0.9"}), expect(&|d| d["ip_address"] == "10.0.0.9")),
+        (json!({"subnet_id": "subnet-3"}), expect(&|d| d["subnet_id"] == "subnet-3")),
+        (json!({"enterprise_project_id": "0"}), expect(&|d| d["enterprise_project_id"] == "0")),
+        (json!({"tag": "team=team1"}), expect(&|d| d["tags"][0]["value"] == "team1")),
+        (json!({"tag": "team=team1,owner=x"}), vec![]),
+        (
+            json!({"desktop_id": [info[3]["desktop_id"], info[77]["desktop_id"], "no-such-desktop"]}),
+            vec![
+                info[3]["desktop_id"].as_str().unwrap().to_owned(),
+                info[77]["desktop_id"].as_str().unwrap().to_owned(),
+            ],
+        ),
+        (
+            json!({"status": "ACTIVE", "is_share_desktop": true}),
+            expect(&|d| d["status"] == "ACTIVE" && d.get("share_resource_sku").is_some()),
+        ),
+        (json!({"pool_id": "pool-1"}), vec![]),
+    ];
+    for (query, expected) in cases {
+        assert!(
+            !expected.is_empty() || query.get("tag").is_some() || query.get("pool_id").is_some(),
+            "{query}: the case selects something"
+        );
+        let (ids, _) =
+            list_all(&client, filters(query.clone()), PageOptions { page_size: Some(7), max_items: None }).await;
+        assert_eq!(ids, expected, "{query}");
+        // One page as the service answers it: the total counts every match.
+        let page = client.call(OperationId::ListDesktops, &filters(query.clone())).await.unwrap();
+        assert_eq!(page.value["total_count"], json!(expected.len()), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn adding_then_deleting_leaves_the_inventory_as_it_started_and_the_listing_follows() {
+    let sim = fleet(40, 0.0).await;
+    let client = sim.client_builder().build().unwrap();
+    let before = sim.desktops();
+    let chosen: Vec<String> = before.iter().step_by(3).map(|d| d.id.clone()).collect();
+    let mut add = Input::new();
+    add.set("desktop_ids", &chosen).set("sub_resource_sku", "sku.collab.1");
+    let answer = client.call(OperationId::AddDesktopSubResources, &add).await.unwrap();
+    let job = client.show_job(answer.value["job_id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(job.job_type.as_deref(), Some(hwc_workspace_sim::ADD_JOB_TYPE));
+    let (shared, _) = list_all(&client, filters(json!({"is_share_desktop": true})), PageOptions::default()).await;
+    assert_eq!(shared, chosen);
+    let listed = client.call(OperationId::ListDesktops, &filters(json!({"desktop_id": [chosen[0]]}))).await.unwrap();
+    assert_eq!(listed.value["desktops"][0]["share_resource_sku"], "sku.collab.1");
+    assert_eq!(sim.jobs().last().unwrap().body()["sub_resource_sku"], "sku.collab.1");
+
+    client.delete_desktop_sub_resources(&DeleteSubResources::new(chosen, DESKTOP_SHARER)).await.unwrap();
+    assert_eq!(sim.desktops(), before, "add, then delete: the inventory as it started");
+    let (shared, _) = list_all(&client, filters(json!({"is_share_desktop": true})), PageOptions::default()).await;
+    assert!(shared.is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_desktop_keeps_its_resource_and_a_seeded_sharer_reports_the_default_sku() {
+    let sim = fleet(10, 1.0).await;
+    let ids = shared_ids(&sim);
+    sim.set_faults(hwc_workspace_sim::Faults::none().with_failing_desktops([ids[1].clone()]));
+    let client = sim.client_builder().build().unwrap();
+    let first = client.call(OperationId::ListDesktops, &filters(json!({"desktop_id": [ids[0]]}))).await.unwrap();
+    assert_eq!(first.value["desktops"][0]["share_resource_sku"], DEFAULT_SHARER_SKU);
+    client.delete_desktop_sub_resources(&DeleteSubResources::new(&ids[..2], DESKTOP_SHARER)).await.unwrap();
+    let (shared, _) = list_all(&client, filters(json!({"is_share_desktop": true})), PageOptions::default()).await;
+    assert_eq!(shared, ids[1..], "the failing desktop is still shared");
+}
+
+#[tokio::test]
+async fn an_ended_sub_job_reports_its_job_and_a_progress_of_100() {
+    // The progress while a job runs is tested on the job's rendering at chosen moments
+    // (`jobs::tests`); here, what a client reads of an ended one.
+    let sim = Simulator::builder().job_timing(JobTiming::instant()).start().await.unwrap();
+    let client = sim.client_builder().build().unwrap();
+    let deleted = client
+        .delete_desktop_sub_resources(&DeleteSubResources::new(&sim.desktop_ids()[..2], DESKTOP_SHARER))
+        .await
+        .unwrap();
+    let job = client.show_job(&deleted.job_id).await.unwrap();
+    assert_eq!(job.sub_jobs.len(), 2);
+    for sub in &job.sub_jobs {
+        assert_eq!(sub.process, Some(100));
+        assert_eq!(sub.job_id.as_deref(), Some(deleted.job_id.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn the_pager_refuses_what_cannot_be_paged() {
+    let sim = Simulator::start().await.unwrap();
+    let client = sim.client_builder().build().unwrap();
+    let refused = |result: Result<hwc_workspace::Items, Error>| match result {
+        Err(Error::InvalidInput(e)) => e.name().to_owned(),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let list = OperationId::ListDesktops;
+    assert_eq!(
+        refused(client.items(list, Input::new(), PageOptions { page_size: Some(0), max_items: None })),
+        "page_size"
+    );
+    assert_eq!(
+        refused(client.items(list, Input::new(), PageOptions { page_size: Some(1_001), max_items: None })),
+        "page_size"
+    );
+    assert_eq!(refused(client.items(list, filters(json!({"limit": 0})), PageOptions::default())), "limit");
+    assert_eq!(refused(client.items(list, filters(json!({"status": 5})), PageOptions::default())), "status");
+    assert_eq!(refused(client.items(OperationId::ShowJob, Input::new(), PageOptions::default())), "operation");
+    assert_eq!(sim.request_count(), 0, "nothing is sent");
+    let mut none = client.items(list, Input::new(), PageOptions { page_size: None, max_items: Some(0) }).unwrap();
+    assert!(none.next_item().await.is_none());
+    assert_eq!(sim.request_count(), 0);
+}
