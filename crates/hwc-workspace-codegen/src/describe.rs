@@ -100,6 +100,9 @@ pub struct PagingSpec {
     pub total: String,
     pub items: String,
     pub item_id: String,
+    /// The schema of the items, found by [`check_paging`] (not written in `x-paging`).
+    #[serde(skip)]
+    pub item_schema: String,
 }
 
 /// An object schema, read from the spec.
@@ -126,9 +129,12 @@ pub struct Model {
 /// Reads the model from the spec's text.
 pub fn model(spec: &str) -> Result<Model, Error> {
     let api = crate::parse_spec(spec)?;
-    let model = Model { operations: operations(&api)?, schemas: schemas(&api)? };
-    for operation in &model.operations {
-        check_paging(operation, &model.schemas)?;
+    let mut model = Model { operations: operations(&api)?, schemas: schemas(&api)? };
+    for index in 0..model.operations.len() {
+        let item_schema = check_paging(&model.operations[index], &model.schemas)?;
+        if let Some(paging) = &mut model.operations[index].paging {
+            paging.item_schema = item_schema;
+        }
     }
     Ok(model)
 }
@@ -247,8 +253,9 @@ fn operations(api: &OpenAPI) -> Result<Vec<OperationSpec>, Error> {
 
 /// An `x-paging` must name what the operation has: integer query parameters for the offset
 /// and limit, an integer total and a list of objects in the answer, and an id in each item.
-fn check_paging(operation: &OperationSpec, schemas: &[SchemaSpec]) -> Result<(), Error> {
-    let Some(paging) = &operation.paging else { return Ok(()) };
+/// Returns the items' schema (empty for an operation that is not paged).
+fn check_paging(operation: &OperationSpec, schemas: &[SchemaSpec]) -> Result<String, Error> {
+    let Some(paging) = &operation.paging else { return Ok(String::new()) };
     let refuse = |what: String| Error::Spec(format!("{}: x-paging: {what}", operation.id));
     for name in [&paging.offset, &paging.limit] {
         let field = operation.fields.iter().find(|f| &f.name == name && f.location == "Query");
@@ -269,7 +276,7 @@ fn check_paging(operation: &OperationSpec, schemas: &[SchemaSpec]) -> Result<(),
     if !item.properties.iter().any(|p| p.name == paging.item_id && p.value.kind == "String") {
         return Err(refuse(format!("{} is not a text property of {}", paging.item_id, item.name)));
     }
-    Ok(())
+    Ok(item.name.clone())
 }
 
 /// Every object schema of the components, with its properties: the shapes of the answers.
@@ -526,12 +533,13 @@ fn render(operations: &[OperationSpec], schemas: &[SchemaSpec]) -> String {
         let paging = match &op.paging {
             None => "None".to_owned(),
             Some(p) => format!(
-                "Some(Paging {{ offset: {}, limit: {}, total: {}, items: {}, item_id: {} }})",
+                "Some(Paging {{ offset: {}, limit: {}, total: {}, items: {}, item_id: {}, item_schema: {} }})",
                 lit(&p.offset),
                 lit(&p.limit),
                 lit(&p.total),
                 lit(&p.items),
-                lit(&p.item_id)
+                lit(&p.item_id),
+                lit(&p.item_schema),
             ),
         };
         let _ = writeln!(

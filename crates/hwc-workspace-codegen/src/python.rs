@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::describe::{FieldSpec, Model, OperationSpec, ValueSpec};
+use crate::describe::{FieldSpec, Model, OperationSpec, PagingSpec, ValueSpec};
 use crate::{Error, GENERATED_HEADER};
 
 /// Where [`python_stub`] puts a class's methods in the template: a line holding only this
@@ -96,10 +96,67 @@ fn render_methods(model: &Model) -> String {
                 collected = collected.join(", "),
                 id = op.id,
             );
+            if let Some(paging) = &op.paging {
+                code.push_str(&iter_method(op, paging, asynchronous));
+            }
         }
         code.push_str("}\n");
     }
     code
+}
+
+/// A paged operation's fields a listing takes: all but the offset and limit, which the pager
+/// sets (`page_size` is the limit).
+fn listing_fields<'a>(op: &'a OperationSpec, paging: &PagingSpec) -> Vec<&'a FieldSpec> {
+    parameters(op).into_iter().filter(|f| f.name != paging.offset && f.name != paging.limit).collect()
+}
+
+/// The method name of a paged operation's listing: `iter_` and its items, e.g. `iter_desktops`.
+fn iter_name(paging: &PagingSpec) -> String {
+    format!("iter_{}", paging.items)
+}
+
+/// `iter_<items>`: every item of a paged operation, page after page, each once.
+fn iter_method(op: &OperationSpec, paging: &PagingSpec, asynchronous: bool) -> String {
+    let fields = listing_fields(op, paging);
+    // Both return an object at once (the async one is iterated with `async for`).
+    let lifetime = "'_";
+    let mut arguments = String::new();
+    let mut collected = Vec::new();
+    let mut signature = vec!["*".to_owned()];
+    for field in &fields {
+        let rust = rust_name(&field.name);
+        let _ = write!(arguments, "{rust}: Option<&Bound<{lifetime}, PyAny>>, ");
+        collected.push(format!("({}, {rust})", lit(&field.name)));
+        signature.push(format!("{}=None", field.name));
+    }
+    signature.extend(["page_size=None".to_owned(), "max_items=None".to_owned()]);
+    let text: Vec<String> = std::iter::once("$self".to_owned()).chain(signature.iter().cloned()).collect();
+    let kind = if asynchronous { "An async iterator" } else { "An iterator" };
+    let doc = format!(
+        "{kind} over every item of ``{id}`` ({schema} each), read page after page as they are asked for: \
+         each item once, also when the listing changes while it is read (its ``total_moved`` then says so).\n\n\
+         Takes the fields of ``{method}`` but ``{offset}`` and ``{limit}``; ``page_size`` is the items asked for \
+         per request (the operation's ``{limit}``), ``max_items`` where to stop. The arguments are checked at \
+         once (``InvalidRequestError``); a page's failure raises when the iteration reaches it.",
+        id = op.id,
+        schema = paging.item_schema,
+        method = crate::snake_case(&op.id),
+        offset = paging.offset,
+        limit = paging.limit,
+    );
+    format!(
+        "#[doc = {doc}]\n#[pyo3(signature = ({signature}), text_signature = {text})]\n\
+         #[allow(clippy::too_many_arguments)]\n\
+         fn {name}(&self, py: Python<{lifetime}>, {arguments}page_size: Option<u32>, max_items: Option<u64>) -> PyResult<Py<PyAny>> {{\n\
+         crate::listing::open(self.core(), py, OperationId::{id}, &[{collected}], page_size, max_items, {asynchronous})\n}}\n",
+        doc = lit(&doc),
+        signature = signature.join(", "),
+        text = lit(&format!("({})", text.join(", "))),
+        name = iter_name(paging),
+        id = op.id,
+        collected = collected.join(", "),
+    )
 }
 
 /// A field name as a Rust identifier (a keyword is raw).
@@ -210,6 +267,9 @@ pub fn python_stub(spec: &str, template: &str) -> Result<String, Error> {
             .ok_or_else(|| Error::Spec(format!("the stub template marks an unknown class {class:?}")))?;
         for op in &model.operations {
             out.push_str(&stub_method(op, indent, *asynchronous));
+            if let Some(paging) = &op.paging {
+                out.push_str(&stub_iter_method(op, paging, indent, *asynchronous));
+            }
         }
         placed.push(class.trim().to_owned());
     }
@@ -219,6 +279,22 @@ pub fn python_stub(spec: &str, template: &str) -> Result<String, Error> {
         }
     }
     Ok(out)
+}
+
+fn stub_iter_method(op: &OperationSpec, paging: &PagingSpec, indent: &str, asynchronous: bool) -> String {
+    let mut parameters = vec!["self".to_owned(), "*".to_owned()];
+    for field in listing_fields(op, paging) {
+        parameters.push(format!("{}: Optional[{}] = None", field.name, python_type(&field.value)));
+    }
+    parameters.extend(["page_size: Optional[int] = None".to_owned(), "max_items: Optional[int] = None".to_owned()]);
+    let listing = if asynchronous { "AsyncListing" } else { "Listing" };
+    format!(
+        "{indent}def {name}({params}) -> {listing}[{schema}]:\n{indent}    \"\"\"Every item of {id}, page after page, each once.\"\"\"\n",
+        name = iter_name(paging),
+        params = parameters.join(", "),
+        schema = paging.item_schema,
+        id = op.id,
+    )
 }
 
 fn stub_method(op: &OperationSpec, indent: &str, asynchronous: bool) -> String {

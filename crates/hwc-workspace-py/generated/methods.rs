@@ -197,6 +197,71 @@ UndecodableResponseError
             dry_run,
         )
     }
+    /**An iterator over every item of ``ListDesktops`` (SimpleDesktopInfo each), read page after page as they are asked for: each item once, also when the listing changes while it is read (its ``total_moved`` then says so).
+
+Takes the fields of ``list_desktops`` but ``offset`` and ``limit``; ``page_size`` is the items asked for per request (the operation's ``limit``), ``max_items`` where to stop. The arguments are checked at once (``InvalidRequestError``); a page's failure raises when the iteration reaches it.*/
+    #[pyo3(
+        signature = (
+            *,
+            user_name = None,
+            computer_name = None,
+            desktop_ip = None,
+            domain_status = None,
+            pool_id = None,
+            enterprise_project_id = None,
+            desktop_type = None,
+            is_share_desktop = None,
+            subnet_id = None,
+            status = None,
+            desktop_id = None,
+            tag = None,
+            page_size = None,
+            max_items = None
+        ),
+        text_signature = "($self, *, user_name=None, computer_name=None, desktop_ip=None, domain_status=None, pool_id=None, enterprise_project_id=None, desktop_type=None, is_share_desktop=None, subnet_id=None, status=None, desktop_id=None, tag=None, page_size=None, max_items=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn iter_desktops(
+        &self,
+        py: Python<'_>,
+        user_name: Option<&Bound<'_, PyAny>>,
+        computer_name: Option<&Bound<'_, PyAny>>,
+        desktop_ip: Option<&Bound<'_, PyAny>>,
+        domain_status: Option<&Bound<'_, PyAny>>,
+        pool_id: Option<&Bound<'_, PyAny>>,
+        enterprise_project_id: Option<&Bound<'_, PyAny>>,
+        desktop_type: Option<&Bound<'_, PyAny>>,
+        is_share_desktop: Option<&Bound<'_, PyAny>>,
+        subnet_id: Option<&Bound<'_, PyAny>>,
+        status: Option<&Bound<'_, PyAny>>,
+        desktop_id: Option<&Bound<'_, PyAny>>,
+        tag: Option<&Bound<'_, PyAny>>,
+        page_size: Option<u32>,
+        max_items: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        crate::listing::open(
+            self.core(),
+            py,
+            OperationId::ListDesktops,
+            &[
+                ("user_name", user_name),
+                ("computer_name", computer_name),
+                ("desktop_ip", desktop_ip),
+                ("domain_status", domain_status),
+                ("pool_id", pool_id),
+                ("enterprise_project_id", enterprise_project_id),
+                ("desktop_type", desktop_type),
+                ("is_share_desktop", is_share_desktop),
+                ("subnet_id", subnet_id),
+                ("status", status),
+                ("desktop_id", desktop_id),
+                ("tag", tag),
+            ],
+            page_size,
+            max_items,
+            false,
+        )
+    }
     /**Purchasing Auxiliary Resources for Desktops.
 
 Purchases depended resources of existing desktops, such as desktop collaboration resources.
@@ -500,6 +565,71 @@ UndecodableResponseError
                 ("tag", tag),
             ],
             dry_run,
+        )
+    }
+    /**An async iterator over every item of ``ListDesktops`` (SimpleDesktopInfo each), read page after page as they are asked for: each item once, also when the listing changes while it is read (its ``total_moved`` then says so).
+
+Takes the fields of ``list_desktops`` but ``offset`` and ``limit``; ``page_size`` is the items asked for per request (the operation's ``limit``), ``max_items`` where to stop. The arguments are checked at once (``InvalidRequestError``); a page's failure raises when the iteration reaches it.*/
+    #[pyo3(
+        signature = (
+            *,
+            user_name = None,
+            computer_name = None,
+            desktop_ip = None,
+            domain_status = None,
+            pool_id = None,
+            enterprise_project_id = None,
+            desktop_type = None,
+            is_share_desktop = None,
+            subnet_id = None,
+            status = None,
+            desktop_id = None,
+            tag = None,
+            page_size = None,
+            max_items = None
+        ),
+        text_signature = "($self, *, user_name=None, computer_name=None, desktop_ip=None, domain_status=None, pool_id=None, enterprise_project_id=None, desktop_type=None, is_share_desktop=None, subnet_id=None, status=None, desktop_id=None, tag=None, page_size=None, max_items=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn iter_desktops(
+        &self,
+        py: Python<'_>,
+        user_name: Option<&Bound<'_, PyAny>>,
+        computer_name: Option<&Bound<'_, PyAny>>,
+        desktop_ip: Option<&Bound<'_, PyAny>>,
+        domain_status: Option<&Bound<'_, PyAny>>,
+        pool_id: Option<&Bound<'_, PyAny>>,
+        enterprise_project_id: Option<&Bound<'_, PyAny>>,
+        desktop_type: Option<&Bound<'_, PyAny>>,
+        is_share_desktop: Option<&Bound<'_, PyAny>>,
+        subnet_id: Option<&Bound<'_, PyAny>>,
+        status: Option<&Bound<'_, PyAny>>,
+        desktop_id: Option<&Bound<'_, PyAny>>,
+        tag: Option<&Bound<'_, PyAny>>,
+        page_size: Option<u32>,
+        max_items: Option<u64>,
+    ) -> PyResult<Py<PyAny>> {
+        crate::listing::open(
+            self.core(),
+            py,
+            OperationId::ListDesktops,
+            &[
+                ("user_name", user_name),
+                ("computer_name", computer_name),
+                ("desktop_ip", desktop_ip),
+                ("domain_status", domain_status),
+                ("pool_id", pool_id),
+                ("enterprise_project_id", enterprise_project_id),
+                ("desktop_type", desktop_type),
+                ("is_share_desktop", is_share_desktop),
+                ("subnet_id", subnet_id),
+                ("status", status),
+                ("desktop_id", desktop_id),
+                ("tag", tag),
+            ],
+            page_size,
+            max_items,
+            true,
         )
     }
     /**Purchasing Auxiliary Resources for Desktops (a coroutine).

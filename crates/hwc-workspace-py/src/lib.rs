@@ -17,6 +17,7 @@ mod bulk;
 mod client;
 mod errors;
 mod jobs;
+mod listing;
 mod log;
 mod operations;
 mod runtime;
@@ -41,6 +42,8 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<simulator::SimulatedJob>()?;
     module.add_class::<jobs::Job>()?;
     module.add_class::<jobs::SubJob>()?;
+    module.add_class::<listing::Listing>()?;
+    module.add_class::<listing::AsyncListing>()?;
     module.add_function(wrap_pyfunction!(sign::sign_request, module)?)?;
     module.add_function(wrap_pyfunction!(bulk::read_desktop_ids, module)?)?;
     Ok(())

@@ -141,7 +141,7 @@ fn settle(py: Python<'_>, id: OperationId, outcome: Result<Outcome, hwc_workspac
 
 /// The core's input from the Python arguments, checked by the core against the description
 /// (so a bad value raises before anything starts, naming the field).
-fn checked_input(py: Python<'_>, id: OperationId, arguments: &Arguments<'_, '_>) -> PyResult<Input> {
+pub(crate) fn checked_input(py: Python<'_>, id: OperationId, arguments: &Arguments<'_, '_>) -> PyResult<Input> {
     let operation = id.describe();
     let mut input = Input::new();
     for (name, value) in arguments {

@@ -202,14 +202,16 @@ impl Simulator {
     /// a job takes `job_duration` seconds to end (a fifth waiting, the rest running).
     #[new]
     #[pyo3(
-        signature = (*, state=None, latency=None, job_duration=None),
-        text_signature = "(*, state=None, latency=0.0, job_duration=1.0)"
+        signature = (*, state=None, latency=None, job_duration=None, desktops=None, shared_fraction=0.5),
+        text_signature = "(*, state=None, latency=0.0, job_duration=1.0, desktops=None, shared_fraction=0.5)"
     )]
     fn new(
         py: Python<'_>,
         state: Option<&Bound<'_, PyAny>>,
         latency: Option<&Bound<'_, PyAny>>,
         job_duration: Option<&Bound<'_, PyAny>>,
+        desktops: Option<usize>,
+        shared_fraction: f64,
     ) -> PyResult<Self> {
         let state = match state.filter(|s| !s.is_none()) {
             None => hwc_workspace_sim::State::demo(),
@@ -232,6 +234,18 @@ impl Simulator {
                     crate::errors::invalid_request(py, "state", "a valid simulator state file", &e.to_string())
                 })?
             }
+        };
+        // `desktops` seeds a fleet in place of the state's desktops, as the CLI's --desktops.
+        let state = match desktops {
+            Some(count) => state.with_seeded_desktops(count, shared_fraction).map_err(|e| {
+                crate::errors::invalid_request(
+                    py,
+                    "desktops",
+                    "a count and a shared fraction from 0 to 1",
+                    &e.to_string(),
+                )
+            })?,
+            None => state,
         };
         let latency = args::non_negative_seconds(py, latency, "latency")?;
         let job_duration = match job_duration.filter(|d| !d.is_none()) {

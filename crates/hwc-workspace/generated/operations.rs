@@ -534,6 +534,7 @@ pub static LIST_DESKTOPS: Operation = Operation {
         total: "total_count",
         items: "desktops",
         item_id: "desktop_id",
+        item_schema: "SimpleDesktopInfo",
     }),
 };
 /// The description of `AddDesktopSubResources`.

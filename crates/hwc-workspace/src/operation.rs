@@ -61,6 +61,8 @@ pub struct Paging {
     pub items: &'static str,
     /// Each item's id.
     pub item_id: &'static str,
+    /// The schema of each item (see [`schema`]).
+    pub item_schema: &'static str,
 }
 
 impl Operation {

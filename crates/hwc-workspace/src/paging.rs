@@ -134,6 +134,13 @@ impl Items {
     /// The next item, reading the next page when this one is used up; `None` at the end.
     /// After an error, the listing ends.
     pub async fn next_item(&mut self) -> Option<Result<Json, Error>> {
+        let client = self.client.clone();
+        self.next_item_with(&client).await
+    }
+
+    /// As [`Items::next_item`], reading any page through `client` (a client of the same
+    /// keys and project on another runtime, as Python's threads each have one).
+    pub async fn next_item_with(&mut self, client: &Client) -> Option<Result<Json, Error>> {
         loop {
             if self.max_items.is_some_and(|max| self.report.items >= max) {
                 return None;
@@ -166,11 +173,16 @@ impl Items {
                     self.stop(format!("{MAX_PAGES_WITHOUT_NEWS} pages in a row held only items already listed"))
                 ));
             }
-            if let Err(error) = self.read_page().await {
+            if let Err(error) = self.read_page(client).await {
                 self.more = false;
                 return Some(Err(error));
             }
         }
+    }
+
+    /// The operation listed.
+    pub fn operation(&self) -> OperationId {
+        self.id
     }
 
     /// The items as a stream (each an `Err` ends it).
@@ -185,10 +197,10 @@ impl Items {
 
     /// Reads the page at the current offset, moves the offset past it and decides whether
     /// another page follows.
-    async fn read_page(&mut self) -> Result<(), Error> {
+    async fn read_page(&mut self, client: &Client) -> Result<(), Error> {
         let mut input = self.input.clone();
         input.set(self.paging.offset, self.offset);
-        let answer = self.client.call(self.id, &input).await?;
+        let answer = client.call(self.id, &input).await?;
         self.request_id = answer.request_id;
         let mut value = answer.value;
         let total = value.get(self.paging.total).and_then(Json::as_u64);

@@ -16,12 +16,14 @@ Logs go to the ``logging`` logger ``hwc_workspace`` (the simulator's to
 
 from ._native import (
     AsyncClient,
+    AsyncListing,
     BatchOutcome,
     BulkRun,
     Client,
     Deleted,
     DesktopOutcome,
     Job,
+    Listing,
     SignedRequest,
     SimulatedJob,
     Simulator,
@@ -75,6 +77,8 @@ __all__ = [
     "sign_request",
     "read_desktop_ids",
     "Record",
+    "Listing",
+    "AsyncListing",
     "ListDesktopsResponse",
     "SimpleDesktopInfo",
     "AttachInstancesUserInfo",

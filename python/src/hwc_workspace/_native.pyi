@@ -7,14 +7,19 @@ import asyncio
 import datetime
 import os
 from types import TracebackType
-from typing import IO, Any, Awaitable, Iterable, Literal, Mapping, Optional, Sequence, Type, Union, final, overload
+from typing import IO, Any, Awaitable, Generic, Iterable, Iterator, Literal, Mapping, Optional, Sequence, Type, TypeVar, Union, final, overload
 
 from typing_extensions import Self
 
-from hwc_workspace._records import AddDesktopSubResourcesResponse, ListDesktopsResponse
+from hwc_workspace._record import Record
+from hwc_workspace._records import AddDesktopSubResourcesResponse, ListDesktopsResponse, SimpleDesktopInfo
+
+_Item = TypeVar("_Item", bound=Record)
 
 __all__ = [
     "AsyncClient",
+    "AsyncListing",
+    "Listing",
     "BatchOutcome",
     "BulkRun",
     "Client",
@@ -63,6 +68,38 @@ class SignedRequest:
     @property
     def body(self) -> bytes:
         """The body bytes as they would be sent."""
+
+@final
+class Listing(Generic[_Item]):
+    """The items of a listing, read page after page as they are asked for, each once."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> _Item: ...
+    @property
+    def pages(self) -> int:
+        """Pages read so far."""
+    @property
+    def total_moved(self) -> bool:
+        """Whether the listed set changed while it was read; each item was still listed once."""
+    @property
+    def total(self) -> Optional[int]:
+        """The total the last page announced."""
+
+@final
+class AsyncListing(Generic[_Item]):
+    """As ``Listing``, an async iterator."""
+
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> _Item: ...
+    @property
+    def pages(self) -> int:
+        """Pages read so far."""
+    @property
+    def total_moved(self) -> bool:
+        """Whether the listed set changed while it was read; each item was still listed once."""
+    @property
+    def total(self) -> Optional[int]:
+        """The total the last page announced."""
 
 # The Python class of each answer schema of the spec: the generated operation methods
 # return `_<schema>`, so an operation whose answer has no class here fails the stub check.
@@ -114,6 +151,8 @@ class Client:
     @overload
     def list_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, offset: Optional[int] = None, limit: Optional[int] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
         """Queries desktops."""
+    def iter_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, page_size: Optional[int] = None, max_items: Optional[int] = None) -> Listing[SimpleDesktopInfo]:
+        """Every item of ListDesktops, page after page, each once."""
     @overload
     def add_desktop_sub_resources(self, desktop_ids: Sequence[str], sub_resource_sku: str, *, order_id: Optional[str] = None, dry_run: Literal[False] = False) -> _AddDesktopSubResourcesResponse:
         """Purchasing Auxiliary Resources for Desktops."""
@@ -287,6 +326,8 @@ class AsyncClient:
     @overload
     async def list_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, offset: Optional[int] = None, limit: Optional[int] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, dry_run: Literal[True]) -> SignedRequest:
         """Queries desktops."""
+    def iter_desktops(self, *, user_name: Optional[Sequence[str]] = None, computer_name: Optional[str] = None, desktop_ip: Optional[str] = None, domain_status: Optional[int] = None, pool_id: Optional[str] = None, enterprise_project_id: Optional[str] = None, desktop_type: Optional[str] = None, is_share_desktop: Optional[bool] = None, subnet_id: Optional[str] = None, status: Optional[str] = None, desktop_id: Optional[Sequence[str]] = None, tag: Optional[str] = None, page_size: Optional[int] = None, max_items: Optional[int] = None) -> AsyncListing[SimpleDesktopInfo]:
+        """Every item of ListDesktops, page after page, each once."""
     @overload
     async def add_desktop_sub_resources(self, desktop_ids: Sequence[str], sub_resource_sku: str, *, order_id: Optional[str] = None, dry_run: Literal[False] = False) -> _AddDesktopSubResourcesResponse:
         """Purchasing Auxiliary Resources for Desktops."""
@@ -434,6 +475,8 @@ class Simulator:
         state: Union[Mapping[str, object], _Path, None] = None,
         latency: float = 0.0,
         job_duration: float = 1.0,
+        desktops: Optional[int] = None,
+        shared_fraction: float = 0.5,
     ) -> Self: ...
     @property
     def endpoint(self) -> str: ...
