@@ -39,7 +39,11 @@ pub(crate) const LAYERS: &[(&str, &[&str], &str)] = &[
         &["client", "calls", "dispatch", "paging"],
         "the calls users make, the generated dispatch that sends any operation, paging through listings",
     ),
-    ("porcelain", &["config", "bulk", "journal"], "the builder that assembles a client; bulk runs and their journal"),
+    (
+        "porcelain",
+        &["config", "bulk", "journal", "selection"],
+        "the builder that assembles a client; bulk runs, their journal, and the selections they act on",
+    ),
 ];
 
 /// Checks the core crate under `root`.

@@ -172,6 +172,14 @@ pub(crate) struct BulkArgs {
     /// One stdout record per desktop (its final state with --wait, ACCEPTED without) instead of per batch
     #[arg(long)]
     pub per_desktop: bool,
+    /// Act on the desktops the listing selects, instead of given ids: KEY a filter of
+    /// `desktops list` (e.g. is_share_desktop=true, status=ACTIVE); repeatable, all must hold.
+    /// The ids are listed before anything is sent, and recorded in --journal first
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    pub selection: Vec<String>,
+    /// Act on a selection without asking; needed when no terminal can ask
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -502,34 +502,17 @@ fn flag_value(field: &Field, matches: &ArgMatches) -> Result<Option<Json>, Failu
         if given.is_empty() && file.is_none() {
             return Ok(None);
         }
-        return Ok(Some(Json::Array(items.iter().map(|text| scalar(item.kind, text)).collect())));
+        return Ok(Some(Json::Array(
+            items.iter().map(|text| hwc_workspace::operation::value_from_text(item.kind, text)).collect(),
+        )));
     }
     let Some(text) = given.last() else { return Ok(None) };
     if is_scalar(&field.value) {
-        return Ok(Some(scalar(field.value.kind, text)));
+        return Ok(Some(hwc_workspace::operation::value_from_text(field.value.kind, text)));
     }
     serde_json::from_str(text).map(Some).map_err(|e| {
         Failure::input(format!("--{} ({}): expected JSON, got {text:?}: {e}", kebab(field.name), field.name))
     })
-}
-
-/// Text as the JSON of a scalar type; text that is not one stays text, for the core's check
-/// to refuse naming the field ("expected an integer from 1 to 9, got \"ten\"").
-fn scalar(kind: Kind, text: &str) -> Json {
-    let number = || text.trim().parse::<i64>().ok().map(Json::from);
-    let parsed = match kind {
-        Kind::Integer => number(),
-        Kind::Number => number().or_else(|| {
-            text.trim().parse::<f64>().ok().and_then(|n| serde_json::Number::from_f64(n).map(Json::Number))
-        }),
-        Kind::Boolean => match text.trim() {
-            "true" => Some(Json::Bool(true)),
-            "false" => Some(Json::Bool(false)),
-            _ => None,
-        },
-        _ => None,
-    };
-    parsed.unwrap_or_else(|| Json::from(text))
 }
 
 /// The lines of a `--…-from` file (or stdin), by the id-list reader's rules.

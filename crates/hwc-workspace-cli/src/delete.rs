@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -22,16 +23,40 @@ use crate::failure::{ExitCode, Failure};
 use crate::output;
 
 pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields) -> Result<ExitCode, Failure> {
-    let (ids, options) = bulk_options(&args, fields.input)?;
+    let selecting = !args.selection.is_empty();
+    // The filters are checked before any credential is looked for, as every input is.
+    let filters = if selecting {
+        Some(hwc_workspace::selection::filters_from_text(&args.selection).map_err(selection_failure)?)
+    } else {
+        None
+    };
+    let (ids, options) = bulk_options(&args, fields.input, selecting)?;
     // Every id is checked before the first is sent: bad input never leaves half the
     // desktops processed.
-    let plan = BulkPlan::new(&ids, options.clone()).map_err(|error| match &error {
-        Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
-            locate_in_input(error, &ids)
+    let plan_of = |ids: &[String]| {
+        BulkPlan::new(ids, options.clone()).map_err(|error| match &error {
+            Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
+                locate_in_input(error, ids)
+            }
+            _ => crate::call::failure(OperationId::DeleteDesktopSubResources, error),
+        })
+    };
+    let (client, _simulator, plan) = match &filters {
+        None => {
+            let plan = plan_of(&ids)?;
+            let (client, simulator) = connect(global, fields.project_id.as_deref()).await?;
+            (client, simulator, plan)
         }
-        _ => crate::call::failure(OperationId::DeleteDesktopSubResources, error),
-    })?;
-    let (client, _simulator) = connect(global, fields.project_id.as_deref()).await?;
+        Some(filters) => {
+            let (client, simulator) = connect(global, fields.project_id.as_deref()).await?;
+            let selection = client.select(filters, options.journal.as_deref()).await.map_err(selection_failure)?;
+            if let Some(code) = confirm_selection(&selection, &options, &args, global.dry_run)? {
+                return Ok(code);
+            }
+            let plan = plan_of(&selection.desktop_ids)?;
+            (client, simulator, plan)
+        }
+    };
 
     if global.dry_run {
         for batch in plan.batches() {
@@ -353,7 +378,68 @@ fn batch_label(index: usize, total: usize, ids: usize) -> String {
 /// the spec's names): the ids are the bulk input, `sub_resource_type` and `order_id` have
 /// members of their own, and every further field the spec declares goes with each batch
 /// (`BulkOptions::extra`), checked by the core like the rest.
-fn bulk_options(args: &BulkArgs, input: Input) -> Result<(Vec<String>, BulkOptions), Failure> {
+/// The failure of a selection: a refused filter is fixed in `--where`, not with the listing
+/// command's own flag.
+fn selection_failure(error: Error) -> Failure {
+    let refused_filter = matches!(&error, Error::InvalidInput(input) if input.name() != "where");
+    let failure = Failure::about(error);
+    if refused_filter { failure.hint("fix it in --where KEY=VALUE (the filters of `desktops list`)") } else { failure }
+}
+
+/// Shows what a selection resolved to and, on a terminal, asks before acting on it (unless
+/// `--yes`); without one, a selection is refused unless `--yes` was given: a fleet-wide
+/// action is never taken by accident. `Some(code)`: stop here with it.
+fn confirm_selection(
+    selection: &hwc_workspace::selection::Selection,
+    options: &BulkOptions,
+    args: &BulkArgs,
+    dry_run: bool,
+) -> Result<Option<ExitCode>, Failure> {
+    const SHOWN: usize = 5;
+    let count = selection.desktop_ids.len();
+    let first: Vec<&str> = selection.desktop_ids.iter().take(SHOWN).map(String::as_str).collect();
+    let more = if count > SHOWN { format!(", and {} more", count - SHOWN) } else { String::new() };
+    let source = if selection.from_journal {
+        format!(
+            " (as recorded in the journal {}; not listed again)",
+            options.journal.as_deref().unwrap_or(Path::new("")).display()
+        )
+    } else {
+        String::new()
+    };
+    let filters: Vec<String> = args.selection.iter().map(|pair| output::escaped(pair).into_owned()).collect();
+    output::note(&format!(
+        "selected {count} desktop(s) where {}{source}{}",
+        filters.join(" and "),
+        if count == 0 { String::new() } else { format!(": {}{more}", first.join(", ")) }
+    ));
+    if selection.listing_moved {
+        output::note("the listing changed while it was read; each desktop it held was taken once");
+    }
+    if count == 0 {
+        output::note("nothing to do");
+        return Ok(Some(ExitCode::Success));
+    }
+    if dry_run || args.yes {
+        return Ok(None);
+    }
+    let action = format!("delete {} from {count} desktop(s)", options.sub_resource_type.as_str());
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure::input(format!(
+            "a selection needs confirming, and no terminal can ask: nothing was sent ({action})"
+        ))
+        .hint("check the selection with --dry-run, then pass --yes to act on it"));
+    }
+    output::ask(&format!("{action}? [y/N]"));
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() || !matches!(answer.trim(), "y" | "Y" | "yes") {
+        output::note("not confirmed: nothing was sent");
+        return Ok(Some(ExitCode::InvalidInput));
+    }
+    Ok(None)
+}
+
+fn bulk_options(args: &BulkArgs, input: Input, selecting: bool) -> Result<(Vec<String>, BulkOptions), Failure> {
     let operation = OperationId::DeleteDesktopSubResources.describe();
     // A required field left out that the spec gives a default is sent with it, as by any call.
     let mut fields = hwc_workspace::operation::with_defaults(operation, &input).values().clone();
@@ -373,7 +459,10 @@ fn bulk_options(args: &BulkArgs, input: Input) -> Result<(Vec<String>, BulkOptio
     };
     // Duplicates stay: the engine keeps the first of each, and names a bad id by its place
     // among all those given.
-    if ids.is_empty() {
+    if selecting && !ids.is_empty() {
+        return Err(Failure::input("give desktop ids or --where, not both"));
+    }
+    if ids.is_empty() && !selecting {
         return Err(Failure::input("no desktop ids given")
             .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
     }

@@ -168,6 +168,13 @@ fn diagnostic(prefix: &str, message: &str) {
     let _ = writeln!(err, "{prefix}: {}", escaped(message));
 }
 
+/// A question on stderr, the answer to be typed on the same line.
+pub(crate) fn ask(question: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{} ", escaped(question));
+    let _ = err.flush();
+}
+
 pub(crate) fn note(message: &str) {
     diagnostic("note", message);
 }

@@ -118,3 +118,75 @@ fn listing_flags_are_checked_before_anything_is_sent() {
     }
     assert_eq!(sim.request_count(), 0);
 }
+
+#[test]
+fn a_selection_without_a_terminal_and_without_yes_is_refused_and_nothing_is_sent() {
+    let (sim, _runtime) = fleet(60, 0.5);
+    let home = tempfile::tempdir().unwrap();
+    let before = sim.desktops();
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--where", "is_share_desktop=true"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", common::stderr(&output));
+    let stderr = common::stderr(&output);
+    assert!(stderr.contains("selected 30 desktop(s) where is_share_desktop=true"), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert!(sim.jobs().is_empty(), "no deletion was sent");
+    assert_eq!(sim.desktops(), before);
+
+    // A dry run shows the plan and the signed requests, and sends no deletion either.
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--where", "is_share_desktop=true", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let signed: Value = serde_json::from_str(&lines(&output)[0]).unwrap();
+    assert_eq!(signed["body"]["desktop_ids"].as_array().unwrap().len(), 30);
+    assert!(sim.jobs().is_empty());
+}
+
+#[test]
+fn select_then_delete_removes_the_sharer_of_exactly_the_selected_desktops() {
+    let (sim, _runtime) = fleet(400, 0.5);
+    let home = tempfile::tempdir().unwrap();
+    let journal = home.path().join("run.jsonl");
+    let selected: Vec<String> = sim
+        .desktops()
+        .into_iter()
+        .filter(|d| d.has(DESKTOP_SHARER) && d.info().unwrap().status.as_deref() == Some("ACTIVE"))
+        .map(|d| d.id)
+        .collect();
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--where", "is_share_desktop=true", "--where", "status=ACTIVE", "--yes"])
+        .args(["--wait", "--journal"])
+        .arg(&journal)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let deleted: Vec<String> = sim.jobs().iter().flat_map(|job| job.desktop_ids.clone()).collect();
+    assert_eq!(deleted, selected);
+    let again = common::cli(&home, sim.endpoint(), "10")
+        .args(["desktops", "list", "--is-share-desktop", "true", "--status", "ACTIVE", "--output", "ids"])
+        .output()
+        .unwrap();
+    assert!(again.stdout.is_empty(), "none left");
+    // The journal starts with the selection, before the run.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let events: Vec<String> =
+        text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events[..4], ["selection", "selected", "selection_end", "run"]);
+
+    // Run again on the same journal: the recorded selection, nothing listed or sent again.
+    let requests = sim.request_count();
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--where", "is_share_desktop=true", "--where", "status=ACTIVE", "--yes"])
+        .args(["--wait", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    assert!(common::stderr(&output).contains("not listed again"), "{}", common::stderr(&output));
+    assert_eq!(sim.request_count(), requests, "everything was done: nothing is sent");
+}

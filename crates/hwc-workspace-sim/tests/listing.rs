@@ -278,3 +278,122 @@ async fn the_pager_refuses_what_cannot_be_paged() {
     assert!(none.next_item().await.is_none());
     assert_eq!(sim.request_count(), 0);
 }
+
+mod selections {
+    use std::collections::HashSet;
+    use std::time::Duration;
+
+    use hwc_workspace::bulk::{BulkOptions, BulkPlan};
+    use hwc_workspace::selection::filters_from_text;
+    use hwc_workspace::{DeleteSubResources, Error, Input, OperationId};
+    use hwc_workspace_sim::DESKTOP_SHARER;
+
+    use super::{fleet, shared_ids};
+
+    #[tokio::test]
+    async fn a_resumed_selection_acts_on_the_ids_its_journal_recorded_not_on_a_new_listing() {
+        let sim = super::fleet(450, 1.0).await;
+        let client = sim.client_builder().build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run.jsonl");
+        let filters = filters_from_text(&["is_share_desktop=true", "status=ACTIVE"]).unwrap();
+        let selection = client.select(&filters, Some(&journal)).await.unwrap();
+        let selected = selection.desktop_ids.clone();
+        assert!(!selection.from_journal);
+        assert_eq!(selected.len(), 270, "the ACTIVE three fifths of the fleet");
+        let mut options = BulkOptions::new(DESKTOP_SHARER);
+        options.journal = Some(journal.clone());
+        options.concurrency = 1;
+        let mut run = client.delete_many(BulkPlan::new(&selected, options.clone()).unwrap()).unwrap();
+        // Stopped after its first batch, as Ctrl-C stops the CLI.
+        let first = tokio::time::timeout(Duration::from_secs(20), run.next()).await.unwrap().unwrap();
+        run.canceller().cancel();
+        while tokio::time::timeout(Duration::from_secs(20), run.next()).await.unwrap().is_some() {}
+        drop(run);
+        assert_eq!(first.desktop_ids.len(), 100);
+
+        // The fleet changes meanwhile: ten desktops of the first batch match the filters again
+        // (a new listing would take them), ten not yet acted on no longer do.
+        let mut add = Input::new();
+        add.set("desktop_ids", &selected[..10]).set("sub_resource_sku", "sku.other");
+        client.call(OperationId::AddDesktopSubResources, &add).await.unwrap();
+        client
+            .delete_desktop_sub_resources(&DeleteSubResources::new(&selected[200..210], DESKTOP_SHARER))
+            .await
+            .unwrap();
+
+        let again = client.select(&filters, Some(&journal)).await.unwrap();
+        assert!(again.from_journal);
+        assert_eq!(again.desktop_ids, selected, "the journal's ids, not a new listing");
+        let requests = sim.request_count();
+        let mut run = client.delete_many(BulkPlan::new(&again.desktop_ids, options).unwrap()).unwrap();
+        while tokio::time::timeout(Duration::from_secs(20), run.next()).await.unwrap().is_some() {}
+        assert_eq!(sim.request_count() - requests, 2, "only the two batches the first run did not send");
+        let resumed: Vec<String> =
+            sim.jobs().iter().rev().take(2).rev().flat_map(|job| job.desktop_ids.clone()).collect();
+        assert_eq!(resumed, selected[100..], "the journal's remaining ids, the ten that left the listing included");
+        let left: HashSet<String> = shared_ids(&sim).into_iter().collect();
+        let expected_left: HashSet<String> = selected[..10].iter().cloned().collect();
+        assert_eq!(
+            left.intersection(&selected.iter().cloned().collect()).cloned().collect::<HashSet<_>>(),
+            expected_left,
+            "of the selected desktops, only those shared again after their batch keep a sharer"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_journal_of_another_selection_or_of_given_ids_is_refused_untouched() {
+        let sim = fleet(30, 0.5).await;
+        let client = sim.client_builder().build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run.jsonl");
+        let shared = filters_from_text(&["is_share_desktop=true"]).unwrap();
+        client.select(&shared, Some(&journal)).await.unwrap();
+        let before = std::fs::read(&journal).unwrap();
+        let other = filters_from_text(&["status=SHUTOFF"]).unwrap();
+        match client.select(&other, Some(&journal)).await {
+            Err(Error::Configuration(e)) => assert!(e.to_string().contains("holds another selection"), "{e}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&journal).unwrap(), before);
+
+        let ids_journal = dir.path().join("ids.jsonl");
+        let mut options = BulkOptions::new(DESKTOP_SHARER);
+        options.journal = Some(ids_journal.clone());
+        let mut run = client.delete_many(BulkPlan::new(&shared_ids(&sim)[..3], options).unwrap()).unwrap();
+        while run.next().await.is_some() {}
+        drop(run);
+        let before = std::fs::read(&ids_journal).unwrap();
+        assert!(matches!(client.select(&shared, Some(&ids_journal)).await, Err(Error::Configuration(_))));
+        assert_eq!(std::fs::read(&ids_journal).unwrap(), before);
+
+        // Not a journal at all: refused, untouched.
+        let notes = dir.path().join("notes.txt");
+        std::fs::write(&notes, "sk = secret\nmore\n").unwrap();
+        assert!(matches!(client.select(&shared, Some(&notes)).await, Err(Error::Configuration(_))));
+        assert_eq!(std::fs::read_to_string(&notes).unwrap(), "sk = secret\nmore\n");
+    }
+
+    #[tokio::test]
+    async fn filters_are_the_listings_query_parameters_checked_before_anything_is_sent() {
+        let sim = fleet(5, 1.0).await;
+        let client = sim.client_builder().build().unwrap();
+        let field = |pairs: &[&str]| match filters_from_text(pairs) {
+            Err(Error::InvalidInput(e)) => e.name().to_owned(),
+            other => panic!("{pairs:?}: expected a refusal, got {other:?}"),
+        };
+        assert_eq!(field(&[]), "where");
+        assert_eq!(field(&["colour=red"]), "where");
+        assert_eq!(field(&["offset=3"]), "where", "the pager's own");
+        assert_eq!(field(&["is_share_desktop"]), "where");
+        assert_eq!(field(&["is_share_desktop=maybe"]), "is_share_desktop");
+        assert_eq!(field(&["status=ACTIVE", "status=ERROR"]), "status");
+        let ids: Vec<String> = (0..101).map(|i| format!("d{i}")).collect();
+        assert_eq!(field(&[&format!("desktop_id={}", ids.join(","))]), "desktop_id");
+        let listed = filters_from_text(&["desktop_id=a,b", "desktop_id=c", "domain_status=2"]).unwrap();
+        assert_eq!(listed.get("desktop_id"), Some(&serde_json::json!(["a", "b", "c"])));
+        assert_eq!(listed.get("domain_status"), Some(&serde_json::json!(2)));
+        assert!(matches!(client.select(&Input::new(), None).await, Err(Error::InvalidInput(_))));
+        assert_eq!(sim.request_count(), 0);
+    }
+}

@@ -79,6 +79,13 @@ impl Parts {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum Entry {
+    /// A run over a selection (`--where`) starts with it, before its `run` line: the
+    /// listing's filters, and how many desktops they resolved to.
+    Selection { version: u32, filters: serde_json::Map<String, serde_json::Value>, desktops: usize },
+    /// Some of the selected desktop ids, in the listing's order.
+    Selected { desktop_ids: Vec<String> },
+    /// The selection is whole: the run may act on it, and a resumed run acts on it alone.
+    SelectionEnd { desktops: usize },
     /// What the run is for.
     Run {
         version: u32,
@@ -172,8 +179,15 @@ impl Journal {
             desktops: HashMap::new(),
         };
         let (entries, complete, total) = read_entries(path, &mut file)?;
-        match entries.first() {
-            None if total > 0 => {
+        let selection = match selection_of(&entries) {
+            Head::Selection { lines, .. } => lines,
+            Head::TornSelection => {
+                return Err(journal_error(path, "holds a selection cut short (a crash?); select again, with --where"));
+            }
+            Head::Other => 0,
+        };
+        match entries[selection..].first() {
+            None if entries.is_empty() && total > 0 => {
                 // Bytes without a single complete line: a one-line file of something else
                 // (`sk = …`), never a torn journal, which starts with a complete `run` line.
                 return Err(journal_error(path, "is not a journal of this SDK (it holds no complete line)"));
@@ -220,7 +234,11 @@ impl Journal {
 
     fn remember(&mut self, entry: Entry) {
         match entry {
-            Entry::Run { .. } | Entry::Opened { .. } => {}
+            Entry::Run { .. }
+            | Entry::Opened { .. }
+            | Entry::Selection { .. }
+            | Entry::Selected { .. }
+            | Entry::SelectionEnd { .. } => {}
             // A new attempt: what an earlier attempt of the batch recorded (a refusal sent
             // again on request) no longer describes it.
             Entry::Sending { batch, .. } => {
@@ -258,6 +276,104 @@ impl Drop for Journal {
             held_here().lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
         }
     }
+}
+
+/// What a journal starts with.
+enum Head {
+    /// A whole selection, of `lines` lines.
+    Selection { lines: usize, filters: serde_json::Map<String, serde_json::Value>, desktop_ids: Vec<String> },
+    /// A selection without its end, and nothing after: the writer stopped while writing it.
+    TornSelection,
+    /// No selection (a run over given ids, or nothing yet).
+    Other,
+}
+
+fn selection_of(entries: &[Entry]) -> Head {
+    let Some(Entry::Selection { filters, desktops, .. }) = entries.first() else { return Head::Other };
+    let mut desktop_ids = Vec::with_capacity(*desktops);
+    for (index, entry) in entries.iter().enumerate().skip(1) {
+        match entry {
+            Entry::Selected { desktop_ids: part } => desktop_ids.extend(part.iter().cloned()),
+            Entry::SelectionEnd { desktops: count } if *count == desktop_ids.len() && *count == *desktops => {
+                return Head::Selection { lines: index + 1, filters: filters.clone(), desktop_ids };
+            }
+            _ => break,
+        }
+    }
+    Head::TornSelection
+}
+
+/// A selection as a journal holds it: the filters, and the ids they resolved to.
+pub(crate) type RecordedSelection = (serde_json::Map<String, serde_json::Value>, Vec<String>);
+
+/// The selection a journal starts with, written by an earlier run of the same `--where`:
+/// `None` when the file is absent, empty, or holds a selection cut short (to be made again).
+/// A journal of a run over given ids is refused: its run is not a selection's.
+pub(crate) fn recorded_selection(path: &Path) -> Result<Option<RecordedSelection>, Error> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(journal_error(path, e)),
+        Ok(meta) if !meta.is_file() => return Err(journal_error(path, "is not a regular file")),
+        Ok(_) => {}
+    }
+    let mut file = File::open(path).map_err(|e| journal_error(path, e))?;
+    let (entries, _, total) = read_entries(path, &mut file)?;
+    match selection_of(&entries) {
+        Head::Selection { filters, desktop_ids, .. } => Ok(Some((filters, desktop_ids))),
+        Head::TornSelection => Ok(None),
+        Head::Other if entries.is_empty() && total == 0 => Ok(None),
+        Head::Other if entries.is_empty() => {
+            Err(journal_error(path, "is not a journal of this SDK (it holds no complete line)"))
+        }
+        Head::Other => Err(journal_error(
+            path,
+            "is the journal of a run over given desktop ids, not of a selection; give a new journal file for --where",
+        )),
+    }
+}
+
+/// Writes a selection at the head of a new journal (absent, empty, or holding a selection
+/// cut short), durably, before anything is sent. Any other file is refused, untouched.
+pub(crate) fn record_selection(
+    path: &Path,
+    filters: &serde_json::Map<String, serde_json::Value>,
+    desktop_ids: &[String],
+) -> Result<(), Error> {
+    /// Ids per line: 1,000 ids of 255 characters stay within [`MAX_JOURNAL_LINE_BYTES`].
+    const IDS_PER_LINE: usize = 1_000;
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err(journal_error(path, "is not a regular file")),
+        _ => {}
+    }
+    let mut file = open_or_create(path)?;
+    let held = hold(path, &file)?;
+    let written = (|| {
+        let (entries, _, total) = read_entries(path, &mut file)?;
+        let fresh = total == 0 || matches!(selection_of(&entries), Head::TornSelection);
+        if !fresh {
+            return Err(journal_error(path, "already holds a run; give a new journal file for a new selection"));
+        }
+        let mut text = Vec::new();
+        let mut line = |entry: &Entry| -> Result<(), Error> {
+            serde_json::to_writer(&mut text, entry).map_err(|e| journal_error(path, e))?;
+            text.push(b'\n');
+            Ok(())
+        };
+        line(&Entry::Selection { version: VERSION, filters: filters.clone(), desktops: desktop_ids.len() })?;
+        for part in desktop_ids.chunks(IDS_PER_LINE) {
+            line(&Entry::Selected { desktop_ids: part.to_vec() })?;
+        }
+        line(&Entry::SelectionEnd { desktops: desktop_ids.len() })?;
+        file.set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop))
+            .and_then(|()| file.write_all(&text))
+            .and_then(|()| file.sync_data())
+            .map_err(|e| journal_error(path, format!("cannot be written ({e})")))
+    })();
+    if let Some(key) = held {
+        held_here().lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
+    }
+    written
 }
 
 /// Opens the journal for reading and appending, creating it only when absent (never

@@ -28,6 +28,7 @@ pub mod outcome;
 pub mod paging;
 pub mod regions;
 mod retry;
+pub mod selection;
 mod signing;
 mod transport;
 

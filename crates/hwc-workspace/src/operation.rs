@@ -392,6 +392,26 @@ pub fn with_defaults<'a>(operation: &Operation, input: &'a Input) -> std::borrow
     std::borrow::Cow::Owned(completed)
 }
 
+/// Text (a command line's) as the JSON of a scalar of `kind`; text that is not one stays
+/// text, for [`validate`] to refuse naming the field ("expected an integer from 1 to 9, got
+/// \"ten\"").
+pub fn value_from_text(kind: Kind, text: &str) -> Json {
+    let number = || text.trim().parse::<i64>().ok().map(Json::from);
+    let parsed = match kind {
+        Kind::Integer => number(),
+        Kind::Number => number().or_else(|| {
+            text.trim().parse::<f64>().ok().and_then(|n| serde_json::Number::from_f64(n).map(Json::Number))
+        }),
+        Kind::Boolean => match text.trim() {
+            "true" => Some(Json::Bool(true)),
+            "false" => Some(Json::Bool(false)),
+            _ => None,
+        },
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| Json::from(text))
+}
+
 /// What a field takes, in words, e.g. "text of at most 255 characters".
 pub fn describe_expected(field: &Field) -> String {
     expected(&field.value, field.required)
