@@ -108,3 +108,42 @@ def test_records_are_built_by_keyword_and_compare_by_value() -> None:
         hw.Tag(colour="red")
     kept = hw.SimpleDesktopInfo._from({"desktop_id": "d", "new_field": 1})
     assert kept.to_dict() == {"desktop_id": "d", "new_field": 1}, "what the spec does not know yet is kept"
+
+
+def test_delete_many_where_selects_then_deletes_and_a_resumed_run_keeps_the_journals_ids(tmp_path) -> None:
+    with hw.Simulator(desktops=350, shared_fraction=1.0, job_duration=0) as sim:
+        client = client_of(sim)
+        journal = tmp_path / "run.jsonl"
+        selected = [d.desktop_id for d in client.iter_desktops(is_share_desktop=True, status="ACTIVE")]
+        run = client.delete_many(where={"is_share_desktop": True, "status": "ACTIVE"}, journal=journal, concurrency=1)
+        first = next(iter(run))
+        assert len(first.desktop_ids) == 100
+        run.cancel()
+        list(run)
+        # The fleet changes: the first batch's desktops match again; a new listing would take them.
+        client.add_desktop_sub_resources(first.desktop_ids, "sku.other")
+        resumed = client.delete_many(where={"is_share_desktop": True, "status": "ACTIVE"}, journal=journal)
+        list(resumed)
+        accounted = [d.desktop_id for d in resumed.account()]
+        assert accounted == selected, "the journal's ids, in the listing's order"
+        still_shared = {d.desktop_id for d in client.iter_desktops(is_share_desktop=True, status="ACTIVE")}
+        assert still_shared == set(first.desktop_ids), "the resumed run did not list again"
+
+
+def test_delete_many_where_refuses_what_cannot_select(tmp_path) -> None:
+    with hw.Simulator() as sim:
+        client = client_of(sim)
+        with pytest.raises(TypeError, match="not both"):
+            client.delete_many(["d"], where={"status": "ACTIVE"})
+        with pytest.raises(TypeError, match="give desktop_ids"):
+            client.delete_many()
+        with pytest.raises(TypeError):
+            client.delete_many(where=[("status", "ACTIVE")])
+        with pytest.raises(hw.InvalidRequestError) as refused:
+            client.delete_many(where={})
+        assert refused.value.field == "where"
+        with pytest.raises(hw.InvalidRequestError) as refused:
+            client.delete_many(where={"colour": "red"})
+        with pytest.raises(TypeError):
+            client.delete_many(where={"is_share_desktop": "yes"})
+        assert sim.request_count == 0

@@ -29,7 +29,9 @@ use crate::runtime::wait;
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
-    desktop_ids: &Bound<'_, PyAny>,
+    core: &crate::client::Core,
+    desktop_ids: Option<&Bound<'_, PyAny>>,
+    selection: Option<&Bound<'_, PyAny>>,
     sub_resource_type: Option<&Bound<'_, PyAny>>,
     order_id: Option<&Bound<'_, PyAny>>,
     concurrency: Option<&Bound<'_, PyAny>>,
@@ -41,6 +43,66 @@ pub(crate) fn plan(
     throttle_timeout: Option<&Bound<'_, PyAny>>,
     fields: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<BulkPlan> {
+    let desktop_ids = desktop_ids.filter(|ids| !ids.is_none());
+    let filters = match (desktop_ids, selection.filter(|s| !s.is_none())) {
+        (Some(_), Some(_)) => return Err(PyTypeError::new_err("give desktop_ids or where, not both")),
+        (None, None) => return Err(PyTypeError::new_err("give desktop_ids, or where to select the desktops")),
+        (None, Some(selection)) => Some(filters(py, selection)?),
+        (Some(_), None) => None,
+    };
+    let ids = match desktop_ids {
+        Some(desktop_ids) => ids_of(desktop_ids)?,
+        None => Vec::new(),
+    };
+    let options = options(
+        py,
+        sub_resource_type,
+        order_id,
+        concurrency,
+        wait_for_jobs,
+        wait_timeout,
+        journal,
+        resend_unknown,
+        resend_refused,
+        throttle_timeout,
+        fields,
+    )?;
+    let ids = match filters {
+        None => ids,
+        // Listed now, and recorded in the journal before anything is sent (the core's rule):
+        // a resumed run acts on the journal's ids, never on a new listing.
+        Some(filters) => {
+            let journal = options.journal.clone();
+            crate::log::refresh_level(py)?;
+            let selected = core.blocking(py, |client| async move { client.select(&filters, journal.as_deref()).await });
+            crate::log::flush(py)?;
+            selected?.map_err(|e| to_py_err(py, &e))?.desktop_ids
+        }
+    };
+    BulkPlan::new(&ids, options).map_err(|e| to_py_err(py, &e))
+}
+
+/// A selection's filters from Python: a mapping of the listing's filters to values of their
+/// types, checked by the core ([`hwc_workspace::selection::check_filters`]).
+fn filters(py: Python<'_>, selection: &Bound<'_, PyAny>) -> PyResult<hwc_workspace::Input> {
+    let selection = selection.cast::<PyDict>().map_err(|_| {
+        PyTypeError::new_err(format!("where must be a dict of filters, got {}", args::type_name(selection)))
+    })?;
+    let listing = hwc_workspace::selection::SELECTING.describe();
+    let mut filters = hwc_workspace::Input::new();
+    for (name, value) in selection.iter() {
+        let name = args::string(&name, "a filter of where")?;
+        hwc_workspace::selection::filter_field(&name).map_err(|e| to_py_err(py, &e))?;
+        if let Some(value) = crate::operations::argument(listing, &name, Some(&value))? {
+            filters.set(name, value);
+        }
+    }
+    hwc_workspace::selection::check_filters(&filters).map_err(|e| to_py_err(py, &e))?;
+    Ok(filters)
+}
+
+/// The ids of any iterable of str (not a single one).
+fn ids_of(desktop_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     // A single str (or bytes) is iterable too, by character (or byte): refused, as the single
     // call refuses it, rather than sent as one batch of its characters.
     if desktop_ids.is_instance_of::<PyString>()
@@ -59,6 +121,24 @@ pub(crate) fn plan(
     for (position, item) in desktop_ids.try_iter()?.enumerate() {
         ids.push(args::string(&item?, &format!("desktop_ids[{position}]"))?);
     }
+    Ok(ids)
+}
+
+/// How a run goes, from `delete_many`'s keywords.
+#[allow(clippy::too_many_arguments)]
+fn options(
+    py: Python<'_>,
+    sub_resource_type: Option<&Bound<'_, PyAny>>,
+    order_id: Option<&Bound<'_, PyAny>>,
+    concurrency: Option<&Bound<'_, PyAny>>,
+    wait_for_jobs: Option<&Bound<'_, PyAny>>,
+    wait_timeout: Option<&Bound<'_, PyAny>>,
+    journal: Option<&Bound<'_, PyAny>>,
+    resend_unknown: bool,
+    resend_refused: bool,
+    throttle_timeout: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyDict>>,
+) -> PyResult<BulkOptions> {
     let sub_resource_type = match sub_resource_type.filter(|t| !t.is_none()) {
         Some(value) => args::string(value, "sub_resource_type")?,
         None => hwc_workspace::SubResourceType::DESKTOP_SHARER.to_owned(),
@@ -93,7 +173,7 @@ pub(crate) fn plan(
             options.extra.set(name, value);
         }
     }
-    BulkPlan::new(&ids, options).map_err(|e| to_py_err(py, &e))
+    Ok(options)
 }
 
 /// `concurrency`: an int (not bool) from 1 to the core's [`bulk::MAX_CONCURRENCY`], the one

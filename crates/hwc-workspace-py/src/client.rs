@@ -472,16 +472,21 @@ macro_rules! client_class {
             /// for each batch's outcome as it ends; `account()` then has every desktop's state.
             /// `wait=True` follows each job (up to `wait_timeout` seconds); `journal` is a file
             /// that records the run and resumes it when given again. Any other field the spec gives
-            /// the delete request is a further keyword, sent with every batch.
+            /// the delete request is a further keyword, sent with every batch. Instead of ids,
+            /// `where` selects the desktops by the listing's filters (e.g.
+            /// `{"is_share_desktop": True, "status": "ACTIVE"}`): they are listed before this
+            /// returns (an `AsyncClient` waits for the listing here too) and recorded in
+            /// `journal` first, so that a resumed run acts on those ids, never on a new listing.
             #[pyo3(
-                signature = (desktop_ids, *, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None, **fields),
-                text_signature = "($self, desktop_ids, *, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0, **fields)"
+                signature = (desktop_ids=None, *, r#where=None, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None, **fields),
+                text_signature = "($self, desktop_ids=None, *, where=None, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0, **fields)"
             )]
             #[allow(clippy::too_many_arguments)]
             fn delete_many(
                 &self,
                 py: Python<'_>,
-                desktop_ids: &Bound<'_, PyAny>,
+                desktop_ids: Option<&Bound<'_, PyAny>>,
+                r#where: Option<&Bound<'_, PyAny>>,
                 sub_resource_type: Option<&Bound<'_, PyAny>>,
                 order_id: Option<&Bound<'_, PyAny>>,
                 concurrency: Option<&Bound<'_, PyAny>>,
@@ -493,7 +498,7 @@ macro_rules! client_class {
                 throttle_timeout: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, pyo3::types::PyDict>>,
             ) -> PyResult<crate::bulk::BulkRun> {
-                let plan = crate::bulk::plan(py, desktop_ids, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, fields)?;
+                let plan = crate::bulk::plan(py, &self.core, desktop_ids, r#where, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, fields)?;
                 self.core.delete_many(py, plan)
             }
 

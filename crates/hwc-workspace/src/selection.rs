@@ -31,8 +31,9 @@ pub struct Selection {
     pub listing_moved: bool,
 }
 
-/// The listing's filter `key`: one of its query parameters but the pager's own.
-fn filter_field(key: &str) -> Result<&'static Field, Error> {
+/// The listing's filter `key`: one of its query parameters but the pager's own (a front
+/// checks each key with this before it reads the value by the field's type).
+pub fn filter_field(key: &str) -> Result<&'static Field, Error> {
     let operation = SELECTING.describe();
     let paging = operation.paging;
     let is_filter =

@@ -167,8 +167,9 @@ class Client:
         """Querying Task Details."""
     def delete_many(
         self,
-        desktop_ids: Iterable[str],
+        desktop_ids: Optional[Iterable[str]] = None,
         *,
+        where: Optional[Mapping[str, Any]] = None,
         sub_resource_type: str = "DESKTOP_SHARER",
         order_id: Optional[str] = None,
         concurrency: int = 4,
@@ -183,7 +184,8 @@ class Client:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
         run for each batch's outcome as it ends, then ``account()`` for every desktop. Each id
         follows the single call's rule (nothing is trimmed); a single ``str`` or ``bytes`` is
-        refused, not iterated."""
+        refused, not iterated. ``where`` selects the desktops by the listing's filters instead,
+        listed now and recorded in ``journal`` first, so that a resumed run acts on those ids."""
     def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
         """Polls a job until it ends: returns the final job only when every desktop it reports
         succeeded and nothing contradicts that; raises ``JobFailedError`` when a desktop or the
@@ -342,8 +344,9 @@ class AsyncClient:
         """Querying Task Details."""
     def delete_many(
         self,
-        desktop_ids: Iterable[str],
+        desktop_ids: Optional[Iterable[str]] = None,
         *,
+        where: Optional[Mapping[str, Any]] = None,
         sub_resource_type: str = "DESKTOP_SHARER",
         order_id: Optional[str] = None,
         concurrency: int = 4,
@@ -358,7 +361,8 @@ class AsyncClient:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
         run for each batch's outcome as it ends, then ``account()`` for every desktop. Each id
         follows the single call's rule (nothing is trimmed); a single ``str`` or ``bytes`` is
-        refused, not iterated."""
+        refused, not iterated. ``where`` selects the desktops by the listing's filters instead,
+        listed now and recorded in ``journal`` first, so that a resumed run acts on those ids."""
     async def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
         """Polls a job until it ends (a coroutine); see ``Client.wait_job``."""
     @property
