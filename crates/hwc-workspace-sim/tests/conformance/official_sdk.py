@@ -1,6 +1,8 @@
 """Conformance of the simulator with Huawei Cloud's official Python SDK.
 
-Calls DeleteDesktopSubResources through `huaweicloudsdkworkspace` against a running simulator
+Calls ListDesktops (filters, list filters sent as repeated keys, paging),
+AddDesktopSubResources, ShowJob and DeleteDesktopSubResources through `huaweicloudsdkworkspace`
+against a running simulator
 (`cargo run -p hwc-workspace-cli -- simulator` prints what it needs as one JSON line) and
 checks the answers the official SDK sees: it must sign requests the simulator accepts, and read
 the simulator's error bodies as it reads the real service's.
@@ -27,8 +29,12 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkworkspace.v2 import (
+    AddDesktopSubResourcesReq,
+    AddDesktopSubResourcesRequest,
     DeleteDesktopSubResourcesReq,
     DeleteDesktopSubResourcesRequest,
+    ListDesktopsRequest,
+    ShowJobRequest,
     WorkspaceClient,
 )
 
@@ -79,6 +85,19 @@ def delete(c, desktop_ids, sub_resource_type="DESKTOP_SHARER"):
     return c.delete_desktop_sub_resources(DeleteDesktopSubResourcesRequest(body=body))
 
 
+def list_all(c, page_size, **filters):
+    """Every desktop the official client reads, page by page; and the pages' totals."""
+    desktops, totals, offset = [], [], 0
+    while True:
+        page = c.list_desktops(ListDesktopsRequest(offset=offset, limit=page_size, **filters))
+        assert page.status_code == 200, f"status {page.status_code}"
+        totals.append(page.total_count)
+        desktops.extend(page.desktops or [])
+        offset += len(page.desktops or [])
+        if not page.desktops or offset >= page.total_count:
+            return desktops, totals
+
+
 def expect_error(call, status, code, message_part=None):
     try:
         response = call()
@@ -112,7 +131,51 @@ def main(argv):
     def unknown_type_passes_through_to_400():
         expect_error(lambda: delete(good, args.desktop_ids[:1], UNKNOWN_TYPE), 400, "WKS.0007", UNKNOWN_TYPE)
 
-    checks = [demo_credentials_delete, wrong_secret_key_is_401, unknown_desktop_is_404,
+    state = {}
+
+    def list_desktops_pages_and_every_field_parses():
+        desktops, totals = list_all(good, 2, is_share_desktop=True)
+        ids = [d.desktop_id for d in desktops]
+        assert ids == args.desktop_ids, f"{ids} != {args.desktop_ids}"
+        assert set(totals) == {len(args.desktop_ids)}, f"totals {totals}"
+        for d in desktops:
+            # The official model read each field the simulator sent, typed as it declares.
+            assert d.share_resource_sku and d.computer_name and d.status and d.user_name, d
+            assert isinstance(d.in_maintenance_mode, (bool, type(None))), d
+        everyone, _ = list_all(good, 1000)
+        state["unshared"] = [d.desktop_id for d in everyone if d.share_resource_sku is None]
+        assert state["unshared"], "the demo has desktops without a sharer"
+
+    def list_filters_are_signed_and_sent_as_the_service_reads_them():
+        two = args.desktop_ids[:2]
+        # A list filter goes out as repeated keys, each signed: the simulator checks both.
+        page = good.list_desktops(ListDesktopsRequest(desktop_id=two))
+        assert sorted(d.desktop_id for d in page.desktops) == sorted(two), page
+        assert page.total_count == 2
+        page = good.list_desktops(ListDesktopsRequest(is_share_desktop=False))
+        assert [d.desktop_id for d in page.desktops] == state["unshared"], page
+        page = good.list_desktops(ListDesktopsRequest(user_name=["no-such-user"], status="ACTIVE"))
+        assert page.total_count == 0 and not page.desktops, page
+
+    def add_sub_resources_then_show_job_reads_every_sub_job_field():
+        target = state["unshared"][:1]
+        body = AddDesktopSubResourcesReq(sub_resource_sku="sku.conformance", desktop_ids=target)
+        added = good.add_desktop_sub_resources(AddDesktopSubResourcesRequest(body=body))
+        assert added.status_code == 200 and added.job_id, added
+        job = good.show_job(ShowJobRequest(job_id=added.job_id))
+        assert job.id == added.job_id and job.status in ("WAITING", "RUNNING", "SUCCESS"), job
+        sub = job.sub_jobs[0]
+        assert sub.entities.desktop_id == target[0], sub
+        assert sub.job_id == added.job_id and isinstance(sub.process, int) and 0 <= sub.process <= 100, sub
+        page = good.list_desktops(ListDesktopsRequest(desktop_id=target))
+        assert page.desktops[0].share_resource_sku == "sku.conformance", page
+
+    def out_of_range_limit_is_400():
+        expect_error(lambda: good.list_desktops(ListDesktopsRequest(limit=1001)), 400, "WKS.0006", "limit")
+
+    checks = [list_desktops_pages_and_every_field_parses, list_filters_are_signed_and_sent_as_the_service_reads_them,
+              add_sub_resources_then_show_job_reads_every_sub_job_field, out_of_range_limit_is_400,
+              demo_credentials_delete, wrong_secret_key_is_401, unknown_desktop_is_404,
               unknown_type_passes_through_to_400]
     passed = failed = 0
     for check in checks:
