@@ -19,7 +19,7 @@ const RUNS: usize = 2;
 /// Both runs of a block, the build excepted (the binary is built before the test starts).
 const TIMEOUT: Duration = Duration::from_secs(120);
 /// Every runnable block the README has, each with a test below.
-const NAMES: [&str; 2] = ["simulated-call", "bulk-example"];
+const NAMES: [&str; 3] = ["simulated-call", "bulk-example", "select-then-delete"];
 
 struct Block {
     name: String,
@@ -238,6 +238,17 @@ fn the_bulk_example_runs_twice_and_leaves_nothing() {
     let block = block("bulk-example");
     assert!(block.expected.contains(&"exit code: 3".to_owned()), "the README says the run exits 3");
     assert_eq!(block.expected.len(), 6, "five desktops and the exit code: {:?}", block.expected);
+    for run in run_twice(&block) {
+        assert_eq!(run.status, 0, "{:?}", run.stdout);
+    }
+}
+
+/// "Select, then act": both runs count the shared desktops, delete them in two waited
+/// batches selected by `--where`, and count none left; the block ends 0 and leaves nothing.
+#[test]
+fn the_select_then_delete_example_runs_twice_and_leaves_nothing() {
+    let block = block("select-then-delete");
+    assert_eq!(block.expected, ["150", "\"SUCCESS\"", "\"SUCCESS\"", "0"], "{:?}", block.expected);
     for run in run_twice(&block) {
         assert_eq!(run.status, 0, "{:?}", run.stdout);
     }
