@@ -147,3 +147,17 @@ def test_delete_many_where_refuses_what_cannot_select(tmp_path) -> None:
         with pytest.raises(TypeError):
             client.delete_many(where={"is_share_desktop": "yes"})
         assert sim.request_count == 0
+
+
+def test_a_batch_refused_for_unknown_desktops_keeps_the_known_ones() -> None:
+    with hw.Simulator(desktops=6, shared_fraction=1.0, job_duration=0) as sim:
+        client = client_of(sim)
+        known = sorted(sim.desktops())
+        run = client.delete_many(known[:3] + ["gone-1"] + known[3:], wait=True)
+        list(run)
+        statuses = {d.desktop_id: d.status for d in run.account()}
+        assert statuses.pop("gone-1") == "NOT_FOUND"
+        assert set(statuses.values()) == {"SUCCESS"} and len(statuses) == 6
+        plain = client.delete_many(known[:1] + ["gone-2"], split_not_found=False)
+        list(plain)
+        assert {d.status for d in plain.account()} == {"FAILED"}

@@ -172,6 +172,10 @@ pub(crate) struct BulkArgs {
     /// One stdout record per desktop (its final state with --wait, ACCEPTED without) instead of per batch
     #[arg(long)]
     pub per_desktop: bool,
+    /// Leave a batch refused (404) for naming desktops the service does not know as it is,
+    /// instead of setting those apart (NOT_FOUND, after asking the listing) and sending the rest
+    #[arg(long)]
+    pub no_split_not_found: bool,
     /// Act on the desktops the listing selects, instead of given ids: KEY a filter of
     /// `desktops list` (e.g. is_share_desktop=true, status=ACTIVE); repeatable, all must hold.
     /// The ids are listed before anything is sent, and recorded in --journal first

@@ -326,14 +326,8 @@ fn summarize(account: &[DesktopOutcome]) {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
     for desktop in account {
-        let state = match desktop.status {
-            DesktopStatus::Accepted => "ACCEPTED",
-            DesktopStatus::Success => "SUCCESS",
-            DesktopStatus::Failed => "FAILED",
-            DesktopStatus::Unknown => "UNKNOWN",
-        };
-        *counts.entry(state).or_default() += 1;
-        if desktop.status == DesktopStatus::Failed {
+        *counts.entry(desktop.status.as_str()).or_default() += 1;
+        if matches!(desktop.status, DesktopStatus::Failed | DesktopStatus::NotFound) {
             *codes.entry(desktop.error_code.as_deref().unwrap_or("no error code")).or_default() += 1;
         }
     }
@@ -491,6 +485,7 @@ fn bulk_options(args: &BulkArgs, input: Input, selecting: bool) -> Result<(Vec<S
     options.resend_unknown = args.resend_unknown;
     options.resend_refused = args.resend_refused;
     options.throttle_timeout = Duration::from_secs_f64(args.throttle_timeout);
+    options.split_not_found = !args.no_split_not_found;
     Ok((ids, options))
 }
 

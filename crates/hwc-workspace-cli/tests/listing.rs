@@ -190,3 +190,30 @@ fn select_then_delete_removes_the_sharer_of_exactly_the_selected_desktops() {
     assert!(common::stderr(&output).contains("not listed again"), "{}", common::stderr(&output));
     assert_eq!(sim.request_count(), requests, "everything was done: nothing is sent");
 }
+
+#[test]
+fn a_batch_refused_for_an_unknown_desktop_sends_the_others_and_exits_3() {
+    let (sim, _runtime) = fleet(4, 1.0);
+    let home = tempfile::tempdir().unwrap();
+    let mut ids = shared(&sim);
+    ids.insert(1, "gone-1".to_owned());
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--per-desktop", "--query", "status", "--desktop-ids", &ids.join(",")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "a desktop needs looking at: {}", common::stderr(&output));
+    let mut statuses = lines(&output);
+    statuses.sort();
+    assert_eq!(statuses, ["\"ACCEPTED\"", "\"ACCEPTED\"", "\"ACCEPTED\"", "\"ACCEPTED\"", "\"NOT_FOUND\""]);
+    assert!(common::stderr(&output).contains("1 NOT_FOUND"), "{}", common::stderr(&output));
+    assert_eq!(sim.jobs().len(), 1);
+
+    let output = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--no-split-not-found", "--per-desktop", "--query", "status"])
+        .args(["--desktop-ids", &ids.join(",")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(lines(&output).iter().all(|s| s == "\"FAILED\""), "{:?}", lines(&output));
+    assert_eq!(sim.jobs().len(), 1, "the refused batch was not sent again");
+}

@@ -41,6 +41,7 @@ pub(crate) fn plan(
     resend_unknown: bool,
     resend_refused: bool,
     throttle_timeout: Option<&Bound<'_, PyAny>>,
+    split_not_found: bool,
     fields: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<BulkPlan> {
     let desktop_ids = desktop_ids.filter(|ids| !ids.is_none());
@@ -54,7 +55,7 @@ pub(crate) fn plan(
         Some(desktop_ids) => ids_of(desktop_ids)?,
         None => Vec::new(),
     };
-    let options = options(
+    let mut options = options(
         py,
         sub_resource_type,
         order_id,
@@ -67,6 +68,7 @@ pub(crate) fn plan(
         throttle_timeout,
         fields,
     )?;
+    options.split_not_found = split_not_found;
     let ids = match filters {
         None => ids,
         // Listed now, and recorded in the journal before anything is sent (the core's rule):
@@ -197,7 +199,8 @@ fn concurrency(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<usize> {
 pub(crate) struct DesktopOutcome {
     /// The desktop.
     desktop_id: String,
-    /// `SUCCESS`, `FAILED`, `UNKNOWN`, or `ACCEPTED` when the run did not wait.
+    /// `SUCCESS`, `FAILED`, `UNKNOWN`, `NOT_FOUND` (the service does not know it), or
+    /// `ACCEPTED` when the run did not wait.
     status: &'static str,
     /// The job of its batch, once accepted.
     job_id: Option<String>,
@@ -220,12 +223,7 @@ impl From<&bulk::DesktopOutcome> for DesktopOutcome {
     fn from(outcome: &bulk::DesktopOutcome) -> Self {
         Self {
             desktop_id: outcome.desktop_id.clone(),
-            status: match outcome.status {
-                bulk::DesktopStatus::Accepted => "ACCEPTED",
-                bulk::DesktopStatus::Success => "SUCCESS",
-                bulk::DesktopStatus::Failed => "FAILED",
-                bulk::DesktopStatus::Unknown => "UNKNOWN",
-            },
+            status: outcome.status.as_str(),
             job_id: outcome.job_id.clone(),
             request_id: outcome.request_id.clone(),
             error_code: outcome.error_code.clone(),

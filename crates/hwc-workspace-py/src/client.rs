@@ -477,9 +477,12 @@ macro_rules! client_class {
             /// `{"is_share_desktop": True, "status": "ACTIVE"}`): they are listed before this
             /// returns (an `AsyncClient` waits for the listing here too) and recorded in
             /// `journal` first, so that a resumed run acts on those ids, never on a new listing.
+            /// A batch refused (404) for desktops the service does not know is split: those the
+            /// listing does not hold end `NOT_FOUND`, the rest are sent again
+            /// (`split_not_found=False` leaves the batch refused).
             #[pyo3(
-                signature = (desktop_ids=None, *, r#where=None, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None, **fields),
-                text_signature = "($self, desktop_ids=None, *, where=None, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0, **fields)"
+                signature = (desktop_ids=None, *, r#where=None, sub_resource_type=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None, split_not_found=true, **fields),
+                text_signature = "($self, desktop_ids=None, *, where=None, sub_resource_type='DESKTOP_SHARER', order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0, split_not_found=True, **fields)"
             )]
             #[allow(clippy::too_many_arguments)]
             fn delete_many(
@@ -496,9 +499,10 @@ macro_rules! client_class {
                 resend_unknown: bool,
                 resend_refused: bool,
                 throttle_timeout: Option<&Bound<'_, PyAny>>,
+                split_not_found: bool,
                 fields: Option<&Bound<'_, pyo3::types::PyDict>>,
             ) -> PyResult<crate::bulk::BulkRun> {
-                let plan = crate::bulk::plan(py, &self.core, desktop_ids, r#where, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, fields)?;
+                let plan = crate::bulk::plan(py, &self.core, desktop_ids, r#where, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
                 self.core.delete_many(py, plan)
             }
 

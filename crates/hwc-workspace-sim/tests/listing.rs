@@ -397,3 +397,107 @@ mod selections {
         assert_eq!(sim.request_count(), 0);
     }
 }
+
+mod unknown_desktops {
+    use std::time::Duration;
+
+    use hwc_workspace::WaitOptions;
+    use hwc_workspace::bulk::{BatchResult, BulkOptions, BulkPlan, DesktopStatus};
+    use hwc_workspace_sim::{DESKTOP_SHARER, JobTiming, Simulator, State};
+
+    async fn fleet_of(count: usize) -> (Simulator, Vec<String>) {
+        let state = State::demo().with_seeded_desktops(count, 1.0).unwrap();
+        let sim = Simulator::builder().state(state).job_timing(JobTiming::instant()).start().await.unwrap();
+        let ids = sim.desktops().into_iter().map(|d| d.id).collect();
+        (sim, ids)
+    }
+
+    fn options(wait: bool) -> BulkOptions {
+        let mut options = BulkOptions::new(DESKTOP_SHARER);
+        options.concurrency = 1;
+        if wait {
+            options.wait = Some(WaitOptions {
+                timeout: Duration::from_secs(10),
+                poll_interval: Duration::from_millis(10),
+                max_poll_interval: Duration::from_millis(50),
+            });
+        }
+        options
+    }
+
+    async fn run(client: &hwc_workspace::Client, ids: &[String], options: BulkOptions) -> hwc_workspace::bulk::BulkRun {
+        let mut run = client.delete_many(BulkPlan::new(ids, options).unwrap()).unwrap();
+        while tokio::time::timeout(Duration::from_secs(30), run.next()).await.unwrap().is_some() {}
+        run
+    }
+
+    fn status_of(run: &hwc_workspace::bulk::BulkRun, id: &str) -> DesktopStatus {
+        run.account().into_iter().find(|d| d.desktop_id == id).unwrap().status
+    }
+
+    #[tokio::test]
+    async fn a_batch_refused_for_unknown_desktops_sends_the_known_ones_and_accounts_the_others_not_found() {
+        for wait in [false, true] {
+            let (sim, mut ids) = fleet_of(10).await;
+            let client = sim.client_builder().build().unwrap();
+            let unknown = ["gone-1".to_owned(), "gone-2".to_owned(), "gone-3".to_owned()];
+            ids.splice(4..4, unknown.iter().cloned());
+            let dir = tempfile::tempdir().unwrap();
+            let mut with_journal = options(wait);
+            with_journal.journal = Some(dir.path().join("run.jsonl"));
+            let done = run(&client, &ids, with_journal.clone()).await;
+            let account = done.account();
+            assert_eq!(account.len(), 13, "every desktop, once");
+            for id in &unknown {
+                assert_eq!(status_of(&done, id), DesktopStatus::NotFound);
+            }
+            let known = if wait { DesktopStatus::Success } else { DesktopStatus::Accepted };
+            assert!(
+                account.iter().filter(|d| !unknown.contains(&d.desktop_id)).all(|d| d.status == known),
+                "{account:?}"
+            );
+            let jobs = sim.jobs();
+            assert_eq!(jobs.len(), 1);
+            assert!(jobs[0].desktop_ids.iter().all(|id| !unknown.contains(id)) && jobs[0].desktop_ids.len() == 10);
+            assert!(sim.desktops().iter().all(|d| !d.has(DESKTOP_SHARER)));
+            let reason = account.iter().find(|d| d.desktop_id == "gone-1").unwrap().fail_reason.clone().unwrap();
+            assert!(reason.contains("does not know this desktop"), "{reason}");
+
+            // Resumed: the same account from the journal, nothing sent.
+            let requests = sim.request_count();
+            let again = run(&client, &ids, with_journal).await;
+            assert_eq!(again.account(), account, "wait={wait}");
+            assert_eq!(sim.request_count(), requests, "wait={wait}: nothing sent again");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_unknown_desktops_only_is_refused_with_each_not_found_and_the_split_can_be_turned_off() {
+        let (sim, ids) = fleet_of(3).await;
+        let client = sim.client_builder().build().unwrap();
+        let gone = vec!["gone-a".to_owned(), "gone-b".to_owned()];
+        let dir = tempfile::tempdir().unwrap();
+        let mut journaled = options(false);
+        journaled.journal = Some(dir.path().join("run.jsonl"));
+        let done = run(&client, &gone, journaled.clone()).await;
+        assert!(done.account().iter().all(|d| d.status == DesktopStatus::NotFound));
+        assert!(sim.jobs().is_empty());
+        assert_eq!(sim.request_count(), 2, "the refused batch and the listing; nothing is sent again");
+        let resumed = run(&client, &gone, journaled).await;
+        assert_eq!(resumed.account(), done.account(), "a resumed run reports them as they were");
+        assert_eq!(sim.request_count(), 2);
+
+        let mut plain = options(false);
+        plain.split_not_found = false;
+        let mut mixed = ids.clone();
+        mixed.push("gone-c".to_owned());
+        let mut run = client.delete_many(BulkPlan::new(&mixed, plain).unwrap()).unwrap();
+        let outcome = run.next().await.unwrap();
+        assert!(matches!(outcome.result, BatchResult::Rejected(_)));
+        assert!(
+            run.account().iter().all(|d| d.status == DesktopStatus::Failed),
+            "the whole batch, as the service answered"
+        );
+        assert!(sim.jobs().is_empty());
+    }
+}

@@ -29,6 +29,7 @@ use crate::error::{Error, InvalidInput};
 pub use crate::journal::MAX_JOURNAL_LINE_BYTES;
 use crate::journal::{Entry, Journal, Parts, RunIdentity};
 use crate::model::{DeleteSubResources, MAX_DESKTOP_IDS, SubResourceType};
+use crate::operation::OperationId;
 pub use crate::outcome::{DesktopOutcome, DesktopStatus, Verdict};
 
 /// Batches in flight unless told otherwise.
@@ -68,6 +69,11 @@ pub struct BulkOptions {
     /// ([`BatchResult::Throttled`]) and the rest of the run is not sent (at most
     /// [`crate::MAX_DURATION`]).
     pub throttle_timeout: Duration,
+    /// A batch refused with 404 (it names a desktop the service does not know, and nothing
+    /// was done) is split: `ListDesktops` says which of its desktops exist, the others end
+    /// [`DesktopStatus::NotFound`] and the rest are sent again, once. `false` leaves the whole
+    /// batch refused, as the service answered.
+    pub split_not_found: bool,
 }
 
 impl BulkOptions {
@@ -97,6 +103,7 @@ impl BulkOptions {
             resend_unknown: false,
             resend_refused: false,
             throttle_timeout: DEFAULT_THROTTLE_TIMEOUT,
+            split_not_found: true,
         }
     }
 }
@@ -306,9 +313,12 @@ impl Canceller {
 /// What a batch's task hands back to the scheduler.
 enum Step {
     Done(Box<BatchOutcome>),
-    /// Accepted, to be followed to its job's end.
+    /// Accepted, to be followed to its job's end: the desktops sent, and those set apart as
+    /// unknown to the service (a 404 split off).
     Follow {
         index: usize,
+        sent: Vec<String>,
+        not_found: Vec<DesktopOutcome>,
         job_id: String,
         request_id: Option<String>,
     },
@@ -433,6 +443,13 @@ impl BulkRun {
             if let Some((job_id, request_id)) = recorded.accepted {
                 let finals: Option<Vec<DesktopOutcome>> =
                     ids.iter().map(|id| journal.desktops.get(id).cloned()).collect();
+                // Desktops a 404 set apart were not in the job: they keep their recorded state.
+                let (not_found, sent): (Vec<String>, Vec<String>) = ids
+                    .iter()
+                    .cloned()
+                    .partition(|id| journal.desktops.get(id).is_some_and(|d| d.status == DesktopStatus::NotFound));
+                let not_found: Vec<DesktopOutcome> =
+                    not_found.iter().filter_map(|id| journal.desktops.get(id).cloned()).collect();
                 let waiting = self.options.wait.is_some();
                 match finals {
                     // Every desktop's end is known already.
@@ -445,9 +462,10 @@ impl BulkRun {
                         let result = BatchResult::Accepted { job_id, request_id, job: None, wait_error: None };
                         self.resumed.push_back(earlier(index, ids, result, desktops));
                     }
-                    _ if waiting => self.follow_job(index, job_id, request_id, true),
+                    _ if waiting => self.follow_job(index, sent, not_found, job_id, request_id, true),
                     _ => {
-                        let desktops = accepted_desktops(ids, &job_id, request_id.as_deref());
+                        let mut desktops = accepted_desktops(&sent, &job_id, request_id.as_deref());
+                        desktops.extend(not_found);
                         let result = BatchResult::Accepted { job_id, request_id, job: None, wait_error: None };
                         self.resumed.push_back(earlier(index, ids, result, desktops));
                     }
@@ -459,10 +477,14 @@ impl BulkRun {
                 }
                 let desktops = ids
                     .iter()
-                    .map(|id| DesktopOutcome {
-                        error_code: error_code.clone(),
-                        fail_reason: Some(message.clone()),
-                        ..DesktopOutcome::new(id, DesktopStatus::Failed)
+                    .map(|id| match journal.desktops.get(id) {
+                        // Set apart as unknown to the service when the batch was refused.
+                        Some(recorded) if recorded.status == DesktopStatus::NotFound => recorded.clone(),
+                        _ => DesktopOutcome {
+                            error_code: error_code.clone(),
+                            fail_reason: Some(message.clone()),
+                            ..DesktopOutcome::new(id, DesktopStatus::Failed)
+                        },
                     })
                     .collect();
                 let result = BatchResult::RefusedEarlier { status, error_code, message };
@@ -532,9 +554,9 @@ impl BulkRun {
                     }
                     return Some(self.record(outcome));
                 }
-                Some(Step::Follow { index, job_id, request_id }) => {
+                Some(Step::Follow { index, sent, not_found, job_id, request_id }) => {
                     self.accepted();
-                    self.follow_job(index, job_id, request_id, false);
+                    self.follow_job(index, sent, not_found, job_id, request_id, false);
                 }
                 Some(Step::Throttled { index, wait, error }) => {
                     self.throttles.fetch_add(1, Ordering::Relaxed);
@@ -572,13 +594,23 @@ impl BulkRun {
     }
 
     /// Follows an accepted batch's job, apart from the sending slots.
-    fn follow_job(&mut self, index: usize, job_id: String, request_id: Option<String>, resumed: bool) {
+    fn follow_job(
+        &mut self,
+        index: usize,
+        sent: Vec<String>,
+        not_found: Vec<DesktopOutcome>,
+        job_id: String,
+        request_id: Option<String>,
+        resumed: bool,
+    ) {
         let task = follow(
             self.client.clone(),
             Arc::clone(&self.batches),
             Arc::clone(&self.options),
             self.journal.clone(),
             index,
+            sent,
+            not_found,
             job_id,
             request_id,
             self.canceller.clone(),
@@ -634,64 +666,95 @@ impl BulkRun {
                     }
                 }
             }
-            let request = options.request(ids.clone());
-            if let Some(journal) = &journal
-                && let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: ids.clone() })
-            {
-                // Not recorded, so not sent: a resume must never have to guess.
-                let desktops = failed_desktops(&ids, &error);
-                return Step::Done(Box::new(BatchOutcome::new(
-                    index,
-                    ids,
-                    BatchResult::Rejected(error),
-                    desktops,
-                    false,
-                )));
-            }
-            match client.delete_desktop_sub_resources(&request).await {
-                Ok(deleted) => {
-                    note(
-                        &journal,
-                        &Entry::Accepted {
-                            batch: index,
-                            job_id: deleted.job_id.clone(),
-                            request_id: deleted.request_id.clone(),
-                        },
-                    );
-                    if options.wait.is_some() {
-                        // Waiting takes no sending slot: the scheduler follows the job apart.
-                        return Step::Follow { index, job_id: deleted.job_id, request_id: deleted.request_id };
+            // The desktops sent, and those the service turned out not to know (a 404 split off).
+            let mut sent = ids.clone();
+            let mut not_found: Vec<DesktopOutcome> = Vec::new();
+            loop {
+                let request = options.request(sent.clone());
+                if let Some(journal) = &journal
+                    && let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: sent.clone() })
+                {
+                    // Not recorded, so not sent: a resume must never have to guess.
+                    let mut desktops = failed_desktops(&sent, &error);
+                    desktops.extend(not_found);
+                    return Step::Done(Box::new(BatchOutcome::new(
+                        index,
+                        ids,
+                        BatchResult::Rejected(error),
+                        desktops,
+                        false,
+                    )));
+                }
+                let error = match client.delete_desktop_sub_resources(&request).await {
+                    Ok(deleted) => {
+                        note(
+                            &journal,
+                            &Entry::Accepted {
+                                batch: index,
+                                job_id: deleted.job_id.clone(),
+                                request_id: deleted.request_id.clone(),
+                            },
+                        );
+                        if options.wait.is_some() {
+                            // Waiting takes no sending slot: the scheduler follows the job apart.
+                            return Step::Follow {
+                                index,
+                                sent,
+                                not_found,
+                                job_id: deleted.job_id,
+                                request_id: deleted.request_id,
+                            };
+                        }
+                        let mut desktops = accepted_desktops(&sent, &deleted.job_id, deleted.request_id.as_deref());
+                        journal_desktops(&journal, &desktops);
+                        desktops.extend(not_found);
+                        let result = BatchResult::Accepted {
+                            job_id: deleted.job_id,
+                            request_id: deleted.request_id,
+                            job: None,
+                            wait_error: None,
+                        };
+                        return Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)));
                     }
-                    let desktops = accepted_desktops(&ids, &deleted.job_id, deleted.request_id.as_deref());
+                    Err(Error::Api(api)) if api.status() == 429 => {
+                        note(&journal, &Entry::Throttled { batch: index });
+                        let asked = api.retry_after().unwrap_or_else(|| jittered(index));
+                        return Step::Throttled { index, wait: asked.min(MAX_THROTTLE_WAIT), error: Error::Api(api) };
+                    }
+                    Err(error) => error,
+                };
+                // A 404 refuses the whole batch for the desktops it does not know, and does
+                // nothing: those the listing does not hold are set apart, the rest sent again
+                // (once: a second refusal is the batch's).
+                if is_refusal(&error) && error.status() == Some(404) && options.split_not_found && not_found.is_empty()
+                {
+                    if let Some(listed) = listed(&client, &sent).await
+                        && listed.len() < sent.len()
+                    {
+                        let (kept, missing): (Vec<String>, Vec<String>) =
+                            sent.iter().cloned().partition(|id| listed.contains(id));
+                        not_found = not_found_desktops(&missing, &error);
+                        journal_desktops(&journal, &not_found);
+                        if !kept.is_empty() {
+                            sent = kept;
+                            continue;
+                        }
+                        note(&journal, &refusal_entry(index, &error));
+                        return Step::Done(Box::new(BatchOutcome::new(
+                            index,
+                            ids,
+                            BatchResult::Rejected(error),
+                            not_found,
+                            false,
+                        )));
+                    }
+                }
+                let mut desktops = if is_refusal(&error) {
+                    note(&journal, &refusal_entry(index, &error));
+                    let desktops = failed_desktops(&sent, &error);
                     journal_desktops(&journal, &desktops);
-                    let result = BatchResult::Accepted {
-                        job_id: deleted.job_id,
-                        request_id: deleted.request_id,
-                        job: None,
-                        wait_error: None,
-                    };
-                    Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)))
-                }
-                Err(Error::Api(api)) if api.status() == 429 => {
-                    note(&journal, &Entry::Throttled { batch: index });
-                    let asked = api.retry_after().unwrap_or_else(|| jittered(index));
-                    Step::Throttled { index, wait: asked.min(MAX_THROTTLE_WAIT), error: Error::Api(api) }
-                }
-                Err(error) if is_refusal(&error) => {
-                    note(
-                        &journal,
-                        &Entry::Rejected {
-                            batch: index,
-                            status: error.status(),
-                            error_code: api_code(&error),
-                            message: error.message_with_causes(),
-                        },
-                    );
-                    let desktops = failed_desktops(&ids, &error);
-                    journal_desktops(&journal, &desktops);
-                    Step::Done(Box::new(BatchOutcome::new(index, ids, BatchResult::Rejected(error), desktops, false)))
-                }
-                Err(error) => {
+                    desktops
+                } else {
                     let reason = match &error {
                         // The service answered, but not as documented: it may have acted.
                         Error::UndecodableResponse(_) => {
@@ -700,14 +763,73 @@ impl BulkRun {
                         _ => format!("the batch's answer was lost: {}", error.message_with_causes()),
                     };
                     note(&journal, &Entry::Unknown { batch: index, reason: reason.clone() });
-                    let desktops = unknown_desktops(&ids, &reason);
+                    let mut desktops = unknown_desktops(&sent, &reason);
                     journal_desktops(&journal, &desktops);
+                    desktops.extend(not_found);
                     let result = BatchResult::Unknown { reason, error: Some(error) };
-                    Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)))
-                }
+                    return Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)));
+                };
+                desktops.extend(not_found);
+                return Step::Done(Box::new(BatchOutcome::new(
+                    index,
+                    ids,
+                    BatchResult::Rejected(error),
+                    desktops,
+                    false,
+                )));
             }
         })
     }
+}
+
+/// The journal's line for a refused batch.
+fn refusal_entry(index: usize, error: &Error) -> Entry {
+    Entry::Rejected {
+        batch: index,
+        status: error.status(),
+        error_code: api_code(error),
+        message: error.message_with_causes(),
+    }
+}
+
+/// Which of `ids` the service lists (`ListDesktops` by id; a batch never holds more ids than
+/// the filter takes); `None` when the listing cannot be read, which leaves the refusal as it is.
+async fn listed(client: &Client, ids: &[String]) -> Option<HashSet<String>> {
+    let mut input = crate::operation::Input::new();
+    input.set("desktop_id", ids);
+    let items = client.items(OperationId::ListDesktops, input, crate::paging::PageOptions::default());
+    let mut items = match items {
+        Ok(items) => items,
+        Err(error) => {
+            tracing::debug!(%error, "the listing that would split a refused batch cannot be asked for");
+            return None;
+        }
+    };
+    let mut listed = HashSet::new();
+    while let Some(item) = items.next_item().await {
+        match item {
+            Ok(item) => listed.extend(item.get("desktop_id").and_then(serde_json::Value::as_str).map(str::to_owned)),
+            Err(error) => {
+                tracing::debug!(%error, "the listing that would split a refused batch failed");
+                return None;
+            }
+        }
+    }
+    Some(listed)
+}
+
+fn not_found_desktops(ids: &[String], error: &Error) -> Vec<DesktopOutcome> {
+    ids.iter()
+        .map(|id| DesktopOutcome {
+            request_id: error.request_id().map(str::to_owned),
+            error_code: api_code(error),
+            fail_reason: Some(format!(
+                "the service does not know this desktop (its batch was refused: {}; ListDesktops does not list it); nothing was done to it",
+                error.message_with_causes()
+            )),
+            ..DesktopOutcome::new(id, DesktopStatus::NotFound)
+        })
+        .collect()
 }
 
 /// An outcome an earlier run of the journal recorded.
@@ -811,13 +933,16 @@ fn follow(
     options: Arc<BulkOptions>,
     journal: Option<Arc<Journal>>,
     index: usize,
+    sent: Vec<String>,
+    not_found: Vec<DesktopOutcome>,
     job_id: String,
     request_id: Option<String>,
     canceller: Canceller,
     resumed: bool,
 ) -> Task {
     Box::pin(async move {
-        let ids = batches[index].clone();
+        // The job knows the desktops sent; those set apart before it are accounted as they were.
+        let ids = sent;
         let wait = options.wait.clone().unwrap_or_default();
         let waited = tokio::select! {
             waited = client.wait_job(&job_id, &wait) => Some(waited),
@@ -866,8 +991,10 @@ fn follow(
         if ended {
             journal_desktops(&journal, &desktops);
         }
+        let mut desktops = desktops;
+        desktops.extend(not_found);
         let result = BatchResult::Accepted { job_id, request_id, job, wait_error };
-        let mut outcome = BatchOutcome::new(index, ids, result, desktops, resumed);
+        let mut outcome = BatchOutcome::new(index, batches[index].clone(), result, desktops, resumed);
         if let Some(verdict) = verdict {
             outcome.verdict = verdict;
         }

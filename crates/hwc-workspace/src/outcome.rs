@@ -27,6 +27,23 @@ pub enum DesktopStatus {
     /// Not known: the job did not end in time, did not report it, or its reports contradict
     /// each other; the batch's answer was lost; or the batch was not sent.
     Unknown,
+    /// The service does not know the desktop: its batch was refused as naming an unknown
+    /// desktop (404), and the listing (`ListDesktops`, by id) does not hold it. Nothing was
+    /// done to it; the batch's other desktops were sent again without it.
+    NotFound,
+}
+
+impl DesktopStatus {
+    /// Its name on the wire and in every front, e.g. `NOT_FOUND`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "ACCEPTED",
+            Self::Success => "SUCCESS",
+            Self::Failed => "FAILED",
+            Self::Unknown => "UNKNOWN",
+            Self::NotFound => "NOT_FOUND",
+        }
+    }
 }
 
 /// One desktop's line of an account.
@@ -90,7 +107,8 @@ impl Verdict {
             DesktopStatus::Success => Self::Success,
             DesktopStatus::Accepted => Self::Accepted,
             DesktopStatus::Unknown => Self::Unknown,
-            DesktopStatus::Failed => Self::Failed,
+            // A desktop the run was asked to act on and could not: the caller must look at it.
+            DesktopStatus::Failed | DesktopStatus::NotFound => Self::Failed,
         }
     }
 }

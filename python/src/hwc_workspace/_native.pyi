@@ -179,6 +179,7 @@ class Client:
         resend_unknown: bool = False,
         resend_refused: bool = False,
         throttle_timeout: float = 120.0,
+        split_not_found: bool = True,
         **fields: Any,
     ) -> BulkRun:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
@@ -356,6 +357,7 @@ class AsyncClient:
         resend_unknown: bool = False,
         resend_refused: bool = False,
         throttle_timeout: float = 120.0,
+        split_not_found: bool = True,
         **fields: Any,
     ) -> BulkRun:
         """Deletes the sub-resources of any number of desktops, in batches of 100; iterate the
