@@ -140,11 +140,36 @@ fn report_sizes(out: &Path) -> Result<(), String> {
 /// packaged files alone (against the others packaged the same way).
 pub(crate) fn package_check(root: &Path) -> Result<(), String> {
     forget_packaged_sources()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    forget_packaged_builds(&target)?;
     let mut args = vec!["package", "--locked", "--allow-dirty"];
     for name in PUBLISHED {
         args.extend(["-p", name]);
     }
     crate::run(root, &crate::cargo(), &args)
+}
+
+/// The verification builds our packaged crates as registry crates, which cargo takes to be
+/// unchanged while their version is (their fingerprint is the version): a build script
+/// compiled and run against an earlier packaged codegen would give the earlier code. So every
+/// fingerprint of our crates is removed first, which makes cargo build them again; every other
+/// crate is left alone. On a fresh target (CI's) there is nothing to remove; locally it costs
+/// one rebuild of our crates.
+fn forget_packaged_builds(target: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(target.join("debug").join(".fingerprint")) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = PUBLISHED.iter().any(|published| {
+            name.strip_prefix(published)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
+        });
+        if ours {
+            std::fs::remove_dir_all(entry.path())
+                .map_err(|e| format!("cannot remove the stale fingerprint {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Cargo verifies each packaged crate against the others through a temporary local registry,

@@ -726,28 +726,30 @@ impl BulkRun {
                 // A 404 refuses the whole batch for the desktops it does not know, and does
                 // nothing: those the listing does not hold are set apart, the rest sent again
                 // (once: a second refusal is the batch's).
-                if is_refusal(&error) && error.status() == Some(404) && options.split_not_found && not_found.is_empty()
+                let splittable = is_refusal(&error)
+                    && error.status() == Some(404)
+                    && options.split_not_found
+                    && not_found.is_empty();
+                let listed = if splittable { listed(&client, &sent).await } else { None };
+                if let Some(listed) = listed
+                    && sent.iter().any(|id| !listed.contains(id))
                 {
-                    if let Some(listed) = listed(&client, &sent).await
-                        && listed.len() < sent.len()
-                    {
-                        let (kept, missing): (Vec<String>, Vec<String>) =
-                            sent.iter().cloned().partition(|id| listed.contains(id));
-                        not_found = not_found_desktops(&missing, &error);
-                        journal_desktops(&journal, &not_found);
-                        if !kept.is_empty() {
-                            sent = kept;
-                            continue;
-                        }
-                        note(&journal, &refusal_entry(index, &error));
-                        return Step::Done(Box::new(BatchOutcome::new(
-                            index,
-                            ids,
-                            BatchResult::Rejected(error),
-                            not_found,
-                            false,
-                        )));
+                    let (kept, missing): (Vec<String>, Vec<String>) =
+                        sent.iter().cloned().partition(|id| listed.contains(id));
+                    not_found = not_found_desktops(&missing, &error);
+                    journal_desktops(&journal, &not_found);
+                    if !kept.is_empty() {
+                        sent = kept;
+                        continue;
                     }
+                    note(&journal, &refusal_entry(index, &error));
+                    return Step::Done(Box::new(BatchOutcome::new(
+                        index,
+                        ids,
+                        BatchResult::Rejected(error),
+                        not_found,
+                        false,
+                    )));
                 }
                 let mut desktops = if is_refusal(&error) {
                     note(&journal, &refusal_entry(index, &error));
