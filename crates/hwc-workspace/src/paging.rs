@@ -210,6 +210,9 @@ impl Items {
             Some(_) => return Err(self.stop(format!("its {} is not a list", self.paging.items))),
         };
         self.report.pages += 1;
+        // Read again or not, a page counts until an item of it is new: a service whose total
+        // falls on every page cannot keep the listing stepping back for ever.
+        self.pages_without_news += 1;
         let previous_total = self.report.last_total;
         if self.report.first_total.is_none() {
             self.report.first_total = total;
@@ -227,7 +230,6 @@ impl Items {
             self.more = true;
             return Ok(());
         }
-        self.pages_without_news += 1;
         self.offset += read;
         let short_page = self.page_size.is_some_and(|size| read < u64::from(size));
         self.more = read > 0
