@@ -55,7 +55,7 @@ async fn a_service_answering_every_offset_with_the_same_page_ends_the_listing_wi
     let error = error.expect("the listing ends with an error");
     assert!(matches!(error, Error::UndecodableResponse(_)), "{error:?}");
     assert!(error.to_string().contains("already listed"), "{error}");
-    assert_eq!(mock.hits_async().await, 11, "the first page, then 10 without a new item");
+    assert_eq!(mock.calls_async().await, 11, "the first page, then 10 without a new item");
 }
 
 #[tokio::test]
