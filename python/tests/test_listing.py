@@ -161,3 +161,24 @@ def test_a_batch_refused_for_unknown_desktops_keeps_the_known_ones() -> None:
         plain = client.delete_many(known[:1] + ["gone-2"], split_not_found=False)
         list(plain)
         assert {d.status for d in plain.account()} == {"FAILED"}
+
+
+def test_add_many_then_delete_many_by_selection_leaves_the_fleet_as_it_was(tmp_path) -> None:
+    with hw.Simulator(desktops=150, shared_fraction=0.0, job_duration=0) as sim:
+        client = client_of(sim)
+        before = sim.desktops()
+        run = client.add_many(where={"status": "ACTIVE"}, sub_resource_sku="sku.collab", wait=True,
+                              journal=tmp_path / "add.jsonl")
+        list(run)
+        active = [d.desktop_id for d in client.iter_desktops(status="ACTIVE")]
+        assert [d.desktop_id for d in run.account()] == active
+        assert {d.status for d in run.account()} == {"SUCCESS"}
+        assert [d.desktop_id for d in client.iter_desktops(is_share_desktop=True)] == active
+        assert all(d.share_resource_sku == "sku.collab" for d in client.iter_desktops(is_share_desktop=True))
+        with pytest.raises(hw.ConfigurationError):
+            client.delete_many(where={"status": "ACTIVE"}, journal=tmp_path / "add.jsonl")
+        list(client.delete_many(where={"is_share_desktop": True}, wait=True))
+        assert sim.desktops() == before
+        with pytest.raises(hw.InvalidRequestError) as refused:
+            client.add_many(active[:1])
+        assert refused.value.field == "sub_resource_sku"

@@ -41,19 +41,18 @@ impl Named {
 /// The hand-written runs of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Porcelain {
-    /// Any number of desktops, in batches, waited for, journalled (`delete.rs`).
-    BulkDelete,
+    /// Any number of desktops (or a selection), in batches, waited for, journalled
+    /// (`delete.rs`): the deletion, and the purchase that undoes it.
+    Bulk,
 }
 
 /// The command of each operation. No wildcard on purpose: an operation added to the spec
 /// does not compile until it is named here (one line: `Named::generic(&["word", ...])`).
 pub(crate) const fn named(id: OperationId) -> Named {
     match id {
-        OperationId::DeleteDesktopSubResources => {
-            Named::generic(&["delete-sub-resources"]).porcelain(Porcelain::BulkDelete)
-        }
+        OperationId::DeleteDesktopSubResources => Named::generic(&["delete-sub-resources"]).porcelain(Porcelain::Bulk),
         OperationId::ListDesktops => Named::generic(&["desktops", "list"]),
-        OperationId::AddDesktopSubResources => Named::generic(&["add-sub-resources"]),
+        OperationId::AddDesktopSubResources => Named::generic(&["add-sub-resources"]).porcelain(Porcelain::Bulk),
         OperationId::ShowJob => Named::generic(&["job", "show"]),
     }
 }
@@ -282,7 +281,7 @@ fn operation_command(operation: &Operation, named: &Named) -> Command {
             "Print a JSON object of every field, with placeholder values, for --cli-input-json, and \
              send nothing (KooCLI's --skeleton)",
         ));
-    if named.porcelain == Some(Porcelain::BulkDelete) {
+    if named.porcelain == Some(Porcelain::Bulk) {
         command = BulkArgs::augment_args(command);
         // The spec's limit is per request; the bulk run sends batches within it.
         if let Some(ids) = operation.field("desktop_ids") {
@@ -314,7 +313,7 @@ fn closed_enum(value: &Value) -> Option<&'static [&'static str]> {
 
 fn about(operation: &Operation, named: &Named) -> String {
     match named.porcelain {
-        Some(Porcelain::BulkDelete) => {
+        Some(Porcelain::Bulk) => {
             format!(
                 "{}: any number of desktops, sent in batches of at most {}",
                 operation.summary,
@@ -328,12 +327,18 @@ fn about(operation: &Operation, named: &Named) -> String {
 /// An example for the command's help, from its required fields.
 fn example(operation: &Operation, named: &Named) -> String {
     let path = named.path.join(" ");
-    if named.porcelain == Some(Porcelain::BulkDelete) {
+    if named.porcelain == Some(Porcelain::Bulk) {
+        let what = if operation.field("sub_resource_sku").is_some() {
+            "--sub-resource-sku SKU"
+        } else {
+            "--sub-resource-type DESKTOP_SHARER"
+        };
         return format!(
             "Examples:\n  hwc-workspace --simulate {path} --wait \\\n      \
-             --desktop-id d0000001-5e1a-4d00-8000-000000000001 --sub-resource-type DESKTOP_SHARER\n  \
-             hwc-workspace {path} --desktop-ids-from ids.txt --sub-resource-type DESKTOP_SHARER \\\n      \
-             --journal run.jsonl --wait"
+             --desktop-id d0000001-5e1a-4d00-8000-000000000001 {what}\n  \
+             hwc-workspace {path} --desktop-ids-from ids.txt {what} \\\n      \
+             --journal run.jsonl --wait\n  \
+             hwc-workspace {path} --where is_share_desktop=true --where status=ACTIVE {what} --dry-run"
         );
     }
     let mut words = vec![format!("hwc-workspace {path}")];
@@ -370,7 +375,7 @@ fn request_option_texts(command: Command, operation: &Operation, named: &Named) 
         )
     };
     let (output, dry_run) = match named.porcelain {
-        Some(Porcelain::BulkDelete) => (
+        Some(Porcelain::Bulk) => (
             "Output format of stdout: a record per batch as it ends (per desktop with --per-desktop)",
             "Print the signed request of each batch with secrets masked, and send nothing",
         ),

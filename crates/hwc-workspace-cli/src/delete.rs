@@ -22,7 +22,12 @@ use crate::commands::Fields;
 use crate::failure::{ExitCode, Failure};
 use crate::output;
 
-pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields) -> Result<ExitCode, Failure> {
+pub(crate) async fn run(
+    id: OperationId,
+    global: &RequestOptions,
+    args: BulkArgs,
+    fields: Fields,
+) -> Result<ExitCode, Failure> {
     let selecting = !args.selection.is_empty();
     // The filters are checked before any credential is looked for, as every input is.
     let filters = if selecting {
@@ -30,7 +35,7 @@ pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields)
     } else {
         None
     };
-    let (ids, options) = bulk_options(&args, fields.input, selecting)?;
+    let (ids, options) = bulk_options(id, &args, fields.input, selecting)?;
     // Every id is checked before the first is sent: bad input never leaves half the
     // desktops processed.
     let plan_of = |ids: &[String]| {
@@ -38,7 +43,7 @@ pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields)
             Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
                 locate_in_input(error, ids)
             }
-            _ => crate::call::failure(OperationId::DeleteDesktopSubResources, error),
+            _ => crate::call::failure(id, error),
         })
     };
     let (client, _simulator, plan) = match &filters {
@@ -60,7 +65,10 @@ pub(crate) async fn run(global: &RequestOptions, args: BulkArgs, fields: Fields)
 
     if global.dry_run {
         for batch in plan.batches() {
-            let signed = client.dry_run_delete_desktop_sub_resources(&options.request(batch.clone())).await?;
+            let signed = client
+                .sign(options.operation, &options.input(batch.clone()))
+                .await
+                .map_err(|e| crate::call::failure(id, e))?;
             output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
                 .map_err(Failure::output)?;
         }
@@ -417,7 +425,12 @@ fn confirm_selection(
     if dry_run || args.yes {
         return Ok(None);
     }
-    let action = format!("delete {} from {count} desktop(s)", options.sub_resource_type.as_str());
+    let action = if options.operation == OperationId::DeleteDesktopSubResources {
+        format!("delete {} from {count} desktop(s)", options.sub_resource_type.as_str())
+    } else {
+        let sku = options.extra.get("sub_resource_sku").map_or_else(String::new, ToString::to_string);
+        format!("add the collaboration resource {sku} to {count} desktop(s)")
+    };
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(Failure::input(format!(
             "a selection needs confirming, and no terminal can ask: nothing was sent ({action})"
@@ -433,8 +446,13 @@ fn confirm_selection(
     Ok(None)
 }
 
-fn bulk_options(args: &BulkArgs, input: Input, selecting: bool) -> Result<(Vec<String>, BulkOptions), Failure> {
-    let operation = OperationId::DeleteDesktopSubResources.describe();
+fn bulk_options(
+    id: OperationId,
+    args: &BulkArgs,
+    input: Input,
+    selecting: bool,
+) -> Result<(Vec<String>, BulkOptions), Failure> {
+    let operation = id.describe();
     // A required field left out that the spec gives a default is sent with it, as by any call.
     let mut fields = hwc_workspace::operation::with_defaults(operation, &input).values().clone();
     let ids = match fields.remove("desktop_ids") {
@@ -460,16 +478,15 @@ fn bulk_options(args: &BulkArgs, input: Input, selecting: bool) -> Result<(Vec<S
         return Err(Failure::input("no desktop ids given")
             .hint("pass --desktop-id ID (repeatable, or comma-separated) or --desktop-ids-from FILE ('-' for stdin)"));
     }
-    let kind = match fields.remove("sub_resource_type") {
-        Some(Json::String(kind)) => kind,
-        absent_or_other => {
-            let expected = operation.field("sub_resource_type").map(describe_expected).unwrap_or_default();
-            let got = absent_or_other.filter(|v| !v.is_null()).map_or_else(|| "nothing".to_owned(), |v| v.to_string());
-            return Err(Failure::input(format!("invalid sub_resource_type: expected {expected}, got {got}"))
-                .hint("set it with --sub-resource-type, or in --cli-input-json by its spec name"));
-        }
+    let mut options = if id == OperationId::DeleteDesktopSubResources {
+        deletion(operation, &mut fields)?
+    } else {
+        // Every other field (the SKU, say) goes with each batch as given; the core's check
+        // names one that is missing or wrong before anything is sent.
+        let mut options = BulkOptions::new(hwc_workspace::SubResourceType::DESKTOP_SHARER);
+        options.operation = id;
+        options
     };
-    let mut options = BulkOptions::new(kind.as_str());
     // A value of another type stays among the further fields, where the core's check names it.
     match fields.remove("order_id") {
         Some(Json::String(order_id)) => options.order_id = Some(order_id),
@@ -487,6 +504,23 @@ fn bulk_options(args: &BulkArgs, input: Input, selecting: bool) -> Result<(Vec<S
     options.throttle_timeout = Duration::from_secs_f64(args.throttle_timeout);
     options.split_not_found = !args.no_split_not_found;
     Ok((ids, options))
+}
+
+/// A deletion's options: its sub-resource type, taken out of the fields.
+fn deletion(
+    operation: &hwc_workspace::operation::Operation,
+    fields: &mut serde_json::Map<String, Json>,
+) -> Result<BulkOptions, Failure> {
+    let kind = match fields.remove("sub_resource_type") {
+        Some(Json::String(kind)) => kind,
+        absent_or_other => {
+            let expected = operation.field("sub_resource_type").map(describe_expected).unwrap_or_default();
+            let got = absent_or_other.filter(|v| !v.is_null()).map_or_else(|| "nothing".to_owned(), |v| v.to_string());
+            return Err(Failure::input(format!("invalid sub_resource_type: expected {expected}, got {got}"))
+                .hint("set it with --sub-resource-type, or in --cli-input-json by its spec name"));
+        }
+    };
+    Ok(BulkOptions::new(kind.as_str()))
 }
 
 /// Builds the client: against a simulator started here, or the configured endpoint.

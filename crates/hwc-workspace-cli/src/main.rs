@@ -136,9 +136,9 @@ async fn run(invocation: Invocation) -> Result<ExitCode, Failure> {
                 return call::list(id, &request, &paging, fields).await;
             }
             match named.porcelain {
-                Some(commands::Porcelain::BulkDelete) => {
+                Some(commands::Porcelain::Bulk) => {
                     let bulk = BulkArgs::from_arg_matches(&matches).map_err(|e| Failure::input(e.to_string()))?;
-                    delete::run(&request, bulk, fields).await
+                    delete::run(id, &request, bulk, fields).await
                 }
                 None => call::run(id, &request, fields).await,
             }

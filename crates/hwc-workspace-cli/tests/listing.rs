@@ -217,3 +217,42 @@ fn a_batch_refused_for_an_unknown_desktop_sends_the_others_and_exits_3() {
     assert!(lines(&output).iter().all(|s| s == "\"FAILED\""), "{:?}", lines(&output));
     assert_eq!(sim.jobs().len(), 1, "the refused batch was not sent again");
 }
+
+#[test]
+fn add_then_delete_by_selection_leaves_the_inventory_as_it_started_and_their_journals_never_cross() {
+    let (sim, _runtime) = fleet(250, 0.0);
+    let before = sim.desktops();
+    let home = tempfile::tempdir().unwrap();
+    let journal = home.path().join("add.jsonl");
+    let added = common::cli(&home, sim.endpoint(), "10")
+        .args(["add-sub-resources", "--where", "status=ACTIVE", "--sub-resource-sku", "sku.collab", "--yes", "--wait"])
+        .args(["--per-desktop", "--query", "status", "--journal"])
+        .arg(&journal)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", common::stderr(&added));
+    let active: Vec<String> =
+        before.iter().filter(|d| d.info().unwrap().status.as_deref() == Some("ACTIVE")).map(|d| d.id.clone()).collect();
+    assert_eq!(lines(&added).len(), active.len());
+    assert!(lines(&added).iter().all(|s| s == "\"SUCCESS\""));
+    assert_eq!(shared(&sim), active);
+
+    // The add's journal does not resume a deletion of the same selection.
+    let crossed = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--where", "status=ACTIVE", "--yes", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(crossed.status.code(), Some(2), "{}", common::stderr(&crossed));
+    assert!(common::stderr(&crossed).contains("another run"), "{}", common::stderr(&crossed));
+    assert_eq!(shared(&sim), active, "nothing was deleted");
+
+    let deleted = common::cli(&home, sim.endpoint(), "10")
+        .args(["delete-sub-resources", "--where", "is_share_desktop=true", "--yes", "--wait"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(deleted.status.success(), "{}", common::stderr(&deleted));
+    assert_eq!(sim.desktops(), before, "as it started");
+}

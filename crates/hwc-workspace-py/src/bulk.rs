@@ -30,6 +30,7 @@ use crate::runtime::wait;
 pub(crate) fn plan(
     py: Python<'_>,
     core: &crate::client::Core,
+    operation: OperationId,
     desktop_ids: Option<&Bound<'_, PyAny>>,
     selection: Option<&Bound<'_, PyAny>>,
     sub_resource_type: Option<&Bound<'_, PyAny>>,
@@ -57,6 +58,7 @@ pub(crate) fn plan(
     };
     let mut options = options(
         py,
+        operation,
         sub_resource_type,
         order_id,
         concurrency,
@@ -130,6 +132,8 @@ fn ids_of(desktop_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 #[allow(clippy::too_many_arguments)]
 fn options(
     py: Python<'_>,
+    operation: OperationId,
+    // A deletion's sub-resource type, or a purchase's SKU.
     sub_resource_type: Option<&Bound<'_, PyAny>>,
     order_id: Option<&Bound<'_, PyAny>>,
     concurrency: Option<&Bound<'_, PyAny>>,
@@ -141,11 +145,21 @@ fn options(
     throttle_timeout: Option<&Bound<'_, PyAny>>,
     fields: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<BulkOptions> {
-    let sub_resource_type = match sub_resource_type.filter(|t| !t.is_none()) {
-        Some(value) => args::string(value, "sub_resource_type")?,
-        None => hwc_workspace::SubResourceType::DESKTOP_SHARER.to_owned(),
+    let mut options = if operation == OperationId::DeleteDesktopSubResources {
+        let sub_resource_type = match sub_resource_type.filter(|t| !t.is_none()) {
+            Some(value) => args::string(value, "sub_resource_type")?,
+            None => hwc_workspace::SubResourceType::DESKTOP_SHARER.to_owned(),
+        };
+        BulkOptions::new(sub_resource_type)
+    } else {
+        // Left out, the SKU is named missing by the core's check of the plan.
+        let mut options = BulkOptions::new(hwc_workspace::SubResourceType::DESKTOP_SHARER);
+        options.operation = operation;
+        if let Some(sku) = sub_resource_type.filter(|t| !t.is_none()) {
+            options.extra.set("sub_resource_sku", args::string(sku, "sub_resource_sku")?);
+        }
+        options
     };
-    let mut options = BulkOptions::new(sub_resource_type);
     options.order_id = args::optional_string(order_id, "order_id")?;
     if let Some(concurrency) = concurrency.filter(|c| !c.is_none()) {
         options.concurrency = self::concurrency(py, concurrency)?;
@@ -168,10 +182,10 @@ fn options(
         args::seconds(py, throttle_timeout, "throttle_timeout", bulk::DEFAULT_THROTTLE_TIMEOUT.as_secs_f64())?;
     // Any further field the spec gives the request goes with every batch, as the single call
     // takes it, by the spec's name.
-    let delete = OperationId::DeleteDesktopSubResources.describe();
+    let described = operation.describe();
     for (name, value) in fields.into_iter().flat_map(|fields| fields.iter()) {
         let name = args::string(&name, "a keyword")?;
-        if let Some(value) = crate::operations::argument(delete, &name, Some(&value))? {
+        if let Some(value) = crate::operations::argument(described, &name, Some(&value))? {
             options.extra.set(name, value);
         }
     }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use hwc_workspace::{ClientBuilder, Credentials};
+use hwc_workspace::{ClientBuilder, Credentials, OperationId};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -502,7 +502,37 @@ macro_rules! client_class {
                 split_not_found: bool,
                 fields: Option<&Bound<'_, pyo3::types::PyDict>>,
             ) -> PyResult<crate::bulk::BulkRun> {
-                let plan = crate::bulk::plan(py, &self.core, desktop_ids, r#where, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
+                let plan = crate::bulk::plan(py, &self.core, OperationId::DeleteDesktopSubResources, desktop_ids, r#where, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
+                self.core.delete_many(py, plan)
+            }
+
+            /// Adds the collaboration resource of `sub_resource_sku` to any number of desktops
+            /// (`AddDesktopSubResources`), as `delete_many` deletes: ids or `where`, batches of
+            /// 100, `wait`, `journal` (a journal of one never resumes the other), and the same
+            /// `BulkRun` to iterate. Adding, then deleting, leaves the desktops as they were.
+            #[pyo3(
+                signature = (desktop_ids=None, *, r#where=None, sub_resource_sku=None, order_id=None, concurrency=None, wait=None, wait_timeout=None, journal=None, resend_unknown=false, resend_refused=false, throttle_timeout=None, split_not_found=true, **fields),
+                text_signature = "($self, desktop_ids=None, *, where=None, sub_resource_sku, order_id=None, concurrency=4, wait=False, wait_timeout=600.0, journal=None, resend_unknown=False, resend_refused=False, throttle_timeout=120.0, split_not_found=True, **fields)"
+            )]
+            #[allow(clippy::too_many_arguments)]
+            fn add_many(
+                &self,
+                py: Python<'_>,
+                desktop_ids: Option<&Bound<'_, PyAny>>,
+                r#where: Option<&Bound<'_, PyAny>>,
+                sub_resource_sku: Option<&Bound<'_, PyAny>>,
+                order_id: Option<&Bound<'_, PyAny>>,
+                concurrency: Option<&Bound<'_, PyAny>>,
+                wait: Option<&Bound<'_, PyAny>>,
+                wait_timeout: Option<&Bound<'_, PyAny>>,
+                journal: Option<&Bound<'_, PyAny>>,
+                resend_unknown: bool,
+                resend_refused: bool,
+                throttle_timeout: Option<&Bound<'_, PyAny>>,
+                split_not_found: bool,
+                fields: Option<&Bound<'_, pyo3::types::PyDict>>,
+            ) -> PyResult<crate::bulk::BulkRun> {
+                let plan = crate::bulk::plan(py, &self.core, OperationId::AddDesktopSubResources, desktop_ids, r#where, sub_resource_sku, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
                 self.core.delete_many(py, plan)
             }
 

@@ -501,3 +501,56 @@ mod unknown_desktops {
         assert!(sim.jobs().is_empty());
     }
 }
+
+mod adding {
+    use std::time::Duration;
+
+    use hwc_workspace::bulk::{BulkOptions, BulkPlan, DesktopStatus};
+    use hwc_workspace::{Error, WaitOptions};
+    use hwc_workspace_sim::{ADD_JOB_TYPE, DESKTOP_SHARER, JobTiming, Simulator, State};
+
+    #[tokio::test]
+    async fn a_bulk_run_adds_then_one_deletes_and_a_journal_of_one_never_resumes_the_other() {
+        let state = State::demo().with_seeded_desktops(230, 0.0).unwrap();
+        let sim = Simulator::builder().state(state).job_timing(JobTiming::instant()).start().await.unwrap();
+        let client = sim.client_builder().build().unwrap();
+        let before = sim.desktops();
+        let ids: Vec<String> = before.iter().map(|d| d.id.clone()).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let wait = WaitOptions { poll_interval: Duration::from_millis(10), ..WaitOptions::default() };
+
+        let mut adding = BulkOptions::adding("sku.collab");
+        adding.wait = Some(wait.clone());
+        adding.journal = Some(dir.path().join("run.jsonl"));
+        let mut run = client.delete_many(BulkPlan::new(&ids, adding).unwrap()).unwrap();
+        while tokio::time::timeout(Duration::from_secs(30), run.next()).await.unwrap().is_some() {}
+        assert!(run.account().iter().all(|d| d.status == DesktopStatus::Success));
+        assert!(sim.jobs().iter().all(|job| job.sku.as_deref() == Some("sku.collab")));
+        assert_eq!(sim.jobs().len(), 3, "batches of 100");
+        let job = client.show_job(&sim.jobs()[0].job_id).await.unwrap();
+        assert_eq!(job.job_type.as_deref(), Some(ADD_JOB_TYPE));
+        assert!(sim.desktops().iter().all(|d| d.has(DESKTOP_SHARER)));
+
+        let mut deleting = BulkOptions::new(DESKTOP_SHARER);
+        deleting.journal = Some(dir.path().join("run.jsonl"));
+        match client.delete_many(BulkPlan::new(&ids, deleting.clone()).unwrap()) {
+            Err(Error::Configuration(e)) => assert!(e.to_string().contains("another run"), "{e}"),
+            other => panic!("expected the journal refused, got {:?}", other.map(|_| ())),
+        }
+        deleting.journal = None;
+        deleting.wait = Some(wait);
+        let mut run = client.delete_many(BulkPlan::new(&ids, deleting).unwrap()).unwrap();
+        while tokio::time::timeout(Duration::from_secs(30), run.next()).await.unwrap().is_some() {}
+        assert_eq!(sim.desktops(), before, "added, then deleted: as it started");
+
+        // A purchase without its SKU is refused before anything is sent, naming the field.
+        let requests = sim.request_count();
+        let mut missing = BulkOptions::adding("x");
+        missing.extra = hwc_workspace::Input::new();
+        match BulkPlan::new(&ids, missing) {
+            Err(Error::InvalidInput(e)) => assert_eq!(e.name(), "sub_resource_sku"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(sim.request_count(), requests);
+    }
+}

@@ -46,7 +46,10 @@ pub const DEFAULT_THROTTLE_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BulkOptions {
-    /// What to delete from each desktop.
+    /// What each batch is: the deletion ([`BulkOptions::new`]), or `AddDesktopSubResources`
+    /// ([`BulkOptions::adding`]).
+    pub operation: OperationId,
+    /// What to delete from each desktop (a deletion's).
     pub sub_resource_type: SubResourceType,
     /// The order, for resources bought with one.
     pub order_id: Option<String>,
@@ -77,7 +80,29 @@ pub struct BulkOptions {
 }
 
 impl BulkOptions {
-    /// The request of one batch.
+    /// A run that adds the collaboration resource of `sub_resource_sku` to each desktop
+    /// (`AddDesktopSubResources`), with the defaults of [`BulkOptions::new`].
+    pub fn adding(sub_resource_sku: impl Into<String>) -> Self {
+        let mut options = Self::new(SubResourceType::DESKTOP_SHARER);
+        options.operation = OperationId::AddDesktopSubResources;
+        options.extra.set("sub_resource_sku", sub_resource_sku.into());
+        options
+    }
+
+    /// The input of one batch, by the operation's field names.
+    pub fn input(&self, desktop_ids: Vec<String>) -> crate::operation::Input {
+        if self.operation == OperationId::DeleteDesktopSubResources {
+            return self.request(desktop_ids).to_input();
+        }
+        let mut input = self.extra.clone();
+        input.set("desktop_ids", desktop_ids);
+        if let Some(order_id) = &self.order_id {
+            input.set("order_id", order_id);
+        }
+        input
+    }
+
+    /// The request of one batch of a deletion.
     pub fn request(&self, desktop_ids: Vec<String>) -> DeleteSubResources {
         let mut request = DeleteSubResources::new(desktop_ids, self.sub_resource_type.clone());
         request.order_id = self.order_id.clone();
@@ -94,6 +119,7 @@ impl BulkOptions {
     /// Defaults: [`DEFAULT_CONCURRENCY`], no waiting, no journal.
     pub fn new(sub_resource_type: impl Into<SubResourceType>) -> Self {
         Self {
+            operation: OperationId::DeleteDesktopSubResources,
             sub_resource_type: sub_resource_type.into(),
             order_id: None,
             extra: crate::operation::Input::new(),
@@ -208,8 +234,12 @@ impl BulkPlan {
             if seen.contains(id) {
                 continue;
             }
-            let single = options.request(vec![id.to_owned()]);
-            if let Err(Error::InvalidInput(e)) = single.validate() {
+            let checked = if options.operation == OperationId::DeleteDesktopSubResources {
+                options.request(vec![id.to_owned()]).validate()
+            } else {
+                crate::operation::check_arguments(options.operation.describe(), &options.input(vec![id.to_owned()]))
+            };
+            if let Err(Error::InvalidInput(e)) = checked {
                 return Err(match e.index() {
                     Some(_) => InvalidInput::new("desktop_ids", e.expected(), e.got()).at(position).into(),
                     None => e.into(),
@@ -248,7 +278,14 @@ impl BulkPlan {
         };
         // The fingerprint's formula is the one journals have always been matched on.
         let mut hash = Sha256::new();
-        for part in [client.endpoint(), &client.project_key(), self.options.sub_resource_type.as_str()] {
+        // A deletion's part is its sub-resource type, as it always was; another operation's
+        // names the operation too, so that its journal never resumes a deletion.
+        let kind = if self.options.operation == OperationId::DeleteDesktopSubResources {
+            self.options.sub_resource_type.as_str().to_owned()
+        } else {
+            format!("{}\u{0}{}", self.options.operation.describe().name, self.options.sub_resource_type.as_str())
+        };
+        for part in [client.endpoint(), &client.project_key(), kind.as_str()] {
             hash.update(part.as_bytes());
             hash.update([0]);
         }
@@ -267,7 +304,7 @@ impl BulkPlan {
             fingerprint: hex_digest(&hash.finalize()),
             parts: Parts {
                 desktop_ids: digest(&ids),
-                sub_resource_type: digest(&[self.options.sub_resource_type.as_str().as_bytes()]),
+                sub_resource_type: digest(&[kind.as_bytes()]),
                 order_id: digest(&[order.as_bytes()]),
                 project: digest(&[client.project_key().as_bytes()]),
                 endpoint: digest(&[client.endpoint().as_bytes()]),
@@ -670,7 +707,7 @@ impl BulkRun {
             let mut sent = ids.clone();
             let mut not_found: Vec<DesktopOutcome> = Vec::new();
             loop {
-                let request = options.request(sent.clone());
+                let input = options.input(sent.clone());
                 if let Some(journal) = &journal
                     && let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: sent.clone() })
                 {
@@ -685,7 +722,17 @@ impl BulkRun {
                         false,
                     )));
                 }
-                let error = match client.delete_desktop_sub_resources(&request).await {
+                let answer = client.call(options.operation, &input).await.map(|answer| Accepted {
+                    // The core checked that the answer names a job (`calls::check_answer`).
+                    job_id: answer
+                        .value
+                        .get("job_id")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    request_id: answer.request_id,
+                });
+                let error = match answer {
                     Ok(deleted) => {
                         note(
                             &journal,
@@ -782,6 +829,12 @@ impl BulkRun {
             }
         })
     }
+}
+
+/// What the service answered a batch it accepted.
+struct Accepted {
+    job_id: String,
+    request_id: Option<String>,
 }
 
 /// The journal's line for a refused batch.

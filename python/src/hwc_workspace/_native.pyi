@@ -187,6 +187,25 @@ class Client:
         follows the single call's rule (nothing is trimmed); a single ``str`` or ``bytes`` is
         refused, not iterated. ``where`` selects the desktops by the listing's filters instead,
         listed now and recorded in ``journal`` first, so that a resumed run acts on those ids."""
+    def add_many(
+        self,
+        desktop_ids: Optional[Iterable[str]] = None,
+        *,
+        where: Optional[Mapping[str, Any]] = None,
+        sub_resource_sku: str,
+        order_id: Optional[str] = None,
+        concurrency: int = 4,
+        wait: bool = False,
+        wait_timeout: float = 600.0,
+        journal: Optional[_Path] = None,
+        resend_unknown: bool = False,
+        resend_refused: bool = False,
+        throttle_timeout: float = 120.0,
+        split_not_found: bool = True,
+        **fields: Any,
+    ) -> BulkRun:
+        """Adds the collaboration resource of ``sub_resource_sku`` to any number of desktops,
+        as ``delete_many`` deletes (ids or ``where``, batches, ``wait``, ``journal``)."""
     def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
         """Polls a job until it ends: returns the final job only when every desktop it reports
         succeeded and nothing contradicts that; raises ``JobFailedError`` when a desktop or the
@@ -365,6 +384,25 @@ class AsyncClient:
         follows the single call's rule (nothing is trimmed); a single ``str`` or ``bytes`` is
         refused, not iterated. ``where`` selects the desktops by the listing's filters instead,
         listed now and recorded in ``journal`` first, so that a resumed run acts on those ids."""
+    def add_many(
+        self,
+        desktop_ids: Optional[Iterable[str]] = None,
+        *,
+        where: Optional[Mapping[str, Any]] = None,
+        sub_resource_sku: str,
+        order_id: Optional[str] = None,
+        concurrency: int = 4,
+        wait: bool = False,
+        wait_timeout: float = 600.0,
+        journal: Optional[_Path] = None,
+        resend_unknown: bool = False,
+        resend_refused: bool = False,
+        throttle_timeout: float = 120.0,
+        split_not_found: bool = True,
+        **fields: Any,
+    ) -> BulkRun:
+        """Adds the collaboration resource of ``sub_resource_sku`` to any number of desktops,
+        as ``delete_many`` deletes (ids or ``where``, batches, ``wait``, ``journal``)."""
     async def wait_job(self, job_id: str, *, timeout: float = 600.0, poll_interval: float = 0.5) -> Job:
         """Polls a job until it ends (a coroutine); see ``Client.wait_job``."""
     @property
