@@ -256,3 +256,86 @@ fn add_then_delete_by_selection_leaves_the_inventory_as_it_started_and_their_jou
     assert!(deleted.status.success(), "{}", common::stderr(&deleted));
     assert_eq!(sim.desktops(), before, "as it started");
 }
+
+/// The command of a selection, its stdout piped: bounded by the caller.
+fn selection_run(sim: &Simulator, journal: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("hwc-workspace"))
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("HWC_METADATA_ENDPOINT", "off")
+        .env("HUAWEICLOUD_SDK_AK", hwc_workspace_sim::DEMO_AK)
+        .env("HUAWEICLOUD_SDK_SK", hwc_workspace_sim::DEMO_SK)
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", hwc_workspace_sim::DEMO_PROJECT_ID)
+        .args(["--endpoint", sim.endpoint(), "delete-sub-resources", "--where", "is_share_desktop=true", "--yes"])
+        .args(["--concurrency", "1", "--journal"])
+        .arg(journal)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_selection_stopped_after_its_first_batch_resumes_on_its_journals_ids_though_the_fleet_changed() {
+    use std::io::{BufRead, BufReader, Read};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let state = State::demo().with_seeded_desktops(500, 0.6).unwrap();
+    let sim = runtime
+        .block_on(
+            Simulator::builder()
+                .state(state)
+                .faults(hwc_workspace_sim::Faults::none().with_latency(Duration::from_millis(150)))
+                .start(),
+        )
+        .unwrap();
+    let selected = shared(&sim);
+    assert_eq!(selected.len(), 300);
+    let home = tempfile::tempdir().unwrap();
+    let journal = home.path().join("run.jsonl");
+    let mut child = selection_run(&sim, &journal);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(std::time::Instant::now() < deadline, "the run did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(130));
+    let sent_first: Vec<String> = sim.jobs().iter().flat_map(|job| job.desktop_ids.clone()).collect();
+    assert!(!sent_first.is_empty() && sent_first.len() < 300, "stopped part way: {}", sent_first.len());
+
+    // The fleet changes: desktops already deleted are shared again, so a new listing would
+    // take them (and a deleted one would leave it).
+    let again: Vec<String> = sent_first[..5].to_vec();
+    let added = common::cli(&home, sim.endpoint(), "10")
+        .args(["add-sub-resources", "--sub-resource-sku", "sku.again", "--desktop-ids", &again.join(",")])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", common::stderr(&added));
+
+    let mut child = selection_run(&sim, &journal);
+    let mut stderr = String::new();
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{stderr}");
+    assert!(stderr.contains("not listed again"), "{stderr}");
+    let deletions: Vec<String> =
+        sim.jobs().iter().filter(|job| job.sku.is_none()).flat_map(|job| job.desktop_ids.clone()).collect();
+    let mut deleted_once = deletions.clone();
+    deleted_once.sort();
+    deleted_once.dedup();
+    assert_eq!(deleted_once.len(), deletions.len(), "no desktop deleted twice");
+    let mut expected = selected.clone();
+    expected.sort();
+    assert_eq!(deleted_once, expected, "exactly the journal's ids");
+    assert_eq!(shared(&sim), again, "the desktops shared again after their batch were not listed again");
+}
