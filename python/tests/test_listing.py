@@ -182,3 +182,14 @@ def test_add_many_then_delete_many_by_selection_leaves_the_fleet_as_it_was(tmp_p
         with pytest.raises(hw.InvalidRequestError) as refused:
             client.add_many(active[:1])
         assert refused.value.field == "sub_resource_sku"
+
+
+def test_a_job_shows_every_sub_job_field_the_service_reports() -> None:
+    with hw.Simulator(job_duration=0) as sim:
+        client = client_of(sim)
+        deleted = client.delete_desktop_sub_resources(sim.desktop_ids[:2])
+        job = client.wait_job(deleted.job_id, timeout=10)
+        for sub in job.sub_jobs:
+            assert sub.process == 100 and sub.job_id == deleted.job_id
+            assert sub.desktop_id in sim.desktop_ids[:2]
+            assert sub.host is None and sub.attach_user is None, "left out by the simulator: None"

@@ -21,6 +21,17 @@ pub(crate) struct SubJob {
     end_time: Option<String>,
     error_code: Option<String>,
     fail_reason: Option<String>,
+    /// Its progress, 0 to 100, while it runs.
+    process: Option<i32>,
+    /// The job it is part of.
+    job_id: Option<String>,
+    /// The server that ran it.
+    host: Option<String>,
+    project_id: Option<String>,
+    /// The user it concerns.
+    attach_user: Option<String>,
+    /// What it operates on.
+    entity: Option<String>,
 }
 
 #[pymethods]
@@ -96,11 +107,18 @@ impl From<hwc_workspace::SubJob> for SubJob {
             desktop_name: entities.desktop_name,
             user_name: entities.user_name,
             product_id: entities.product_id,
-            ip_address: entities.ip_address,
+            // The desktop's address, wherever the service put it.
+            ip_address: entities.ip_address.or(sub.ip_address),
             begin_time: sub.begin_time,
             end_time: sub.end_time,
             error_code: sub.error_code,
             fail_reason: sub.fail_reason,
+            process: sub.process,
+            job_id: sub.job_id,
+            host: sub.host,
+            project_id: sub.project_id,
+            attach_user: sub.attach_user,
+            entity: sub.entity,
         }
     }
 }
