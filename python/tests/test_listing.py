@@ -193,3 +193,14 @@ def test_a_job_shows_every_sub_job_field_the_service_reports() -> None:
             assert sub.process == 100 and sub.job_id == deleted.job_id
             assert sub.desktop_id in sim.desktop_ids[:2]
             assert sub.host is None and sub.attach_user is None, "left out by the simulator: None"
+
+
+def test_a_runs_desktops_done_counts_every_desktop_once_by_its_end() -> None:
+    with hw.Simulator(desktops=230, shared_fraction=1.0, job_duration=0.3) as sim:
+        client = client_of(sim)
+        run = client.delete_many(sorted(sim.desktops()), wait=True)
+        assert run.desktops_done == 0
+        seen = []
+        for _ in run:
+            seen.append(run.desktops_done)
+        assert seen == sorted(seen) and seen[-1] == 230

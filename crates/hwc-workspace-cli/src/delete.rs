@@ -80,7 +80,18 @@ pub(crate) async fn run(
     let mut run = client.delete_many(plan)?;
     let total = run.batch_count();
     let stopped = watch_signals(run.canceller());
-    let progress = progress_bar(desktops, total);
+    let progress = progress_bar(desktops, total, options.wait.is_some());
+    // Between batches, the bar follows the waited-for jobs' sub-jobs as they progress.
+    let ticker = progress.as_ref().map(|bar| {
+        let (bar, done) = (bar.clone(), run.progress());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            loop {
+                tick.tick().await;
+                bar.set_position(done.desktops() as u64);
+            }
+        })
+    });
     // The first failure reported, unless a desktop failed or a batch was refused anywhere:
     // that is exit 3 whatever came first, since those desktops surely need acting on.
     let mut worst: Option<ExitCode> = None;
@@ -88,7 +99,7 @@ pub(crate) async fn run(
     let mut first_record = true;
     while let Some(outcome) = run.next().await {
         if let Some(bar) = &progress {
-            bar.inc(outcome.desktop_ids.len() as u64);
+            bar.set_position(run.progress().desktops() as u64);
             if run.current_limit() < usize::from(args.concurrency) {
                 bar.set_message(format!("throttled: {} in flight", run.current_limit()));
             } else {
@@ -136,6 +147,9 @@ pub(crate) async fn run(
                 break;
             }
         }
+    }
+    if let Some(ticker) = ticker {
+        ticker.abort();
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -571,8 +585,9 @@ pub(crate) async fn connect(
     Ok((client, simulator))
 }
 
-fn progress_bar(ids: usize, batches: usize) -> Option<indicatif::ProgressBar> {
-    if batches < 2 || !std::io::stderr().is_terminal() {
+/// A bar on a terminal, for a run of several batches or one whose jobs are waited for.
+fn progress_bar(ids: usize, batches: usize, waiting: bool) -> Option<indicatif::ProgressBar> {
+    if (batches < 2 && !waiting) || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(ids as u64);

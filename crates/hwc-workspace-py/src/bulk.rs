@@ -351,6 +351,8 @@ impl Engine {
 pub(crate) struct Shared {
     engine: tokio::sync::Mutex<Engine>,
     canceller: Canceller,
+    /// How far the run has come, readable without the engine's lock.
+    progress: bulk::Progress,
     /// The process the run was started in: its engine lives on that process's runtime.
     pid: u32,
     /// That runtime, where a run nobody iterates any more is settled.
@@ -490,6 +492,7 @@ impl BulkRun {
     pub(crate) fn new(run: bulk::BulkRun, handle: tokio::runtime::Handle, bound: Duration) -> (Self, Arc<Shared>) {
         let shared = Arc::new(Shared {
             canceller: run.canceller(),
+            progress: run.progress(),
             engine: tokio::sync::Mutex::new(Engine::Running(Box::new(run))),
             pid: std::process::id(),
             handle,
@@ -657,6 +660,14 @@ impl BulkRun {
         let shared = Arc::clone(&self.shared);
         let account = wait(py, async move { shared.engine.lock().await.account() })?;
         account.iter().map(|d| Py::new(py, DesktopOutcome::from(d))).collect()
+    }
+
+    /// Desktops done so far: those of every batch reported, and of each batch whose job is
+    /// waited for, as far as its sub-jobs' progress (`process`) says; read without waiting,
+    /// e.g. for a progress bar while the run is iterated on another thread or task.
+    #[getter]
+    fn desktops_done(&self) -> usize {
+        self.shared.progress.desktops()
     }
 
     /// How many 429s the run met so far.

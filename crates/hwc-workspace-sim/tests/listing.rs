@@ -554,3 +554,45 @@ mod adding {
         assert_eq!(sim.request_count(), requests);
     }
 }
+
+mod progress {
+    use std::time::Duration;
+
+    use hwc_workspace::WaitOptions;
+    use hwc_workspace::bulk::{BulkOptions, BulkPlan};
+    use hwc_workspace_sim::{DESKTOP_SHARER, JobTiming, Simulator, State};
+
+    #[tokio::test]
+    async fn a_runs_progress_counts_reported_batches_and_followed_jobs_and_never_falls() {
+        let state = State::demo().with_seeded_desktops(250, 1.0).unwrap();
+        let timing = JobTiming { waiting: Duration::from_millis(50), running: Duration::from_millis(400) };
+        let sim = Simulator::builder().state(state).job_timing(timing).start().await.unwrap();
+        let client = sim.client_builder().build().unwrap();
+        let ids: Vec<String> = sim.desktops().into_iter().map(|d| d.id).collect();
+        let mut options = BulkOptions::new(DESKTOP_SHARER);
+        options.wait = Some(WaitOptions {
+            timeout: Duration::from_secs(20),
+            poll_interval: Duration::from_millis(20),
+            max_poll_interval: Duration::from_millis(40),
+        });
+        let mut run = client.delete_many(BulkPlan::new(&ids, options).unwrap()).unwrap();
+        let progress = run.progress();
+        assert_eq!(progress.desktops(), 0);
+        let sampler = {
+            let progress = progress.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                for _ in 0..400 {
+                    seen.push(progress.desktops());
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                seen
+            })
+        };
+        while tokio::time::timeout(Duration::from_secs(30), run.next()).await.unwrap().is_some() {}
+        assert_eq!(progress.desktops(), 250, "every desktop, once");
+        let seen = sampler.await.unwrap();
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "never falls: {seen:?}");
+        assert!(seen.iter().all(|n| *n <= 250));
+    }
+}

@@ -390,6 +390,48 @@ pub struct BulkRun {
     /// Why the run stopped sending, when it stopped by itself (a batch throttled too long).
     stop_reason: Option<String>,
     account: HashMap<String, DesktopOutcome>,
+    progress: Progress,
+}
+
+/// How far a run has come, in desktops, readable while it runs (e.g. by a progress bar):
+/// those of every batch reported, plus, for each batch whose job is followed, its desktops
+/// times the job's progress ([`crate::outcome::job_progress`]).
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// One lock for both parts, so that a batch moving from followed to reported is never
+    /// seen counted twice or not at all.
+    state: Arc<std::sync::Mutex<ProgressState>>,
+}
+
+#[derive(Debug, Default)]
+struct ProgressState {
+    /// Desktops of the batches reported.
+    reported: usize,
+    /// Per followed batch: its desktops, and its job's progress (0 to 100).
+    following: HashMap<usize, (usize, u8)>,
+}
+
+impl Progress {
+    /// Desktops done, a followed job's counting by its progress (rounded down).
+    pub fn desktops(&self) -> usize {
+        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let partial: usize =
+            state.following.values().map(|(desktops, percent)| desktops * usize::from(*percent) / 100).sum();
+        state.reported + partial
+    }
+
+    fn followed(&self, index: usize, desktops: usize, percent: u8) {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A job's progress is read again and again: it only ever moves on here.
+        let entry = state.following.entry(index).or_insert((desktops, 0));
+        entry.1 = entry.1.max(percent);
+    }
+
+    fn reported(&self, index: usize, desktops: usize) {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.following.remove(&index);
+        state.reported += desktops;
+    }
 }
 
 impl std::fmt::Debug for BulkRun {
@@ -435,6 +477,7 @@ impl Client {
             canceller: Canceller::default(),
             stop_reason: None,
             account: HashMap::new(),
+            progress: Progress::default(),
         };
         run.sort_out_the_journal();
         Ok(run)
@@ -442,6 +485,11 @@ impl Client {
 }
 
 impl BulkRun {
+    /// A handle that tells how far this run has come, while it runs.
+    pub fn progress(&self) -> Progress {
+        self.progress.clone()
+    }
+
     /// A handle that cancels this run.
     pub fn canceller(&self) -> Canceller {
         self.canceller.clone()
@@ -645,6 +693,7 @@ impl BulkRun {
             Arc::clone(&self.batches),
             Arc::clone(&self.options),
             self.journal.clone(),
+            self.progress.clone(),
             index,
             sent,
             not_found,
@@ -666,6 +715,7 @@ impl BulkRun {
     }
 
     fn record(&mut self, outcome: BatchOutcome) -> BatchOutcome {
+        self.progress.reported(outcome.index, outcome.desktop_ids.len());
         if !matches!(outcome.result, BatchResult::Throttled { .. }) {
             self.throttled_since.remove(&outcome.index);
         }
@@ -987,6 +1037,7 @@ fn follow(
     batches: Arc<Vec<Vec<String>>>,
     options: Arc<BulkOptions>,
     journal: Option<Arc<Journal>>,
+    progress: Progress,
     index: usize,
     sent: Vec<String>,
     not_found: Vec<DesktopOutcome>,
@@ -999,8 +1050,11 @@ fn follow(
         // The job knows the desktops sent; those set apart before it are accounted as they were.
         let ids = sent;
         let wait = options.wait.clone().unwrap_or_default();
+        let desktops = batches[index].len();
+        let mut observe =
+            |job: &crate::types::Job| progress.followed(index, desktops, crate::outcome::job_progress(job));
         let waited = tokio::select! {
-            waited = client.wait_job(&job_id, &wait) => Some(waited),
+            waited = client.wait_job_observed(&job_id, &wait, &mut observe) => Some(waited),
             () = canceller.cancelled() => None,
         };
         let base = |status: DesktopStatus, id: &str| DesktopOutcome {

@@ -165,6 +165,17 @@ impl Client {
     /// deadline) until the wait's timeout, which then names the last failure. Anything else
     /// (a 4xx: the job or the project is unknown, the key refused) is the error at once.
     pub async fn wait_job(&self, job_id: &str, options: &WaitOptions) -> Result<Job, Error> {
+        self.wait_job_observed(job_id, options, &mut |_: &Job| {}).await
+    }
+
+    /// As [`Client::wait_job`], showing `observe` each reading of the job (its sub-jobs'
+    /// `process` says how far it has come: [`crate::outcome::job_progress`]).
+    pub async fn wait_job_observed(
+        &self,
+        job_id: &str,
+        options: &WaitOptions,
+        observe: &mut (dyn FnMut(&Job) + Send),
+    ) -> Result<Job, Error> {
         options.check()?;
         let started = Instant::now();
         let mut interval = options.poll_interval;
@@ -176,6 +187,7 @@ impl Client {
             match tokio::time::timeout(remaining, self.show_job(job_id)).await {
                 Err(_) => break,
                 Ok(Ok(job)) => {
+                    observe(&job);
                     last_failure = None;
                     if job.status.is_finished() {
                         return settle(job);

@@ -113,6 +113,27 @@ impl Verdict {
     }
 }
 
+/// How far a job has come, 0 to 100: the mean of its sub-jobs' `process` (a sub-job that
+/// ended counts 100, one that reports none 0); an ended job is 100, one without sub-jobs 0.
+pub fn job_progress(job: &Job) -> u8 {
+    if job.status.is_finished() {
+        return 100;
+    }
+    if job.sub_jobs.is_empty() {
+        return 0;
+    }
+    let sum: u64 = job
+        .sub_jobs
+        .iter()
+        .map(|sub| match (&sub.status, sub.process) {
+            (Some(status), _) if status.is_finished() => 100,
+            (_, Some(process)) => u64::try_from(process.clamp(0, 100)).unwrap_or_default(),
+            (_, None) => 0,
+        })
+        .sum();
+    u8::try_from(sum / job.sub_jobs.len() as u64).unwrap_or(100)
+}
+
 /// What a finished job says of its desktops.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobReport {
@@ -255,6 +276,22 @@ mod tests {
             fail_reason: (status == "FAILED").then(|| "busy".to_owned()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_jobs_progress_is_the_mean_of_its_sub_jobs_and_100_once_it_ended() {
+        let running = |process: Option<i32>| SubJob { process, ..sub("d", "RUNNING") };
+        assert_eq!(job_progress(&job("WAITING", vec![])), 0);
+        assert_eq!(job_progress(&job("RUNNING", vec![running(Some(50)), running(Some(100))])), 75);
+        assert_eq!(
+            job_progress(&job("RUNNING", vec![running(None), sub("e", "SUCCESS")])),
+            50,
+            "an ended sub-job is 100"
+        );
+        assert_eq!(job_progress(&job("RUNNING", vec![running(Some(-5)), running(Some(900))])), 50, "clamped");
+        assert_eq!(job_progress(&job("RUNNING", vec![running(Some(i32::MAX)); 3])), 100);
+        assert_eq!(job_progress(&job("SUCCESS", vec![running(Some(3))])), 100, "an ended job is done");
+        assert_eq!(job_progress(&job("FAILED", vec![])), 100);
     }
 
     fn job(status: &str, subs: Vec<SubJob>) -> Job {

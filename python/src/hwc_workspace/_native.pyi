@@ -313,6 +313,9 @@ class BulkRun:
         """Every desktop's state, in input order; complete once the run ended (after a stop,
         this waits for the batches in flight to be recorded)."""
     @property
+    def desktops_done(self) -> int:
+        """Desktops done so far, a waited-for job's counting by its sub-jobs' progress."""
+    @property
     def throttled(self) -> int: ...
 
 @final
