@@ -25,57 +25,23 @@ use crate::args;
 use crate::errors::{invalid_request, to_py_err};
 use crate::runtime::wait;
 
-/// The arguments of `delete_many`, checked, as the engine's plan.
-#[allow(clippy::too_many_arguments)]
+/// The ids of `delete_many` or `add_many` (given, or selected by `where`), checked, with
+/// their run's `options`, as the engine's plan.
 pub(crate) fn plan(
     py: Python<'_>,
     core: &crate::client::Core,
-    operation: OperationId,
     desktop_ids: Option<&Bound<'_, PyAny>>,
     selection: Option<&Bound<'_, PyAny>>,
-    sub_resource_type: Option<&Bound<'_, PyAny>>,
-    order_id: Option<&Bound<'_, PyAny>>,
-    concurrency: Option<&Bound<'_, PyAny>>,
-    wait_for_jobs: Option<&Bound<'_, PyAny>>,
-    wait_timeout: Option<&Bound<'_, PyAny>>,
-    journal: Option<&Bound<'_, PyAny>>,
-    resend_unknown: bool,
-    resend_refused: bool,
-    throttle_timeout: Option<&Bound<'_, PyAny>>,
-    split_not_found: bool,
-    fields: Option<&Bound<'_, PyDict>>,
+    options: BulkOptions,
 ) -> PyResult<BulkPlan> {
-    let desktop_ids = desktop_ids.filter(|ids| !ids.is_none());
-    let filters = match (desktop_ids, selection.filter(|s| !s.is_none())) {
+    let ids = match (desktop_ids.filter(|ids| !ids.is_none()), selection.filter(|s| !s.is_none())) {
         (Some(_), Some(_)) => return Err(PyTypeError::new_err("give desktop_ids or where, not both")),
         (None, None) => return Err(PyTypeError::new_err("give desktop_ids, or where to select the desktops")),
-        (None, Some(selection)) => Some(filters(py, selection)?),
-        (Some(_), None) => None,
-    };
-    let ids = match desktop_ids {
-        Some(desktop_ids) => ids_of(desktop_ids)?,
-        None => Vec::new(),
-    };
-    let mut options = options(
-        py,
-        operation,
-        sub_resource_type,
-        order_id,
-        concurrency,
-        wait_for_jobs,
-        wait_timeout,
-        journal,
-        resend_unknown,
-        resend_refused,
-        throttle_timeout,
-        fields,
-    )?;
-    options.split_not_found = split_not_found;
-    let ids = match filters {
-        None => ids,
+        (Some(desktop_ids), None) => ids_of(desktop_ids)?,
         // Listed now, and recorded in the journal before anything is sent (the core's rule):
         // a resumed run acts on the journal's ids, never on a new listing.
-        Some(filters) => {
+        (None, Some(selection)) => {
+            let filters = filters(py, selection)?;
             let journal = options.journal.clone();
             crate::log::refresh_level(py)?;
             let selected = core.blocking(py, |client| async move { client.select(&filters, journal.as_deref()).await });
@@ -128,9 +94,9 @@ fn ids_of(desktop_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     Ok(ids)
 }
 
-/// How a run goes, from `delete_many`'s keywords.
+/// How a run goes, from the keywords of `delete_many` or `add_many`.
 #[allow(clippy::too_many_arguments)]
-fn options(
+pub(crate) fn options(
     py: Python<'_>,
     operation: OperationId,
     // A deletion's sub-resource type, or a purchase's SKU.
@@ -143,6 +109,7 @@ fn options(
     resend_unknown: bool,
     resend_refused: bool,
     throttle_timeout: Option<&Bound<'_, PyAny>>,
+    split_not_found: bool,
     fields: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<BulkOptions> {
     let mut options = if operation == OperationId::DeleteDesktopSubResources {
@@ -178,6 +145,7 @@ fn options(
     }
     options.resend_unknown = resend_unknown;
     options.resend_refused = resend_refused;
+    options.split_not_found = split_not_found;
     options.throttle_timeout =
         args::seconds(py, throttle_timeout, "throttle_timeout", bulk::DEFAULT_THROTTLE_TIMEOUT.as_secs_f64())?;
     // Any further field the spec gives the request goes with every batch, as the single call

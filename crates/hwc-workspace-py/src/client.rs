@@ -502,7 +502,8 @@ macro_rules! client_class {
                 split_not_found: bool,
                 fields: Option<&Bound<'_, pyo3::types::PyDict>>,
             ) -> PyResult<crate::bulk::BulkRun> {
-                let plan = crate::bulk::plan(py, &self.core, OperationId::DeleteDesktopSubResources, desktop_ids, r#where, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
+                let options = crate::bulk::options(py, OperationId::DeleteDesktopSubResources, sub_resource_type, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
+                let plan = crate::bulk::plan(py, &self.core, desktop_ids, r#where, options)?;
                 self.core.delete_many(py, plan)
             }
 
@@ -532,7 +533,8 @@ macro_rules! client_class {
                 split_not_found: bool,
                 fields: Option<&Bound<'_, pyo3::types::PyDict>>,
             ) -> PyResult<crate::bulk::BulkRun> {
-                let plan = crate::bulk::plan(py, &self.core, OperationId::AddDesktopSubResources, desktop_ids, r#where, sub_resource_sku, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
+                let options = crate::bulk::options(py, OperationId::AddDesktopSubResources, sub_resource_sku, order_id, concurrency, wait, wait_timeout, journal, resend_unknown, resend_refused, throttle_timeout, split_not_found, fields)?;
+                let plan = crate::bulk::plan(py, &self.core, desktop_ids, r#where, options)?;
                 self.core.delete_many(py, plan)
             }
 

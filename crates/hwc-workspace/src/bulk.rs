@@ -762,15 +762,8 @@ impl BulkRun {
                     && let Err(error) = journal.append(&Entry::Sending { batch: index, desktop_ids: sent.clone() })
                 {
                     // Not recorded, so not sent: a resume must never have to guess.
-                    let mut desktops = failed_desktops(&sent, &error);
-                    desktops.extend(not_found);
-                    return Step::Done(Box::new(BatchOutcome::new(
-                        index,
-                        ids,
-                        BatchResult::Rejected(error),
-                        desktops,
-                        false,
-                    )));
+                    let desktops = failed_desktops(&sent, &error);
+                    return ended(index, ids, BatchResult::Rejected(error), desktops, not_found);
                 }
                 let answer = client.call(options.operation, &input).await.map(|answer| Accepted {
                     // The core checked that the answer names a job (`calls::check_answer`).
@@ -802,16 +795,15 @@ impl BulkRun {
                                 request_id: deleted.request_id,
                             };
                         }
-                        let mut desktops = accepted_desktops(&sent, &deleted.job_id, deleted.request_id.as_deref());
+                        let desktops = accepted_desktops(&sent, &deleted.job_id, deleted.request_id.as_deref());
                         journal_desktops(&journal, &desktops);
-                        desktops.extend(not_found);
                         let result = BatchResult::Accepted {
                             job_id: deleted.job_id,
                             request_id: deleted.request_id,
                             job: None,
                             wait_error: None,
                         };
-                        return Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)));
+                        return ended(index, ids, result, desktops, not_found);
                     }
                     Err(Error::Api(api)) if api.status() == 429 => {
                         note(&journal, &Entry::Throttled { batch: index });
@@ -840,45 +832,42 @@ impl BulkRun {
                         continue;
                     }
                     note(&journal, &refusal_entry(index, &error));
-                    return Step::Done(Box::new(BatchOutcome::new(
-                        index,
-                        ids,
-                        BatchResult::Rejected(error),
-                        not_found,
-                        false,
-                    )));
+                    return ended(index, ids, BatchResult::Rejected(error), Vec::new(), not_found);
                 }
-                let mut desktops = if is_refusal(&error) {
+                if is_refusal(&error) {
                     note(&journal, &refusal_entry(index, &error));
                     let desktops = failed_desktops(&sent, &error);
                     journal_desktops(&journal, &desktops);
-                    desktops
-                } else {
-                    let reason = match &error {
-                        // The service answered, but not as documented: it may have acted.
-                        Error::UndecodableResponse(_) => {
-                            format!("the batch's answer was not the documented one: {}", error.message_with_causes())
-                        }
-                        _ => format!("the batch's answer was lost: {}", error.message_with_causes()),
-                    };
-                    note(&journal, &Entry::Unknown { batch: index, reason: reason.clone() });
-                    let mut desktops = unknown_desktops(&sent, &reason);
-                    journal_desktops(&journal, &desktops);
-                    desktops.extend(not_found);
-                    let result = BatchResult::Unknown { reason, error: Some(error) };
-                    return Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)));
+                    return ended(index, ids, BatchResult::Rejected(error), desktops, not_found);
+                }
+                let reason = match &error {
+                    // The service answered, but not as documented: it may have acted.
+                    Error::UndecodableResponse(_) => {
+                        format!("the batch's answer was not the documented one: {}", error.message_with_causes())
+                    }
+                    _ => format!("the batch's answer was lost: {}", error.message_with_causes()),
                 };
-                desktops.extend(not_found);
-                return Step::Done(Box::new(BatchOutcome::new(
-                    index,
-                    ids,
-                    BatchResult::Rejected(error),
-                    desktops,
-                    false,
-                )));
+                note(&journal, &Entry::Unknown { batch: index, reason: reason.clone() });
+                let desktops = unknown_desktops(&sent, &reason);
+                journal_desktops(&journal, &desktops);
+                let result = BatchResult::Unknown { reason, error: Some(error) };
+                return ended(index, ids, result, desktops, not_found);
             }
         })
     }
+}
+
+/// A batch's end, as this run sent it: the desktops sent, then those set apart as unknown to
+/// the service.
+fn ended(
+    index: usize,
+    ids: Vec<String>,
+    result: BatchResult,
+    mut desktops: Vec<DesktopOutcome>,
+    not_found: Vec<DesktopOutcome>,
+) -> Step {
+    desktops.extend(not_found);
+    Step::Done(Box::new(BatchOutcome::new(index, ids, result, desktops, false)))
 }
 
 /// What the service answered a batch it accepted.
