@@ -390,10 +390,6 @@ fn batch_label(index: usize, total: usize, ids: usize) -> String {
     if total > 1 { format!("batch {} of {total} ({ids} desktop ids) failed: ", index + 1) } else { String::new() }
 }
 
-/// The run's ids and options from the request's fields (flags and `--cli-input-json`, by
-/// the spec's names): the ids are the bulk input, `sub_resource_type` and `order_id` have
-/// members of their own, and every further field the spec declares goes with each batch
-/// (`BulkOptions::extra`), checked by the core like the rest.
 /// The failure of a selection: a refused filter is fixed in `--where`, not with the listing
 /// command's own flag.
 fn selection_failure(error: Error) -> Failure {
@@ -460,6 +456,11 @@ fn confirm_selection(
     Ok(None)
 }
 
+/// The run's ids and options from the request's fields (flags and `--cli-input-json`, by
+/// the spec's names): the ids are the bulk input; a deletion's `sub_resource_type` and any
+/// run's `order_id` have members of their own; every further field the spec declares (a
+/// purchase's `sub_resource_sku`, say) goes with each batch (`BulkOptions::extra`), checked
+/// by the core like the rest.
 fn bulk_options(
     id: OperationId,
     args: &BulkArgs,
