@@ -218,6 +218,41 @@ def import_samples(statement: str, runs: int) -> Optional[list[tuple[float, floa
     return samples[1:]
 
 
+BULK_IDS = 1_000_000
+
+# A fresh interpreter: delete_many over BULK_IDS ids against the endpoint (nginx accepting
+# every batch), every batch's outcome taken, then every line of account() read; the peak RSS
+# of the whole process (the ids' list included), in MiB.
+BULK_PROBE = """
+import json, resource, sys
+import hwc_workspace as hw
+endpoint, ak, sk, project_id, count = sys.argv[1:6]
+ids = [f"m{i:07d}-5e1a-4d00-8000-{i:012d}" for i in range(int(count))]
+client = hw.Client(ak=ak, sk=sk, project_id=project_id, endpoint=endpoint)
+run = client.delete_many(ids, concurrency=16)
+batches = sum(1 for _ in run)
+statuses = {}
+for desktop in run.account():
+    statuses[desktop.status] = statuses.get(desktop.status, 0) + 1
+assert statuses == {"ACCEPTED": len(ids)}, statuses
+print(json.dumps([batches, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+"""
+
+
+def bulk_peak_mib(endpoint: str, ak: str, sk: str, project_id: str) -> float:
+    """Peak RSS (MiB) of ``delete_many`` over ``BULK_IDS`` ids with ``account()``."""
+    done = subprocess.run(
+        [sys.executable, "-c", BULK_PROBE, endpoint, ak, sk, project_id, str(BULK_IDS)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the bulk memory probe failed: {done.stderr.strip()}")
+    batches, mib = json.loads(done.stdout)
+    assert batches == BULK_IDS // 100, batches
+    return float(mib)
+
+
 def measure(plan: dict[str, Any]) -> dict[str, Any]:
     """Every Python figure of the plan, as lists of samples (one per run)."""
     runs, seconds = plan["runs"], plan["seconds"]
@@ -276,6 +311,9 @@ def measure(plan: dict[str, Any]) -> dict[str, Any]:
         if samples is not None:
             figures[f"import_ms_{name}"] = [ms for ms, _ in samples]
             figures[f"import_mib_{name}"] = [mib for _, mib in samples]
+
+    progress(f"Python: peak RSS of delete_many over {BULK_IDS:,} ids with account()")
+    figures["bulk_peak_mib"].append(bulk_peak_mib(endpoint, ak, sk, project_id))
 
     try:
         from importlib.metadata import version

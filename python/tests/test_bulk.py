@@ -32,6 +32,29 @@ def test_the_account_names_every_desktop_once_with_its_fate() -> None:
         assert failed.error_code and failed.fail_reason and failed.job_id
 
 
+def test_the_account_is_a_sequence_made_as_it_is_read(sim: hw.Simulator, client: hw.Client) -> None:
+    import collections.abc
+
+    ids = sim.desktop_ids
+    run = client.delete_many(ids)
+    assert sum(1 for _ in run) == 1
+    account = run.account()
+    assert isinstance(account, collections.abc.Sequence)
+    assert len(account) == len(ids) and repr(account) == f"<hwc_workspace.Account of {len(ids)} desktops>"
+    assert account[0].desktop_id == ids[0] and account[-1].desktop_id == ids[-1]
+    assert [d.desktop_id for d in account[1:3]] == ids[1:3]
+    assert [d.desktop_id for d in account[::-2]] == ids[::-2]
+    assert [d.desktop_id for d in account] == [d.desktop_id for d in list(account)] == ids
+    for outside in (len(ids), -len(ids) - 1):
+        with pytest.raises(IndexError):
+            account[outside]
+    with pytest.raises(TypeError):
+        account["0"]  # type: ignore[call-overload]
+    iterator = iter(account)
+    assert next(iterator).desktop_id == ids[0]
+    assert len(list(iterator)) == len(ids) - 1
+
+
 def test_a_bad_id_is_refused_before_anything_is_sent(sim: hw.Simulator, client: hw.Client) -> None:
     before = sim.request_count
     with pytest.raises(hw.InvalidRequestError) as caught:

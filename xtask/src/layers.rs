@@ -36,13 +36,14 @@ pub(crate) const LAYERS: &[(&str, &[&str], &str)] = &[
     ("hooks", &["hooks", "generated"], "the generated client and the hooks every call goes through"),
     (
         "client",
-        &["client", "calls", "dispatch", "paging"],
-        "the calls users make, the generated dispatch that sends any operation, paging through listings",
+        &["client", "calls", "dispatch", "paging", "pace"],
+        "the calls users make, the generated dispatch that sends any operation, paging through listings, \
+         the pace of a job's reads",
     ),
     (
         "porcelain",
-        &["config", "bulk", "journal", "selection"],
-        "the builder that assembles a client; bulk runs, their journal, and the selections they act on",
+        &["config", "bulk", "account", "journal", "selection"],
+        "the builder that assembles a client; bulk runs, their account and journal, and the selections they act on",
     ),
 ];
 

@@ -70,16 +70,21 @@ pub(crate) fn start_to_exit(commands: &[Timed]) -> Result<Vec<Samples>, String> 
     Ok(samples)
 }
 
-/// Seconds for the CLI to delete `ids_file`'s ids in batches of 100 (default concurrency),
-/// checking it printed one result line per batch.
+/// Seconds for the CLI to delete `ids_file`'s ids (or, with none, those its arguments
+/// select) in batches of 100, checking it printed one result line per batch.
 pub(crate) fn bulk(
     cli: &PathBuf,
     args: &[String],
     env: &[(String, String)],
-    ids_file: &PathBuf,
+    ids_file: Option<&PathBuf>,
     batches: usize,
 ) -> Result<f64, String> {
-    let ids = std::fs::File::open(ids_file).map_err(|e| format!("cannot open {}: {e}", ids_file.display()))?;
+    let ids = match ids_file {
+        Some(file) => {
+            Stdio::from(std::fs::File::open(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?)
+        }
+        None => Stdio::null(),
+    };
     let started = Instant::now();
     let output = Command::new(cli)
         .args(args)

@@ -46,6 +46,8 @@ pub(crate) struct Figures {
     pub sequential_reqwest: Samples,
     pub in_flight_ours: Samples,
     pub in_flight_hyper: Samples,
+    /// The bare loop signing each request afresh, as any signing client must.
+    pub in_flight_hyper_signed: Samples,
     pub signatures: Samples,
 }
 
@@ -87,15 +89,27 @@ pub(crate) fn measure(plan: &Plan<'_>, progress: &dyn Fn(&str)) -> Result<Figure
     })?;
     drop(sequential);
 
-    progress(&format!("Rust: {IN_FLIGHT} calls in flight (our Client, bare hyper on {IN_FLIGHT} connections)"));
+    progress(&format!(
+        "Rust: {IN_FLIGHT} calls in flight (our Client; bare hyper on {IN_FLIGHT} connections, fixed headers and \
+         signing each request)"
+    ));
+    let signed = Arc::new(Target {
+        address: plan.address,
+        path: plan.wire.path.clone(),
+        body: bytes::Bytes::copy_from_slice(&plan.wire.body),
+        headers: load::Headers::signed(plan.credentials.clone(), load::unsigned(plan.wire.replayable_headers()))?,
+    });
     let concurrent = runtime(true)?;
     concurrent.block_on(async {
         let ours = our_client(plan.address, plan.credentials, plan.project_id)?;
         in_flight(&ours, plan.request, Duration::from_millis(200)).await?;
         load::run(Arc::clone(&fixed), IN_FLIGHT, Duration::from_millis(200)).await?;
+        load::run(Arc::clone(&signed), IN_FLIGHT, Duration::from_millis(200)).await?;
         for _ in 0..plan.runs {
             figures.in_flight_ours.0.push(in_flight(&ours, plan.request, plan.seconds).await?);
             figures.in_flight_hyper.0.push(checked(load::run(Arc::clone(&fixed), IN_FLIGHT, plan.seconds).await?)?);
+            let signing = load::run(Arc::clone(&signed), IN_FLIGHT, plan.seconds).await?;
+            figures.in_flight_hyper_signed.0.push(checked(signing)?);
         }
         Ok::<_, String>(())
     })?;

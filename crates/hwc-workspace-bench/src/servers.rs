@@ -144,17 +144,30 @@ pub(crate) struct Simulator {
     pub project_id: String,
 }
 
-/// Starts the CLI's simulator (the demo state, or `state`) and reads its announcement.
-pub(crate) fn start_simulator(cli: &Path, state: Option<&PathBuf>, extra: &[&str]) -> Result<Simulator, String> {
+/// Starts the CLI's simulator (the demo state, or `state`) and reads its announcement; with
+/// `log`, it logs one line per request there (`-v`), for [`requests_logged`] to count.
+pub(crate) fn start_simulator(
+    cli: &Path,
+    state: Option<&PathBuf>,
+    extra: &[&str],
+    log: Option<&Path>,
+) -> Result<Simulator, String> {
     let mut command = Command::new(cli);
     command.arg("simulator").args(extra);
     if let Some(state) = state {
         command.arg("--state").arg(state);
     }
+    let stderr = match log {
+        Some(path) => {
+            command.arg("-v");
+            Stdio::from(std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?)
+        }
+        None => Stdio::null(),
+    };
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", cli.display()))?;
     let stdout = child.stdout.take().ok_or("the simulator has no stdout")?;
@@ -181,6 +194,14 @@ pub(crate) fn start_simulator(cli: &Path, state: Option<&PathBuf>, extra: &[&str
         project_id: text("project_id")?,
         endpoint,
     })
+}
+
+/// How many requests whose path contains `path_part` a simulator started with a log
+/// answered, counted in its log (one line per request, `path="..."`).
+pub(crate) fn requests_logged(log: &Path, path_part: &str) -> Result<usize, String> {
+    let text = std::fs::read_to_string(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    let path = |line: &str| line.split_once("path=\"").and_then(|(_, rest)| rest.split('"').next().map(str::to_owned));
+    Ok(text.lines().filter_map(path).filter(|p| p.contains(path_part)).count())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command};
+use hwc_workspace::ids::IdList;
 use hwc_workspace::operation::{Field, Kind, Location, Operation, Value, describe_expected, schema};
 use hwc_workspace::{Input, OperationId};
 use serde_json::{Map, Value as Json};
@@ -402,6 +403,9 @@ fn request_option_texts(command: Command, operation: &Operation, named: &Named) 
 pub(crate) struct Fields {
     /// The arguments of the call.
     pub input: Input,
+    /// With `compact_lists`, the lists of text given by flags or `--…-from` files, by field,
+    /// held compactly rather than in `input`: a bulk command's million ids.
+    pub lists: std::collections::BTreeMap<&'static str, IdList>,
     /// The client's project for this call (`--project-id`, or `project_id` in the file).
     pub project_id: Option<String>,
 }
@@ -445,7 +449,7 @@ pub(crate) fn wants_skeleton(matches: &ArgMatches) -> bool {
 /// The request's fields: those of `--cli-input-json`, then every flag given, which wins.
 /// Values are converted by the spec's types but not checked: the core's `validate` does
 /// that, naming the field.
-pub(crate) fn fields(operation: &Operation, matches: &ArgMatches) -> Result<Fields, Failure> {
+pub(crate) fn fields(operation: &Operation, matches: &ArgMatches, compact_lists: bool) -> Result<Fields, Failure> {
     let file = matches.get_one::<PathBuf>(INPUT_JSON);
     let stdin_lists: Vec<String> = operation
         .fields
@@ -467,6 +471,7 @@ pub(crate) fn fields(operation: &Operation, matches: &ArgMatches) -> Result<Fiel
         None => Map::new(),
     };
     let mut project_id = None;
+    let mut lists = std::collections::BTreeMap::new();
     for field in operation.fields {
         if field.is_client_setting() {
             match values.remove(field.name) {
@@ -484,11 +489,20 @@ pub(crate) fn fields(operation: &Operation, matches: &ArgMatches) -> Result<Fiel
             }
             continue;
         }
+        let text_list = is_scalar_list(field) && field.value.items.is_some_and(|item| item.kind == Kind::String);
+        if compact_lists && text_list {
+            if let Some(list) = flag_list(field, matches)? {
+                // A flag wins over the request file, as for every field.
+                values.remove(field.name);
+                lists.insert(field.name, list);
+            }
+            continue;
+        }
         if let Some(value) = flag_value(field, matches)? {
             values.insert(field.name.to_owned(), value);
         }
     }
-    Ok(Fields { input: Input::from_map(values), project_id })
+    Ok(Fields { input: Input::from_map(values), lists, project_id })
 }
 
 /// A field's value from its flags, if any was given.
@@ -498,18 +512,9 @@ fn flag_value(field: &Field, matches: &ArgMatches) -> Result<Option<Json>, Failu
     let given: Vec<&String> = values(field.name).chain(values(&positional_id(field))).collect();
     if is_scalar_list(field) {
         let item = field.value.items.unwrap_or(&field.value);
-        // Blanks around each item of a comma list are the list's, not the item's.
-        let mut items: Vec<String> = given.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-        let file = matches.get_one::<PathBuf>(&from_id(field));
-        if let Some(path) = file {
-            read_lines(path, &mut items)?;
-        }
-        if given.is_empty() && file.is_none() {
-            return Ok(None);
-        }
-        return Ok(Some(Json::Array(
-            items.iter().map(|text| hwc_workspace::operation::value_from_text(item.kind, text)).collect(),
-        )));
+        return Ok(flag_list(field, matches)?.map(|items| {
+            Json::Array(items.iter().map(|text| hwc_workspace::operation::value_from_text(item.kind, text)).collect())
+        }));
     }
     let Some(text) = given.last() else { return Ok(None) };
     if is_scalar(&field.value) {
@@ -520,19 +525,28 @@ fn flag_value(field: &Field, matches: &ArgMatches) -> Result<Option<Json>, Failu
     })
 }
 
-/// The lines of a `--…-from` file (or stdin), by the id-list reader's rules.
-fn read_lines(path: &Path, items: &mut Vec<String>) -> Result<(), Failure> {
-    let before = items.len();
-    let name = if path.as_os_str() == "-" {
-        items.extend(hwc_workspace::ids::read_id_list(std::io::stdin().lock(), "stdin")?);
-        "stdin".to_owned()
-    } else {
-        // A FIFO is fine here (`<(command)`): the reading is bounded, not the kind of file.
-        items.extend(hwc_workspace::ids::read_id_list_file(path)?);
-        path.display().to_string()
-    };
-    tracing::debug!(source = %name, lines = items.len() - before, "read list");
-    Ok(())
+/// A list field's items from its flags (comma lists, repeated), then its `--…-from` file (or
+/// stdin) by the id-list reader's rules; `None` when neither is given.
+fn flag_list(field: &Field, matches: &ArgMatches) -> Result<Option<IdList>, Failure> {
+    let values = |id: &str| matches.try_get_many::<String>(id).ok().flatten().into_iter().flatten();
+    let given: Vec<&String> = values(field.name).chain(values(&positional_id(field))).collect();
+    let file = matches.get_one::<PathBuf>(&from_id(field));
+    if given.is_empty() && file.is_none() {
+        return Ok(None);
+    }
+    // Blanks around each item of a comma list are the list's, not the item's.
+    let mut items: IdList = given.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    if let Some(path) = file {
+        let (read, name) = if path.as_os_str() == "-" {
+            (hwc_workspace::ids::read_id_list(std::io::stdin().lock(), "stdin")?, "stdin".to_owned())
+        } else {
+            // A FIFO is fine here (`<(command)`): the reading is bounded, not the kind of file.
+            (hwc_workspace::ids::read_id_list_file(path)?, path.display().to_string())
+        };
+        tracing::debug!(source = %name, lines = read.len(), "read list");
+        items = if items.is_empty() { read } else { items.iter().chain(read.iter()).collect() };
+    }
+    Ok(Some(items))
 }
 
 /// The JSON object of `--cli-input-json`, bounded in size (serde_json bounds its nesting).
@@ -697,7 +711,9 @@ mod tests {
     fn sample_input(args: &[&str]) -> Input {
         let command = operation_command(&SAMPLE, &Named::generic(&["sample"])).name("sample");
         let matches = command.try_get_matches_from(args).unwrap();
-        fields(&SAMPLE, &matches).unwrap().input
+        let compact = fields(&SAMPLE, &matches, true).unwrap();
+        assert!(compact.lists.is_empty(), "only lists of text are held apart: {:?}", compact.lists);
+        fields(&SAMPLE, &matches, false).unwrap().input
     }
 
     fn refused_field(args: &[&str]) -> String {

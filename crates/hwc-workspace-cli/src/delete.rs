@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use hwc_workspace::bulk::{
-    BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopOutcome, DesktopStatus, Verdict,
+    Account, BatchOutcome, BatchResult, BulkOptions, BulkPlan, Canceller, DesktopStatus, Verdict,
 };
+use hwc_workspace::ids::IdList;
 use hwc_workspace::operation::describe_expected;
 use hwc_workspace::{Client, Error, Input, OperationId, WaitOptions};
 use hwc_workspace_sim::Simulator;
@@ -35,20 +36,22 @@ pub(crate) async fn run(
     } else {
         None
     };
-    let (ids, options) = bulk_options(id, &args, fields.input, selecting)?;
+    let mut lists = fields.lists;
+    let (ids, options) = bulk_options(id, &args, fields.input, lists.remove("desktop_ids"), selecting)?;
     // Every id is checked before the first is sent: bad input never leaves half the
-    // desktops processed.
-    let plan_of = |ids: &[String]| {
-        BulkPlan::new(ids, options.clone()).map_err(|error| match &error {
+    // desktops processed. The plan shares the list (no copy, unless there are duplicates to
+    // leave out); the list is kept here only to name a refused id.
+    let plan_of = |ids: Arc<IdList>| {
+        BulkPlan::from_list(Arc::clone(&ids), options.clone()).map_err(|error| match &error {
             Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
-                locate_in_input(error, ids)
+                locate_in_input(error, &ids)
             }
             _ => crate::call::failure(id, error),
         })
     };
     let (client, _simulator, plan) = match &filters {
         None => {
-            let plan = plan_of(&ids)?;
+            let plan = plan_of(ids)?;
             let (client, simulator) = connect(global, fields.project_id.as_deref()).await?;
             (client, simulator, plan)
         }
@@ -58,21 +61,22 @@ pub(crate) async fn run(
             if let Some(code) = confirm_selection(&selection, &options, &args, global.dry_run)? {
                 return Ok(code);
             }
-            let plan = plan_of(&selection.desktop_ids)?;
+            let plan = plan_of(Arc::new(selection.desktop_ids.iter().collect()))?;
             (client, simulator, plan)
         }
     };
 
     if global.dry_run {
-        for batch in plan.batches() {
+        // Each batch is signed and printed as it comes: nothing of the run is held but its ids.
+        for index in 0..plan.batch_count() {
             let signed = client
-                .sign(options.operation, &options.input(batch.clone()))
+                .sign(options.operation, &options.input(plan.batch(index)))
                 .await
                 .map_err(|e| crate::call::failure(id, e))?;
             output::signed_request(global.output, &signed.method, &signed.url, &signed.masked_headers(), &signed.body)
                 .map_err(Failure::output)?;
         }
-        output::note(&format!("dry run: {} request(s) signed, none sent", plan.batches().len()));
+        output::note(&format!("dry run: {} request(s) signed, none sent", plan.batch_count()));
         return Ok(ExitCode::Success);
     }
 
@@ -154,7 +158,7 @@ pub(crate) async fn run(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    summarize(&run.account());
+    summarize(run.compact_account(), run.job_reads());
     if output_failed {
         return Ok(ExitCode::OutputFailed);
     }
@@ -267,15 +271,26 @@ fn failure_of(outcome: &BatchOutcome) -> Option<Failure> {
 /// The failure an accepted batch's verdict means: a failed desktop or job (exit 3), a desktop
 /// whose outcome is not known (exit 7).
 fn verdict_failure(outcome: &BatchOutcome) -> Option<Failure> {
+    // Desktops that share a reason are named together, the reason once: a batch stopped
+    // mid-wait is one line of ids, not a hundred copies of the same words.
     let listed = |status: DesktopStatus| -> Vec<String> {
-        outcome
-            .desktops
-            .iter()
-            .filter(|d| d.status == status)
-            .map(|d| match (&d.error_code, &d.fail_reason) {
-                (Some(code), Some(reason)) => format!("{} ({code}: {reason})", d.desktop_id),
-                (Some(text), None) | (None, Some(text)) => format!("{} ({text})", d.desktop_id),
-                (None, None) => d.desktop_id.clone(),
+        let mut groups: Vec<(Option<String>, Vec<&str>)> = Vec::new();
+        for desktop in outcome.desktops.iter().filter(|d| d.status == status) {
+            let detail = match (&desktop.error_code, &desktop.fail_reason) {
+                (Some(code), Some(reason)) => Some(format!("{code}: {reason}")),
+                (Some(text), None) | (None, Some(text)) => Some(text.clone()),
+                (None, None) => None,
+            };
+            match groups.iter_mut().find(|(known, _)| *known == detail) {
+                Some((_, ids)) => ids.push(&desktop.desktop_id),
+                None => groups.push((detail, vec![&desktop.desktop_id])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(detail, ids)| match detail {
+                Some(detail) => format!("{} ({detail})", ids.join(", ")),
+                None => ids.join(", "),
             })
             .collect()
     };
@@ -343,14 +358,17 @@ fn desktop_records(outcome: &BatchOutcome) -> Vec<serde_json::Value> {
     outcome.desktops.iter().map(|desktop| json!(desktop)).collect()
 }
 
-/// Counts by final state, and failures grouped by error code, on stderr.
-fn summarize(account: &[DesktopOutcome]) {
+/// One line over the whole run, on stderr: the desktops by state, failures by code, and the job reads
+/// the wait spent (calls the service's quota counts).
+fn summarize(account: &Account, job_reads: usize) {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
-    for desktop in account {
-        *counts.entry(desktop.status.as_str()).or_default() += 1;
-        if matches!(desktop.status, DesktopStatus::Failed | DesktopStatus::NotFound) {
-            *codes.entry(desktop.error_code.as_deref().unwrap_or("no error code")).or_default() += 1;
+    let mut codes: BTreeMap<String, usize> = BTreeMap::new();
+    for place in account.places() {
+        let Some(status) = account.status(place) else { continue };
+        *counts.entry(status.as_str()).or_default() += 1;
+        if matches!(status, DesktopStatus::Failed | DesktopStatus::NotFound) {
+            let code = account.get(place).and_then(|d| d.error_code).unwrap_or_else(|| "no error code".to_owned());
+            *codes.entry(code).or_default() += 1;
         }
     }
     if account.len() < 2 {
@@ -363,16 +381,19 @@ fn summarize(account: &[DesktopOutcome]) {
         let grouped: Vec<String> = codes.iter().map(|(code, n)| format!("{code} x{n}")).collect();
         line.push_str(&format!("; failures by error code: {}", grouped.join(", ")));
     }
+    if job_reads > 0 {
+        line.push_str(&format!("; the jobs were read {job_reads} time(s)"));
+    }
     output::note(&line);
 }
 
 /// The engine names a bad id by its place among all the ids given; on the command line it is
 /// shown with its value.
-fn locate_in_input(error: Error, ids: &[String]) -> Failure {
+fn locate_in_input(error: Error, ids: &IdList) -> Failure {
     match &error {
         Error::InvalidInput(input) if input.name() == "desktop_ids" && input.index().is_some() => {
             let position = input.index().unwrap_or_default();
-            let id = ids.get(position).map_or("", String::as_str).trim();
+            let id = ids.get(position).unwrap_or_default().trim();
             let shown: String = id.chars().take(40).collect();
             let shown = if shown.len() < id.len() { format!("{shown:?}…") } else { format!("{shown:?}") };
             Failure::input(format!(
@@ -465,24 +486,37 @@ fn bulk_options(
     id: OperationId,
     args: &BulkArgs,
     input: Input,
+    listed: Option<IdList>,
     selecting: bool,
-) -> Result<(Vec<String>, BulkOptions), Failure> {
+) -> Result<(Arc<IdList>, BulkOptions), Failure> {
     let operation = id.describe();
     // A required field left out that the spec gives a default is sent with it, as by any call.
-    let mut fields = hwc_workspace::operation::with_defaults(operation, &input).values().clone();
-    let ids = match fields.remove("desktop_ids") {
-        None | Some(Json::Null) => Vec::new(),
-        Some(Json::Array(items)) => items
-            .into_iter()
-            .enumerate()
-            .map(|(index, item)| match item {
-                Json::String(id) => Ok(id),
-                other => {
-                    Err(Failure::input(format!("invalid desktop_ids[{index}]: expected a desktop id, got {other}")))
+    // The ids are taken out first: a million of them are not copied with the other fields.
+    let mut fields = input.into_map();
+    let in_file = fields.remove("desktop_ids");
+    let mut fields =
+        hwc_workspace::operation::with_defaults(operation, &Input::from_map(fields)).into_owned().into_map();
+    // The flags' list (compact already), else the request file's.
+    let ids = match (listed, in_file) {
+        (Some(listed), _) => listed,
+        (None, None | Some(Json::Null)) => IdList::new(),
+        (None, Some(Json::Array(items))) => {
+            let mut ids = IdList::new();
+            for (index, item) in items.iter().enumerate() {
+                match item {
+                    Json::String(id) => ids.push(id),
+                    other => {
+                        return Err(Failure::input(format!(
+                            "invalid desktop_ids[{index}]: expected a desktop id, got {other}"
+                        )));
+                    }
                 }
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => return Err(Failure::input(format!("invalid desktop_ids: expected a list, got {other}"))),
+            }
+            ids
+        }
+        (None, Some(other)) => {
+            return Err(Failure::input(format!("invalid desktop_ids: expected a list, got {other}")));
+        }
     };
     // Duplicates stay: the engine keeps the first of each, and names a bad id by its place
     // among all those given.
@@ -518,7 +552,7 @@ fn bulk_options(
     options.resend_refused = args.resend_refused;
     options.throttle_timeout = Duration::from_secs_f64(args.throttle_timeout);
     options.split_not_found = !args.no_split_not_found;
-    Ok((ids, options))
+    Ok((Arc::new(ids), options))
 }
 
 /// A deletion's options: its sub-resource type, taken out of the fields.

@@ -124,8 +124,9 @@ async fn run(invocation: Invocation) -> Result<ExitCode, Failure> {
                 output::try_data(&skeleton).map_err(Failure::output)?;
                 return Ok(ExitCode::Success);
             }
-            let fields = commands::fields(operation, &matches)?;
             let named = commands::named(id);
+            // A bulk command's ids are held compactly from the start: there may be millions.
+            let fields = commands::fields(operation, &matches, named.porcelain == Some(commands::Porcelain::Bulk))?;
             if request.output == args::OutputFormat::Ids && operation.paging.is_none() {
                 return Err(Failure::input(
                     "--output ids applies to listings (e.g. `desktops list`), whose items have ids".to_owned(),

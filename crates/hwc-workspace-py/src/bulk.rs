@@ -21,6 +21,8 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyStopAsyncIteration
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString};
 
+use hwc_workspace::ids::IdList;
+
 use crate::args;
 use crate::errors::{invalid_request, to_py_err};
 use crate::runtime::wait;
@@ -46,10 +48,10 @@ pub(crate) fn plan(
             crate::log::refresh_level(py)?;
             let selected = core.blocking(py, |client| async move { client.select(&filters, journal.as_deref()).await });
             crate::log::flush(py)?;
-            selected?.map_err(|e| to_py_err(py, &e))?.desktop_ids
+            selected?.map_err(|e| to_py_err(py, &e))?.desktop_ids.iter().collect()
         }
     };
-    BulkPlan::new(&ids, options).map_err(|e| to_py_err(py, &e))
+    BulkPlan::from_list(ids, options).map_err(|e| to_py_err(py, &e))
 }
 
 /// A selection's filters from Python: a mapping of the listing's filters to values of their
@@ -72,7 +74,7 @@ fn filters(py: Python<'_>, selection: &Bound<'_, PyAny>) -> PyResult<hwc_workspa
 }
 
 /// The ids of any iterable of str (not a single one).
-fn ids_of(desktop_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+fn ids_of(desktop_ids: &Bound<'_, PyAny>) -> PyResult<IdList> {
     // A single str (or bytes) is iterable too, by character (or byte): refused, as the single
     // call refuses it, rather than sent as one batch of its characters.
     if desktop_ids.is_instance_of::<PyString>()
@@ -86,10 +88,11 @@ fn ids_of(desktop_ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         )));
     }
     // Any iterable of str: a list, a generator, the lines of a file. Each id is checked by
-    // the core's plan, by the single call's rule, as given (nothing is trimmed).
-    let mut ids = Vec::new();
+    // the core's plan, by the single call's rule, as given (nothing is trimmed). Held
+    // compactly from the start: a list of a million ids is not copied into a million strings.
+    let mut ids = IdList::new();
     for (position, item) in desktop_ids.try_iter()?.enumerate() {
-        ids.push(args::string(&item?, &format!("desktop_ids[{position}]"))?);
+        ids.push(&args::string(&item?, &format!("desktop_ids[{position}]"))?);
     }
     Ok(ids)
 }
@@ -201,6 +204,86 @@ impl DesktopOutcome {
     }
 }
 
+/// A run's account: a sequence of `DesktopOutcome` in input order, each made when it is read,
+/// so that the account of a million desktops costs a few bytes per desktop until then.
+#[pyclass(module = "hwc_workspace", name = "Account", frozen, sequence)]
+pub(crate) struct Account {
+    account: Arc<bulk::Account>,
+    /// The places of the desktops recorded, when not every one is (a run still going).
+    places: Option<Vec<usize>>,
+}
+
+impl Account {
+    fn new(account: Arc<bulk::Account>) -> Self {
+        let places = (account.len() < account.desktops()).then(|| account.places().collect());
+        Self { account, places }
+    }
+
+    fn outcome(&self, index: usize) -> Option<DesktopOutcome> {
+        let place = match &self.places {
+            Some(places) => *places.get(index)?,
+            None => index,
+        };
+        self.account.get(place).as_ref().map(DesktopOutcome::from)
+    }
+}
+
+#[pymethods]
+impl Account {
+    fn __len__(&self) -> usize {
+        self.places.as_ref().map_or(self.account.len(), Vec::len)
+    }
+
+    /// An item (negative indexes count from the end), or a list of those of a slice.
+    fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let len = self.__len__();
+        if let Ok(slice) = index.cast::<pyo3::types::PySlice>() {
+            let indices = slice.indices(isize::try_from(len).unwrap_or(isize::MAX))?;
+            let items: Vec<DesktopOutcome> = (0..indices.slicelength)
+                .filter_map(|n| {
+                    let at = indices.start + isize::try_from(n).ok()? * indices.step;
+                    self.outcome(usize::try_from(at).ok()?)
+                })
+                .collect();
+            return Ok(pyo3::types::PyList::new(py, items)?.into_any().unbind());
+        }
+        let index: isize = index.extract()?;
+        let at = if index < 0 { index + isize::try_from(len).unwrap_or(isize::MAX) } else { index };
+        usize::try_from(at)
+            .ok()
+            .and_then(|at| self.outcome(at))
+            .map(|outcome| Ok(Py::new(py, outcome)?.into_any()))
+            .unwrap_or_else(|| Err(pyo3::exceptions::PyIndexError::new_err("account index out of range")))
+    }
+
+    fn __iter__(slf: Bound<'_, Self>) -> AccountIterator {
+        AccountIterator { account: slf.unbind(), next: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<hwc_workspace.Account of {} desktops>", self.__len__())
+    }
+}
+
+/// Iterates an `Account`, making each `DesktopOutcome` as it is reached.
+#[pyclass(module = "hwc_workspace", frozen)]
+pub(crate) struct AccountIterator {
+    account: Py<Account>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+#[pymethods]
+impl AccountIterator {
+    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self) -> Option<DesktopOutcome> {
+        let index = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.account.get().outcome(index)
+    }
+}
+
 impl From<&bulk::DesktopOutcome> for DesktopOutcome {
     fn from(outcome: &bulk::DesktopOutcome) -> Self {
         Self {
@@ -286,7 +369,7 @@ fn outcome(py: Python<'_>, outcome: bulk::BatchOutcome) -> PyResult<BatchOutcome
 /// connections) is then released, and its account kept.
 enum Engine {
     Running(Box<bulk::BulkRun>),
-    Ended { account: Vec<bulk::DesktopOutcome>, throttled: usize },
+    Ended { account: Arc<bulk::Account>, throttled: usize },
 }
 
 impl Engine {
@@ -295,15 +378,16 @@ impl Engine {
         let Engine::Running(run) = self else { return None };
         let next = run.next().await;
         if next.is_none() {
-            *self = Engine::Ended { account: run.account(), throttled: run.throttled() };
+            *self = Engine::Ended { account: Arc::new(run.compact_account().clone()), throttled: run.throttled() };
         }
         next
     }
 
-    fn account(&self) -> Vec<bulk::DesktopOutcome> {
+    /// The account as it stands (a copy of the compact one while the run goes on).
+    fn account(&self) -> Arc<bulk::Account> {
         match self {
-            Engine::Running(run) => run.account(),
-            Engine::Ended { account, .. } => account.clone(),
+            Engine::Running(run) => Arc::new(run.compact_account().clone()),
+            Engine::Ended { account, .. } => Arc::clone(account),
         }
     }
 
@@ -623,11 +707,11 @@ impl BulkRun {
 
     /// Every desktop's state so far, in input order: complete once the iteration ended, or
     /// once a stopped run's batches in flight were recorded (this waits for them).
-    fn account(&self, py: Python<'_>) -> PyResult<Vec<Py<DesktopOutcome>>> {
+    fn account(&self, py: Python<'_>) -> PyResult<Account> {
         self.usable_here()?;
         let shared = Arc::clone(&self.shared);
         let account = wait(py, async move { shared.engine.lock().await.account() })?;
-        account.iter().map(|d| Py::new(py, DesktopOutcome::from(d))).collect()
+        Ok(Account::new(account))
     }
 
     /// Desktops done so far: those of every batch reported, and of each batch whose job is
@@ -678,7 +762,7 @@ pub(crate) fn read_desktop_ids(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyR
             args::type_name(source)
         )));
     };
-    read.map_err(|e| to_py_err(py, &e))
+    read.map(|ids| ids.iter().map(str::to_owned).collect()).map_err(|e| to_py_err(py, &e))
 }
 
 /// A Python file object as a byte stream: `read(n)` chunk by chunk (so the core's bounds hold

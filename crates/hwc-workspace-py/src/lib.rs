@@ -38,6 +38,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<bulk::BulkRun>()?;
     module.add_class::<bulk::BatchOutcome>()?;
     module.add_class::<bulk::DesktopOutcome>()?;
+    module.add_class::<bulk::Account>()?;
     module.add_class::<simulator::Simulator>()?;
     module.add_class::<simulator::SimulatedJob>()?;
     module.add_class::<jobs::Job>()?;

@@ -182,17 +182,15 @@ fn list_desktops(call: &Call<'_>) -> Result<Response<Body>, Failure> {
                 })
             })
     };
-    let world = call.shared.world();
+    let mut world = call.shared.world();
     let mut total = 0u64;
     let mut desktops = Vec::new();
-    for desktop in &world.desktops {
-        // The state was checked when it was loaded, so every desktop renders.
-        let Ok(info) = desktop.info() else { continue };
-        if !passes(&info) {
+    for info in world.listing() {
+        if !passes(info) {
             continue;
         }
         if total >= offset && (desktops.len() as u64) < limit {
-            desktops.push(info);
+            desktops.push(info.clone());
         }
         total += 1;
     }
@@ -223,7 +221,7 @@ fn show_job(call: &Call<'_>) -> Result<Response<Body>, Failure> {
     let shared = call.shared;
     let job_id = call.path_parameter("job_id");
     let world = shared.world();
-    let job = world.jobs.iter().find(|job| job.job_id == job_id).ok_or_else(|| {
+    let job = world.job(job_id).ok_or_else(|| {
         Failure::new(StatusCode::NOT_FOUND, codes::JOB_NOT_FOUND, format!("The job {job_id} does not exist"))
     })?;
     let mut rendered = crate::jobs::render(job, shared.job_timing, (shared.clock)());
@@ -281,6 +279,7 @@ fn apply(shared: &Shared, deletion: Change, key: &Key, request_id: &str) -> Resu
         if failed_desktops.contains(id) {
             continue;
         }
+        world.changed(index);
         let desktop = &mut world.desktops[index];
         match &deletion.sku {
             Some(sku) => {
@@ -298,7 +297,7 @@ fn apply(shared: &Shared, deletion: Change, key: &Key, request_id: &str) -> Resu
         }
     }
     world.jobs_created += 1;
-    let job_id = format!("00000000-0000-4000-8000-{:012x}", world.jobs_created);
+    let job_id = crate::shared::job_id(world.jobs_created);
     if world.jobs.len() >= world.max_jobs {
         world.jobs.pop_front();
     }

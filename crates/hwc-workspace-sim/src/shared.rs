@@ -39,6 +39,48 @@ pub(crate) struct World {
     pub(crate) jobs: VecDeque<Job>,
     pub(crate) max_jobs: usize,
     pub(crate) jobs_created: u64,
+    /// Each desktop as `ListDesktops` reports it, rendered when first listed and again only
+    /// after it changed ([`World::changed`]): a listing of a large fleet pages through it
+    /// without rendering every desktop for every page.
+    rendered: Vec<Option<hwc_workspace::types::SimpleDesktopInfo>>,
+}
+
+/// Job ids are numbered from 1 in the order the jobs are made, in the form of a UUID.
+const JOB_ID_PREFIX: &str = "00000000-0000-4000-8000-";
+
+/// The id of job number `number`.
+pub(crate) fn job_id(number: u64) -> String {
+    format!("{JOB_ID_PREFIX}{number:012x}")
+}
+
+impl World {
+    /// The job of this id, if it is among those kept: found by its number, not by comparing
+    /// ids with every job kept (a run reads its jobs thousands of times).
+    pub(crate) fn job(&self, id: &str) -> Option<&Job> {
+        let number = u64::from_str_radix(id.strip_prefix(JOB_ID_PREFIX)?, 16).ok()?;
+        let first = self.jobs_created.checked_sub(self.jobs.len() as u64)? + 1;
+        let job = self.jobs.get(usize::try_from(number.checked_sub(first)?).ok()?)?;
+        (job.job_id == id).then_some(job)
+    }
+
+    /// Every desktop as `ListDesktops` reports it, in the state's order.
+    pub(crate) fn listing(&mut self) -> impl Iterator<Item = &hwc_workspace::types::SimpleDesktopInfo> {
+        self.rendered.resize(self.desktops.len(), None);
+        for (desktop, rendered) in self.desktops.iter().zip(&mut self.rendered) {
+            if rendered.is_none() {
+                // The state was checked when it was loaded, so every desktop renders.
+                *rendered = desktop.info().ok();
+            }
+        }
+        self.rendered.iter().flatten()
+    }
+
+    /// Desktop `index` changed: it is rendered again when next listed.
+    pub(crate) fn changed(&mut self, index: usize) {
+        if let Some(rendered) = self.rendered.get_mut(index) {
+            *rendered = None;
+        }
+    }
 }
 
 impl Shared {
@@ -65,6 +107,7 @@ impl Shared {
                 jobs: VecDeque::new(),
                 max_jobs: max_jobs.max(1),
                 jobs_created: 0,
+                rendered: Vec::new(),
             }),
             faults: Mutex::new(FaultState::new(faults)),
             requests: AtomicU64::new(0),

@@ -24,13 +24,16 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+pub use crate::account::Account;
 use crate::client::{Client, WaitOptions};
 use crate::error::{Error, InvalidInput};
+use crate::ids::IdList;
 pub use crate::journal::MAX_JOURNAL_LINE_BYTES;
 use crate::journal::{Entry, Journal, Parts, RunIdentity};
 use crate::model::{DeleteSubResources, MAX_DESKTOP_IDS, SubResourceType};
 use crate::operation::OperationId;
 pub use crate::outcome::{DesktopOutcome, DesktopStatus, Verdict};
+use crate::pace::JobPace;
 
 /// Batches in flight unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -201,7 +204,8 @@ pub struct BatchOutcome {
 /// The input of a run, checked: distinct ids in batches, every id and setting valid.
 #[derive(Debug, Clone)]
 pub struct BulkPlan {
-    batches: Vec<Vec<String>>,
+    /// The distinct ids, in order, held once; batch `i` is ids `i * 100 ..` ([`batch_places`]).
+    ids: Arc<IdList>,
     options: BulkOptions,
 }
 
@@ -215,6 +219,14 @@ impl BulkPlan {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        Self::from_list(ids.into_iter().collect::<IdList>(), options)
+    }
+
+    /// As [`BulkPlan::new`], of ids already held compactly: without duplicates, the plan
+    /// holds this very list (a caller that keeps a clone of the `Arc`, to name a refused id,
+    /// holds no second copy).
+    pub fn from_list(ids: impl Into<Arc<IdList>>, options: BulkOptions) -> Result<Self, Error> {
+        let ids = ids.into();
         crate::limits::check_timeout("throttle_timeout", options.throttle_timeout)?;
         if let Some(wait) = &options.wait {
             wait.check()?;
@@ -227,11 +239,15 @@ impl BulkPlan {
             )
             .into());
         }
-        let mut seen = HashSet::new();
-        let mut distinct = Vec::new();
-        for (position, id) in ids.into_iter().enumerate() {
-            let id = id.as_ref();
-            if seen.contains(id) {
+        // The ids seen are known by their places in the list, not by copies of them.
+        let mut seen: hashbrown::HashTable<usize> = hashbrown::HashTable::new();
+        let hasher = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+        let hash = |id: &str| std::hash::BuildHasher::hash_one(&hasher, id);
+        let mut duplicates: Vec<usize> = Vec::new();
+        for (position, id) in ids.iter().enumerate() {
+            let id_hash = hash(id);
+            if seen.find(id_hash, |&place| ids.get(place) == Some(id)).is_some() {
+                duplicates.push(position);
                 continue;
             }
             let checked = if options.operation == OperationId::DeleteDesktopSubResources {
@@ -245,24 +261,42 @@ impl BulkPlan {
                     None => e.into(),
                 });
             }
-            seen.insert(id.to_owned());
-            distinct.push(id.to_owned());
+            seen.insert_unique(id_hash, position, |&place| hash(ids.get(place).unwrap_or_default()));
         }
-        if distinct.is_empty() {
+        drop(seen);
+        if ids.is_empty() {
             return Err(InvalidInput::new("desktop_ids", "at least one desktop id", "none").into());
         }
-        let batches = distinct.chunks(MAX_DESKTOP_IDS).map(<[String]>::to_vec).collect();
-        Ok(Self { batches, options })
+        let ids = if duplicates.is_empty() {
+            ids
+        } else {
+            // The first of each id is kept, in order.
+            let mut later = duplicates.into_iter().peekable();
+            let mut distinct = IdList::new();
+            for (position, id) in ids.iter().enumerate() {
+                if later.next_if_eq(&position).is_none() {
+                    distinct.push(id);
+                }
+            }
+            distinct.shrink_to_fit();
+            Arc::new(distinct)
+        };
+        Ok(Self { ids, options })
     }
 
-    /// The batches, in order.
-    pub fn batches(&self) -> &[Vec<String>] {
-        &self.batches
+    /// How many batches.
+    pub fn batch_count(&self) -> usize {
+        batch_count(&self.ids)
+    }
+
+    /// Batch `index`'s ids, in order (none past the last batch).
+    pub fn batch(&self, index: usize) -> Vec<String> {
+        batch_of(&self.ids, index)
     }
 
     /// How many distinct desktops.
     pub fn desktops(&self) -> usize {
-        self.batches.iter().map(Vec::len).sum()
+        self.ids.len()
     }
 
     /// What names this run in a journal: the ids, the type, the order, project and endpoint,
@@ -295,11 +329,11 @@ impl BulkPlan {
         let extra = self.options.extra_key();
         let order = if extra.is_empty() { order.to_owned() } else { format!("{order}\u{0}{extra}") };
         hash.update(order.as_bytes());
-        for id in self.batches.iter().flatten() {
+        for id in self.ids.iter() {
             hash.update([0]);
             hash.update(id.as_bytes());
         }
-        let ids: Vec<&[u8]> = self.batches.iter().flatten().map(String::as_bytes).collect();
+        let ids: Vec<&[u8]> = self.ids.iter().map(str::as_bytes).collect();
         RunIdentity {
             fingerprint: hex_digest(&hash.finalize()),
             parts: Parts {
@@ -311,6 +345,20 @@ impl BulkPlan {
             },
         }
     }
+}
+
+/// The places among a run's ids of batch `index`'s.
+fn batch_places(ids: &IdList, index: usize) -> std::ops::Range<usize> {
+    let start = index.saturating_mul(MAX_DESKTOP_IDS).min(ids.len());
+    start..start.saturating_add(MAX_DESKTOP_IDS).min(ids.len())
+}
+
+fn batch_of(ids: &IdList, index: usize) -> Vec<String> {
+    ids.range(batch_places(ids, index)).map(str::to_owned).collect()
+}
+
+fn batch_count(ids: &IdList) -> usize {
+    ids.len().div_ceil(MAX_DESKTOP_IDS)
 }
 
 fn hex_digest(bytes: &[u8]) -> String {
@@ -373,7 +421,7 @@ type Task = Pin<Box<dyn Future<Output = Step> + Send>>;
 /// grows as they do.
 pub struct BulkRun {
     client: Client,
-    batches: Arc<Vec<Vec<String>>>,
+    ids: Arc<IdList>,
     options: Arc<BulkOptions>,
     journal: Option<Arc<Journal>>,
     pending: VecDeque<usize>,
@@ -389,8 +437,10 @@ pub struct BulkRun {
     canceller: Canceller,
     /// Why the run stopped sending, when it stopped by itself (a batch throttled too long).
     stop_reason: Option<String>,
-    account: HashMap<String, DesktopOutcome>,
+    account: Account,
     progress: Progress,
+    /// How long this run's jobs take, as learnt from them, and how often they were read.
+    pace: JobPace,
 }
 
 /// How far a run has come, in desktops, readable while it runs (e.g. by a progress bar):
@@ -437,7 +487,7 @@ impl Progress {
 impl std::fmt::Debug for BulkRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BulkRun")
-            .field("batches", &self.batches.len())
+            .field("batches", &batch_count(&self.ids))
             .field("pending", &self.pending.len())
             .field("in_flight", &self.in_flight.len())
             .field("limit", &self.limit)
@@ -452,19 +502,19 @@ impl Client {
     /// batches of unknown outcome are reported and not sent unless
     /// [`BulkOptions::resend_unknown`].
     pub fn delete_many(&self, plan: BulkPlan) -> Result<BulkRun, Error> {
-        let BulkPlan { batches, options } = plan;
-        let journal = match &options.journal {
+        let journal = match &plan.options.journal {
             Some(path) => {
-                let identity = BulkPlan { batches: batches.clone(), options: options.clone() }.identity(self);
-                let desktops = batches.iter().map(Vec::len).sum();
-                Some(Arc::new(Journal::open(path, &identity, desktops, batches.len())?))
+                let identity = plan.identity(self);
+                Some(Arc::new(Journal::open(path, &identity, plan.desktops(), plan.batch_count())?))
             }
             None => None,
         };
+        let BulkPlan { ids, options } = plan;
         let mut run = BulkRun {
             client: self.clone(),
             limit: options.concurrency,
-            batches: Arc::new(batches),
+            account: Account::new(Arc::clone(&ids)),
+            ids,
             options: Arc::new(options),
             journal,
             pending: VecDeque::new(),
@@ -476,8 +526,8 @@ impl Client {
             throttled_since: HashMap::new(),
             canceller: Canceller::default(),
             stop_reason: None,
-            account: HashMap::new(),
             progress: Progress::default(),
+            pace: JobPace::default(),
         };
         run.sort_out_the_journal();
         Ok(run)
@@ -505,26 +555,38 @@ impl BulkRun {
         self.throttles.load(Ordering::Relaxed)
     }
 
+    /// How many times the run read its jobs (ShowJob calls, which the service's quota counts
+    /// as it counts the batches).
+    pub fn job_reads(&self) -> usize {
+        self.pace.reads()
+    }
+
     /// How many batches the run has, in all.
     pub fn batch_count(&self) -> usize {
-        self.batches.len()
+        batch_count(&self.ids)
     }
 
     /// Every desktop's state so far, in input order; complete (each distinct id once) once
     /// [`BulkRun::next`] returned `None`.
     pub fn account(&self) -> Vec<DesktopOutcome> {
-        self.batches.iter().flatten().filter_map(|id| self.account.get(id).cloned()).collect()
+        self.account.iter().collect()
+    }
+
+    /// The same account as held, each desktop's outcome made when it is asked for: what a
+    /// run of a million desktops hands on without making a million outcomes at once.
+    pub fn compact_account(&self) -> &Account {
+        &self.account
     }
 
     /// Splits the batches into those to send and those an earlier run settled.
     fn sort_out_the_journal(&mut self) {
-        for index in 0..self.batches.len() {
+        for index in 0..batch_count(&self.ids) {
             let Some(journal) = &self.journal else {
                 self.pending.push_back(index);
                 continue;
             };
             let recorded = journal.batches.get(&index).cloned().unwrap_or_default();
-            let ids = &self.batches[index];
+            let ids = &batch_of(&self.ids, index);
             if let Some((job_id, request_id)) = recorded.accepted {
                 let finals: Option<Vec<DesktopOutcome>> =
                     ids.iter().map(|id| journal.desktops.get(id).cloned()).collect();
@@ -602,7 +664,7 @@ impl BulkRun {
             if self.canceller.is_cancelled()
                 && let Some(index) = self.pending.pop_front()
             {
-                let ids = self.batches[index].clone();
+                let ids = batch_of(&self.ids, index);
                 let reason = match &self.stop_reason {
                     Some(why) => format!("not sent: {why}"),
                     None => "not sent: the run was stopped first".to_owned(),
@@ -656,7 +718,7 @@ impl BulkRun {
                     // Throttled for good, it seems: give the batch up (never passed on), and
                     // send nothing more, which would meet the same gateway.
                     self.throttled_since.remove(&index);
-                    let ids = self.batches[index].clone();
+                    let ids = batch_of(&self.ids, index);
                     let reason = format!(
                         "throttled (429) for {:.0} s, longer than the throttle timeout of {:.0} s; never passed on to the service",
                         throttled_for.as_secs_f64(),
@@ -690,10 +752,11 @@ impl BulkRun {
     ) {
         let task = follow(
             self.client.clone(),
-            Arc::clone(&self.batches),
+            Arc::clone(&self.ids),
             Arc::clone(&self.options),
             self.journal.clone(),
             self.progress.clone(),
+            self.pace.clone(),
             index,
             sent,
             not_found,
@@ -719,8 +782,9 @@ impl BulkRun {
         if !matches!(outcome.result, BatchResult::Throttled { .. }) {
             self.throttled_since.remove(&outcome.index);
         }
+        let places = batch_places(&self.ids, outcome.index);
         for desktop in &outcome.desktops {
-            self.account.insert(desktop.desktop_id.clone(), desktop.clone());
+            self.account.record(places.clone(), desktop);
         }
         outcome
     }
@@ -728,15 +792,15 @@ impl BulkRun {
     /// The task that sends batch `index` after `delay` (a throttled batch's wait), then, when
     /// waiting, follows its job.
     fn send(&self, index: usize, delay: Duration) -> Task {
-        let (client, batches, options, journal, canceller) = (
+        let (client, ids, options, journal, canceller) = (
             self.client.clone(),
-            Arc::clone(&self.batches),
+            Arc::clone(&self.ids),
             Arc::clone(&self.options),
             self.journal.clone(),
             self.canceller.clone(),
         );
         Box::pin(async move {
-            let ids = batches[index].clone();
+            let ids = batch_of(&ids, index);
             // A task made before a cancel but first polled after it (its run was let go in
             // between, as Python lets go of a run) is a new batch: it is not sent.
             if canceller.is_cancelled() {
@@ -1023,10 +1087,11 @@ fn failed_desktops(ids: &[String], error: &Error) -> Vec<DesktopOutcome> {
 #[allow(clippy::too_many_arguments)]
 fn follow(
     client: Client,
-    batches: Arc<Vec<Vec<String>>>,
+    run_ids: Arc<IdList>,
     options: Arc<BulkOptions>,
     journal: Option<Arc<Journal>>,
     progress: Progress,
+    pace: JobPace,
     index: usize,
     sent: Vec<String>,
     not_found: Vec<DesktopOutcome>,
@@ -1039,11 +1104,12 @@ fn follow(
         // The job knows the desktops sent; those set apart before it are accounted as they were.
         let ids = sent;
         let wait = options.wait.clone().unwrap_or_default();
-        let desktops = batches[index].len();
+        let desktops = batch_places(&run_ids, index).len();
         let mut observe =
             |job: &crate::types::Job| progress.followed(index, desktops, crate::outcome::job_progress(job));
         let waited = tokio::select! {
-            waited = client.wait_job_observed(&job_id, &wait, &mut observe) => Some(waited),
+            // A resumed run's jobs were accepted long ago: they are read at once.
+            waited = client.wait_job_paced(&job_id, &wait, &mut observe, &pace, !resumed) => Some(waited),
             () = canceller.cancelled() => None,
         };
         let base = |status: DesktopStatus, id: &str| DesktopOutcome {
@@ -1092,7 +1158,7 @@ fn follow(
         let mut desktops = desktops;
         desktops.extend(not_found);
         let result = BatchResult::Accepted { job_id, request_id, job, wait_error };
-        let mut outcome = BatchOutcome::new(index, batches[index].clone(), result, desktops, resumed);
+        let mut outcome = BatchOutcome::new(index, batch_of(&run_ids, index), result, desktops, resumed);
         if let Some(verdict) = verdict {
             outcome.verdict = verdict;
         }

@@ -104,12 +104,17 @@ pub(crate) fn check_answer(id: OperationId, input: &Input, answer: &Answer) -> R
         OperationId::ShowJob => {
             let asked = input.get("job_id").and_then(Json::as_str).unwrap_or_default();
             let told = answer.value.get("id").and_then(Json::as_str).unwrap_or_default();
-            if told != asked {
-                return Err(undecodable(format!(
-                    "it describes job {told:?}, not the job {asked:?} that was asked for"
-                )));
-            }
+            check_job_answer(asked, told).map_err(undecodable)?;
         }
     }
     Ok(())
+}
+
+/// A ShowJob answer must describe the job asked for; why not, when it does not.
+pub(crate) fn check_job_answer(asked: &str, told: &str) -> Result<(), String> {
+    if told == asked {
+        Ok(())
+    } else {
+        Err(format!("it describes job {told:?}, not the job {asked:?} that was asked for"))
+    }
 }

@@ -15,6 +15,7 @@ use crate::hooks::{CALL, CallRecord};
 use crate::model::{DeleteSubResources, Deleted};
 use crate::operation::{Answer, Input, OperationId};
 use crate::outcome::Verdict;
+use crate::pace::{JobPace, JobReads};
 pub use crate::signing::SignedRequest;
 use crate::types::{ErrorResponse, Job};
 
@@ -112,8 +113,24 @@ impl Client {
 
     /// Reads a job (task) and its sub-jobs, e.g. the job a deletion answered with. An answer
     /// about another job is not the documented one: [`Error::UndecodableResponse`].
+    ///
+    /// Typed from the wire to the caller: a wait reads its job many times, and the generic
+    /// [`Client::call`] would turn each answer into JSON and back (two thirds of a read's
+    /// cost for a job of 100 desktops). The same checks apply.
     pub async fn show_job(&self, job_id: &str) -> Result<Job, Error> {
-        self.call(OperationId::ShowJob, &Input::new().with("job_id", job_id)).await?.decode()
+        let id = OperationId::ShowJob;
+        let input = Input::new().with("job_id", job_id);
+        crate::operation::check_arguments(id.describe(), &input)?;
+        let call = Call { client: self, identity: self.identity().await?, dry_run: false };
+        let (project_id, job_id_segment) = (call.project_id()?, input.required("job_id")?);
+        let generated: GeneratedCall<'_, Job> = Box::pin(self.generated().show_job(&project_id, &job_id_segment));
+        let (job, record) = self.execute(id.describe().name, Some(call.identity.clone()), generated).await?;
+        crate::calls::check_job_answer(job_id, &job.id).map_err(|reason| UndecodableResponse {
+            status: record.status.unwrap_or(200),
+            request_id: record.request_id,
+            reason,
+        })?;
+        Ok(job)
     }
 
     /// Calls any operation of the spec: `input` names its fields as the spec does (see
@@ -156,8 +173,10 @@ impl Client {
     /// reports succeeded and nothing contradicts that; a failed desktop, or a job that ended
     /// `FAILED`, is [`Error::JobFailed`]; a desktop not reported, still running or reported
     /// in contradiction is [`Error::JobOutcomeUnknown`]; running out of `options.timeout` is
-    /// [`Error::JobTimeout`]. The polling interval grows from `options.poll_interval` by half
-    /// each time, up to `options.max_poll_interval`.
+    /// [`Error::JobTimeout`]. The job is read at once, then when its sub-jobs' progress
+    /// projects its end, or, where they tell nothing, after pauses growing from
+    /// `options.poll_interval` by half each time; never more than `options.max_poll_interval`
+    /// apart ([`crate::pace`]).
     ///
     /// The deletion was accepted, so a failure to *read* the job says nothing about it: a
     /// transient one (no connection, a timeout, a broken exchange, 429, 502/503/504 or another
@@ -176,39 +195,64 @@ impl Client {
         options: &WaitOptions,
         observe: &mut (dyn FnMut(&Job) + Send),
     ) -> Result<Job, Error> {
+        self.wait_job_paced(job_id, options, observe, &JobPace::default(), false).await
+    }
+
+    /// As [`Client::wait_job_observed`], for a job of a run that learns from its jobs how long
+    /// they take ([`crate::pace`]); `just_accepted`: the job was accepted as the wait began,
+    /// so it is first read after a pause rather than at once.
+    pub(crate) async fn wait_job_paced(
+        &self,
+        job_id: &str,
+        options: &WaitOptions,
+        observe: &mut (dyn FnMut(&Job) + Send),
+        pace: &JobPace,
+        just_accepted: bool,
+    ) -> Result<Job, Error> {
         options.check()?;
         let started = Instant::now();
-        let mut interval = options.poll_interval;
+        let mut reads = JobReads::new(pace, options);
         let mut last_status = None;
         let mut last_failure: Option<String> = None;
+        if just_accepted {
+            // Half the wait at most: a wait shorter than the pause still reads the job once,
+            // and its timeout then says where the job stood.
+            tokio::time::sleep(reads.first_pause().min(options.timeout / 2)).await;
+        }
+        let mut failed_reads_pause = options.poll_interval;
         loop {
             let remaining = options.timeout.saturating_sub(started.elapsed());
-            let mut pause = interval;
-            match tokio::time::timeout(remaining, self.show_job(job_id)).await {
+            pace.counted_read();
+            let pause = match tokio::time::timeout(remaining, self.show_job(job_id)).await {
                 Err(_) => break,
                 Ok(Ok(job)) => {
                     observe(&job);
                     last_failure = None;
                     if job.status.is_finished() {
+                        reads.ended(started.elapsed());
                         return settle(job);
                     }
+                    let pause = reads.running(started.elapsed(), crate::outcome::job_progress(&job));
                     last_status = Some(job.status.clone());
+                    pause
                 }
                 Ok(Err(error)) if error.is_transient() => {
                     tracing::debug!(job_id, error = %error, "reading the job failed; reading it again");
+                    let mut pause = failed_reads_pause;
+                    failed_reads_pause = failed_reads_pause.mul_f64(1.5).min(options.max_poll_interval);
                     if let Error::Api(api) = &error {
                         pause = pause.max(api.retry_after().unwrap_or_default());
                     }
                     last_failure = Some(error.message_with_causes());
+                    pause
                 }
                 Ok(Err(error)) => return Err(error),
-            }
+            };
             let remaining = options.timeout.saturating_sub(started.elapsed());
             if remaining.is_zero() {
                 break;
             }
             tokio::time::sleep(pause.min(remaining)).await;
-            interval = interval.mul_f64(1.5).min(options.max_poll_interval);
         }
         Err(JobTimeout { job_id: job_id.to_owned(), last_status, waited: started.elapsed(), last_failure }.into())
     }
@@ -392,7 +436,9 @@ fn api_error(status: u16, request_id: Option<String>, retry_after: Option<Durati
 pub struct WaitOptions {
     /// How long to wait for the job to end, in all.
     pub timeout: Duration,
-    /// The first pause between two reads of the job.
+    /// The pause before the first read of a job just accepted, while its run has not yet
+    /// learnt how long its jobs take; and the first of the pauses that grow by half each read
+    /// while a job tells nothing of its progress ([`crate::pace`]).
     pub poll_interval: Duration,
     /// The longest pause between two reads.
     pub max_poll_interval: Duration,

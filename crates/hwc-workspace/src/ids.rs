@@ -36,8 +36,9 @@ pub fn list_item(text: &str) -> Option<&str> {
 
 /// Reads ids, one per line, from `input`, by the rules of this module; `source` names the
 /// input in errors (a path, `stdin`). Memory and time are bounded whatever the input is.
-pub fn read_id_list(input: impl Read, source: &str) -> Result<Vec<String>, Error> {
-    let mut ids = Vec::new();
+/// The ids come back compactly ([`IdList`]): a million of them take about 45 MB.
+pub fn read_id_list(input: impl Read, source: &str) -> Result<IdList, Error> {
+    let mut ids = IdList::new();
     let mut reader = std::io::BufReader::new(input.take(MAX_ID_LIST_BYTES + 1));
     let mut line = Vec::with_capacity(64);
     let mut number = 0usize;
@@ -86,23 +87,24 @@ pub fn read_id_list(input: impl Read, source: &str) -> Result<Vec<String>, Error
                 InvalidInput::new(FIELD, "UTF-8 text", "bytes that are not UTF-8").on_line(number, source)
             })?;
             if let Some(id) = list_item(text) {
-                ids.push(id.to_owned());
+                ids.push(id);
             }
         }
         if ended {
+            ids.shrink_to_fit();
             return Ok(ids);
         }
     }
 }
 
 /// [`read_id_list`] of a text already in memory (a Python `str`, a test's fixture).
-pub fn parse_id_list(text: &str, source: &str) -> Result<Vec<String>, Error> {
+pub fn parse_id_list(text: &str, source: &str) -> Result<IdList, Error> {
     read_id_list(text.as_bytes(), source)
 }
 
 /// [`read_id_list`] of the file at `path`, named by its path in errors. A FIFO is fine
 /// (`<(command)`): the reading is bounded, whatever the kind of file.
-pub fn read_id_list_file(path: &Path) -> Result<Vec<String>, Error> {
+pub fn read_id_list_file(path: &Path) -> Result<IdList, Error> {
     let source = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| {
         Error::from(InvalidInput::new(FIELD, "a readable list of ids", e.to_string()).of_source(&source))
@@ -115,11 +117,96 @@ fn without_bom(line: &[u8], number: usize) -> &[u8] {
     if number == 1 { line.strip_prefix(UTF8_BOM).unwrap_or(line) } else { line }
 }
 
+/// Ids held compactly, as a run holds its desktops: one buffer of their text and where each
+/// ends, about the ids' own bytes plus 8 per id (a `Vec<String>` takes 60 to 80 per id).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IdList {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl IdList {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `id` at the end.
+    pub fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+
+    /// How many ids.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Id number `index` (from 0).
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        self.text.get(start..end)
+    }
+
+    /// The ids in `range` (clamped to the list), in order.
+    pub fn range(&self, range: std::ops::Range<usize>) -> impl ExactSizeIterator<Item = &str> + '_ {
+        let end = range.end.min(self.len());
+        (range.start.min(end)..end).map(|index| self.get(index).unwrap_or_default())
+    }
+
+    /// Every id, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.range(0..self.len())
+    }
+
+    /// Gives back the memory the list no longer needs to grow.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+impl std::fmt::Debug for IdList {
+    /// Its length and first ids: a million ids in a log line help nobody.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first: Vec<&str> = self.range(0..3).collect();
+        f.debug_struct("IdList").field("len", &self.len()).field("first", &first).finish()
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for IdList {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(id, given)| id == given.as_ref())
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for IdList {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for IdList {
+    fn from_iter<I: IntoIterator<Item = S>>(ids: I) -> Self {
+        let mut list = Self::new();
+        for id in ids {
+            list.push(id.as_ref());
+        }
+        list
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn refusal(result: Result<Vec<String>, Error>) -> InvalidInput {
+    fn refusal(result: Result<IdList, Error>) -> InvalidInput {
         match result {
             Err(Error::InvalidInput(invalid)) => invalid,
             other => panic!("expected a refusal, got {other:?}"),
@@ -178,5 +265,20 @@ mod tests {
         let missing = refusal(read_id_list_file(&dir.path().join("missing")));
         assert!(missing.field().ends_with("missing"), "{missing}");
         assert!(missing.got().contains("No such file"), "{missing}");
+    }
+
+    #[test]
+    fn an_id_list_holds_each_id_as_given_and_in_order() {
+        let ids = ["a", "", "é-ü", "d0000001-5e1a-4d00-8000-000000000001"];
+        let list: IdList = ids.iter().collect();
+        assert_eq!(list.len(), 4);
+        assert_eq!(list.iter().collect::<Vec<_>>(), ids);
+        assert_eq!(list.get(2), Some("é-ü"));
+        assert_eq!(list.get(4), None);
+        assert_eq!(list.range(1..3).collect::<Vec<_>>(), ["", "é-ü"]);
+        assert_eq!(list.range(3..10).collect::<Vec<_>>(), [ids[3]], "clamped");
+        assert_eq!(list.range(7..10).count(), 0);
+        assert!(IdList::new().is_empty());
+        assert!(format!("{list:?}").contains("len: 4"));
     }
 }

@@ -4,6 +4,7 @@
 // round trip, while boxing would spread indirection through every match on `Error`.
 #![allow(clippy::result_large_err)]
 
+mod account;
 pub mod bulk;
 mod calls;
 mod client;
@@ -25,6 +26,7 @@ mod model;
 pub mod network;
 pub mod operation;
 pub mod outcome;
+pub mod pace;
 pub mod paging;
 pub mod regions;
 mod retry;

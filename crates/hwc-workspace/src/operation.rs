@@ -294,6 +294,12 @@ impl Input {
         Self { values }
     }
 
+    /// Every argument, by name, given back (a bulk front takes its long list out of them
+    /// without copying it).
+    pub fn into_map(self) -> Map<String, Json> {
+        self.values
+    }
+
     /// A required parameter, as the generated client's type for it (the dispatch infers it).
     pub(crate) fn required<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, Error> {
         let value = self.get(name).ok_or_else(|| InvalidInput::new(name, "a value", "nothing"))?;

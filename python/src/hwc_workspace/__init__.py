@@ -15,6 +15,7 @@ Logs go to the ``logging`` logger ``hwc_workspace`` (the simulator's to
 """
 
 from ._native import (
+    Account,
     AsyncClient,
     AsyncListing,
     BatchOutcome,
@@ -32,6 +33,13 @@ from ._native import (
     read_desktop_ids,
     sign_request,
 )
+
+# `Account` is a sequence for `isinstance` too. `_collections_abc` is what `collections.abc`
+# re-exports, and the interpreter has loaded it before any import of ours: registering costs
+# no import.
+from _collections_abc import Sequence as _Sequence  # noqa: E402
+
+_Sequence.register(Account)
 
 # The exception classes load on first use (an error raised, or an attribute read): they
 # are a third of the import time, and a call that succeeds never needs them.
@@ -68,6 +76,7 @@ __all__ = [
     "Deleted",
     "BulkRun",
     "BatchOutcome",
+    "Account",
     "DesktopOutcome",
     "Simulator",
     "Job",

@@ -17,6 +17,7 @@ from hwc_workspace._records import AddDesktopSubResourcesResponse, ListDesktopsR
 _Item = TypeVar("_Item", bound=Record)
 
 __all__ = [
+    "Account",
     "AsyncClient",
     "AsyncListing",
     "Listing",
@@ -250,6 +251,17 @@ class DesktopOutcome:
         """Why it failed, or why its state is unknown."""
 
 @final
+class Account(Sequence[DesktopOutcome]):
+    """A run's account: ``DesktopOutcome`` items in input order, made as they are read."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int, /) -> DesktopOutcome: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> list[DesktopOutcome]: ...
+    def __iter__(self) -> Iterator[DesktopOutcome]: ...
+
+@final
 class BatchOutcome:
     """One batch's outcome in a bulk run."""
 
@@ -309,9 +321,10 @@ class BulkRun:
         traceback: Optional[TracebackType],
     ) -> Awaitable[None]: ...
     def cancel(self) -> None: ...
-    def account(self) -> list[DesktopOutcome]:
+    def account(self) -> Account:
         """Every desktop's state, in input order; complete once the run ended (after a stop,
-        this waits for the batches in flight to be recorded)."""
+        this waits for the batches in flight to be recorded). A sequence whose items are
+        made as they are read: a million desktops cost a few bytes each until then."""
     @property
     def desktops_done(self) -> int:
         """Desktops done so far, a waited-for job's counting by its sub-jobs' progress."""
