@@ -69,7 +69,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(ExitCode::InvalidInput as u8);
         }
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // A command is one thread's work, which starts fastest on one thread; the simulator is a
+    // server, which answers on every core.
+    let mut runtime = match &invocation {
+        Invocation::Simulator { .. } => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match runtime.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             output::error(&format!("cannot start the async runtime: {e}"), &[]);

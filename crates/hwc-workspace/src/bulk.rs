@@ -250,10 +250,13 @@ impl BulkPlan {
                 duplicates.push(position);
                 continue;
             }
-            let checked = if options.operation == OperationId::DeleteDesktopSubResources {
-                options.request(vec![id.to_owned()]).validate()
+            // The whole input is checked once, with the first id; each later id by the list's
+            // item rule alone (the rest of the input does not change).
+            let operation = options.operation.describe();
+            let checked = if position == 0 {
+                crate::operation::check_arguments(operation, &options.input(vec![id.to_owned()]))
             } else {
-                crate::operation::check_arguments(options.operation.describe(), &options.input(vec![id.to_owned()]))
+                crate::operation::check_list_item(operation, "desktop_ids", 0, id)
             };
             if let Err(Error::InvalidInput(e)) = checked {
                 return Err(match e.index() {

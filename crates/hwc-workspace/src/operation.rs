@@ -456,6 +456,49 @@ fn shown(value: &Json) -> String {
     if excerpt.len() < text.len() { format!("{excerpt}…") } else { excerpt }
 }
 
+/// Item `index` of the list `field_name` of `operation`, alone, by the list's item rule (a
+/// list of text): what a bulk run checks of each of its ids, the rest of its input checked once.
+pub(crate) fn check_list_item(operation: &Operation, field_name: &str, index: usize, item: &str) -> Result<(), Error> {
+    let Some(field) = operation.fields.iter().find(|f| f.name == field_name) else { return Ok(()) };
+    match field.value.items {
+        Some(value) if value.kind == Kind::String => check_text_value(field, value, item, Some(index)),
+        Some(value) => check_value(field, value, &Json::String(item.to_owned()), Some(index)),
+        None => Ok(()),
+    }
+}
+
+/// A text value of `field` (the field itself, or item `index` of it) by its rule.
+fn check_text_value(field: &'static Field, value: &Value, text: &str, index: Option<usize>) -> Result<(), Error> {
+    let required = field.required || index.is_some();
+    let refuse = |expected: String, got: String| -> Error {
+        let error = InvalidInput::new(field.name, expected, got);
+        match index {
+            Some(index) => error.at(index).into(),
+            None => error.into(),
+        }
+    };
+    if value.schema == Some("DesktopId") {
+        return crate::model::check_desktop_id(index.unwrap_or(0), text);
+    }
+    if field.location == Location::Path {
+        crate::model::check_path_segment(field.name, text)?;
+    }
+    let chars = text.chars().count();
+    if required && text.trim().is_empty() {
+        return Err(refuse(expected(value, true), format!("{text:?}")));
+    }
+    if value.max_length.is_some_and(|max| chars > max) {
+        return Err(refuse(expected(value, required), format!("{chars} characters")));
+    }
+    if value.min_length.is_some_and(|min| chars < min) {
+        return Err(refuse(expected(value, required), format!("{chars} characters")));
+    }
+    if !value.open && !value.enum_values.is_empty() && !value.enum_values.contains(&text) {
+        return Err(refuse(expected(value, required), format!("{text:?}")));
+    }
+    Ok(())
+}
+
 fn check_value(field: &'static Field, value: &Value, json: &Json, index: Option<usize>) -> Result<(), Error> {
     let refuse = |expected: String, got: String| -> Error {
         let error = InvalidInput::new(field.name, expected, got);
@@ -468,25 +511,7 @@ fn check_value(field: &'static Field, value: &Value, json: &Json, index: Option<
     match value.kind {
         Kind::String => {
             let Json::String(text) = json else { return Err(refuse(expected(value, required), shown(json))) };
-            if value.schema == Some("DesktopId") {
-                return crate::model::check_desktop_id(index.unwrap_or(0), text);
-            }
-            if field.location == Location::Path {
-                crate::model::check_path_segment(field.name, text)?;
-            }
-            let chars = text.chars().count();
-            if required && text.trim().is_empty() {
-                return Err(refuse(expected(value, true), format!("{text:?}")));
-            }
-            if value.max_length.is_some_and(|max| chars > max) {
-                return Err(refuse(expected(value, required), format!("{chars} characters")));
-            }
-            if value.min_length.is_some_and(|min| chars < min) {
-                return Err(refuse(expected(value, required), format!("{chars} characters")));
-            }
-            if !value.open && !value.enum_values.is_empty() && !value.enum_values.contains(&text.as_str()) {
-                return Err(refuse(expected(value, required), format!("{text:?}")));
-            }
+            check_text_value(field, value, text, index)?;
         }
         Kind::Integer => {
             let Some(number) = json.as_i64() else { return Err(refuse(expected(value, required), shown(json))) };
