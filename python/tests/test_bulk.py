@@ -30,6 +30,7 @@ def test_the_account_names_every_desktop_once_with_its_fate() -> None:
         assert all(state == "SUCCESS" for desktop, state in states.items() if desktop != failing)
         failed = next(d for d in account if d.desktop_id == failing)
         assert failed.error_code and failed.fail_reason and failed.job_id
+        assert run.job_reads == 1, "a job that ended as it was accepted is read once"
 
 
 def test_the_account_is_a_sequence_made_as_it_is_read(sim: hw.Simulator, client: hw.Client) -> None:

@@ -405,6 +405,7 @@ pub(crate) struct Shared {
     canceller: Canceller,
     /// How far the run has come, readable without the engine's lock.
     progress: bulk::Progress,
+    pace: hwc_workspace::pace::JobPace,
     /// The process the run was started in: its engine lives on that process's runtime.
     pid: u32,
     /// That runtime, where a run nobody iterates any more is settled.
@@ -545,6 +546,7 @@ impl BulkRun {
         let shared = Arc::new(Shared {
             canceller: run.canceller(),
             progress: run.progress(),
+            pace: run.pace(),
             engine: tokio::sync::Mutex::new(Engine::Running(Box::new(run))),
             pid: std::process::id(),
             handle,
@@ -720,6 +722,12 @@ impl BulkRun {
     #[getter]
     fn desktops_done(&self) -> usize {
         self.shared.progress.desktops()
+    }
+
+    /// How many times the run read its jobs (ShowJob calls) so far.
+    #[getter]
+    fn job_reads(&self) -> usize {
+        self.shared.pace.reads()
     }
 
     /// How many 429s the run met so far.

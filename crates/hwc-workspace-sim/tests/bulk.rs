@@ -426,3 +426,45 @@ async fn durations_out_of_range_are_refused_before_sending() {
     assert!(matches!(BulkPlan::new(&ids, options), Err(Error::InvalidInput(e)) if e.field() == "max_poll_interval"));
     assert_eq!(sim.request_count(), 0);
 }
+
+/// Runs `count` ids with waiting against jobs of `timing`; the run's count of job reads, the
+/// simulator's count of requests, and the batches.
+async fn reads_of_a_waited_run(count: usize, timing: JobTiming, wait: WaitOptions) -> (usize, u64, usize) {
+    let (state, ids) = fleet(count);
+    let sim = simulator(state, timing, Faults::none()).await;
+    let client = sim.client_builder().build().unwrap();
+    let mut options = BulkOptions::new(DESKTOP_SHARER);
+    options.wait = Some(wait);
+    options.concurrency = 4;
+    let plan = BulkPlan::new(&ids, options).expect("a valid plan");
+    let batches = plan.batch_count();
+    let mut run = client.delete_many(plan).expect("the run starts");
+    while let Some(outcome) = tokio::time::timeout(Duration::from_secs(60), run.next()).await.expect("bounded") {
+        assert!(matches!(outcome.result, BatchResult::Accepted { .. }), "{outcome:?}");
+    }
+    assert!(run.account().iter().all(|d| d.status == DesktopStatus::Success));
+    (run.job_reads(), sim.request_count(), batches)
+}
+
+/// A job just accepted is not read at once, and one that has ended is read no more: jobs that
+/// end as they are accepted are each read once. The run's count is the server's.
+#[tokio::test]
+async fn jobs_ended_at_acceptance_are_each_read_once() {
+    let (reads, requests, batches) = reads_of_a_waited_run(700, JobTiming::instant(), quick_wait()).await;
+    assert_eq!(batches, 7);
+    assert_eq!(reads, batches, "one read per job");
+    assert_eq!(requests, (batches + reads) as u64, "a deletion and a read per batch, as the server counted them");
+}
+
+/// Jobs that take a while are read near their end: one job finds out how long they take and
+/// how fast their progress rises, and the others, accepted meanwhile, wait for it and are then
+/// read about once each. Pauses growing from `poll_interval` would read each 300 ms job 6
+/// times (at 20, 50, 95, 163, 264 and 416 ms).
+#[tokio::test]
+async fn jobs_that_take_a_while_are_read_near_their_end() {
+    let timing = JobTiming { waiting: Duration::from_millis(60), running: Duration::from_millis(240) };
+    let wait = WaitOptions { max_poll_interval: Duration::from_secs(1), ..quick_wait() };
+    let (reads, requests, batches) = reads_of_a_waited_run(2400, timing, wait).await;
+    assert_eq!(requests, (batches + reads) as u64, "the run counts every read the server saw");
+    assert!(reads <= 2 * batches, "{reads} reads for {batches} jobs");
+}

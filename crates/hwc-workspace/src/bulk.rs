@@ -564,6 +564,12 @@ impl BulkRun {
         self.pace.reads()
     }
 
+    /// A handle on what the run learns of its jobs' pace, and counts of their reads, readable
+    /// while it runs.
+    pub fn pace(&self) -> JobPace {
+        self.pace.clone()
+    }
+
     /// How many batches the run has, in all.
     pub fn batch_count(&self) -> usize {
         batch_count(&self.ids)

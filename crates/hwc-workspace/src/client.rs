@@ -210,51 +210,53 @@ impl Client {
         just_accepted: bool,
     ) -> Result<Job, Error> {
         options.check()?;
-        let started = Instant::now();
         let mut reads = JobReads::new(pace, options);
         let mut last_status = None;
         let mut last_failure: Option<String> = None;
-        if just_accepted {
-            // Half the wait at most: a wait shorter than the pause still reads the job once,
-            // and its timeout then says where the job stood.
-            tokio::time::sleep(reads.first_pause().min(options.timeout / 2)).await;
-        }
+        // Half the wait at most before the first read: a wait shorter than the pause still
+        // reads the job once, and its timeout then says where the job stood.
+        let mut pause = just_accepted.then(|| reads.first_pause().min(options.timeout / 2));
+        // What a throttled read was asked to wait, which no learning shortens.
+        let mut asked = Duration::ZERO;
         let mut failed_reads_pause = options.poll_interval;
         loop {
-            let remaining = options.timeout.saturating_sub(started.elapsed());
+            if let Some(pause) = pause {
+                let remaining = options.timeout.saturating_sub(reads.elapsed());
+                if remaining.is_zero() {
+                    break;
+                }
+                reads.wait(pause, asked, remaining).await;
+            }
+            let remaining = options.timeout.saturating_sub(reads.elapsed());
             pace.counted_read();
-            let pause = match tokio::time::timeout(remaining, self.show_job(job_id)).await {
+            asked = Duration::ZERO;
+            pause = Some(match tokio::time::timeout(remaining, self.show_job(job_id)).await {
                 Err(_) => break,
                 Ok(Ok(job)) => {
                     observe(&job);
                     last_failure = None;
                     if job.status.is_finished() {
-                        reads.ended(started.elapsed());
+                        reads.ended(reads.elapsed());
                         return settle(job);
                     }
-                    let pause = reads.running(started.elapsed(), crate::outcome::job_progress(&job));
+                    let pause = reads.running(reads.elapsed(), crate::outcome::job_progress(&job));
                     last_status = Some(job.status.clone());
                     pause
                 }
                 Ok(Err(error)) if error.is_transient() => {
                     tracing::debug!(job_id, error = %error, "reading the job failed; reading it again");
-                    let mut pause = failed_reads_pause;
+                    let pause = failed_reads_pause;
                     failed_reads_pause = failed_reads_pause.mul_f64(1.5).min(options.max_poll_interval);
                     if let Error::Api(api) = &error {
-                        pause = pause.max(api.retry_after().unwrap_or_default());
+                        asked = api.retry_after().unwrap_or_default();
                     }
                     last_failure = Some(error.message_with_causes());
-                    pause
+                    pause.max(asked)
                 }
                 Ok(Err(error)) => return Err(error),
-            };
-            let remaining = options.timeout.saturating_sub(started.elapsed());
-            if remaining.is_zero() {
-                break;
-            }
-            tokio::time::sleep(pause.min(remaining)).await;
+            });
         }
-        Err(JobTimeout { job_id: job_id.to_owned(), last_status, waited: started.elapsed(), last_failure }.into())
+        Err(JobTimeout { job_id: job_id.to_owned(), last_status, waited: reads.elapsed(), last_failure }.into())
     }
 
     /// Sends one generated call inside a call record (for the request id and attempts) and a

@@ -9,6 +9,9 @@
 //!   progress at that rate reaches 100%. Until a run knows a rate, one job read shortly after
 //!   its first progress gives it one; the time since acceptance alone would err late, since
 //!   it counts the job's waiting before it ran;
+//! - while a run knows nothing yet, one of its jobs (the scout) is read on its own schedule and
+//!   the others wait for what it learns (at most `max_poll_interval`), then are read near when
+//!   the run's jobs end: a run of a thousand jobs does not make a thousand probes;
 //! - where nothing is known, the pauses grow from `poll_interval` by half each time, as they
 //!   always did, and a projection that missed once is trusted no further than they are.
 //!
@@ -16,8 +19,9 @@
 //! still waits as long as the service asks ([`crate::Client::wait_job`]).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
+use std::time::Instant;
 
 use crate::client::WaitOptions;
 
@@ -41,6 +45,10 @@ const RATE_PROBE: f64 = 0.25;
 pub struct JobPace {
     state: Arc<std::sync::Mutex<Learnt>>,
     reads: Arc<AtomicUsize>,
+    /// Whether one of the run's jobs is the scout now.
+    scouting: Arc<AtomicBool>,
+    /// Wakes the jobs waiting for the scout: something was learnt, or the scout left.
+    learnt_something: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug, Default)]
@@ -84,11 +92,36 @@ impl JobPace {
             duration.mul_f64(ENDED_BEFORE.powi(learnt.ended_unseen))
         };
         learnt.estimate = Some(average(learnt.estimate, duration, |d| d.as_secs_f64(), Duration::from_secs_f64));
+        drop(learnt);
+        self.learnt_something.notify_waiters();
+    }
+
+    /// The scout's role, if no other job of the run holds it.
+    fn scout(&self) -> Option<Scout> {
+        self.scouting
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+            .then(|| Scout { pace: self.clone() })
     }
 
     fn learn_rate(&self, rate: f64) {
         let mut learnt = self.learnt();
         learnt.rate = Some(average(learnt.rate, rate, |r| r, |r| r));
+    }
+}
+
+/// The role of the job that finds out how long a run's jobs take, while the run knows nothing;
+/// given back when its wait ends, however it ends.
+#[derive(Debug)]
+struct Scout {
+    pace: JobPace,
+}
+
+impl Drop for Scout {
+    fn drop(&mut self) {
+        self.pace.scouting.store(false, Ordering::Release);
+        // A job waiting for it may take the role now.
+        self.pace.learnt_something.notify_waiters();
     }
 }
 
@@ -105,6 +138,9 @@ fn average<T: Copy>(known: Option<T>, new: T, to: impl Fn(T) -> f64, from: impl 
 pub(crate) struct JobReads<'a> {
     pace: &'a JobPace,
     options: &'a WaitOptions,
+    /// When the wait began: every time below is since then.
+    started: Instant,
+    scout: Option<Scout>,
     /// The pause when nothing better is known: `poll_interval`, growing by half each read.
     interval: Duration,
     /// The latest reading of the job running with some progress, and the one before it with
@@ -133,6 +169,8 @@ impl<'a> JobReads<'a> {
         Self {
             pace,
             options,
+            started: Instant::now(),
+            scout: None,
             interval,
             latest: None,
             earlier: None,
@@ -142,6 +180,52 @@ impl<'a> JobReads<'a> {
             taught: false,
             probed: false,
         }
+    }
+
+    /// The time since the wait began.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Waits `pause` (within `remaining`) before the next read, and never less than `asked`
+    /// (what a throttled read was told to wait). While the run has learnt nothing of its jobs,
+    /// one job (the scout) waits its own pauses and the others wait for what it learns, at
+    /// most `max_poll_interval`, then until near when the run's jobs end.
+    pub(crate) async fn wait(&mut self, pause: Duration, asked: Duration, remaining: Duration) {
+        let deadline = Instant::now() + remaining;
+        let asked_until = tokio::time::Instant::from_std((Instant::now() + asked).min(deadline));
+        let cap = tokio::time::Instant::from_std(Instant::now() + self.options.max_poll_interval.min(remaining));
+        loop {
+            if self.pace.estimate().is_some() || self.scout.is_some() {
+                break;
+            }
+            self.scout = self.pace.scout();
+            if self.scout.is_some() {
+                break;
+            }
+            let learnt = self.pace.learnt_something.notified();
+            tokio::pin!(learnt);
+            learnt.as_mut().enable();
+            if self.pace.estimate().is_some() || !self.pace.scouting.load(Ordering::Acquire) {
+                continue;
+            }
+            tokio::select! {
+                () = learnt => continue,
+                () = tokio::time::sleep_until(cap) => {
+                    tokio::time::sleep_until(asked_until).await;
+                    return;
+                }
+            }
+        }
+        let pause = match self.pace.estimate() {
+            // Woken by what the scout learnt: near when this job should end.
+            Some(estimate) if self.scout.is_none() && self.running_at.is_none() => {
+                with_margin(estimate).saturating_sub(self.elapsed()).max(asked)
+            }
+            _ => pause,
+        };
+        let until = (Instant::now() + pause).min(deadline);
+        tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
     }
 
     /// The pause before the first read of a job just accepted: near when the run's jobs end,

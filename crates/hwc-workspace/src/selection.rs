@@ -125,7 +125,13 @@ impl Client {
             return Ok(Selection { filters: filters.clone(), desktop_ids, from_journal: true, listing_moved: false });
         }
         let item_id = SELECTING.describe().paging.map_or("desktop_id", |paging| paging.item_id);
-        let mut items = self.items(SELECTING, filters.clone(), PageOptions::default())?;
+        // The largest pages the spec allows: the fewest calls for the whole selection.
+        let operation = SELECTING.describe();
+        let largest = operation.paging.and_then(|paging| {
+            let limit = operation.fields.iter().find(|f| f.name == paging.limit)?;
+            u32::try_from(limit.value.maximum?).ok()
+        });
+        let mut items = self.items(SELECTING, filters.clone(), PageOptions { page_size: largest, max_items: None })?;
         let mut desktop_ids = Vec::new();
         while let Some(item) = items.next_item().await {
             // The pager checked each id against the id rule.

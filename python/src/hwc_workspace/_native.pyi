@@ -329,6 +329,9 @@ class BulkRun:
     def desktops_done(self) -> int:
         """Desktops done so far, a waited-for job's counting by its sub-jobs' progress."""
     @property
+    def job_reads(self) -> int:
+        """How many times the run read its jobs (ShowJob calls, which the API quota counts)."""
+    @property
     def throttled(self) -> int: ...
 
 @final
