@@ -10,13 +10,13 @@
 //! their id. What moved is reported ([`Items::report`]), so a caller can say so. An item
 //! added while the listing is read may be missed: it was not there when it began.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use serde_json::Value as Json;
 
 use crate::client::Client;
 use crate::error::{Error, InvalidInput, UndecodableResponse};
-use crate::operation::{Input, OperationId, Paging};
+use crate::operation::{Answer, Input, OperationId, Paging};
 
 /// How far a listing goes and how it asks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,6 +67,21 @@ pub struct Items {
     request_id: Option<String>,
     seen: HashSet<String>,
     report: ListingReport,
+    /// Pages asked for ahead of the one read, by offset, in order ([`READ_AHEAD`]).
+    ahead: VecDeque<(u64, tokio::task::JoinHandle<Result<Answer, Error>>)>,
+}
+
+/// Pages in flight while a listing is read: the page read and those after it, asked for at
+/// once when the total says they exist. Each page still costs the service's answer time,
+/// but a listing of a hundred pages no longer waits for them one after another. Pages are
+/// taken in order and checked as before; a page whose place moved (the total fell) is read
+/// again, and the pages asked for ahead of it are let go.
+const READ_AHEAD: usize = 4;
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        self.let_go_ahead();
+    }
 }
 
 impl std::fmt::Debug for Items {
@@ -121,6 +136,7 @@ impl Client {
             request_id: None,
             seen: HashSet::new(),
             report: ListingReport::default(),
+            ahead: VecDeque::new(),
         })
     }
 }
@@ -198,9 +214,23 @@ impl Items {
     /// Reads the page at the current offset, moves the offset past it and decides whether
     /// another page follows.
     async fn read_page(&mut self, client: &Client) -> Result<(), Error> {
-        let mut input = self.input.clone();
-        input.set(self.paging.offset, self.offset);
-        let answer = client.call(self.id, &input).await?;
+        let answer = match self.ahead.front() {
+            Some((offset, _)) if *offset == self.offset => {
+                let (_, page) = self.ahead.pop_front().expect("a page ahead");
+                match page.await {
+                    Ok(answer) => answer?,
+                    // Not aborted (only `let_go_ahead` aborts, and it empties the queue), so
+                    // the page's task panicked.
+                    Err(error) => {
+                        return Err(self.stop(format!("the page's reading failed ({error})")));
+                    }
+                }
+            }
+            _ => {
+                self.let_go_ahead();
+                client.call(self.id, &self.page_input(self.offset)).await?
+            }
+        };
         self.request_id = answer.request_id;
         let mut value = answer.value;
         let total = value.get(self.paging.total).and_then(Json::as_u64);
@@ -228,6 +258,7 @@ impl Items {
         {
             self.offset = self.offset.saturating_sub(before - now);
             self.more = true;
+            self.let_go_ahead();
             return Ok(());
         }
         self.offset += read;
@@ -238,12 +269,57 @@ impl Items {
                 None => !short_page,
             };
         self.page = items.into_iter();
+        // A full page (of the size asked for, or, with none asked for, the service's), and a
+        // total that says more follow: the next pages are asked for now, where they will be
+        // if nothing moves.
+        let size = self.page_size.map_or(read, u64::from);
+        if let (true, Some(total)) = (self.more, total)
+            && read == size
+        {
+            self.ask_ahead(client, total, size);
+        }
         Ok(())
+    }
+
+    /// The input of the page at `offset`.
+    fn page_input(&self, offset: u64) -> Input {
+        let mut input = self.input.clone();
+        input.set(self.paging.offset, offset);
+        input
+    }
+
+    /// Asks for the pages from the current offset on, up to [`READ_AHEAD`] in flight, none
+    /// past `total` or past the items wanted.
+    fn ask_ahead(&mut self, client: &Client, total: u64, size: u64) {
+        let wanted_end = match self.max_items {
+            // Items still wanted, from the next page on: repeats are not counted, so this is
+            // where the listing ends if nothing moves.
+            Some(max) => self.offset.saturating_add(max.saturating_sub(self.report.items + self.page.len() as u64)),
+            None => total,
+        }
+        .min(total);
+        // Outside a runtime (never so far: the client needs one), pages are read one by one.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let mut next = self.ahead.back().map_or(self.offset, |(offset, _)| offset + size);
+        while self.ahead.len() < READ_AHEAD && next < wanted_end {
+            let (client, id, input) = (client.clone(), self.id, self.page_input(next));
+            let page = runtime.spawn(async move { client.call(id, &input).await });
+            self.ahead.push_back((next, page));
+            next += size;
+        }
+    }
+
+    /// Lets go of the pages asked for ahead: their answers are not read.
+    fn let_go_ahead(&mut self) {
+        for (_, page) in self.ahead.drain(..) {
+            page.abort();
+        }
     }
 
     /// Ends the listing on an answer it cannot go on from.
     fn stop(&mut self, reason: String) -> Error {
         self.more = false;
+        self.let_go_ahead();
         self.page = Vec::new().into_iter();
         UndecodableResponse {
             status: 200,

@@ -55,7 +55,10 @@ async fn a_service_answering_every_offset_with_the_same_page_ends_the_listing_wi
     let error = error.expect("the listing ends with an error");
     assert!(matches!(error, Error::UndecodableResponse(_)), "{error:?}");
     assert!(error.to_string().contains("already listed"), "{error}");
-    assert_eq!(mock.calls_async().await, 11, "the first page, then 10 without a new item");
+    let calls = mock.calls_async().await;
+    // The first page, then 10 without a new item; and up to three asked for ahead of the
+    // last one read, let go unread.
+    assert!((11..=14).contains(&calls), "{calls} pages asked for");
 }
 
 #[tokio::test]
