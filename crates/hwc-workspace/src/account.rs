@@ -15,9 +15,12 @@ pub struct Account {
     ids: Arc<IdList>,
     slots: Vec<Option<Slot>>,
     /// (job id, request id) pairs, each held once for the desktops in a row that share it.
-    shared: Vec<(Option<Box<str>>, Option<Box<str>>)>,
+    shared: Vec<Shared>,
     recorded: usize,
 }
+
+/// A job id and a request id, as desktops of one batch share them.
+type Shared = (Option<Box<str>>, Option<Box<str>>);
 
 #[derive(Debug, Clone)]
 struct Slot {
