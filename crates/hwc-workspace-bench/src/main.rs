@@ -895,7 +895,19 @@ each time, against the official `huaweicloudsdkcore.signer.Signer.sign` of a fre
 - **Bulk**: `hwc-workspace delete-sub-resources --desktop-ids-from -` with 10,000 ids on stdin, against `hwc-workspace simulator` \
 seeded with those 10,000 desktops, spawn to exit, checking one result line per batch.
 - **16 connections**: the bench's own hyper load generator (`crates/hwc-workspace-bench/src/load.rs`), each request signed \
-afresh, against `hwc-workspace simulator` (which verifies every signature and records a job) and against nginx.
+afresh, against `hwc-workspace simulator` (which verifies every signature and records a job) and against nginx. The same \
+generator on 32 connections, signing each request, is the floor of the 32-in-flight row beside the fixed-headers one.
+- **100,000 ids with --wait**: `hwc-workspace delete-sub-resources --desktop-ids-from - --concurrency 16 --wait`, spawn to \
+exit, against a fresh `hwc-workspace simulator --latency 0.02 --job-duration 1` for each run (holding those desktops), \
+checking one result line per batch. The ideal is every batch's request at 20 ms, 16 at a time, then one job's second. \
+**ShowJob calls per batch** are counted on the server's side: the simulator runs with `-v`, which logs one line per \
+request, and the lines of `/workspace-jobs/` paths are divided by the batches.
+- **Select-then-delete**: the same with `--where is_share_desktop=true --yes` instead of ids, against a simulator seeded \
+with `--desktops 100000 --shared-fraction 1`: the listing (pages of 1,000, the spec's largest), then the deletion. Its \
+ideal reads the 100 pages one after another at 20 ms each, then the deletion's ideal.
+- **Peak RSS**: GNU time's `%M` of the CLI with 1,000,000 ids on stdin and `--dry-run` (every request signed and printed \
+to `/dev/null`); for Python, `ru_maxrss` of a fresh interpreter that makes a list of 1,000,000 id strings, runs \
+`delete_many` over it against nginx (`concurrency=16`), takes every batch's outcome and reads every line of `account()`.
 ";
 
 fn load_average() -> String {
