@@ -507,15 +507,13 @@ pub(crate) fn fields(operation: &Operation, matches: &ArgMatches, compact_lists:
 
 /// A field's value from its flags, if any was given.
 fn flag_value(field: &Field, matches: &ArgMatches) -> Result<Option<Json>, Failure> {
-    // Only a path parameter has a positional form; `try_` as the others have no such id.
-    let values = |id: &str| matches.try_get_many::<String>(id).ok().flatten().into_iter().flatten();
-    let given: Vec<&String> = values(field.name).chain(values(&positional_id(field))).collect();
     if is_scalar_list(field) {
         let item = field.value.items.unwrap_or(&field.value);
         return Ok(flag_list(field, matches)?.map(|items| {
             Json::Array(items.iter().map(|text| hwc_workspace::operation::value_from_text(item.kind, text)).collect())
         }));
     }
+    let given = given_values(field, matches);
     let Some(text) = given.last() else { return Ok(None) };
     if is_scalar(&field.value) {
         return Ok(Some(hwc_workspace::operation::value_from_text(field.value.kind, text)));
@@ -525,11 +523,17 @@ fn flag_value(field: &Field, matches: &ArgMatches) -> Result<Option<Json>, Failu
     })
 }
 
+/// The values of a field's flags, in the order given.
+fn given_values<'m>(field: &Field, matches: &'m ArgMatches) -> Vec<&'m String> {
+    // Only a path parameter has a positional form; `try_` as the others have no such id.
+    let values = |id: &str| matches.try_get_many::<String>(id).ok().flatten().into_iter().flatten();
+    values(field.name).chain(values(&positional_id(field))).collect()
+}
+
 /// A list field's items from its flags (comma lists, repeated), then its `--…-from` file (or
 /// stdin) by the id-list reader's rules; `None` when neither is given.
 fn flag_list(field: &Field, matches: &ArgMatches) -> Result<Option<IdList>, Failure> {
-    let values = |id: &str| matches.try_get_many::<String>(id).ok().flatten().into_iter().flatten();
-    let given: Vec<&String> = values(field.name).chain(values(&positional_id(field))).collect();
+    let given = given_values(field, matches);
     let file = matches.get_one::<PathBuf>(&from_id(field));
     if given.is_empty() && file.is_none() {
         return Ok(None);

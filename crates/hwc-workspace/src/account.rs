@@ -38,11 +38,24 @@ impl Account {
         Self { slots: vec![None; ids.len()], ids, shared: Vec::new(), recorded: 0 }
     }
 
-    /// Records `desktop`, one of the ids at the places `within` (its batch's).
-    pub(crate) fn record(&mut self, within: std::ops::Range<usize>, desktop: &DesktopOutcome) {
-        let Some(place) = within.clone().zip(self.ids.range(within)).find(|(_, id)| *id == desktop.desktop_id) else {
-            return;
-        };
+    /// Records `desktops`, each one of the ids at the places `within` (their batch's); one not
+    /// among them is not recorded.
+    pub(crate) fn record(&mut self, within: std::ops::Range<usize>, desktops: &[DesktopOutcome]) {
+        // A batch's outcomes mostly come in its order: each search starts after the place
+        // found last, and goes round the batch once at most.
+        let mut next = within.start;
+        for desktop in desktops {
+            let (after, before) = (next..within.end, within.start..next);
+            let Some(place) = after.chain(before).find(|&place| self.ids.get(place) == Some(&desktop.desktop_id))
+            else {
+                continue;
+            };
+            self.record_at(place, desktop);
+            next = place + 1;
+        }
+    }
+
+    fn record_at(&mut self, place: usize, desktop: &DesktopOutcome) {
         let pair = (desktop.job_id.as_deref(), desktop.request_id.as_deref());
         let same = self.shared.last().is_some_and(|(job, request)| (job.as_deref(), request.as_deref()) == pair);
         if !same {
@@ -52,7 +65,7 @@ impl Account {
             .then(|| Box::new((desktop.error_code.clone(), desktop.fail_reason.clone())));
         let slot =
             Slot { status: desktop.status, shared: u32::try_from(self.shared.len() - 1).unwrap_or(u32::MAX), detail };
-        if self.slots[place.0].replace(slot).is_none() {
+        if self.slots[place].replace(slot).is_none() {
             self.recorded += 1;
         }
     }
@@ -125,10 +138,8 @@ mod tests {
             outcome("c", DesktopStatus::Success, Some("j2"), None),
             outcome("a", DesktopStatus::Accepted, Some("j1"), None),
         ];
-        account.record(2..4, &recorded[0]);
-        account.record(2..4, &recorded[1]);
-        account.record(0..2, &recorded[2]);
-        account.record(0..2, &outcome("c", DesktopStatus::Unknown, None, None));
+        account.record(2..4, &recorded[..2]);
+        account.record(0..2, &[recorded[2].clone(), outcome("c", DesktopStatus::Unknown, None, None)]);
         assert_eq!(account.len(), 3, "an id outside its batch's places is not recorded");
         assert_eq!(account.desktops(), 4);
         let all: Vec<DesktopOutcome> = account.iter().collect();
@@ -136,7 +147,7 @@ mod tests {
         assert_eq!(account.places().collect::<Vec<_>>(), [0, 2, 3]);
         assert_eq!(account.get(1), None);
         assert_eq!(account.status(3), Some(DesktopStatus::Failed));
-        account.record(0..2, &outcome("a", DesktopStatus::Success, Some("j1"), None));
+        account.record(0..2, &[outcome("a", DesktopStatus::Success, Some("j1"), None)]);
         assert_eq!(account.len(), 3, "recorded again, counted once");
         assert_eq!(account.get(0).unwrap().status, DesktopStatus::Success);
         assert_eq!(account.shared.len(), 2, "pairs shared by desktops in a row are held once");

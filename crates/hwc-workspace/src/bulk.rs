@@ -244,6 +244,7 @@ impl BulkPlan {
         let hasher = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
         let hash = |id: &str| std::hash::BuildHasher::hash_one(&hasher, id);
         let mut duplicates: Vec<usize> = Vec::new();
+        let operation = options.operation.describe();
         for (position, id) in ids.iter().enumerate() {
             let id_hash = hash(id);
             if seen.find(id_hash, |&place| ids.get(place) == Some(id)).is_some() {
@@ -252,7 +253,6 @@ impl BulkPlan {
             }
             // The whole input is checked once, with the first id; each later id by the list's
             // item rule alone (the rest of the input does not change).
-            let operation = options.operation.describe();
             let checked = if position == 0 {
                 crate::operation::check_arguments(operation, &options.input(vec![id.to_owned()]))
             } else {
@@ -791,10 +791,7 @@ impl BulkRun {
         if !matches!(outcome.result, BatchResult::Throttled { .. }) {
             self.throttled_since.remove(&outcome.index);
         }
-        let places = batch_places(&self.ids, outcome.index);
-        for desktop in &outcome.desktops {
-            self.account.record(places.clone(), desktop);
-        }
+        self.account.record(batch_places(&self.ids, outcome.index), &outcome.desktops);
         outcome
     }
 

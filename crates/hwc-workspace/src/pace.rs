@@ -42,13 +42,16 @@ const RATE_PROBE: f64 = 0.25;
 /// What a run has learnt of how long its jobs take, from acceptance to their end, and how
 /// many times it read a job: shared by every batch of the run (clones share it).
 #[derive(Debug, Clone, Default)]
-pub struct JobPace {
-    state: Arc<std::sync::Mutex<Learnt>>,
-    reads: Arc<AtomicUsize>,
+pub struct JobPace(Arc<Shared>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    state: std::sync::Mutex<Learnt>,
+    reads: AtomicUsize,
     /// Whether one of the run's jobs is the scout now.
-    scouting: Arc<AtomicBool>,
+    scouting: AtomicBool,
     /// Wakes the jobs waiting for the scout: something was learnt, or the scout left.
-    learnt_something: Arc<tokio::sync::Notify>,
+    learnt_something: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default)]
@@ -69,15 +72,15 @@ impl JobPace {
     /// How many times the run's jobs were read (each a ShowJob call, retries of a throttled
     /// read included).
     pub fn reads(&self) -> usize {
-        self.reads.load(Ordering::Relaxed)
+        self.0.reads.load(Ordering::Relaxed)
     }
 
     pub(crate) fn counted_read(&self) {
-        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.0.reads.fetch_add(1, Ordering::Relaxed);
     }
 
     fn learnt(&self) -> std::sync::MutexGuard<'_, Learnt> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A job took about `duration`; `seen_running`: it was read before it ended (else it
@@ -93,12 +96,13 @@ impl JobPace {
         };
         learnt.estimate = Some(average(learnt.estimate, duration, |d| d.as_secs_f64(), Duration::from_secs_f64));
         drop(learnt);
-        self.learnt_something.notify_waiters();
+        self.0.learnt_something.notify_waiters();
     }
 
     /// The scout's role, if no other job of the run holds it.
     fn scout(&self) -> Option<Scout> {
-        self.scouting
+        self.0
+            .scouting
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
             .then(|| Scout { pace: self.clone() })
@@ -119,9 +123,9 @@ struct Scout {
 
 impl Drop for Scout {
     fn drop(&mut self) {
-        self.pace.scouting.store(false, Ordering::Release);
+        self.pace.0.scouting.store(false, Ordering::Release);
         // A job waiting for it may take the role now.
-        self.pace.learnt_something.notify_waiters();
+        self.pace.0.learnt_something.notify_waiters();
     }
 }
 
@@ -203,10 +207,10 @@ impl<'a> JobReads<'a> {
             if self.scout.is_some() {
                 break;
             }
-            let learnt = self.pace.learnt_something.notified();
+            let learnt = self.pace.0.learnt_something.notified();
             tokio::pin!(learnt);
             learnt.as_mut().enable();
-            if self.pace.estimate().is_some() || !self.pace.scouting.load(Ordering::Acquire) {
+            if self.pace.estimate().is_some() || !self.pace.0.scouting.load(Ordering::Acquire) {
                 continue;
             }
             tokio::select! {
